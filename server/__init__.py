@@ -1,0 +1,1 @@
+"""RentGuy Kiosk server: a thin FastAPI app over one SQLAlchemy database."""

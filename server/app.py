@@ -1,0 +1,46 @@
+"""The FastAPI app factory: settings in, a wired app out (no globals, so tests build many)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server.config import Settings, get_settings
+from server.db import make_engine, make_session_factory
+from server.errors import install_error_handlers
+from server.ops.metrics import Metrics
+from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from server.ops.router import router as ops_router
+from server.warehouse.router import router as warehouse_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="RentGuy Kiosk server",
+        version="0.1.0",
+        description="Scan ingest, reference sync, identity, payments and exports.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.metrics = Metrics()
+
+    install_error_handlers(app)
+    app.include_router(ops_router)
+    app.include_router(warehouse_router)
+
+    # Added last = outermost: the request id exists before the size check answers.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+
+    return app

@@ -1,0 +1,134 @@
+"""``rentguy-server``: serve, migrate, create-admin, seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+
+def _settings():
+    from server.config import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"RENTGUY_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SystemExit(f"configuration error: {problems}") from None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+    from server.ops.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        proxy_headers=True,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+    )
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from server.migrations import downgrade, upgrade
+
+    url = args.database_url or _settings().database_url
+    if args.downgrade:
+        downgrade(url, args.revision or "base")
+    else:
+        upgrade(url, args.revision or "head")
+    print(f"migrations done ({'downgrade' if args.downgrade else 'upgrade'})", file=sys.stderr)
+    return 0
+
+
+def _create_admin(args: argparse.Namespace) -> int:
+    from server.db import make_engine, make_session_factory, transaction
+    from server.errors import Conflict
+    from server.identity import service as identity
+    from server.identity.models import Role
+
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        with transaction(factory) as session:
+            user = identity.create_user(
+                session=session,
+                name=args.name or args.email,
+                email=args.email,
+                password=args.password,
+                roles=[Role.ADMIN],
+            )
+            print(json.dumps({"id": str(user.id), "email": user.email}))
+    except Conflict as exc:
+        raise SystemExit(f"error: {exc.message}") from None
+    return 0
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    from server.db import make_engine, make_session_factory, transaction
+    from server.demo import seed_demo
+
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    with transaction(factory) as session:
+        info = seed_demo(session=session, settings=settings)
+    text = json.dumps(info, indent=2)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.touch(mode=0o600, exist_ok=True)  # it holds a password and a station token
+        out.write_text(text + "\n")
+        print(f"demo data written to {out}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rentguy-server", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.set_defaults(func=_serve)
+
+    migrate = sub.add_parser("migrate", help="upgrade the database schema (or --downgrade)")
+    migrate.add_argument("--revision", help="target revision (default: head, or base)")
+    migrate.add_argument("--downgrade", action="store_true")
+    migrate.add_argument("--database-url", help="default: RENTGUY_DATABASE_URL")
+    migrate.set_defaults(func=_migrate)
+
+    admin = sub.add_parser("create-admin", help="create an admin user")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name")
+    admin.set_defaults(func=_create_admin)
+
+    seed = sub.add_parser("seed-demo", help="load demo data; print or --out its JSON")
+    seed.add_argument("--out", help="write the JSON here (mode 600) instead of stdout")
+    seed.set_defaults(func=_seed_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

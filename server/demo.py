@@ -1,0 +1,144 @@
+"""Demo data for a first look and for outside tests: ``rentguy-server seed-demo``.
+
+Idempotent: running it again keeps the data and issues a fresh demo station token and
+admin password (only their hashes are stored, so the old ones cannot be shown again).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.config import Settings
+from server.db import utcnow
+from server.identity import service as identity
+from server.identity.models import Badge, Role, Station, User
+from server.warehouse.models import Case, CaseUnit, PickLine, Product, Project, Unit
+from shared.badges import badge_hash
+from shared.barcodes import normalize_code
+
+ADMIN_EMAIL = "admin@rentguy.demo"
+CREW_EMAIL = "sanne@rentguy.demo"
+DEMO_BADGE = "BADGE-0001"
+DEMO_STATION = "Demo station"
+DEMO_PROJECT = "Zomerfestival Utrecht"
+
+# (sku, name, category, tracking, units, bulk barcode, day price in cents)
+_CATALOGUE = [
+    ("SPK-K2", "L-Acoustics K2 speaker", "audio", "serialized", 8, None, 12_500),
+    ("LGT-MAC", "Martin MAC Aura XB", "lighting", "serialized", 6, None, 4_500),
+    ("TRS-3M", "Prolyte H30V truss 3 m", "rigging", "serialized", 4, None, 1_500),
+    ("CBL-XLR10", "XLR cable 10 m", "cables", "bulk", 0, "8712345678906", 150),
+]
+
+
+def _code(raw: str) -> str:
+    return normalize_code(raw).value
+
+
+def seed_demo(*, session: Session, settings: Settings) -> dict:
+    """Load the demo data (once) and return what a person or a test needs to drive it."""
+    admin_password = secrets.token_urlsafe(12)
+    admin = session.scalar(select(User).where(User.email == ADMIN_EMAIL))
+    if admin is None:
+        admin = identity.create_user(
+            session=session,
+            name="Demo Admin",
+            email=ADMIN_EMAIL,
+            password=admin_password,
+            roles=[Role.ADMIN],
+        )
+    else:
+        identity.set_password(session=session, user=admin, password=admin_password)
+
+    crew = session.scalar(select(User).where(User.email == CREW_EMAIL))
+    if crew is None:
+        crew = identity.create_user(
+            session=session,
+            name="Sanne de Vries",
+            email=CREW_EMAIL,
+            roles=[Role.WAREHOUSE, Role.CREW],
+        )
+    key = settings.badge_hash_key
+    if session.scalar(select(Badge).where(Badge.code_hash == badge_hash(key, DEMO_BADGE))) is None:
+        identity.issue_badge(session=session, user=crew, code=DEMO_BADGE, key=key, label="demo")
+
+    station = session.scalar(select(Station).where(Station.name == DEMO_STATION))
+    if station is None:
+        station, token = identity.create_station(session=session, name=DEMO_STATION)
+    else:
+        token = identity.rotate_station_token(session=session, station=station)
+
+    project = session.scalar(select(Project).where(Project.name == DEMO_PROJECT))
+    if project is None:
+        project = _seed_inventory(session)
+    units = session.scalars(select(Unit).order_by(Unit.barcode)).all()
+    case = session.scalar(select(Case).order_by(Case.barcode))
+    session.flush()
+    return {
+        "admin_email": ADMIN_EMAIL,
+        "admin_password": admin_password,
+        "badge_code": DEMO_BADGE,
+        "crew_user_id": str(crew.id),
+        "station_id": str(station.id),
+        "station_token": token,
+        "project_id": str(project.id),
+        "project_name": project.name,
+        "unit_codes": [u.barcode for u in units if not _in_case(session, u)],
+        "case_code": case.barcode,
+        "bulk_code": _code(_CATALOGUE[3][5]),
+    }
+
+
+def _in_case(session: Session, unit: Unit) -> bool:
+    return session.scalar(select(CaseUnit.case_id).where(CaseUnit.unit_id == unit.id)) is not None
+
+
+def _seed_inventory(session: Session) -> Project:
+    products: dict[str, Product] = {}
+    units_by_sku: dict[str, list[Unit]] = {}
+    for sku, name, category, tracking, count, barcode, price in _CATALOGUE:
+        product = Product(
+            sku=sku,
+            name=name,
+            category=category,
+            tracking=tracking,
+            barcode=_code(barcode) if barcode else None,
+            day_price_cents=price,
+        )
+        session.add(product)
+        session.flush()
+        products[sku] = product
+        units_by_sku[sku] = []
+        for n in range(1, count + 1):
+            unit = Unit(
+                product_id=product.id, barcode=_code(f"RG-{sku}-{n:03d}"), serial=f"{n:03d}"
+            )
+            session.add(unit)
+            units_by_sku[sku].append(unit)
+    session.flush()
+
+    # A fixed case holding two moving heads: one scan moves both.
+    case = Case(barcode=_code("RG-CASE-001"), name="Flightcase MAC Aura 2x", kind="fixed")
+    session.add(case)
+    session.flush()
+    for unit in units_by_sku["LGT-MAC"][:2]:
+        session.add(CaseUnit(case_id=case.id, unit_id=unit.id))
+
+    today = utcnow().date()
+    project = Project(
+        name=DEMO_PROJECT,
+        customer="Festivals Midden-Nederland B.V.",
+        status="planned",
+        starts_on=today + timedelta(days=2),
+        ends_on=today + timedelta(days=5),
+    )
+    session.add(project)
+    session.flush()
+    for sku, qty in (("SPK-K2", 4), ("LGT-MAC", 4), ("TRS-3M", 2), ("CBL-XLR10", 40)):
+        session.add(PickLine(project_id=project.id, product_id=products[sku].id, qty=qty))
+    session.flush()
+    return project

@@ -1,0 +1,129 @@
+"""Errors services raise, and the one place that turns them into HTTP answers.
+
+    AppError                     500 unless a subclass says otherwise
+    ├── BadRequest               400
+    │   └── PayloadTooLarge      413
+    ├── Unauthorized             401  (missing/invalid credentials)
+    ├── Forbidden                403
+    ├── NotFound                 404
+    ├── Conflict                 409
+    └── ExternalServiceError     502  (a provider or accounting system failed)
+
+Every error body has one shape:
+``{"error": {"code": str, "message": str, "details": any}, "request_id": str}``.
+Routers do not raise ``HTTPException``; unknown exceptions are logged and answered 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(AppError):
+    status_code = 400
+    code = "bad_request"
+
+
+class PayloadTooLarge(BadRequest):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class ExternalServiceError(AppError):
+    status_code = 502
+    code = "external_service_error"
+
+
+def error_body(request: Request, code: str, message: str, details: Any = None) -> dict:
+    return {
+        "error": {"code": code, "message": message, "details": jsonable_encoder(details)},
+        "request_id": getattr(request.state, "request_id", None),
+    }
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict]:
+    # Drop the echoed input: it can be 10 MB or hold secrets; location and message suffice.
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg"), "type": err.get("type")}
+        for err in exc.errors()[:50]
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        if exc.status_code >= 500:
+            log.error("request failed: %s", exc.message)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(
+            error_body(request, exc.code, exc.message, exc.details),
+            status_code=exc.status_code,
+            headers=headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _validation_details(exc)
+        first = details[0] if details else {"loc": [], "msg": "invalid request"}
+        where = ".".join(str(part) for part in first["loc"])
+        return JSONResponse(
+            error_body(request, "validation_error", f"{where}: {first['msg']}", details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return JSONResponse(
+            error_body(request, code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(
+            error_body(request, "internal_error", "internal server error"), status_code=500
+        )

@@ -1,0 +1,1 @@
+"""People, badges, stations: one identity per person (SPEC §2)."""

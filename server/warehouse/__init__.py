@@ -1,0 +1,1 @@
+"""Inventory, cases, projects, the movement ledger and scan ingest (SPEC §1, §4)."""

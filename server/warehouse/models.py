@@ -1,0 +1,160 @@
+"""Catalogue, cases, projects and the append-only ledger of movements.
+
+Where a unit is and how much bulk stock is out are derived from ``movements``; nothing
+edits a stock level in place. ``scans`` is the exactly-once log: one row per ``scan_id``
+ever received, with the answer it first got.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime, utcnow
+from shared.ids import uuid7
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (CheckConstraint("tracking IN ('serialized', 'bulk')", name="tracking"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    tracking: Mapped[str] = mapped_column(String(20))
+    # Normalized code (shared.barcodes); bulk products are scanned by it.
+    barcode: Mapped[str | None] = mapped_column(String(256), unique=True)
+    day_price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Unit(Base):
+    """One serialized item with its own label."""
+
+    __tablename__ = "units"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"), index=True)
+    barcode: Mapped[str] = mapped_column(String(256), unique=True)
+    serial: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    product: Mapped[Product] = relationship()
+
+
+class Case(Base):
+    """A flight case. Fixed cases move their contents with them; kits only list them."""
+
+    __tablename__ = "cases"
+    __table_args__ = (CheckConstraint("kind IN ('fixed', 'kit')", name="kind"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    barcode: Mapped[str] = mapped_column(String(256), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(10))
+
+    contents: Mapped[list[CaseUnit]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class CaseUnit(Base):
+    __tablename__ = "case_units"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    # A unit is in at most one case.
+    unit_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("units.id"), primary_key=True, unique=True
+    )
+
+    case: Mapped[Case] = relationship(back_populates="contents")
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    name: Mapped[str] = mapped_column(String(200))
+    customer: Mapped[str] = mapped_column(String(200), default="")
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="planned")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pick_lines: Mapped[list[PickLine]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class PickLine(Base):
+    __tablename__ = "pick_lines"
+    __table_args__ = (
+        UniqueConstraint("project_id", "product_id"),
+        CheckConstraint("qty > 0", name="qty_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    qty: Mapped[int] = mapped_column(Integer)
+
+    project: Mapped[Project] = relationship(back_populates="pick_lines")
+
+
+class Scan(Base):
+    """Every scan ever received, once. The primary key is the kiosk's UUIDv7 ``scan_id``."""
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("ix_scans_station_seq", "station_id", "seq"),)
+
+    scan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # not an FK: unknown users are kept too
+    project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    mode: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(256))
+    normalized_code: Mapped[str | None] = mapped_column(String(256))
+    symbology: Mapped[str] = mapped_column(String(32), default="")
+    source: Mapped[str] = mapped_column(String(10))
+    qty: Mapped[int] = mapped_column(Integer, default=1)
+    annuls_scan_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kiosk clock: display only
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Movement(Base):
+    """One line of the ledger. Never updated or deleted; an annul adds the reverse line."""
+
+    __tablename__ = "movements"
+    __table_args__ = (
+        Index("ix_movements_unit", "unit_id", "created_at"),
+        CheckConstraint("qty > 0", name="qty_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    scan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scans.scan_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id"))
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    qty: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,127 @@
+"""Sync protocol between kiosk and server (SPEC §4), version ``PROTOCOL_VERSION``.
+
+Requests are strict (unknown fields are an error: a typo must not silently drop data);
+responses are lenient (an older kiosk ignores fields a newer server adds).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shared.ids import is_uuid7
+
+PROTOCOL_VERSION = 1
+MAX_BATCH_SIZE = 1000
+MAX_SCAN_QTY = 100_000
+
+
+class ScanMode(StrEnum):
+    OUT = "out"
+    IN = "in"
+    AUDIT = "audit"
+    ANNUL = "annul"
+
+
+class ScanSource(StrEnum):
+    WEDGE = "wedge"
+    SERIAL = "serial"
+    CAMERA = "camera"
+    MANUAL = "manual"
+
+
+class ScanStatus(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class MovementKind(StrEnum):
+    OUT = "out"
+    IN = "in"
+    DAMAGED = "damaged"
+    MISSING = "missing"
+    MAINTENANCE = "maintenance"
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Response(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ScanIn(_Request):
+    """One scan as the kiosk recorded it. ``scanned_at`` is the kiosk's clock, for people only."""
+
+    scan_id: uuid.UUID
+    station_id: uuid.UUID
+    seq: Annotated[int, Field(ge=1, le=2**62)]
+    user_id: uuid.UUID
+    project_id: uuid.UUID | None = None
+    mode: ScanMode
+    code: Annotated[str, Field(min_length=1, max_length=256)]
+    symbology: Annotated[str, Field(max_length=32)] = ""
+    source: ScanSource
+    qty: Annotated[int, Field(ge=1, le=MAX_SCAN_QTY)] = 1
+    scanned_at: AwareDatetime
+    annuls_scan_id: uuid.UUID | None = None
+
+    @field_validator("scan_id")
+    @classmethod
+    def _scan_id_is_v7(cls, value: uuid.UUID) -> uuid.UUID:
+        if not is_uuid7(value):
+            raise ValueError("scan_id must be a UUIDv7")
+        return value
+
+    @model_validator(mode="after")
+    def _mode_fields(self) -> ScanIn:
+        if self.mode is ScanMode.ANNUL and self.annuls_scan_id is None:
+            raise ValueError("an annul scan needs annuls_scan_id")
+        if self.mode is not ScanMode.ANNUL and self.annuls_scan_id is not None:
+            raise ValueError("annuls_scan_id is only allowed with mode 'annul'")
+        if self.mode in (ScanMode.OUT, ScanMode.IN) and self.project_id is None:
+            raise ValueError(f"mode '{self.mode}' needs a project_id")
+        return self
+
+
+class ScanBatch(_Request):
+    scans: Annotated[list[ScanIn], Field(min_length=1, max_length=MAX_BATCH_SIZE)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ScanBatch:
+        ids = [scan.scan_id for scan in self.scans]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a batch must not contain the same scan_id twice")
+        return self
+
+
+class MovementOut(_Response):
+    id: uuid.UUID
+    kind: MovementKind
+    product_id: uuid.UUID
+    unit_id: uuid.UUID | None = None
+    project_id: uuid.UUID | None = None
+    qty: int
+
+
+class ScanResult(_Response):
+    """The server's answer for one scan. A ``duplicate`` carries the first answer's status."""
+
+    scan_id: uuid.UUID
+    status: ScanStatus
+    reason: str | None = None
+    original_status: ScanStatus | None = None
+    movements: list[MovementOut] = Field(default_factory=list)
+
+
+class ScanBatchResponse(_Response):
+    protocol_version: int = PROTOCOL_VERSION
+    received_at: datetime | None = None
+    results: list[ScanResult]

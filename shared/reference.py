@@ -1,0 +1,77 @@
+"""Reference data a station mirrors (SPEC §4): what codes exist and what is expected.
+
+``GET /api/v1/sync/reference?cursor=...`` answers a ``ReferenceSnapshot``. With no cursor
+(or ``full=true``) it is everything; later issues make it a delta with tombstones. The
+kiosk stores the ``cursor`` it got and sends it back next time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Ref(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class RefProduct(_Ref):
+    id: uuid.UUID
+    sku: str
+    name: str
+    tracking: str  # "serialized" | "bulk"
+    barcode: str | None = None  # normalized; bulk products are scanned by this code
+
+
+class RefUnit(_Ref):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    barcode: str  # normalized
+    status: str
+    project_id: uuid.UUID | None = None  # where it is out, if it is out
+
+
+class RefCase(_Ref):
+    id: uuid.UUID
+    barcode: str  # normalized
+    name: str
+    kind: str  # "fixed" | "kit"
+    unit_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class RefPickLine(_Ref):
+    product_id: uuid.UUID
+    qty: int
+    out: int = 0
+    returned: int = 0
+
+
+class RefProject(_Ref):
+    id: uuid.UUID
+    name: str
+    customer: str
+    starts_on: date | None = None
+    ends_on: date | None = None
+    status: str
+    pick_lines: list[RefPickLine] = Field(default_factory=list)
+
+
+class RefBadge(_Ref):
+    hash: str
+    user_id: uuid.UUID
+    name: str
+    roles: list[str]
+
+
+class ReferenceSnapshot(_Ref):
+    cursor: str
+    full: bool = True
+    station_id: uuid.UUID
+    badge_hash_key: str  # hex; see shared.badges
+    products: list[RefProduct] = Field(default_factory=list)
+    units: list[RefUnit] = Field(default_factory=list)
+    cases: list[RefCase] = Field(default_factory=list)
+    projects: list[RefProject] = Field(default_factory=list)
+    badges: list[RefBadge] = Field(default_factory=list)
