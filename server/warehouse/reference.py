@@ -1,15 +1,17 @@
 """The reference snapshot a station mirrors (``shared.reference``).
 
 This first version always answers the full set with ``full: true``; the cursor it issues
-is opaque to the kiosk, so a later delta version changes nothing on the kiosk's side.
+is opaque to the kiosk (today a digest of the content), so a later delta version changes
+nothing on the kiosk's side.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.db import utcnow
 from server.identity.models import Station
 from server.identity.service import active_badges
 from server.warehouse.ledger import project_product_balance, units_out
@@ -62,8 +64,8 @@ def build_snapshot(
                 ],
             )
         )
-    return ReferenceSnapshot(
-        cursor=f"full:{utcnow().isoformat()}",
+    snapshot = ReferenceSnapshot(
+        cursor="",
         full=True,
         station_id=station.id,
         badge_hash_key=badge_hash_key.hex(),
@@ -97,3 +99,7 @@ def build_snapshot(
             for badge, user in active_badges(session=session)
         ],
     )
+    # The cursor names the content, so an unchanged data set answers byte-identically
+    # and the kiosk can skip rewriting its mirror.
+    digest = hashlib.sha256(snapshot.model_dump_json().encode()).hexdigest()[:32]
+    return snapshot.model_copy(update={"cursor": f"full:{digest}"})

@@ -1,0 +1,7 @@
+"""``python -m client``: the same as the ``rentguy-kiosk`` console script."""
+
+import sys
+
+from client.app import main
+
+sys.exit(main())

@@ -1,0 +1,123 @@
+"""Schema of the kiosk's local SQLite store, as numbered migrations applied in order.
+
+Each migration runs in its own transaction together with the row that records it in
+``migrations``, so a crash mid-upgrade leaves the file at the previous version, never
+half-way. Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import NamedTuple
+
+from sqlite_utils import Database
+
+
+class Migration(NamedTuple):
+    number: int
+    name: str
+    apply: Callable[[Database], None]
+
+
+def _execute_all(db: Database, script: str) -> None:
+    # sqlite3's executescript() would COMMIT the surrounding transaction first, so run the
+    # statements one by one; complete_statement() keeps a trigger body's ";" together.
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                db.conn.execute(pending)
+            pending = ""
+    if pending.strip(" \n;"):
+        db.conn.execute(pending)
+
+
+def _m001_initial(db: Database) -> None:
+    _execute_all(
+        db,
+        """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+        CREATE TABLE scans (
+            scan_id TEXT PRIMARY KEY,
+            -- NULL only for reads that can never be sent (unreadable codes).
+            seq INTEGER UNIQUE,
+            station_id TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            project_id TEXT,
+            mode TEXT NOT NULL CHECK (mode IN ('out', 'in', 'audit', 'annul')),
+            code TEXT NOT NULL,
+            normalized_code TEXT,
+            symbology TEXT NOT NULL DEFAULT '',
+            source TEXT NOT NULL,
+            qty INTEGER NOT NULL DEFAULT 1 CHECK (qty >= 1),
+            scanned_at TEXT NOT NULL,
+            annuls_scan_id TEXT,
+            state TEXT NOT NULL DEFAULT 'queued'
+                CHECK (state IN ('queued', 'synced', 'conflict', 'rejected')),
+            reason TEXT,
+            local_verdict TEXT NOT NULL,
+            server_result TEXT,
+            synced_at TEXT,
+            -- What the local mirror resolved the code to (never sent: the server decides).
+            product_id TEXT,
+            unit_id TEXT,
+            case_id TEXT,
+            unit_ids TEXT NOT NULL DEFAULT '[]',
+            effects TEXT NOT NULL DEFAULT '{}',
+            -- 1 once a downloaded reference snapshot already counts this scan.
+            in_reference INTEGER NOT NULL DEFAULT 0,
+            CHECK (state <> 'queued' OR seq IS NOT NULL)
+        );
+        CREATE INDEX scans_queue ON scans (state, seq);
+        CREATE INDEX scans_project ON scans (project_id, in_reference);
+
+        -- The outbox is evidence: sync marks rows, it never removes them.
+        CREATE TRIGGER scans_never_deleted BEFORE DELETE ON scans
+        BEGIN
+            SELECT RAISE(ABORT, 'scans are never deleted');
+        END;
+
+        CREATE TABLE ref_products (
+            id TEXT PRIMARY KEY, sku TEXT NOT NULL, name TEXT NOT NULL,
+            tracking TEXT NOT NULL, barcode TEXT
+        );
+        CREATE INDEX ref_products_barcode ON ref_products (barcode);
+
+        CREATE TABLE ref_units (
+            id TEXT PRIMARY KEY, product_id TEXT NOT NULL, barcode TEXT NOT NULL,
+            status TEXT NOT NULL, project_id TEXT
+        );
+        CREATE INDEX ref_units_barcode ON ref_units (barcode);
+
+        CREATE TABLE ref_cases (
+            id TEXT PRIMARY KEY, barcode TEXT NOT NULL, name TEXT NOT NULL,
+            kind TEXT NOT NULL, unit_ids TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE INDEX ref_cases_barcode ON ref_cases (barcode);
+
+        CREATE TABLE ref_projects (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, customer TEXT NOT NULL,
+            starts_on TEXT, ends_on TEXT, status TEXT NOT NULL
+        );
+
+        CREATE TABLE ref_pick_lines (
+            project_id TEXT NOT NULL, line_no INTEGER NOT NULL, product_id TEXT NOT NULL,
+            qty INTEGER NOT NULL, out INTEGER NOT NULL DEFAULT 0,
+            returned INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (project_id, line_no)
+        );
+
+        CREATE TABLE ref_badges (
+            hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL,
+            roles TEXT NOT NULL DEFAULT '[]'
+        )
+        """,
+    )
+
+
+MIGRATIONS: list[Migration] = [
+    Migration(1, "initial", _m001_initial),
+]

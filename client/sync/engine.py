@@ -1,0 +1,233 @@
+"""One sync round: upload the outbox in ``seq`` order, then download reference data.
+
+Plain Python, no Qt: ``SyncWorker`` runs it on a thread, tests drive it with
+``httpx.MockTransport``. The rules (SPEC §4):
+
+- upload before download, batches in ``seq`` order, until the outbox is empty;
+- a scan leaves the outbox only by an answer from the server (or, when it can never be
+  sent, by being marked rejected locally); nothing is ever deleted;
+- a batch whose answer was lost is simply sent again: the server dedupes by ``scan_id``;
+- network down or 5xx: keep everything, retry later; 401/403: stop until the station
+  token changes; another 4xx: keep the rows and show the server's message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+import httpx
+from pydantic import ValidationError
+
+from client.store import LocalStore
+from client.timeutil import utc_now
+from shared.protocol import ScanBatch, ScanBatchResponse
+from shared.reference import ReferenceSnapshot
+
+BATCH_PATH = "/api/v1/scans/batch"
+REFERENCE_PATH = "/api/v1/sync/reference"
+DEFAULT_TIMEOUT_S = 10.0
+
+_Model = TypeVar("_Model", ScanBatchResponse, ReferenceSnapshot)
+log = logging.getLogger(__name__)
+
+
+class SyncState(StrEnum):
+    OK = "ok"
+    OFFLINE = "offline"  # no connection or a timeout
+    SERVER_ERROR = "server_error"  # 5xx, 429, or an answer we cannot read: retry later
+    REFUSED = "refused"  # another 4xx: the server's message is shown, rows stay queued
+    AUTH_FAILED = "auth_failed"  # 401/403: the station token is no good
+    NO_TOKEN = "no_token"  # this station is not enrolled yet
+    LOCAL_ERROR = "local_error"  # a bug or a disk problem here: logged, retried later
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    state: SyncState
+    uploaded: Mapping[str, int] = field(default_factory=dict)  # ScanStatus value -> count
+    changed: int = 0  # outbox rows whose state changed (server answers and local rejects)
+    error: str | None = None
+    reference_updated: bool = False
+    finished_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def ok(self) -> bool:
+        return self.state is SyncState.OK
+
+    @property
+    def online(self) -> bool:
+        """The server answered (even if it said no)."""
+        return self.state not in (SyncState.OFFLINE, SyncState.NO_TOKEN, SyncState.LOCAL_ERROR)
+
+
+@dataclass
+class _Tally:
+    uploaded: Counter[str] = field(default_factory=Counter)
+    changed: int = 0
+
+
+class SyncFailure(Exception):
+    def __init__(self, state: SyncState, message: str) -> None:
+        super().__init__(message)
+        self.state = state
+        self.message = message
+
+
+class SyncEngine:
+    """Sync a store file with the server. Opens its own store in the thread that uses it."""
+
+    def __init__(
+        self,
+        store_path: str | Path,
+        server_url: str,
+        token_provider: Callable[[], str | None],
+        http_client: httpx.Client | None = None,
+        *,
+        batch_size: int = 500,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.store_path = store_path
+        self.server_url = server_url.rstrip("/")
+        self.batch_size = batch_size
+        self._token_provider = token_provider
+        # One client for every request: a fresh one per call costs a TLS context (SPEC §8).
+        self._client = http_client or httpx.Client(timeout=timeout_s)
+        self._owns_client = http_client is None
+        self._store: LocalStore | None = None
+        self._rejected_token: str | None = None
+        self._reference_digest: str | None = None
+
+    @property
+    def store(self) -> LocalStore:
+        # Opened lazily so that it belongs to the sync thread, not the one that built us.
+        if self._store is None:
+            self._store = LocalStore(self.store_path)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        if self._owns_client:
+            self._client.close()
+
+    def sync_once(self) -> SyncReport:
+        """Upload until the outbox is empty, then download the reference. Never raises for
+        network or server trouble: that is reported in the returned ``SyncReport``."""
+        token = self._token_provider()
+        if not token:
+            return SyncReport(SyncState.NO_TOKEN, error="no station token: enrol this station")
+        if token == self._rejected_token:  # no retry storm until someone changes the token
+            return SyncReport(SyncState.AUTH_FAILED, error="station token rejected")
+        tally = _Tally()
+        try:
+            self._upload(token, tally)
+            updated = self._download(token, force=tally.changed > 0)
+        except SyncFailure as failure:
+            if failure.state is SyncState.AUTH_FAILED:
+                self._rejected_token = token
+            log.warning("sync failed (%s): %s", failure.state, failure.message)
+            return SyncReport(failure.state, dict(tally.uploaded), tally.changed, failure.message)
+        return SyncReport(
+            SyncState.OK, dict(tally.uploaded), tally.changed, reference_updated=updated
+        )
+
+    def _upload(self, token: str, tally: _Tally) -> None:
+        while batch := self.store.queued_batch(self.batch_size):
+            scans = []
+            for row in batch:
+                try:
+                    scans.append(row.to_scan_in())
+                except (ValidationError, ValueError) as exc:
+                    # It would fail the whole batch forever; keep it, visibly, out of the queue.
+                    self.store.reject_locally(row.scan_id, f"cannot be sent: {exc}")
+                    tally.changed += 1
+            if not scans:
+                continue
+            body = ScanBatch(scans=scans).model_dump(mode="json")
+            response = self._request("POST", BATCH_PATH, token, json=body)
+            answer = _parse(ScanBatchResponse, response)
+            sent = {scan.scan_id for scan in scans}
+            results = [result for result in answer.results if result.scan_id in sent]
+            changed = self.store.apply_results(results)
+            tally.changed += changed
+            tally.uploaded.update(str(result.status) for result in results)
+            if changed == 0:
+                raise SyncFailure(
+                    SyncState.SERVER_ERROR,
+                    f"server answered none of the {len(scans)} scans sent; will resend",
+                )
+
+    def _download(self, token: str, *, force: bool) -> bool:
+        cursor = self.store.reference_cursor()
+        response = self._request(
+            "GET", REFERENCE_PATH, token, params={"cursor": cursor} if cursor else None
+        )
+        snapshot = _parse(ReferenceSnapshot, response)
+        if not snapshot.full:
+            # Deltas are a later protocol step: ask for everything instead of guessing.
+            response = self._request("GET", REFERENCE_PATH, token)
+            snapshot = _parse(ReferenceSnapshot, response)
+            if not snapshot.full:
+                raise SyncFailure(SyncState.SERVER_ERROR, "server sent a delta without a cursor")
+        # An identical answer after a round without uploads changes nothing: skip the swap
+        # (it rewrites every mirror table) unless this store has never seen one.
+        digest = hashlib.sha256(response.content).hexdigest()
+        if not force and digest == self._reference_digest and self.store.has_reference():
+            return False
+        self.store.replace_reference(snapshot)
+        self._reference_digest = digest
+        return True
+
+    def _request(self, method: str, path: str, token: str, **kwargs: object) -> httpx.Response:
+        try:
+            response = self._client.request(
+                method,
+                self.server_url + path,
+                headers={"Authorization": f"Bearer {token}"},
+                **kwargs,
+            )  # type: ignore[arg-type]
+        except httpx.TransportError as exc:
+            raise SyncFailure(SyncState.OFFLINE, f"server unreachable: {_describe(exc)}") from exc
+        status = response.status_code
+        if status < 400:
+            return response
+        message = server_message(response)
+        if status in (401, 403):
+            raise SyncFailure(SyncState.AUTH_FAILED, f"station token rejected: {message}")
+        if status in (408, 429) or status >= 500:
+            raise SyncFailure(SyncState.SERVER_ERROR, f"server error: {message}")
+        raise SyncFailure(SyncState.REFUSED, f"server refused the request: {message}")
+
+
+def server_message(response: httpx.Response) -> str:
+    """The message of our error body ``{"error": {"code", "message", ...}, "request_id"}``."""
+    try:
+        body = response.json()
+        error = body["error"]
+        text = f"{error['message']} ({error.get('code', response.status_code)})"
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}: {response.text[:200]}".strip()
+    request_id = body.get("request_id")
+    return f"{text} [request {request_id}]" if request_id else text
+
+
+def _parse(model: type[_Model], response: httpx.Response) -> _Model:
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        raise SyncFailure(
+            SyncState.SERVER_ERROR, f"unexpected answer from {response.request.url.path}: {exc}"
+        ) from exc
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    return str(exc) or type(exc).__name__

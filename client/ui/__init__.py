@@ -1,0 +1,1 @@
+"""Thin widgets: they connect signals and render; decisions live in ``client.controller``."""

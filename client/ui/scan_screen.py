@@ -1,0 +1,224 @@
+"""The scan screen: project, mode, feedback banner, pick list and the last scans.
+
+Only rendering: ``MainWindow`` feeds it the controller's data and forwards its buttons.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from client.controller import MODES, ScanVerdict
+from client.mirror import PickLineCount, ProjectInfo
+from client.store import QueuedScan
+from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, paint
+
+_BANNER_STYLE = "border-radius: 12px; padding: 12px 28px; font-size: 38px; font-weight: bold;"
+_DETAIL_STYLE = "font-size: 26px; font-weight: normal;"
+_ROW_HEIGHT = 52
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.verticalHeader().setDefaultSectionSize(_ROW_HEIGHT)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setShowGrid(False)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setHighlightSections(False)
+    return table
+
+
+def _cell(text: str, *, align_right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setToolTip(text)  # columns elide long names and reasons
+    if align_right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+class ScanScreen(QWidget):
+    mode_selected = Signal(str)
+    logout_requested = Signal()
+    change_project_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode_labels = {"out": self.tr("Out"), "in": self.tr("In"), "audit": self.tr("Audit")}
+        self.state_labels = {
+            "queued": self.tr("queued"),
+            "synced": self.tr("synced"),
+            "conflict": self.tr("conflict"),
+            "rejected": self.tr("rejected"),
+        }
+
+        self.project_name = QLabel()
+        self.project_name.setObjectName("title")
+        self.customer = QLabel()
+        self.customer.setObjectName("subtitle")
+        self.user = QLabel()
+        self.user.setObjectName("subtitle")
+        self.projects_button = QPushButton(self.tr("Projects"))
+        self.projects_button.clicked.connect(self.change_project_requested)
+        self.logout_button = QPushButton(self.tr("Log out"))
+        self.logout_button.setObjectName("logout")
+        self.logout_button.clicked.connect(self.logout_requested)
+
+        header = QFrame()
+        header.setObjectName("header")
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        names.addWidget(self.project_name)
+        names.addWidget(self.customer)
+        head = QHBoxLayout(header)
+        head.setContentsMargins(28, 12, 28, 12)
+        head.addLayout(names, 1)
+        head.addWidget(self.user)
+        head.addSpacing(12)
+        head.addWidget(self.projects_button)
+        head.addWidget(self.logout_button)
+
+        self.mode_group = QButtonGroup(self)
+        self.mode_group.setExclusive(True)
+        self.mode_buttons: dict[str, QPushButton] = {}
+        modes = QHBoxLayout()
+        for mode in MODES:
+            button = QPushButton(self.mode_labels[mode])
+            button.setObjectName("mode")
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the scanner
+            button.clicked.connect(lambda _checked=False, m=mode: self.mode_selected.emit(m))
+            self.mode_group.addButton(button)
+            self.mode_buttons[mode] = button
+            modes.addWidget(button)
+        modes.addStretch(1)
+
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setMinimumHeight(120)
+        self.banner.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+
+        # "Out" and "In" match the mode buttons: the columns count those scans.
+        self.pick_list = _table([self.tr("Item"), self.tr("Need"), self.tr("Out"), self.tr("In")])
+        self.pick_list.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.recent = _table(
+            [self.tr("Time"), self.tr("Item"), self.tr("Mode"), self.tr("State"), self.tr("Note")]
+        )
+        self.recent.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.recent.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+
+        lists = QHBoxLayout()
+        lists.setSpacing(20)
+        lists.addLayout(self._section(self.tr("Pick list"), self.pick_list), 9)
+        lists.addLayout(self._section(self.tr("Last scans"), self.recent), 13)
+
+        body = QVBoxLayout()
+        body.setContentsMargins(28, 16, 28, 16)
+        body.setSpacing(16)
+        body.addLayout(modes)
+        body.addWidget(self.banner)
+        body.addLayout(lists, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(header)
+        layout.addLayout(body, 1)
+        self.show_idle()
+
+    def _section(self, title: str, table: QTableWidget) -> QVBoxLayout:
+        label = QLabel(title)
+        label.setObjectName("sectionTitle")
+        box = QVBoxLayout()
+        box.setSpacing(4)
+        box.addWidget(label)
+        box.addWidget(table, 1)
+        return box
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def show_project(self, project: ProjectInfo | None, user_name: str) -> None:
+        self.project_name.setText(project.name if project else "")
+        self.customer.setText(project.customer if project else "")
+        self.user.setText(user_name)
+
+    def show_mode(self, mode: str) -> None:
+        self.mode_buttons[mode].setChecked(True)
+
+    def show_idle(self) -> None:
+        self._banner("idle", self.tr("Ready — scan an item"))
+
+    def show_message(self, level: str, text: str) -> None:
+        self._banner(level, text)
+
+    def show_verdict(self, verdict: ScanVerdict) -> None:
+        mode = self.mode_labels.get(verdict.scan.mode, verdict.scan.mode)
+        self._banner(verdict.level, f"{mode}: {verdict.title}", verdict.detail)
+
+    def _banner(self, level: str, headline: str, detail: str = "") -> None:
+        background, foreground = BANNER[level]
+        text = f"<div>{escape(headline)}</div>"
+        if detail:  # the reason, one size down, under the item
+            text += f'<div style="{_DETAIL_STYLE}">{escape(detail)}</div>'
+        self.banner.setText(text)
+        self.banner.setProperty("level", level)  # lets tests and styles read the state
+        paint(self.banner, background, foreground, _BANNER_STYLE)
+
+    def show_pick_list(self, lines: list[PickLineCount]) -> None:
+        table = self.pick_list
+        table.setRowCount(len(lines))
+        for row, line in enumerate(lines):
+            cells = [
+                _cell(line.name),
+                _cell(str(line.expected), align_right=True),
+                _cell(str(line.out), align_right=True),
+                _cell(str(line.returned), align_right=True),
+            ]
+            colour = None
+            if line.out > line.expected:
+                colour = LINE_OVER  # more than asked, or not on the list at all
+            elif line.expected and line.out == line.expected:
+                colour = LINE_DONE
+            for column, cell in enumerate(cells):
+                if colour is not None:
+                    cell.setBackground(colour)
+                table.setItem(row, column, cell)
+
+    def show_recent(self, scans: list[tuple[QueuedScan, str]]) -> None:
+        table = self.recent
+        table.setRowCount(len(scans))
+        for row, (scan, label) in enumerate(scans):
+            state = _cell(self.state_labels.get(scan.state, scan.state))
+            background, foreground = STATE_COLOURS.get(scan.state, STATE_COLOURS["queued"])
+            state.setBackground(QColor(background))
+            state.setForeground(QColor(foreground))
+            state.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            cells = [
+                _cell(scan.scanned_at.astimezone().strftime("%H:%M")),
+                _cell(label),
+                _cell(self.mode_labels.get(scan.mode, scan.mode)),
+                state,
+                _cell(scan.reason or ""),
+            ]
+            for column, cell in enumerate(cells):
+                table.setItem(row, column, cell)

@@ -1,0 +1,64 @@
+"""The always-visible strip (SPEC §3): online/offline, queue depth, last successful sync."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
+
+from client.sync.worker import SyncStatus
+from client.ui.theme import AMBER, GREEN, INK, NEUTRAL, RED, paint
+
+_PILL = "border-radius: 8px; padding: 4px 16px; font-weight: bold; font-size: 20px;"
+
+
+class StatusBar(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.setFixedHeight(56)
+        self.connection = QLabel()
+        self.queue = QLabel()
+        self.last_sync = QLabel()
+        self.error = QLabel()
+        self.error.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.error.setMinimumWidth(0)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(16, 6, 16, 6)
+        layout.setSpacing(28)
+        layout.addWidget(self.connection)
+        layout.addWidget(self.queue)
+        layout.addWidget(self.last_sync)
+        layout.addWidget(self.error, 1)
+        self.show_status(SyncStatus("starting", False, 0, None, None))
+
+    def show_status(self, status: SyncStatus) -> None:
+        if status.state == "starting":
+            text, colour = self.tr("Connecting…"), NEUTRAL
+        elif status.state == "auth_failed":
+            text, colour = self.tr("Station token rejected"), RED
+        elif status.state == "no_token":
+            text, colour = self.tr("Not enrolled"), RED
+        elif status.state == "local_error":
+            text, colour = self.tr("Kiosk problem"), RED
+        elif not status.online:
+            text, colour = self.tr("Offline"), RED
+        elif status.state == "ok":
+            text, colour = self.tr("Online"), GREEN
+        else:
+            text, colour = self.tr("Server problem"), AMBER
+        self.connection.setText(text)
+        paint(self.connection, colour, INK if colour == AMBER else "#ffffff", _PILL)
+        self.show_queue_depth(status.queue_depth)
+        self.last_sync.setText(self.tr("Last sync: %1").replace("%1", _clock(status.last_sync_at)))
+        self.error.setText(status.last_error or "")
+        self.error.setToolTip(status.last_error or "")
+
+    def show_queue_depth(self, depth: int) -> None:
+        self.queue.setText(self.tr("Queue: %1").replace("%1", str(depth)))
+
+
+def _clock(moment: datetime | None) -> str:
+    # Local wall-clock time for people; storage stays UTC.
+    return "—" if moment is None else moment.astimezone().strftime("%H:%M:%S")

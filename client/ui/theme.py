@@ -1,0 +1,87 @@
+"""Look of the kiosk: big type, high contrast, one meaning per colour.
+
+Read at arm's length on a warehouse touch screen, often with gloves: body text ~20 px,
+headlines 34-44 px, touch targets at least 72 px tall. Green means done / OK, amber means
+look at this, red means not recorded as you expect; nothing else uses those colours.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QWidget
+
+FONT_FAMILY = "DejaVu Sans"
+INK = "#16181d"
+MUTED = "#5b6270"
+PAPER = "#f2f3f5"
+CARD = "#ffffff"
+LINE = "#d5d8de"
+GREEN = "#1e7d32"
+AMBER = "#f2a900"
+RED = "#c62828"
+BLUE = "#1f4e9c"
+NEUTRAL = "#3a4150"
+
+# Feedback banner: background, text colour, headline per verdict level.
+BANNER = {
+    "ok": (GREEN, "#ffffff"),
+    "warning": (AMBER, INK),
+    "unknown": (RED, "#ffffff"),
+    "invalid": (RED, "#ffffff"),
+    "idle": (NEUTRAL, "#ffffff"),
+}
+# Chip colours for the state of a scan in the "last scans" list.
+STATE_COLOURS = {
+    "queued": ("#e3e6eb", INK),
+    "synced": (GREEN, "#ffffff"),
+    "conflict": (AMBER, INK),
+    "rejected": (RED, "#ffffff"),
+}
+LINE_DONE = QColor("#d7f0dc")
+LINE_OVER = QColor("#fde8b0")
+
+STYLESHEET = f"""
+QWidget {{ background: {PAPER}; color: {INK}; font-family: "{FONT_FAMILY}"; font-size: 20px; }}
+QLabel#title {{ font-size: 40px; font-weight: bold; }}
+QLabel#subtitle {{ font-size: 26px; color: {MUTED}; }}
+QLabel#hint {{ font-size: 20px; color: {MUTED}; }}
+QLabel#error {{ font-size: 24px; color: {RED}; font-weight: bold; }}
+QLabel#sectionTitle {{ font-size: 22px; font-weight: bold; color: {MUTED}; padding: 4px 2px; }}
+QPushButton {{
+    background: {CARD}; border: 2px solid {LINE}; border-radius: 10px;
+    min-height: 64px; padding: 0 24px; font-size: 24px; font-weight: bold;
+}}
+QPushButton:pressed {{ background: {LINE}; }}
+QPushButton#mode {{ min-height: 76px; min-width: 170px; font-size: 28px; }}
+QPushButton#mode:checked {{ background: {BLUE}; color: #ffffff; border-color: {BLUE}; }}
+QPushButton#logout {{ color: {RED}; border-color: {RED}; }}
+QLineEdit {{
+    background: {CARD}; border: 2px solid {LINE}; border-radius: 8px;
+    min-height: 52px; padding: 0 12px; font-size: 22px;
+}}
+QTableWidget, QListWidget {{
+    background: {CARD}; border: 2px solid {LINE}; border-radius: 8px;
+    gridline-color: {LINE}; font-size: 21px;
+}}
+QListWidget::item {{ border-bottom: 1px solid {LINE}; }}
+QListWidget::item:selected, QListWidget::item:hover {{ background: #e3ebf7; }}
+QHeaderView::section {{
+    background: {PAPER}; color: {MUTED}; border: none; border-bottom: 2px solid {LINE};
+    padding: 8px; font-size: 18px; font-weight: bold;
+}}
+QFrame#statusBar {{ background: {INK}; }}
+QFrame#statusBar QLabel {{ background: {INK}; color: #ffffff; font-size: 20px; }}
+QFrame#header {{ background: {CARD}; border-bottom: 2px solid {LINE}; }}
+QFrame#header QLabel {{ background: {CARD}; }}
+"""
+
+
+def apply_theme(window: QWidget) -> None:
+    """Style one window (not the whole QApplication, which tests share with others)."""
+    window.setFont(QFont(FONT_FAMILY, 14))
+    window.setStyleSheet(STYLESHEET)
+
+
+def paint(widget: QWidget, background: str, foreground: str, extra: str = "") -> None:
+    """Give one widget a solid colour (used by the banner and the status pill)."""
+    widget.setStyleSheet(f"background: {background}; color: {foreground}; {extra}")

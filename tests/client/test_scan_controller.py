@@ -1,0 +1,176 @@
+"""ScanController: badge login offline, local verdicts, commit before feedback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from client.controller import INVALID, OK, UNKNOWN, WARNING, ScanController
+from client.scanners.base import ScanRead
+from client.store import LocalStore
+
+
+@pytest.fixture
+def controller(qapp, mirrored_store, demo):
+    ctl = ScanController(mirrored_store)
+    assert ctl.login_badge(demo.badge_code)
+    ctl.choose_project(str(demo.project_id))
+    return ctl
+
+
+def read(code: str, symbology: str = "") -> ScanRead:
+    return ScanRead(
+        code=code,
+        symbology=symbology,
+        source="wedge",
+        read_at=datetime(2025, 4, 25, 8, 0, tzinfo=UTC),
+    )
+
+
+def counts(ctl: ScanController) -> dict[str, tuple[int, int, int]]:
+    return {line.name: (line.expected, line.out, line.returned) for line in ctl.pick_list()}
+
+
+def test_login_needs_reference_data_first(qapp, store, qtbot):
+    ctl = ScanController(store)
+    with qtbot.waitSignal(ctl.login_failed) as failed:
+        assert ctl.login_badge("BADGE-0042") is False
+    assert "no reference data yet" in failed.args[0].lower()
+    assert ctl.session is None
+
+
+def test_badge_login_works_offline_from_the_mirror(qapp, mirrored_store, demo, qtbot):
+    ctl = ScanController(mirrored_store)
+    with qtbot.waitSignal(ctl.login_failed):
+        ctl.login_badge("BADGE-9999")
+    with qtbot.waitSignal(ctl.logged_in) as logged_in:
+        ctl.submit(read(f"  {demo.badge_code} "))  # a read while logged out is a badge
+    assert logged_in.args[0].name == "Sanne de Vries"
+    assert ctl.session.user_id == str(demo.user_id)
+    with qtbot.waitSignal(ctl.logged_out):
+        ctl.logout()
+    assert ctl.session is None and ctl.project is None
+
+
+def test_scans_need_a_project(qapp, mirrored_store, demo, qtbot):
+    ctl = ScanController(mirrored_store)
+    ctl.login_badge(demo.badge_code)
+    with qtbot.waitSignal(ctl.scan_refused):
+        ctl.submit(read("RG-U-0001"))
+    assert mirrored_store.count_scans()["queued"] == 0
+
+
+def test_feedback_comes_only_after_the_commit(controller, tmp_path):
+    seen_in_db = []
+
+    def check(verdict) -> None:
+        # A separate connection, like the sync thread's: the row must already be committed.
+        with LocalStore(tmp_path / "kiosk.sqlite3") as other:
+            seen_in_db.append(other.get_scan(verdict.scan.scan_id).state)
+
+    controller.scan_recorded.connect(check)
+    controller.handle(read("RG-U-0001"))
+    assert seen_in_db == ["queued"]
+
+
+def test_known_unit_on_the_pick_list_is_ok(controller, demo):
+    verdict = controller.handle(read("RG-U-0001"))
+    assert verdict.level == OK and verdict.message == "Shure SM58"
+    scan = verdict.scan
+    assert (scan.state, scan.seq, scan.mode, scan.unit_id) == (
+        "queued",
+        1,
+        "out",
+        str(demo.unit_id(1)),
+    )
+    assert scan.user_id == str(demo.user_id) and scan.station_id == str(demo.station_id)
+    assert counts(controller)["Shure SM58"] == (4, 2, 0)
+
+
+def test_unknown_code_is_queued_for_the_server_to_judge(controller):
+    verdict = controller.handle(read("RG-U-9999"))
+    assert verdict.level == UNKNOWN
+    assert verdict.scan.state == "queued" and verdict.scan.seq == 1
+    assert "RG-U-9999" in verdict.message
+
+
+def test_a_second_offline_out_of_the_same_unit_is_flagged(controller):
+    first = controller.handle(read("RG-U-0002"))
+    second = controller.handle(read("RG-U-0002"))
+    assert first.level == OK
+    assert second.level == WARNING and "already scanned out" in second.message
+    assert second.scan.state == "queued"  # flagged, still recorded: it happened
+    assert controller.store.queue_depth() == 2
+    assert counts(controller)["Shure SM58"] == (4, 2, 0)  # counted once
+
+
+def test_a_unit_out_on_another_project_is_flagged(controller):
+    verdict = controller.handle(read("RG-U-0006"))
+    assert verdict.level == WARNING and "another project" in verdict.message
+
+
+def test_a_damaged_unit_is_flagged(controller):
+    verdict = controller.handle(read("RG-U-0013"))
+    assert verdict.level == WARNING and "damaged" in verdict.message
+
+
+def test_unreadable_codes_are_kept_and_shown_never_dropped(controller):
+    bad = controller.handle(read("5901234123458", symbology="ean13"))  # wrong check digit
+    assert bad.level == INVALID and "check digit" in bad.message
+    assert (bad.scan.state, bad.scan.seq, bad.scan.local_verdict) == ("rejected", None, INVALID)
+    empty = controller.handle(read("\x02\x03"))
+    assert empty.level == INVALID
+    recent = [scan.scan_id for scan, _label in controller.recent()]
+    assert recent == [empty.scan.scan_id, bad.scan.scan_id]
+    assert controller.store.queue_depth() == 0  # nothing the server could never read
+
+
+def test_bulk_codes_are_normalized_and_counted(controller, demo):
+    verdict = controller.handle(read(demo.xlr_barcode, symbology="ean13"))
+    assert verdict.level == OK
+    assert verdict.scan.normalized_code == demo.xlr_normalized
+    assert verdict.scan.code == demo.xlr_barcode  # sent as read; the server normalizes too
+    assert counts(controller)["XLR-kabel 10 m"] == (20, 1, 0)
+
+
+def test_a_fixed_case_moves_its_contents(controller):
+    verdict = controller.handle(read("RG-C-0001"))
+    assert verdict.level == OK and verdict.scan.case_id is not None
+    assert counts(controller)["Shure SM58"] == (4, 3, 0)
+    assert controller.handle(read("RG-U-0004")).level == WARNING  # already out, in the case
+
+
+def test_over_picking_and_off_list_items_are_flagged(controller):
+    for n in (1, 2, 3):
+        assert controller.handle(read(f"RG-U-000{n}")).level == OK
+    over = controller.handle(read("RG-U-0005"))
+    assert over.level == WARNING and "more than the pick list" in over.message
+    off_list = controller.handle(read("RG-B-PC5"))
+    assert off_list.level == WARNING and "not on the pick list" in off_list.message
+
+
+def test_a_serialized_products_own_barcode_asks_for_the_unit(controller):
+    verdict = controller.handle(read("RG-P-SM58"))
+    assert verdict.level == WARNING and "unit" in verdict.message
+
+
+def test_return_of_a_unit_that_was_not_out_is_flagged(controller, qtbot):
+    with qtbot.waitSignal(controller.mode_changed):
+        controller.set_mode("in")
+    assert controller.handle(read("RG-U-0003")).level == WARNING
+    controller.set_mode("out")
+    controller.handle(read("RG-U-0001"))
+    controller.set_mode("in")
+    back = controller.handle(read("RG-U-0001"))
+    assert back.level == OK and back.scan.mode == "in"
+    assert counts(controller)["Shure SM58"] == (4, 2, 1)
+
+
+def test_audit_scans_are_recorded_without_moving_anything(controller):
+    controller.set_mode("audit")
+    verdict = controller.handle(read("RG-U-0006"))
+    assert verdict.level == OK and verdict.scan.mode == "audit"
+    assert counts(controller)["Shure SM58"] == (4, 1, 0)
+    with pytest.raises(ValueError):
+        controller.set_mode("annul")  # annulling is "undo last scan", not a mode to pick

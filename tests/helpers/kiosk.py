@@ -1,0 +1,51 @@
+"""Drive a built kiosk (``client.app.build_app``) the way a warehouse operator does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+# Qt's offscreen platform reports this for every shown window; it says nothing about us.
+QT_LOG_IGNORE = (r"This plugin does not support propagateSizeHints\(\)",)
+
+
+def fail_on_qt_warnings(items: list[pytest.Item], directory: Path) -> None:
+    """Any Qt warning fails a GUI test under ``directory``: a "timers cannot be stopped
+    from another thread" is a real bug."""
+    for item in items:
+        if directory in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(*QT_LOG_IGNORE))
+
+
+def wedge_scan(qtbot, kiosk, code: str) -> None:
+    """What a USB scanner does: a burst of keys and Enter, into the focused window."""
+    qtbot.keyClicks(kiosk.window, code)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_Return)
+
+
+def log_in(qtbot, kiosk, badge_code: str) -> None:
+    with qtbot.waitSignal(kiosk.controller.logged_in, timeout=5000):
+        wedge_scan(qtbot, kiosk, badge_code)
+    assert kiosk.window.stack.currentWidget() is kiosk.window.projects
+
+
+def choose_project(qtbot, kiosk, row: int = 0) -> None:
+    """Tap a project in the list, as on the touch screen."""
+    projects = kiosk.window.projects.projects
+    item = projects.item(row)
+    with qtbot.waitSignal(kiosk.controller.project_changed, timeout=5000):
+        qtbot.mouseClick(
+            projects.viewport(),
+            Qt.MouseButton.LeftButton,
+            pos=projects.visualItemRect(item).center(),
+        )
+    assert kiosk.window.stack.currentWidget() is kiosk.window.scan
+
+
+def recent_states(kiosk) -> list[str]:
+    """The state column of the "last scans" table, newest first."""
+    table = kiosk.window.scan.recent
+    return [table.item(row, 3).text() for row in range(table.rowCount())]
