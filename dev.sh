@@ -80,11 +80,11 @@ station_token_file = "$ROOT/var/kiosk/station-token"
 TOML
   log "starting server on http://127.0.0.1:$PORT (logs: var/server.log)"
   "$server" serve --port "$PORT" > var/server.log 2>&1 &
-  local server_pid=$!
-  trap 'kill $server_pid 2>/dev/null || true' EXIT
+  SERVER_PID=$!  # global: the EXIT trap runs after this function has returned
+  trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do
     "$VENV/bin/python" -c "import httpx,sys; sys.exit(httpx.get('http://127.0.0.1:$PORT/readyz').status_code != 200)" 2>/dev/null && break
-    kill -0 $server_pid 2>/dev/null || { cat var/server.log >&2; exit 1; }
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat var/server.log >&2; exit 1; }
     sleep 0.5
   done
   log "demo: badge $(grep -o '"badge_code": "[^"]*"' var/demo.json | cut -d'"' -f4), see var/demo.json"

@@ -155,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     app = QApplication.instance() or QApplication(sys.argv[:1])
     kiosk = build_app(config)
     kiosk.show()
