@@ -1,4 +1,8 @@
-"""Request dependencies: the session (one transaction owner) and the calling station."""
+"""Request dependencies: the session (one transaction owner), the calling station, the
+calling user and the permission a route requires.
+
+    user: Annotated[User, Depends(Requires(Permission.USERS_WRITE))]
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from server.config import Settings
-from server.errors import Unauthorized
+from server.errors import Forbidden, Unauthorized
 from server.identity import service as identity
-from server.identity.models import Station
+from server.identity.models import Station, User
+from server.identity.permissions import Permission, permissions_for
+from server.identity.tokens import AccessClaims, decode_access_token
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -48,3 +54,42 @@ def _current_station(
 
 
 CurrentStation = Annotated[Station, Depends(_current_station)]
+
+
+def _access_claims(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AccessClaims:
+    if credentials is None:
+        raise Unauthorized("missing access token (Authorization: Bearer ...)")
+    return decode_access_token(settings=settings, token=credentials.credentials)
+
+
+AccessClaimsDep = Annotated[AccessClaims, Depends(_access_claims)]
+
+
+def _current_user(session: SessionDep, claims: AccessClaimsDep) -> User:
+    # Roles and the active flag are read from the database on every request, so a
+    # deactivation or role change takes effect at once, not when the token expires.
+    user = identity.get_user(session=session, user_id=claims.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("invalid or expired access token")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(_current_user)]
+
+
+class Requires:
+    """A dependency that lets the request through only with ``permission``."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+
+    def __call__(self, user: CurrentUser) -> User:
+        if self.permission not in permissions_for(user.role_names):
+            raise Forbidden(f"this needs the permission {self.permission.value!r}")
+        return user
+
+    def __repr__(self) -> str:
+        return f"Requires({self.permission.value!r})"

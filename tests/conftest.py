@@ -164,3 +164,24 @@ def demo(session_factory, settings) -> dict:
 @pytest.fixture
 def station_headers(demo) -> dict[str, str]:
     return {"Authorization": f"Bearer {demo['station_token']}"}
+
+
+@pytest.fixture
+def user_headers(session_factory, settings):
+    """``user_headers("admin", "planner")`` -> headers with an access token for a new user."""
+    from server.db import transaction
+    from server.identity import service as identity
+    from server.identity.models import Role
+    from server.identity.tokens import issue_access_token
+
+    def make(*roles: str) -> dict[str, str]:
+        with transaction(session_factory) as session:
+            user = identity.create_user(
+                session=session,
+                name=f"Test {'/'.join(roles) or 'nobody'}",
+                roles=[Role(role) for role in roles],
+            )
+        token, _ = issue_access_token(settings=settings, user_id=user.id, roles=list(roles))
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
