@@ -1,8 +1,16 @@
 """Reference data a station mirrors (SPEC §4): what codes exist and what is expected.
 
-``GET /api/v1/sync/reference?cursor=...`` answers a ``ReferenceSnapshot``. With no cursor
-(or ``full=true``) it is everything; later issues make it a delta with tombstones. The
-kiosk stores the ``cursor`` it got and sends it back next time.
+``GET /api/v1/sync/reference?cursor=<opaque>&limit=<n>`` answers one ``ReferenceSnapshot``
+page. The contract, for both sides:
+
+- No cursor, or a cursor the server can no longer serve a delta from: the answer has
+  ``full=true``. The kiosk discards its mirror before applying that first page.
+- Otherwise ``full=false``: the page holds rows changed since the cursor (upserts, by id)
+  and ``deleted`` tombstones; the kiosk applies them on top of its mirror.
+- Each page is applied atomically together with storing its ``cursor``. While
+  ``has_more`` is true the kiosk asks again with the new cursor at once; so a first full
+  download that is interrupted resumes from the last stored page, not from scratch.
+- An unchanged data set answers the same cursor and no rows.
 """
 
 from __future__ import annotations
@@ -65,9 +73,20 @@ class RefBadge(_Ref):
     roles: list[str]
 
 
+class Tombstones(_Ref):
+    """Ids (badge hashes for badges) removed since the cursor the kiosk sent."""
+
+    products: list[uuid.UUID] = Field(default_factory=list)
+    units: list[uuid.UUID] = Field(default_factory=list)
+    cases: list[uuid.UUID] = Field(default_factory=list)
+    projects: list[uuid.UUID] = Field(default_factory=list)
+    badges: list[str] = Field(default_factory=list)
+
+
 class ReferenceSnapshot(_Ref):
     cursor: str
     full: bool = True
+    has_more: bool = False
     station_id: uuid.UUID
     badge_hash_key: str  # hex; see shared.badges
     products: list[RefProduct] = Field(default_factory=list)
@@ -75,3 +94,4 @@ class ReferenceSnapshot(_Ref):
     cases: list[RefCase] = Field(default_factory=list)
     projects: list[RefProject] = Field(default_factory=list)
     badges: list[RefBadge] = Field(default_factory=list)
+    deleted: Tombstones = Field(default_factory=Tombstones)
