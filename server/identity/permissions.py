@@ -63,3 +63,18 @@ def permissions_for(roles: list[str] | tuple[str, ...]) -> frozenset[Permission]
         except ValueError:
             continue
     return frozenset(granted)
+
+
+# Routes anyone may call, as (method, path template). Everything else needs a user with a
+# permission (``Requires``) or a station token (``CurrentStation``).
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/healthz"),
+        ("GET", "/readyz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/docs/oauth2-redirect"),
+        ("GET", "/redoc"),
+    }
+)
