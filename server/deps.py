@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from server.config import Settings
+from server.db import transaction
 from server.errors import Forbidden, Unauthorized
 from server.identity import service as identity
 from server.identity.models import Station, User
@@ -24,15 +25,8 @@ from server.identity.tokens import AccessClaims, decode_access_token
 def _session(request: Request) -> Iterator[Session]:
     # Commits after the route returns but before the response is sent (scope="function"),
     # so a failed commit becomes an error answer, never a 200 for lost work.
-    session = request.app.state.session_factory()
-    try:
+    with transaction(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def _settings(request: Request) -> Settings:

@@ -94,6 +94,18 @@ def database_url(request, tmp_path_factory) -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def fresh_database_url(request, tmp_path) -> Iterator[str]:
+    """An empty, unmigrated database of its own for one test, per backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    require_pg()
+    name, url = create_pg_database()
+    yield url
+    drop_pg_database(name)
+
+
 @pytest.fixture(scope="session")
 def engine(database_url) -> Iterator[Engine]:
     engine = make_engine(database_url)

@@ -18,27 +18,15 @@ from sqlalchemy import create_engine, select
 from client.app import build_app
 from client.config import KioskConfig
 from server.warehouse.models import Movement, Scan
-from tests.conftest import create_pg_database, drop_pg_database, require_pg
 from tests.helpers.kiosk import choose_project, log_in, recent_states, wedge_scan
 from tests.helpers.live_server import LiveServer
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def server_database(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.sqlite3'}"
-        return
-    require_pg()
-    name, url = create_pg_database()
-    yield url
-    drop_pg_database(name)
-
-
 @pytest.fixture
-def live(server_database, tmp_path):
-    server = LiveServer(server_database, tmp_path / "server.log")
+def live(fresh_database_url, tmp_path):
+    server = LiveServer(fresh_database_url, tmp_path / "server.log")
     server.cli("migrate")
     demo = json.loads(server.cli("seed-demo"))
     server.start()
