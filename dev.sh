@@ -16,7 +16,8 @@ PORT=${RENTGUY_PORT:-8765}
 APT_PACKAGES=(libzbar0 fonts-dejavu-core libgl1 libegl1 libglib2.0-0 libfontconfig1
   libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
-  libxcb-randr0 libxcb-xkb1 xvfb xauth)
+  libxcb-randr0 libxcb-xkb1 xvfb xauth
+  shellcheck desktop-file-utils)  # the installer tests lint scripts and the .desktop file
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
