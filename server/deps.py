@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from server.config import Settings
-from server.errors import Forbidden, Unauthorized
+from server.errors import AppError, Forbidden, Unauthorized
 from server.identity import service as identity
 from server.identity.models import Station, User
 from server.identity.permissions import Permission, permissions_for
@@ -28,6 +28,13 @@ def _session(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except AppError as exc:
+        # keep_work: the refusal itself is the work (failed-login counter, audit line).
+        if exc.keep_work:
+            session.commit()
+        else:
+            session.rollback()
+        raise
     except BaseException:
         session.rollback()
         raise
