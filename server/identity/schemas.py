@@ -215,9 +215,10 @@ class MeResponse(BaseModel):
 
 
 class Paging(BaseModel):
-    """``?limit=&offset=`` on every list route (a dependency: ``Annotated[Paging, Query()]``)."""
+    """``?limit=&offset=`` on every list route (a dependency: ``Annotated[Paging, Query()]``).
 
-    model_config = ConfigDict(extra="forbid")
+    Not ``extra="forbid"``: as a query model that would refuse the route's other filters.
+    """
 
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0
