@@ -42,6 +42,7 @@ def _forge(settings, user_id, token, how):
     raise AssertionError(how)
 
 
+@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 @pytest.mark.parametrize(
     "how",
     [

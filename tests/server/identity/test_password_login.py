@@ -116,3 +116,47 @@ def test_bad_login_bodies_are_4xx(client, body):
     response = client.post("/api/v1/auth/login", json=body)
     assert response.status_code == 422
     assert response.json()["error"]["message"]
+
+
+def test_every_failure_costs_one_argon2_verify(client, make_user, monkeypatch):
+    """Unknown account, no password, wrong password: the same work, so timing leaks nothing."""
+    from argon2 import PasswordHasher
+
+    from server.identity import security
+
+    make_user(email="known2@example.nl", password=PASSWORD)
+    make_user(email="badgeonly@example.nl")
+    calls = []
+
+    class Counting(PasswordHasher):
+        def verify(self, hash, password):  # noqa: A002 - argon2-cffi's parameter name
+            calls.append(hash)
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(
+        security,
+        "_password_hasher",
+        Counting(
+            time_cost=security.ARGON2_TIME_COST,
+            memory_cost=security.ARGON2_MEMORY_KIB,
+            parallelism=security.ARGON2_PARALLELISM,
+        ),
+    )
+    for email in ("known2@example.nl", "nobody2@example.nl", "badgeonly@example.nl"):
+        calls.clear()
+        assert _login(client, email, "wrong wrong wrong").status_code == 401
+        assert len(calls) == 1, email
+
+
+def test_old_parameter_hashes_are_upgraded_on_login(client, session_factory, make_user):
+    from argon2 import PasswordHasher
+
+    from server.identity import security
+    from server.identity.models import User
+
+    user_id = make_user(email="old@example.nl")
+    with transaction(session_factory) as session:
+        session.get(User, user_id).password_hash = PasswordHasher(time_cost=1).hash(PASSWORD)
+    assert _login(client, "old@example.nl", PASSWORD).status_code == 200
+    with transaction(session_factory) as session:
+        assert not security.needs_rehash(session.get(User, user_id).password_hash)
