@@ -16,6 +16,23 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _user_columns() -> list[sa.Column]:
+    return [
+        sa.Column("pin_hash", sa.String(length=255), nullable=True),
+        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column("skills", sa.JSON(), server_default="[]", nullable=False),
+        sa.Column("day_rate_cents", sa.Integer(), nullable=True),
+        sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True),
+    ]
+
+
+def _drop_column(table: str, column: str) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # SQLite >= 3.35, in place
+    else:
+        op.drop_column(table, column)
+
+
 def upgrade() -> None:
     op.create_table(
         "login_throttles",
@@ -105,27 +122,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_station_enrollments")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_station_enrollments_code_hash")),
     )
-    with op.batch_alter_table("stations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True))
-
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("pin_hash", sa.String(length=255), nullable=True))
-        batch_op.add_column(sa.Column("phone", sa.String(length=32), nullable=True))
-        batch_op.add_column(sa.Column("skills", sa.JSON(), server_default="[]", nullable=False))
-        batch_op.add_column(sa.Column("day_rate_cents", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD/DROP COLUMN, not batch mode: SQLite's batch copy drops and recreates
+    # "users", which foreign keys (badges, user_roles ON DELETE CASCADE) refuse or follow.
+    op.add_column("stations", sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True))
+    for column in _user_columns():
+        op.add_column("users", column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("deactivated_at")
-        batch_op.drop_column("day_rate_cents")
-        batch_op.drop_column("skills")
-        batch_op.drop_column("phone")
-        batch_op.drop_column("pin_hash")
-
-    with op.batch_alter_table("stations", schema=None) as batch_op:
-        batch_op.drop_column("revoked_at")
+    for column in reversed(_user_columns()):
+        _drop_column("users", column.name)
+    _drop_column("stations", "revoked_at")
 
     op.drop_table("station_enrollments")
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
