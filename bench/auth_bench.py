@@ -1,12 +1,14 @@
 """Login and token-check latency, in-process (FastAPI TestClient, real database).
 
-    .venv/bin/python bench/auth_bench.py [--n 500] [--database-url URL]
+    .venv/bin/python bench/auth_bench.py [--n 500] [--postgres | --database-url URL]
 
 Measures, over ``--n`` logins each: password login (argon2id verify), badge login without
 a PIN, badge login with a PIN (one argon2id verify), and the cost of checking an access
 token (JWT HS256 verify + claims) on its own and as part of an authenticated request.
 Targets (issue 3): password p95 < 200 ms, badge p95 < 50 ms, token check < 1 ms.
-Defaults to a fresh SQLite file; pass a PostgreSQL URL to measure there.
+Defaults to a fresh SQLite file; ``--postgres`` creates (and drops) a scratch database on
+the local server (127.0.0.1:5432, user postgres); ``--database-url`` must name an empty
+database of its own (it is migrated and written to).
 """
 
 from __future__ import annotations
@@ -68,11 +70,38 @@ def _time_requests(n: int, call) -> list[float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=500)
-    parser.add_argument("--database-url")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--database-url")
+    where.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
 
     tmp = tempfile.TemporaryDirectory()
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
+    scratch = None
+    if args.postgres:
+        scratch = f"rentguy_bench_{secrets.token_hex(4)}"
+        _pg_admin(f'CREATE DATABASE "{scratch}"')
+        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{scratch}"
+    try:
+        return _run(args, url)
+    finally:
+        tmp.cleanup()
+        if scratch:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+def _pg_admin(sql: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(
+        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as conn:
+        conn.execute(text(sql))
+    engine.dispose()
+
+
+def _run(args: argparse.Namespace, url: str) -> int:
     upgrade(url)
     settings = Settings(database_url=url, environment="test", log_json=False, log_level="WARNING")
     app = create_app(settings)
@@ -149,7 +178,6 @@ def main() -> int:
         f"{(_pct(me, 0.5) - _pct(health, 0.5)) * 1000:.3f} ms (p50, includes the /me query)"
     )
     app.state.engine.dispose()
-    tmp.cleanup()
     return 0
 
 
