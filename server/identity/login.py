@@ -32,6 +32,7 @@ from server.identity.security import (
 from server.identity.service import revoke_refresh_tokens
 from server.identity.tokens import ACCESS_TOKEN_TTL, issue_access_token
 from shared.badges import badge_hash
+from shared.ids import uuid7
 
 LOGIN_FAILED = "invalid credentials"
 REFRESH_FAILED = "invalid or expired refresh token"
@@ -66,7 +67,7 @@ def _issue(
     refresh = new_refresh_token()
     session.add(
         RefreshToken(
-            family_id=family_id or uuid.uuid4(),
+            family_id=family_id or uuid7(),
             user_id=user.id,
             station_id=station_id,
             method=method,

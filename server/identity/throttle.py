@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -64,13 +64,15 @@ def _claim_row(session: Session, key: str) -> LoginThrottle:
 def retry_after(
     session: Session, keys: list[tuple[str, Policy]], now: datetime | None = None
 ) -> int:
-    """Seconds until every key is unlocked (0 when none is locked)."""
+    """Seconds until every key is unlocked (0 when none is locked). One query."""
     now = now or utcnow()
-    wait = 0.0
-    for key, _policy in keys:
-        row = _row(session, key, lock=False)
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            wait = max(wait, (row.locked_until - now).total_seconds())
+    locked_until = session.scalars(
+        select(LoginThrottle.locked_until).where(
+            LoginThrottle.key.in_([key for key, _policy in keys]),
+            LoginThrottle.locked_until.is_not(None),
+        )
+    ).all()
+    wait = max([(until - now).total_seconds() for until in locked_until] + [0.0])
     return math.ceil(wait)
 
 
@@ -107,9 +109,10 @@ def record_failure(
 
 def record_success(session: Session, keys: list[str]) -> None:
     """Reset the counters of ``keys`` (the account, not the shared station/IP)."""
-    for key in keys:
-        row = _row(session, key, lock=True)
-        if row is not None:
-            row.failures = 0
-            row.locked_until = None
-    session.flush()
+    # One UPDATE that usually matches nothing: a login that never failed costs no lookup.
+    session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key.in_(keys), LoginThrottle.failures > 0)
+        .values(failures=0, locked_until=None),
+        execution_options={"synchronize_session": False},
+    )

@@ -93,6 +93,7 @@ def test_counter_resets_after_quiet_period_and_on_success(session_factory):
         throttle.record_failure(session, key)  # after a quiet hour: counts from 1 again
         assert session.get(LoginThrottle, key[0][0]).failures == 1
         throttle.record_success(session, [key[0][0]])
+    with transaction(session_factory) as session:
         assert session.get(LoginThrottle, key[0][0]).failures == 0
 
 
