@@ -167,10 +167,22 @@ def _run(args: argparse.Namespace, url: str) -> int:
         decode_access_token(settings=settings, token=token)
         checks.append(time.perf_counter() - start)
 
+    # What CurrentUser does per request: verify the JWT, load the user and its roles.
+    lookups = []
+    with app.state.session_factory() as session:
+        for _ in range(args.n):
+            start = time.perf_counter()
+            claims = decode_access_token(settings=settings, token=token)
+            user = identity.get_user(session=session, user_id=claims.user_id)
+            assert user is not None and user.active and user.role_names
+            lookups.append(time.perf_counter() - start)
+            session.expunge_all()  # no identity-map shortcut: a real lookup every time
+
     _report("password login (POST /auth/login)", pw, 200)
     _report("badge login, no PIN", badge, 50)
     _report("badge login + PIN (argon2id)", badge_pin, 50)
     _report("token check (JWT verify only)", checks, 1)
+    _report("token check + user/roles lookup", lookups, 1)
     _report("GET /me (token + user + query)", me, None)
     _report("GET /healthz (no auth, baseline)", health, None)
     print(
