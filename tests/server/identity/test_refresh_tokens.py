@@ -108,3 +108,24 @@ def test_badge_session_refresh_dies_with_its_station(client, station_headers, de
     ).json()
     client.post(f"/api/v1/stations/{demo['station_id']}/revoke", headers=admin_headers)
     assert _refresh(client, again["refresh_token"]).status_code == 401
+
+
+def test_concurrent_refresh_with_one_token_is_one_rotation_then_reuse(client, make_user):
+    """Two racing refreshes of one token: at most one wins, and the loser's replay kills
+    the family (row lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    first = _login(client, make_user)
+    barrier = Barrier(2)
+
+    def race():
+        barrier.wait()
+        return _refresh(client, first["refresh_token"])
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: race(), range(2)))
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200, 401]
+    winner = next(a for a in answers if a.status_code == 200).json()
+    assert _refresh(client, winner["refresh_token"]).status_code == 401  # family revoked

@@ -105,3 +105,13 @@ def test_enrolment_is_audited(client, admin_headers):
     ).json()["items"]
     assert events[0]["target_id"] == station["station_id"]
     assert events[0]["actor_station_id"] == station["station_id"]
+
+
+def test_revoking_a_station_ends_its_badge_sessions(client, admin_headers, station_headers, demo):
+    login = client.post(
+        "/api/v1/auth/badge", json={"badge_code": demo["badge_code"]}, headers=station_headers
+    ).json()
+    me = {"Authorization": f"Bearer {login['access_token']}"}
+    assert client.get("/api/v1/me", headers=me).status_code == 200
+    client.post(f"/api/v1/stations/{demo['station_id']}/revoke", headers=admin_headers)
+    assert client.get("/api/v1/me", headers=me).status_code == 401
