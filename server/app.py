@@ -6,9 +6,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from server.audit.router import router as audit_router
 from server.config import Settings, get_settings
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers
+from server.identity.admin import router as identity_admin_router
+from server.identity.router import router as auth_router
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
@@ -38,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(warehouse_router)
+    app.include_router(auth_router)
+    app.include_router(identity_admin_router)
+    app.include_router(audit_router)
 
     # Added last = outermost: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

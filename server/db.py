@@ -94,13 +94,18 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work commits on success and rolls back on any error."""
+    """A session whose work commits on success and rolls back on any error, except an
+    error marked ``keep_work`` (``server.errors.AppError``): there the refusal itself is the
+    work to keep (a failed-login counter, an audit line), so it commits, then re-raises."""
     session = factory()
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        if getattr(exc, "keep_work", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()

@@ -68,6 +68,11 @@ def _current_user(session: SessionDep, claims: AccessClaimsDep) -> User:
     user = identity.get_user(session=session, user_id=claims.user_id)
     if user is None or not user.active:
         raise Unauthorized("invalid or expired access token")
+    if claims.station_id is not None:
+        # A badge session lives at its kiosk: revoking the station ends it too.
+        station = session.get(Station, claims.station_id)
+        if station is None or not station.active:
+            raise Unauthorized("invalid or expired access token")
     return user
 
 

@@ -7,11 +7,15 @@
     ├── Forbidden                403
     ├── NotFound                 404
     ├── Conflict                 409
+    ├── TooManyRequests          429  (with Retry-After)
     └── ExternalServiceError     502  (a provider or accounting system failed)
 
 Every error body has one shape:
 ``{"error": {"code": str, "message": str, "details": any}, "request_id": str}``.
 Routers do not raise ``HTTPException``; unknown exceptions are logged and answered 500.
+
+An error raised with ``keep_work=True`` still commits the request's transaction (see
+``server.deps``): a failed login must leave its throttle counter and audit line behind.
 """
 
 from __future__ import annotations
@@ -32,10 +36,20 @@ class AppError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, details: Any = None, code: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: Any = None,
+        code: str | None = None,
+        keep_work: bool = False,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.details = details
+        self.keep_work = keep_work
+        self.headers = headers or {}
         if code is not None:
             self.code = code
 
@@ -70,6 +84,15 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.headers["Retry-After"] = str(max(1, int(retry_after)))
+
+
 class ExternalServiceError(AppError):
     status_code = 502
     code = "external_service_error"
@@ -95,11 +118,13 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         if exc.status_code >= 500:
             log.error("request failed: %s", exc.message)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = dict(exc.headers)
+        if exc.status_code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
         return JSONResponse(
             error_body(request, exc.code, exc.message, exc.details),
             status_code=exc.status_code,
-            headers=headers,
+            headers=headers or None,
         )
 
     @app.exception_handler(RequestValidationError)

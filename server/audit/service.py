@@ -1,14 +1,26 @@
-"""Write audit events. Call ``record`` inside the transaction of the change it describes,
-so the change and its audit line commit (or roll back) together."""
+"""Write and read audit events. Call ``record`` inside the transaction of the change it
+describes, so the change and its audit line commit (or roll back) together."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did it and from where: a user, a station, or both (a badge login at a kiosk)."""
+
+    user_id: uuid.UUID | None = None
+    station_id: uuid.UUID | None = None
+    ip: str | None = None
 
 
 def record(
@@ -16,6 +28,7 @@ def record(
     session: Session,
     action: str,
     outcome: str = "ok",
+    actor: Actor | None = None,
     actor_user_id: uuid.UUID | None = None,
     actor_station_id: uuid.UUID | None = None,
     ip: str | None = None,
@@ -24,12 +37,16 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one audit event (never updated, never deleted)."""
+    if actor is not None:
+        actor_user_id = actor_user_id or actor.user_id
+        actor_station_id = actor_station_id or actor.station_id
+        ip = ip or actor.ip
     event = AuditEvent(
         action=action,
         outcome=outcome,
         actor_user_id=actor_user_id,
         actor_station_id=actor_station_id,
-        ip=ip,
+        ip=ip[:64] if ip else None,
         target_type=target_type,
         target_id=str(target_id) if target_id is not None else None,
         details=details or {},
@@ -37,3 +54,53 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def list_events(
+    *,
+    session: Session,
+    action: str | None = None,
+    outcome: str | None = None,
+    actor_user_id: uuid.UUID | None = None,
+    actor_station_id: uuid.UUID | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEvent], int]:
+    """One page of events, newest first, and the total matching the filters.
+
+    ``action`` matches exactly, or as a prefix when it ends in ``.*`` (``auth.*``).
+    """
+    conditions = []
+    if action:
+        if action.endswith(".*"):
+            prefix = action[:-1].replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+            conditions.append(AuditEvent.action.like(prefix + "%", escape="\\"))
+        else:
+            conditions.append(AuditEvent.action == action)
+    if outcome:
+        conditions.append(AuditEvent.outcome == outcome)
+    if actor_user_id:
+        conditions.append(AuditEvent.actor_user_id == actor_user_id)
+    if actor_station_id:
+        conditions.append(AuditEvent.actor_station_id == actor_station_id)
+    if target_type:
+        conditions.append(AuditEvent.target_type == target_type)
+    if target_id:
+        conditions.append(AuditEvent.target_id == target_id)
+    if since:
+        conditions.append(AuditEvent.occurred_at >= since)
+    if until:
+        conditions.append(AuditEvent.occurred_at < until)
+    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    rows = session.scalars(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(total or 0)

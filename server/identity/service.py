@@ -1,17 +1,39 @@
-"""Identity services: users, badges, station tokens. Services flush; callers commit."""
+"""Identity services: users (with crew details), roles, passwords, PINs, badges, station
+tokens. Services flush; the request's session dependency commits."""
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.audit.service import Actor, record
 from server.db import utcnow
-from server.errors import Conflict, Unauthorized
-from server.identity.models import Badge, Role, Station, User, UserRole
+from server.errors import BadRequest, Conflict, NotFound, Unauthorized
+from server.identity.models import Badge, RefreshToken, Role, Station, User, UserRole
 from server.identity.security import hash_password, new_station_token, token_hash
 from shared.badges import badge_hash
+
+# Fields an admin may change with a plain update (roles and active have their own paths).
+_PROFILE_FIELDS = ("name", "email", "phone", "skills", "day_rate_cents")
+
+
+def _normalize_email(email: str | None) -> str | None:
+    if email is None:
+        return None
+    email = email.strip().lower()
+    return email or None
+
+
+def _flush_unique(session: Session, what: str) -> None:
+    # The up-front checks answer the common case; this catches the race between two writers.
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{what} already exists") from exc
 
 
 def create_user(
@@ -20,38 +42,312 @@ def create_user(
     name: str,
     email: str | None = None,
     password: str | None = None,
+    pin: str | None = None,
     roles: list[Role] | tuple[Role, ...] = (),
+    phone: str | None = None,
+    skills: list[str] | None = None,
+    day_rate_cents: int | None = None,
+    active: bool = True,
+    actor: Actor | None = None,
 ) -> User:
-    """Create one person's identity."""
+    """Create one person's identity (staff and crew alike)."""
+    email = _normalize_email(email)
     if email is not None:
-        email = email.strip().lower()
         if session.scalar(select(User.id).where(User.email == email)) is not None:
             raise Conflict(f"a user with email {email} already exists")
     user = User(
         name=name,
         email=email,
         password_hash=hash_password(password) if password else None,
-        roles=[UserRole(role=Role(role).value) for role in roles],
+        pin_hash=hash_password(pin) if pin else None,
+        roles=[UserRole(role=Role(role).value) for role in sorted(set(roles))],
+        phone=phone,
+        skills=list(skills or []),
+        day_rate_cents=day_rate_cents,
+        active=active,
+        deactivated_at=None if active else utcnow(),
     )
     session.add(user)
-    session.flush()
+    _flush_unique(session, f"a user with email {email}")
+    record(
+        session=session,
+        action="user.created",
+        actor=actor,
+        target_type="user",
+        target_id=user.id,
+        details={"roles": user.role_names, "active": active},
+    )
     return user
 
 
-def set_password(*, session: Session, user: User, password: str) -> None:
-    """Replace a user's password hash."""
-    user.password_hash = hash_password(password)
+def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
+    return session.get(User, user_id)
+
+
+def require_user(*, session: Session, user_id: uuid.UUID) -> User:
+    """The user, or NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    return user
+
+
+def list_users(
+    *,
+    session: Session,
+    q: str | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[User], int]:
+    """One page of users by name, and the total matching the filters."""
+    conditions = []
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        pattern += "%"
+        conditions.append(
+            or_(
+                func.lower(User.name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
+    if role is not None:
+        conditions.append(User.id.in_(select(UserRole.user_id).where(UserRole.role == role.value)))
+    if active is not None:
+        conditions.append(User.active.is_(active))
+    total = session.scalar(select(func.count()).select_from(User).where(*conditions))
+    users = session.scalars(
+        select(User).where(*conditions).order_by(User.name, User.id).limit(limit).offset(offset)
+    ).all()
+    return list(users), int(total or 0)
+
+
+def update_profile(
+    *, session: Session, user: User, changes: dict[str, Any], actor: Actor | None = None
+) -> User:
+    """Apply name/email/crew-detail changes (only the keys present in ``changes``)."""
+    unknown = set(changes) - set(_PROFILE_FIELDS)
+    if unknown:
+        raise BadRequest(f"cannot change {', '.join(sorted(unknown))} here")
+    if "name" in changes and not changes["name"]:
+        raise BadRequest("name: must not be empty")
+    if "email" in changes:
+        changes["email"] = _normalize_email(changes["email"])
+        email = changes["email"]
+        if email is not None and email != user.email:
+            taken = session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+            if taken is not None:
+                raise Conflict(f"a user with email {email} already exists")
+    if "skills" in changes and changes["skills"] is None:
+        changes["skills"] = []
+    changed = sorted(k for k, v in changes.items() if getattr(user, k) != v)
+    for key in changed:
+        setattr(user, key, changes[key])
+    _flush_unique(session, f"a user with email {changes.get('email')}")
+    if changed:
+        record(
+            session=session,
+            action="user.updated",
+            actor=actor,
+            target_type="user",
+            target_id=user.id,
+            details={"fields": changed},
+        )
+    return user
+
+
+def set_roles(
+    *, session: Session, user: User, roles: list[Role], actor: Actor | None = None
+) -> User:
+    """Replace a user's roles; a change is audited with before and after."""
+    before = user.role_names
+    after = sorted({Role(role).value for role in roles})
+    if before == after:
+        return user
+    if actor is not None and actor.user_id == user.id and Role.ADMIN.value not in after:
+        raise BadRequest("you cannot remove your own admin role")
+    user.roles = [UserRole(role=role) for role in after]
     session.flush()
+    record(
+        session=session,
+        action="user.roles_changed",
+        actor=actor,
+        target_type="user",
+        target_id=user.id,
+        details={"before": before, "after": after},
+    )
+    return user
 
 
-def issue_badge(*, session: Session, user: User, code: str, key: bytes, label: str = "") -> Badge:
+def revoke_refresh_tokens(
+    *,
+    session: Session,
+    user_id: uuid.UUID | None = None,
+    family_id: uuid.UUID | None = None,
+    station_id: uuid.UUID | None = None,
+) -> int:
+    """Revoke the live refresh tokens of a user, a family or a station; returns the count."""
+    conditions = [RefreshToken.revoked_at.is_(None)]
+    if user_id is not None:
+        conditions.append(RefreshToken.user_id == user_id)
+    if family_id is not None:
+        conditions.append(RefreshToken.family_id == family_id)
+    if station_id is not None:
+        conditions.append(RefreshToken.station_id == station_id)
+    if len(conditions) == 1:
+        raise ValueError("refusing to revoke every refresh token of every user")
+    result = session.execute(
+        update(RefreshToken).where(*conditions).values(revoked_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    session.flush()
+    return result.rowcount or 0
+
+
+def set_active(*, session: Session, user: User, active: bool, actor: Actor | None = None) -> User:
+    """(De)activate a user. Deactivation revokes its refresh tokens and badges at once."""
+    if user.active == active:
+        return user
+    if not active and actor is not None and actor.user_id == user.id:
+        raise BadRequest("you cannot deactivate yourself")
+    details: dict[str, Any] = {}
+    user.active = active
+    user.deactivated_at = None if active else utcnow()
+    if not active:
+        details["refresh_tokens_revoked"] = revoke_refresh_tokens(session=session, user_id=user.id)
+        revoked = [badge for badge in live_badges(session=session, user_id=user.id)]
+        for badge in revoked:
+            revoke_badge(session=session, badge=badge, actor=actor, reason="user deactivated")
+        details["badges_revoked"] = len(revoked)
+    session.flush()
+    record(
+        session=session,
+        action="user.activated" if active else "user.deactivated",
+        actor=actor,
+        target_type="user",
+        target_id=user.id,
+        details=details,
+    )
+    return user
+
+
+def set_password(
+    *, session: Session, user: User, password: str | None, actor: Actor | None = None
+) -> None:
+    """Replace (or clear) a user's password; an admin reset also ends its sessions."""
+    user.password_hash = hash_password(password) if password else None
+    session.flush()
+    if actor is not None:
+        revoked = revoke_refresh_tokens(session=session, user_id=user.id)
+        record(
+            session=session,
+            action="user.password_reset",
+            actor=actor,
+            target_type="user",
+            target_id=user.id,
+            details={"cleared": password is None, "refresh_tokens_revoked": revoked},
+        )
+
+
+def set_pin(*, session: Session, user: User, pin: str | None, actor: Actor | None = None) -> None:
+    """Set or clear the PIN asked after a badge scan."""
+    user.pin_hash = hash_password(pin) if pin else None
+    session.flush()
+    record(
+        session=session,
+        action="user.pin_set" if pin else "user.pin_cleared",
+        actor=actor,
+        target_type="user",
+        target_id=user.id,
+    )
+
+
+def issue_badge(
+    *,
+    session: Session,
+    user: User,
+    code: str,
+    key: bytes,
+    label: str = "",
+    actor: Actor | None = None,
+) -> Badge:
     """Attach a badge to a user; only its keyed hash is stored."""
+    if not code.strip():
+        raise BadRequest("badge code: must not be blank")
+    if not user.active:
+        raise Conflict("cannot issue a badge to a deactivated user")
     code_hash = badge_hash(key, code)
     if session.scalar(select(Badge.id).where(Badge.code_hash == code_hash)) is not None:
         raise Conflict("this badge is already issued")
     badge = Badge(user_id=user.id, code_hash=code_hash, label=label)
     session.add(badge)
+    _flush_unique(session, "this badge")
+    record(
+        session=session,
+        action="badge.issued",
+        actor=actor,
+        target_type="badge",
+        target_id=badge.id,
+        details={"user_id": str(user.id), "label": label},
+    )
+    return badge
+
+
+def live_badges(*, session: Session, user_id: uuid.UUID) -> list[Badge]:
+    return list(
+        session.scalars(select(Badge).where(Badge.user_id == user_id, Badge.active.is_(True)))
+    )
+
+
+def list_badges(
+    *,
+    session: Session,
+    user_id: uuid.UUID | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Badge], int]:
+    conditions = []
+    if user_id is not None:
+        conditions.append(Badge.user_id == user_id)
+    if active is not None:
+        conditions.append(Badge.active.is_(active))
+    total = session.scalar(select(func.count()).select_from(Badge).where(*conditions))
+    rows = session.scalars(
+        select(Badge)
+        .where(*conditions)
+        .order_by(Badge.issued_at, Badge.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(total or 0)
+
+
+def require_badge(*, session: Session, badge_id: uuid.UUID) -> Badge:
+    badge = session.get(Badge, badge_id)
+    if badge is None:
+        raise NotFound(f"no badge with id {badge_id}")
+    return badge
+
+
+def revoke_badge(
+    *, session: Session, badge: Badge, actor: Actor | None = None, reason: str = ""
+) -> Badge:
+    """Revoke a badge for good (it drops out of the kiosks' offline list on next sync)."""
+    if not badge.active:
+        return badge
+    badge.active = False
+    badge.revoked_at = utcnow()
     session.flush()
+    record(
+        session=session,
+        action="badge.revoked",
+        actor=actor,
+        target_type="badge",
+        target_id=badge.id,
+        details={"user_id": str(badge.user_id), "reason": reason},
+    )
     return badge
 
 
@@ -60,7 +356,7 @@ def create_station(*, session: Session, name: str) -> tuple[Station, str]:
     token = new_station_token()
     station = Station(name=name, token_hash=token_hash(token))
     session.add(station)
-    session.flush()
+    _flush_unique(session, f"a station named {name!r}")
     return station, token
 
 
@@ -69,6 +365,7 @@ def rotate_station_token(*, session: Session, station: Station) -> str:
     token = new_station_token()
     station.token_hash = token_hash(token)
     station.active = True
+    station.revoked_at = None
     session.flush()
     return token
 
@@ -91,7 +388,3 @@ def active_badges(*, session: Session) -> list[tuple[Badge, User]]:
         .order_by(Badge.issued_at)
     )
     return [(badge, user) for badge, user in rows]
-
-
-def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
-    return session.get(User, user_id)

@@ -1,0 +1,56 @@
+"""``GET /api/v1/audit``: the audit trail for admins, filtered and paged, newest first."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
+
+from server.audit.schemas import AuditEventOut, AuditPage
+from server.audit.service import list_events
+from server.deps import Requires, SessionDep
+from server.errors import BadRequest
+from server.identity.models import User
+from server.identity.permissions import Permission
+from server.identity.schemas import Paging
+
+router = APIRouter(prefix="/api/v1", tags=["audit"])
+
+
+@router.get("/audit", response_model=AuditPage)
+def list_audit_events(
+    _: Annotated[User, Depends(Requires(Permission.AUDIT_READ))],
+    session: SessionDep,
+    paging: Annotated[Paging, Query()],
+    action: Annotated[str | None, Query(max_length=64, description="exact, or 'auth.*'")] = None,
+    outcome: Annotated[str | None, Query(max_length=16)] = None,
+    actor: Annotated[uuid.UUID | None, Query(description="acting user id")] = None,
+    station: Annotated[uuid.UUID | None, Query(description="acting station id")] = None,
+    target_type: Annotated[str | None, Query(max_length=32)] = None,
+    target_id: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+) -> AuditPage:
+    if since and until and until <= since:
+        raise BadRequest("until must be after since")
+    events, total = list_events(
+        session=session,
+        action=action,
+        outcome=outcome,
+        actor_user_id=actor,
+        actor_station_id=station,
+        target_type=target_type,
+        target_id=target_id,
+        since=since,
+        until=until,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return AuditPage(
+        items=[AuditEventOut.model_validate(e) for e in events],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )

@@ -1,0 +1,332 @@
+"""Admin API: users (+ roles, password, PIN), badges, stations, crew assignments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import AwareDatetime
+
+from server.audit.service import Actor
+from server.deps import Requires, SessionDep, SettingsDep
+from server.errors import BadRequest
+from server.identity import crew, service, stations
+from server.identity.models import Role, User
+from server.identity.permissions import Permission
+from server.identity.router import client_ip
+from server.identity.schemas import (
+    AssignmentCreate,
+    AssignmentOut,
+    AssignmentUpdate,
+    BadgeIssue,
+    BadgeOut,
+    EnrollmentCreate,
+    EnrollmentOut,
+    Page,
+    Paging,
+    PasswordReset,
+    PinSet,
+    StationOut,
+    StationRename,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+
+UsersRead = Annotated[User, Depends(Requires(Permission.USERS_READ))]
+UsersWrite = Annotated[User, Depends(Requires(Permission.USERS_WRITE))]
+StationsAdmin = Annotated[User, Depends(Requires(Permission.STATIONS_ADMIN))]
+CrewRead = Annotated[User, Depends(Requires(Permission.CREW_READ))]
+CrewWrite = Annotated[User, Depends(Requires(Permission.CREW_WRITE))]
+PagingDep = Annotated[Paging, Query()]
+AwareDatetimeQuery = AwareDatetime | None
+
+
+def _actor(request: Request, user: User) -> Actor:
+    return Actor(user_id=user.id, ip=client_ip(request))
+
+
+# users
+
+
+@router.get("/users", response_model=Page[UserOut], tags=["users"])
+def list_users(
+    _: UsersRead,
+    session: SessionDep,
+    paging: PagingDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    role: Role | None = None,
+    active: bool | None = None,
+) -> Page[UserOut]:
+    users, total = service.list_users(
+        session=session, q=q, role=role, active=active, limit=paging.limit, offset=paging.offset
+    )
+    return Page(
+        items=[UserOut.of(u) for u in users], total=total, limit=paging.limit, offset=paging.offset
+    )
+
+
+@router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
+def create_user(
+    body: UserCreate, request: Request, admin: UsersWrite, session: SessionDep
+) -> UserOut:
+    user = service.create_user(session=session, actor=_actor(request, admin), **body.model_dump())
+    return UserOut.of(user)
+
+
+@router.get("/users/{user_id}", response_model=UserOut, tags=["users"])
+def get_user(user_id: uuid.UUID, _: UsersRead, session: SessionDep) -> UserOut:
+    return UserOut.of(service.require_user(session=session, user_id=user_id))
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
+def update_user(
+    user_id: uuid.UUID, body: UserUpdate, request: Request, admin: UsersWrite, session: SessionDep
+) -> UserOut:
+    """Change profile and crew details, roles and the active flag (only the fields sent)."""
+    user = service.require_user(session=session, user_id=user_id)
+    actor = _actor(request, admin)
+    changes = body.model_dump(exclude_unset=True)
+    roles = changes.pop("roles", ...)
+    active = changes.pop("active", ...)
+    if roles is None or active is None:
+        raise BadRequest("roles and active cannot be null")
+    service.update_profile(session=session, user=user, changes=changes, actor=actor)
+    if roles is not ...:
+        service.set_roles(session=session, user=user, roles=roles, actor=actor)
+    if active is not ...:
+        service.set_active(session=session, user=user, active=active, actor=actor)
+    return UserOut.of(user)
+
+
+@router.delete("/users/{user_id}", response_model=UserOut, tags=["users"])
+def deactivate_user(
+    user_id: uuid.UUID, request: Request, admin: UsersWrite, session: SessionDep
+) -> UserOut:
+    """Deactivate (people are never hard-deleted: scans and audit lines point at them)."""
+    user = service.require_user(session=session, user_id=user_id)
+    service.set_active(session=session, user=user, active=False, actor=_actor(request, admin))
+    return UserOut.of(user)
+
+
+@router.put("/users/{user_id}/password", response_model=UserOut, tags=["users"])
+def reset_password(
+    user_id: uuid.UUID,
+    body: PasswordReset,
+    request: Request,
+    admin: UsersWrite,
+    session: SessionDep,
+) -> UserOut:
+    """Set (or clear) a password; the user's sessions end."""
+    user = service.require_user(session=session, user_id=user_id)
+    service.set_password(
+        session=session, user=user, password=body.password, actor=_actor(request, admin)
+    )
+    return UserOut.of(user)
+
+
+@router.put("/users/{user_id}/pin", response_model=UserOut, tags=["users"])
+def set_pin(
+    user_id: uuid.UUID, body: PinSet, request: Request, admin: UsersWrite, session: SessionDep
+) -> UserOut:
+    user = service.require_user(session=session, user_id=user_id)
+    service.set_pin(session=session, user=user, pin=body.pin, actor=_actor(request, admin))
+    return UserOut.of(user)
+
+
+# badges
+
+
+@router.post("/users/{user_id}/badges", response_model=BadgeOut, status_code=201, tags=["badges"])
+def issue_badge(
+    user_id: uuid.UUID,
+    body: BadgeIssue,
+    request: Request,
+    admin: UsersWrite,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> BadgeOut:
+    user = service.require_user(session=session, user_id=user_id)
+    badge = service.issue_badge(
+        session=session,
+        user=user,
+        code=body.code,
+        key=settings.badge_hash_key,
+        label=body.label,
+        actor=_actor(request, admin),
+    )
+    return BadgeOut.model_validate(badge)
+
+
+@router.get("/badges", response_model=Page[BadgeOut], tags=["badges"])
+def list_badges(
+    _: UsersRead,
+    session: SessionDep,
+    paging: PagingDep,
+    user_id: uuid.UUID | None = None,
+    active: bool | None = None,
+) -> Page[BadgeOut]:
+    badges, total = service.list_badges(
+        session=session, user_id=user_id, active=active, limit=paging.limit, offset=paging.offset
+    )
+    return Page(
+        items=[BadgeOut.model_validate(b) for b in badges],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.post("/badges/{badge_id}/revoke", response_model=BadgeOut, tags=["badges"])
+def revoke_badge(
+    badge_id: uuid.UUID, request: Request, admin: UsersWrite, session: SessionDep
+) -> BadgeOut:
+    badge = service.require_badge(session=session, badge_id=badge_id)
+    service.revoke_badge(session=session, badge=badge, actor=_actor(request, admin))
+    return BadgeOut.model_validate(badge)
+
+
+# stations
+
+
+@router.get("/stations", response_model=Page[StationOut], tags=["stations"])
+def list_stations(
+    _: StationsAdmin, session: SessionDep, paging: PagingDep, active: bool | None = None
+) -> Page[StationOut]:
+    rows, total = stations.list_stations(
+        session=session, active=active, limit=paging.limit, offset=paging.offset
+    )
+    return Page(
+        items=[StationOut.model_validate(s) for s in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.post(
+    "/stations/enrollments", response_model=EnrollmentOut, status_code=201, tags=["stations"]
+)
+def create_enrollment(
+    body: EnrollmentCreate, request: Request, admin: StationsAdmin, session: SessionDep
+) -> EnrollmentOut:
+    """A one-time code for a new kiosk (shown once; expires after ``ttl_minutes``)."""
+    enrollment, code = stations.create_enrollment(
+        session=session,
+        name=body.name,
+        ttl=timedelta(minutes=body.ttl_minutes),
+        actor=_actor(request, admin),
+    )
+    return EnrollmentOut(
+        id=enrollment.id, name=enrollment.name, code=code, expires_at=enrollment.expires_at
+    )
+
+
+@router.get("/stations/{station_id}", response_model=StationOut, tags=["stations"])
+def get_station(station_id: uuid.UUID, _: StationsAdmin, session: SessionDep) -> StationOut:
+    return StationOut.model_validate(
+        stations.require_station(session=session, station_id=station_id)
+    )
+
+
+@router.patch("/stations/{station_id}", response_model=StationOut, tags=["stations"])
+def rename_station(
+    station_id: uuid.UUID,
+    body: StationRename,
+    request: Request,
+    admin: StationsAdmin,
+    session: SessionDep,
+) -> StationOut:
+    station = stations.require_station(session=session, station_id=station_id)
+    stations.rename_station(
+        session=session, station=station, name=body.name, actor=_actor(request, admin)
+    )
+    return StationOut.model_validate(station)
+
+
+@router.post("/stations/{station_id}/revoke", response_model=StationOut, tags=["stations"])
+def revoke_station(
+    station_id: uuid.UUID, request: Request, admin: StationsAdmin, session: SessionDep
+) -> StationOut:
+    """Revoke for good: the station's next call gets 401."""
+    station = stations.require_station(session=session, station_id=station_id)
+    stations.revoke_station(session=session, station=station, actor=_actor(request, admin))
+    return StationOut.model_validate(station)
+
+
+# crew assignments
+
+
+@router.get("/crew-assignments", response_model=Page[AssignmentOut], tags=["crew"])
+def list_assignments(
+    _: CrewRead,
+    session: SessionDep,
+    paging: PagingDep,
+    user_id: uuid.UUID | None = None,
+    project_id: uuid.UUID | None = None,
+    overlaps_from: Annotated[AwareDatetimeQuery, Query(alias="from")] = None,
+    overlaps_until: Annotated[AwareDatetimeQuery, Query(alias="until")] = None,
+) -> Page[AssignmentOut]:
+    rows, total = crew.list_assignments(
+        session=session,
+        user_id=user_id,
+        project_id=project_id,
+        overlaps_from=overlaps_from,
+        overlaps_until=overlaps_until,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return Page(
+        items=[AssignmentOut.model_validate(a) for a in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.post("/crew-assignments", response_model=AssignmentOut, status_code=201, tags=["crew"])
+def create_assignment(
+    body: AssignmentCreate, request: Request, planner: CrewWrite, session: SessionDep
+) -> AssignmentOut:
+    assignment = crew.create_assignment(
+        session=session, actor=_actor(request, planner), **body.model_dump()
+    )
+    return AssignmentOut.model_validate(assignment)
+
+
+@router.get("/crew-assignments/{assignment_id}", response_model=AssignmentOut, tags=["crew"])
+def get_assignment(assignment_id: uuid.UUID, _: CrewRead, session: SessionDep) -> AssignmentOut:
+    return AssignmentOut.model_validate(
+        crew.require_assignment(session=session, assignment_id=assignment_id)
+    )
+
+
+@router.patch("/crew-assignments/{assignment_id}", response_model=AssignmentOut, tags=["crew"])
+def update_assignment(
+    assignment_id: uuid.UUID,
+    body: AssignmentUpdate,
+    request: Request,
+    planner: CrewWrite,
+    session: SessionDep,
+) -> AssignmentOut:
+    assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
+    crew.update_assignment(
+        session=session,
+        assignment=assignment,
+        changes=body.model_dump(exclude_unset=True),
+        actor=_actor(request, planner),
+    )
+    return AssignmentOut.model_validate(assignment)
+
+
+@router.delete("/crew-assignments/{assignment_id}", status_code=204, tags=["crew"])
+def delete_assignment(
+    assignment_id: uuid.UUID, request: Request, planner: CrewWrite, session: SessionDep
+) -> Response:
+    assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
+    crew.delete_assignment(session=session, assignment=assignment, actor=_actor(request, planner))
+    return Response(status_code=204)

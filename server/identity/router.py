@@ -1,0 +1,135 @@
+"""Auth routes: enrolment, password and badge login, refresh, logout, /me (shared.auth)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from server.audit.service import Actor
+from server.deps import AccessClaimsDep, CurrentStation, Requires, SessionDep, SettingsDep
+from server.identity import crew, login, stations
+from server.identity.login import LoginGrant
+from server.identity.models import User
+from server.identity.permissions import Permission, permissions_for
+from server.identity.schemas import (
+    AssignmentOut,
+    LogoutRequest,
+    LogoutResponse,
+    MeResponse,
+    UserOut,
+)
+from shared.auth import (
+    BadgeLoginRequest,
+    EnrollRequest,
+    EnrollResponse,
+    LoginResponse,
+    PasswordLoginRequest,
+    RefreshRequest,
+    UserInfo,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+SelfUser = Annotated[User, Depends(Requires(Permission.SELF_READ))]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _answer(grant: LoginGrant) -> LoginResponse:
+    user = grant.user
+    return LoginResponse(
+        access_token=grant.access_token,
+        expires_in=grant.expires_in,
+        refresh_token=grant.refresh_token,
+        user=UserInfo(id=user.id, name=user.name, email=user.email, roles=user.role_names),
+    )
+
+
+@router.post("/stations/enroll", response_model=EnrollResponse, tags=["stations"])
+def enroll_station(body: EnrollRequest, request: Request, session: SessionDep) -> EnrollResponse:
+    """Exchange a one-time enrolment code for a station token (shown once)."""
+    station, token = stations.enroll(
+        session=session, code=body.code, name=body.name, ip=client_ip(request)
+    )
+    return EnrollResponse(station_id=station.id, name=station.name, token=token)
+
+
+@router.post("/auth/login", response_model=LoginResponse)
+def password_login(
+    body: PasswordLoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> LoginResponse:
+    """Email + password. One 401 for every failure; 429 with Retry-After while locked."""
+    grant = login.password_login(
+        session=session,
+        settings=settings,
+        email=body.email,
+        password=body.password,
+        ip=client_ip(request),
+    )
+    return _answer(grant)
+
+
+@router.post("/auth/badge", response_model=LoginResponse)
+def badge_login(
+    body: BadgeLoginRequest,
+    request: Request,
+    station: CurrentStation,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> LoginResponse:
+    """A badge scanned at this station (+ PIN where set). Needs the station token."""
+    grant = login.badge_login(
+        session=session,
+        settings=settings,
+        station=station,
+        badge_code=body.badge_code,
+        pin=body.pin,
+        ip=client_ip(request),
+    )
+    return _answer(grant)
+
+
+@router.post("/auth/refresh", response_model=LoginResponse)
+def refresh(
+    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> LoginResponse:
+    """Rotate a refresh token; presenting an old one revokes its whole family."""
+    grant = login.refresh(
+        session=session, settings=settings, token=body.refresh_token, ip=client_ip(request)
+    )
+    return _answer(grant)
+
+
+@router.post("/auth/logout", response_model=LogoutResponse)
+def logout(
+    body: LogoutRequest,
+    request: Request,
+    user: SelfUser,
+    claims: AccessClaimsDep,
+    session: SessionDep,
+) -> LogoutResponse:
+    """End this session (send its refresh token) or every session (``everywhere``)."""
+    actor = Actor(user_id=user.id, station_id=claims.station_id, ip=client_ip(request))
+    revoked = login.logout(
+        session=session,
+        user=user,
+        refresh_token=body.refresh_token,
+        everywhere=body.everywhere,
+        actor=actor,
+    )
+    return LogoutResponse(revoked=revoked)
+
+
+@router.get("/me", response_model=MeResponse)
+def me(user: SelfUser, claims: AccessClaimsDep, session: SessionDep) -> MeResponse:
+    """The caller, its roles and permissions, and today's crew assignments."""
+    today = crew.assignments_today(session=session, user_id=user.id)
+    return MeResponse(
+        user=UserOut.of(user),
+        roles=user.role_names,
+        permissions=sorted(p.value for p in permissions_for(user.role_names)),
+        station_id=claims.station_id,
+        assignments_today=[AssignmentOut.model_validate(a) for a in today],
+    )

@@ -1,0 +1,90 @@
+"""Badge login at a station: badge + PIN, station token required, lock-out without leaks."""
+
+import pytest
+
+from server.identity import throttle
+from tests.server.identity.conftest import bearer
+
+
+def _badge(client, headers, code, pin=None):
+    body = {"badge_code": code} if pin is None else {"badge_code": code, "pin": pin}
+    return client.post("/api/v1/auth/badge", json=body, headers=headers)
+
+
+def test_demo_badge_logs_in_at_the_station(client, station_headers, demo):
+    response = _badge(client, station_headers, demo["badge_code"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["user"]["id"] == demo["crew_user_id"]
+    assert set(body["user"]["roles"]) == {"crew", "warehouse"}
+    me = client.get("/api/v1/me", headers=bearer(body["access_token"])).json()
+    assert me["station_id"] == demo["station_id"]  # the session remembers its kiosk
+
+
+def test_badge_login_needs_a_station_token(client, demo, user_headers):
+    assert _badge(client, {}, demo["badge_code"]).status_code == 401
+    # A user's access token is not a station token.
+    assert _badge(client, user_headers("admin"), demo["badge_code"]).status_code == 401
+
+
+def test_pin_is_required_where_set(client, station_headers, make_user):
+    make_user(name="Piet", badge="BADGE-PIN-1", pin="4321")
+    missing = _badge(client, station_headers, "BADGE-PIN-1")
+    wrong = _badge(client, station_headers, "BADGE-PIN-1", pin="0000")
+    unknown = _badge(client, station_headers, "BADGE-NOPE", pin="0000")
+    assert missing.status_code == wrong.status_code == unknown.status_code == 401
+    assert (
+        missing.json()["error"]["message"]
+        == wrong.json()["error"]["message"]
+        == unknown.json()["error"]["message"]
+    )
+    assert _badge(client, station_headers, " BADGE-PIN-1 ", pin="4321").status_code == 200
+
+
+def test_badge_lockout_is_per_badge_and_looks_the_same_for_unknown(
+    client, station_headers, make_user
+):
+    make_user(badge="BADGE-LOCK", pin="1234")
+    for code in ("BADGE-LOCK", "BADGE-GHOST"):
+        for _ in range(throttle.ACCOUNT.threshold):
+            assert _badge(client, station_headers, code, pin="9999").status_code == 401
+        locked = _badge(client, station_headers, code, pin="1234")
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) >= 1
+
+
+def test_station_is_throttled_after_many_badge_failures(client, station_headers, demo):
+    for n in range(throttle.SOURCE.threshold):
+        _badge(client, station_headers, f"RANDOM-{n}")
+    assert _badge(client, station_headers, demo["badge_code"]).status_code == 429
+
+
+def test_revoked_badge_and_deactivated_user_cannot_log_in(
+    client, station_headers, make_user, admin_headers
+):
+    user_id = make_user(badge="BADGE-R1")
+    badges = client.get(
+        "/api/v1/badges", params={"user_id": str(user_id)}, headers=admin_headers
+    ).json()
+    [badge] = badges["items"]
+    client.post(f"/api/v1/badges/{badge['id']}/revoke", headers=admin_headers)
+    assert _badge(client, station_headers, "BADGE-R1").status_code == 401
+
+    other = make_user(badge="BADGE-R2")
+    assert _badge(client, station_headers, "BADGE-R2").status_code == 200
+    client.patch(f"/api/v1/users/{other}", json={"active": False}, headers=admin_headers)
+    assert _badge(client, station_headers, "BADGE-R2").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"badge_code": ""},
+        {"badge_code": "X" * 300},
+        {"badge_code": "B", "pin": "12ab"},
+        {"badge_code": "B", "pin": 1234},
+        {"badge_code": ["B"]},
+    ],
+)
+def test_bad_badge_bodies_are_422(client, station_headers, body):
+    response = client.post("/api/v1/auth/badge", json=body, headers=station_headers)
+    assert response.status_code == 422
