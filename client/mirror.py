@@ -79,6 +79,16 @@ class BadgeRecord:
     roles: tuple[str, ...]
 
 
+_REF_TABLES = (
+    "ref_products",
+    "ref_units",
+    "ref_cases",
+    "ref_projects",
+    "ref_pick_lines",
+    "ref_badges",
+)
+
+
 class MirrorQueries:
     """Mixin for ``LocalStore``: reference tables (``ref_*``) and the questions about them."""
 
@@ -86,63 +96,93 @@ class MirrorQueries:
     db: Database
 
     def replace_reference(self, snapshot: ReferenceSnapshot) -> None:
-        """Swap the whole mirror for ``snapshot`` in one transaction and keep its cursor."""
+        """Swap the whole mirror for ``snapshot`` (a one-page full download)."""
+        self.apply_reference_page(snapshot.model_copy(update={"full": True, "has_more": False}))
+
+    def apply_reference_page(self, page: ReferenceSnapshot) -> None:
+        """Apply one page of the reference download atomically, together with its cursor.
+
+        ``full`` pages first empty the mirror (shared.reference: the server could not send a
+        delta); every page then upserts its rows by id and deletes its tombstones. The last
+        page of a download (``has_more`` false) also marks the scans the server has answered
+        as counted: the sync thread uploads before it downloads, so the server's counts in
+        this download include every answered scan; queued ones are not included yet.
+        """
         conn = self.db.conn
         with self.atomic():
-            for table in (
-                "ref_products",
-                "ref_units",
-                "ref_cases",
-                "ref_projects",
-                "ref_pick_lines",
-                "ref_badges",
-            ):
-                conn.execute(f"DELETE FROM {table}")
+            if page.full:
+                for table in _REF_TABLES:
+                    conn.execute(f"DELETE FROM {table}")
+            self._delete_tombstones(page)
             conn.executemany(
-                "INSERT INTO ref_products VALUES (?, ?, ?, ?, ?)",
-                [(str(p.id), p.sku, p.name, p.tracking, p.barcode) for p in snapshot.products],
+                "INSERT OR REPLACE INTO ref_products VALUES (?, ?, ?, ?, ?)",
+                [(str(p.id), p.sku, p.name, p.tracking, p.barcode) for p in page.products],
             )
             conn.executemany(
-                "INSERT INTO ref_units VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ref_units VALUES (?, ?, ?, ?, ?)",
                 [
                     (str(u.id), str(u.product_id), u.barcode, u.status, _opt(u.project_id))
-                    for u in snapshot.units
+                    for u in page.units
                 ],
             )
             conn.executemany(
-                "INSERT INTO ref_cases VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ref_cases VALUES (?, ?, ?, ?, ?)",
                 [
                     (str(c.id), c.barcode, c.name, c.kind, json.dumps([str(u) for u in c.unit_ids]))
-                    for c in snapshot.cases
+                    for c in page.cases
                 ],
             )
             conn.executemany(
-                "INSERT INTO ref_projects VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ref_projects VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (str(p.id), p.name, p.customer, _opt(p.starts_on), _opt(p.ends_on), p.status)
-                    for p in snapshot.projects
+                    for p in page.projects
                 ],
+            )
+            # A project row carries its whole pick list: replace the lines, never merge them.
+            conn.executemany(
+                "DELETE FROM ref_pick_lines WHERE project_id = ?",
+                [(str(p.id),) for p in page.projects],
             )
             conn.executemany(
                 "INSERT INTO ref_pick_lines VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (str(p.id), n, str(line.product_id), line.qty, line.out, line.returned)
-                    for p in snapshot.projects
+                    for p in page.projects
                     for n, line in enumerate(p.pick_lines, 1)
                 ],
             )
             conn.executemany(
-                "INSERT INTO ref_badges VALUES (?, ?, ?, ?)",
-                [(b.hash, str(b.user_id), b.name, json.dumps(b.roles)) for b in snapshot.badges],
+                "INSERT OR REPLACE INTO ref_badges VALUES (?, ?, ?, ?)",
+                [(b.hash, str(b.user_id), b.name, json.dumps(b.roles)) for b in page.badges],
             )
-            # The sync thread uploads before it downloads, so every scan the server has
-            # answered by now is already counted in this snapshot; queued ones are not.
-            conn.execute(
-                "UPDATE scans SET in_reference = 1 WHERE in_reference = 0 AND state <> 'queued'"
-            )
-            self._set_setting("reference_cursor", snapshot.cursor)
-            self._set_setting("station_id", str(snapshot.station_id))
-            self._set_setting("badge_hash_key", snapshot.badge_hash_key)
+            if not page.has_more:
+                conn.execute(
+                    "UPDATE scans SET in_reference = 1 WHERE in_reference = 0 AND state <> 'queued'"
+                )
+            self._set_setting("reference_cursor", page.cursor)
+            self._set_setting("reference_complete", "0" if page.has_more else "1")
+            self._set_setting("station_id", str(page.station_id))
+            self._set_setting("badge_hash_key", page.badge_hash_key)
+
+    def _delete_tombstones(self, page: ReferenceSnapshot) -> None:
+        conn = self.db.conn
+        gone = page.deleted
+        for table, ids in (
+            ("ref_products", gone.products),
+            ("ref_units", gone.units),
+            ("ref_cases", gone.cases),
+            ("ref_projects", gone.projects),
+        ):
+            conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(str(i),) for i in ids])
+        conn.executemany(
+            "DELETE FROM ref_pick_lines WHERE project_id = ?", [(str(i),) for i in gone.projects]
+        )
+        conn.executemany("DELETE FROM ref_badges WHERE hash = ?", [(h,) for h in gone.badges])
+
+    def reference_complete(self) -> bool:
+        """True once the last download ran to its final page (``has_more`` false)."""
+        return self.get_setting("reference_complete") == "1"
 
     def has_reference(self) -> bool:
         return self.get_setting("reference_cursor") is not None

@@ -13,7 +13,6 @@ Plain Python, no Qt: ``SyncWorker`` runs it on a thread, tests drive it with
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -34,6 +33,7 @@ from shared.reference import ReferenceSnapshot
 BATCH_PATH = "/api/v1/scans/batch"
 REFERENCE_PATH = "/api/v1/sync/reference"
 DEFAULT_TIMEOUT_S = 10.0
+MAX_REFERENCE_PAGES = 10_000  # a server that never says "no more" must not spin us forever
 
 _Model = TypeVar("_Model", ScanBatchResponse, ReferenceSnapshot)
 log = logging.getLogger(__name__)
@@ -103,7 +103,6 @@ class SyncEngine:
         self._owns_client = http_client is None
         self._store: LocalStore | None = None
         self._rejected_token: str | None = None
-        self._reference_digest: str | None = None
 
     @property
     def store(self) -> LocalStore:
@@ -130,7 +129,7 @@ class SyncEngine:
         tally = _Tally()
         try:
             self._upload(token, tally)
-            updated = self._download(token, force=tally.changed > 0)
+            updated = self._download(token)
         except SyncFailure as failure:
             if failure.state is SyncState.AUTH_FAILED:
                 self._rejected_token = token
@@ -166,26 +165,32 @@ class SyncEngine:
                     f"server answered none of the {len(scans)} scans sent; will resend",
                 )
 
-    def _download(self, token: str, *, force: bool) -> bool:
-        cursor = self.store.reference_cursor()
-        response = self._request(
-            "GET", REFERENCE_PATH, token, params={"cursor": cursor} if cursor else None
-        )
-        snapshot = _parse(ReferenceSnapshot, response)
-        if not snapshot.full:
-            # Deltas are a later protocol step: ask for everything instead of guessing.
-            response = self._request("GET", REFERENCE_PATH, token)
-            snapshot = _parse(ReferenceSnapshot, response)
-            if not snapshot.full:
+    def _download(self, token: str) -> bool:
+        """Fetch reference pages until ``has_more`` is false (shared.reference's contract).
+
+        Each page is stored atomically with its cursor, so an interrupted first download
+        resumes from the last stored page. True when the mirror changed.
+        """
+        changed = False
+        for _page in range(MAX_REFERENCE_PAGES):
+            cursor = self.store.reference_cursor()
+            params = {"cursor": cursor} if cursor else None
+            response = self._request("GET", REFERENCE_PATH, token, params=params)
+            page = _parse(ReferenceSnapshot, response)
+            if not page.full and cursor is None:
                 raise SyncFailure(SyncState.SERVER_ERROR, "server sent a delta without a cursor")
-        # An identical answer after a round without uploads changes nothing: skip the swap
-        # (it rewrites every mirror table) unless this store has never seen one.
-        digest = hashlib.sha256(response.content).hexdigest()
-        if not force and digest == self._reference_digest and self.store.has_reference():
-            return False
-        self.store.replace_reference(snapshot)
-        self._reference_digest = digest
-        return True
+            # Applied even when empty: it also marks the answered scans as counted.
+            self.store.apply_reference_page(page)
+            changed = changed or page.full or _has_rows(page)
+            if not page.has_more:
+                return changed
+            if page.cursor == cursor and not page.full:
+                raise SyncFailure(
+                    SyncState.SERVER_ERROR, "server said has_more but did not move the cursor"
+                )
+        raise SyncFailure(
+            SyncState.SERVER_ERROR, f"reference download did not end in {MAX_REFERENCE_PAGES} pages"
+        )
 
     def _request(self, method: str, path: str, token: str, **kwargs: object) -> httpx.Response:
         try:
@@ -206,6 +211,24 @@ class SyncEngine:
         if status in (408, 429) or status >= 500:
             raise SyncFailure(SyncState.SERVER_ERROR, f"server error: {message}")
         raise SyncFailure(SyncState.REFUSED, f"server refused the request: {message}")
+
+
+def _has_rows(page: ReferenceSnapshot) -> bool:
+    gone = page.deleted
+    return any(
+        (
+            page.products,
+            page.units,
+            page.cases,
+            page.projects,
+            page.badges,
+            gone.products,
+            gone.units,
+            gone.cases,
+            gone.projects,
+            gone.badges,
+        )
+    )
 
 
 def server_message(response: httpx.Response) -> str:
