@@ -118,6 +118,21 @@ def _m001_initial(db: Database) -> None:
     )
 
 
+def _m002_return_condition(db: Database) -> None:
+    # A return marked damaged or missing by the operator (SPEC §3). The wire format has no
+    # field for it yet, so it is kept and shown locally.
+    _execute_all(
+        db,
+        """
+        ALTER TABLE scans ADD COLUMN condition TEXT
+            CHECK (condition IS NULL OR condition IN ('damaged', 'missing'));
+        CREATE INDEX scans_annuls ON scans (annuls_scan_id) WHERE annuls_scan_id IS NOT NULL;
+        CREATE INDEX scans_state ON scans (state) WHERE state IN ('conflict', 'rejected')
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial", _m001_initial),
+    Migration(2, "return condition", _m002_return_condition),
 ]

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 # Scans the server has applied or will apply: a rejected scan never moves anything.
 COUNTING_STATES = ("queued", "synced", "conflict")
+# An annul row (mode 'annul', negative effects) counts under the mode of the scan it annuls.
+_ANNULLED_JOIN = "LEFT JOIN scans o ON s.mode = 'annul' AND o.scan_id = s.annuls_scan_id"
+_EFFECT_MODE = "COALESCE(o.mode, s.mode)"
 # Project statuses the kiosk does not offer for scanning.
 CLOSED_PROJECT_STATUSES = frozenset({"closed", "cancelled", "canceled", "archived", "done"})
 
@@ -270,14 +273,19 @@ class MirrorQueries:
             )
         }
         states = ",".join("?" * len(COUNTING_STATES))
+        # An annul undoes the scan it names: it counts with that scan's mode, reversed.
         pending = self.db.query(
-            f"SELECT s.mode, s.project_id, j.value AS unit_id FROM scans s, json_each(s.unit_ids) j"
-            f" WHERE s.in_reference = 0 AND s.state IN ({states}) AND s.mode IN ('out', 'in')"
-            f" AND j.value IN ({marks}) ORDER BY s.rowid",
+            f"SELECT s.mode, {_EFFECT_MODE} AS effect_mode, s.project_id, j.value AS unit_id"
+            f" FROM scans s {_ANNULLED_JOIN}, json_each(s.unit_ids) j"
+            f" WHERE s.in_reference = 0 AND s.state IN ({states})"
+            f" AND {_EFFECT_MODE} IN ('out', 'in') AND j.value IN ({marks}) ORDER BY s.rowid",
             [*COUNTING_STATES, *ids],
         )
         for row in pending:
-            where[row["unit_id"]] = row["project_id"] if row["mode"] == "out" else None
+            moved_out = row["effect_mode"] == "out"
+            if row["mode"] == "annul":
+                moved_out = not moved_out
+            where[row["unit_id"]] = row["project_id"] if moved_out else None
         return where
 
     def project_counts(self, project_id: str) -> list[PickLineCount]:
@@ -292,10 +300,10 @@ class MirrorQueries:
         local: Counter[tuple[str, str]] = Counter()
         states = ",".join("?" * len(COUNTING_STATES))
         for row in self.db.query(
-            f"SELECT s.mode, e.key AS product_id, SUM(e.value) AS n"
-            f" FROM scans s, json_each(s.effects) e WHERE s.project_id = ?"
-            f" AND s.in_reference = 0 AND s.state IN ({states}) AND s.mode IN ('out', 'in')"
-            f" GROUP BY s.mode, e.key",
+            f"SELECT {_EFFECT_MODE} AS mode, e.key AS product_id, SUM(e.value) AS n"
+            f" FROM scans s {_ANNULLED_JOIN}, json_each(s.effects) e WHERE s.project_id = ?"
+            f" AND s.in_reference = 0 AND s.state IN ({states})"
+            f" AND {_EFFECT_MODE} IN ('out', 'in') GROUP BY 1, e.key",
             [project_id, *COUNTING_STATES],
         ):
             local[(row["mode"], row["product_id"])] += row["n"]
