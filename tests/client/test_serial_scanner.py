@@ -108,7 +108,7 @@ def test_absent_port_is_reported_then_picked_up_when_plugged(cable, scanner, qtb
     scanner.status_changed.connect(lambda state, message: states.append((state, message)))
     codes = collect(scanner)
     scanner.start()
-    wait_state(qtbot, scanner, ABSENT)
+    qtbot.waitUntil(lambda: bool(states) and states[-1][0] == ABSENT, timeout=5000)
     assert "not connected" in states[-1][1] and str(cable.link) in states[-1][1]
     cable.plug()
     wait_state(qtbot, scanner, CONNECTED)
