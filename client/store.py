@@ -375,6 +375,12 @@ class LocalStore(MirrorQueries):
         )
         return [QueuedScan.from_row(row) for row in rows]
 
+    def count_scans_in(self, *states: str) -> int:
+        marks = ",".join("?" * len(states))
+        return self.db.conn.execute(
+            f"SELECT COUNT(*) FROM scans WHERE state IN ({marks})", states
+        ).fetchone()[0]
+
     def count_scans(self) -> dict[str, int]:
         counts = dict.fromkeys(SCAN_STATES, 0)
         for state, n in self.db.conn.execute("SELECT state, COUNT(*) FROM scans GROUP BY state"):

@@ -87,7 +87,7 @@ class SyncEngine:
     def __init__(
         self,
         store_path: str | Path,
-        server_url: str,
+        server_url: str | Callable[[], str],
         token_provider: Callable[[], str | None],
         http_client: httpx.Client | None = None,
         *,
@@ -95,7 +95,8 @@ class SyncEngine:
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.store_path = store_path
-        self.server_url = server_url.rstrip("/")
+        # A callable is asked before every request: re-enrolment may move the server.
+        self._server_url = server_url
         self.batch_size = batch_size
         self._token_provider = token_provider
         # One client for every request: a fresh one per call costs a TLS context (SPEC §8).
@@ -103,6 +104,11 @@ class SyncEngine:
         self._owns_client = http_client is None
         self._store: LocalStore | None = None
         self._rejected_token: str | None = None
+
+    @property
+    def server_url(self) -> str:
+        url = self._server_url() if callable(self._server_url) else self._server_url
+        return url.rstrip("/")
 
     @property
     def store(self) -> LocalStore:

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from client.controller import MODES, ScanVerdict
 from client.mirror import PickLineCount, ProjectInfo
+from client.scanners.camera import CameraPreview, CameraScanner
 from client.store import QueuedScan
 from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, paint
 
@@ -33,7 +34,7 @@ _DETAIL_STYLE = "font-size: 26px; font-weight: normal;"
 _ROW_HEIGHT = 52
 
 
-def _table(headers: list[str]) -> QTableWidget:
+def make_table(headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().setVisible(False)
@@ -49,7 +50,7 @@ def _table(headers: list[str]) -> QTableWidget:
     return table
 
 
-def _cell(text: str, *, align_right: bool = False) -> QTableWidgetItem:
+def cell(text: str, *, align_right: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setToolTip(text)  # columns elide long names and reasons
     if align_right:
@@ -61,10 +62,21 @@ class ScanScreen(QWidget):
     mode_selected = Signal(str)
     logout_requested = Signal()
     change_project_requested = Signal()
+    undo_requested = Signal()
+    quantity_requested = Signal()
+    condition_selected = Signal(object)  # "damaged" | "missing" | None
+    problems_requested = Signal()
+    settings_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.mode_labels = {"out": self.tr("Out"), "in": self.tr("In"), "audit": self.tr("Audit")}
+        self.mode_labels = {
+            "out": self.tr("Out"),
+            "in": self.tr("In"),
+            "audit": self.tr("Audit"),
+            "annul": self.tr("Undone"),
+        }
+        self.condition_labels = {"damaged": self.tr("damaged"), "missing": self.tr("missing")}
         self.state_labels = {
             "queued": self.tr("queued"),
             "synced": self.tr("synced"),
@@ -78,6 +90,13 @@ class ScanScreen(QWidget):
         self.customer.setObjectName("subtitle")
         self.user = QLabel()
         self.user.setObjectName("subtitle")
+        self.offline_session = QLabel(self.tr("offline login"))
+        self.offline_session.setObjectName("offlineSession")
+        self.offline_session.setVisible(False)
+        self.settings_button = QPushButton(self.tr("Settings"))
+        self.settings_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.settings_button.clicked.connect(self.settings_requested)
+        self.settings_button.setVisible(False)
         self.projects_button = QPushButton(self.tr("Projects"))
         self.projects_button.clicked.connect(self.change_project_requested)
         self.logout_button = QPushButton(self.tr("Log out"))
@@ -94,7 +113,9 @@ class ScanScreen(QWidget):
         head.setContentsMargins(28, 12, 28, 12)
         head.addLayout(names, 1)
         head.addWidget(self.user)
+        head.addWidget(self.offline_session)
         head.addSpacing(12)
+        head.addWidget(self.settings_button)
         head.addWidget(self.projects_button)
         head.addWidget(self.logout_button)
 
@@ -111,7 +132,35 @@ class ScanScreen(QWidget):
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             modes.addWidget(button)
+        modes.addSpacing(24)
+        self.condition_buttons: dict[str, QPushButton] = {}
+        for condition, label in (("damaged", self.tr("Damaged")), ("missing", self.tr("Missing"))):
+            button = QPushButton(label)
+            button.setObjectName("condition")
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(
+                lambda checked, c=condition: self.condition_selected.emit(c if checked else None)
+            )
+            self.condition_buttons[condition] = button
+            modes.addWidget(button)
         modes.addStretch(1)
+        self.quantity_button = QPushButton()
+        self.quantity_button.setObjectName("tool")
+        self.quantity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.quantity_button.clicked.connect(self.quantity_requested)
+        self.undo_button = QPushButton(self.tr("Undo last scan"))
+        self.undo_button.setObjectName("tool")
+        self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.undo_button.clicked.connect(self.undo_requested)
+        self.problems_button = QPushButton()
+        self.problems_button.setObjectName("tool")
+        self.problems_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.problems_button.clicked.connect(self.problems_requested)
+        for button in (self.quantity_button, self.undo_button, self.problems_button):
+            modes.addWidget(button)
+        self.show_quantity(1)
+        self.show_problem_count(0)
 
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -120,9 +169,11 @@ class ScanScreen(QWidget):
         self.banner.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 
         # "Out" and "In" match the mode buttons: the columns count those scans.
-        self.pick_list = _table([self.tr("Item"), self.tr("Need"), self.tr("Out"), self.tr("In")])
+        self.pick_list = make_table(
+            [self.tr("Item"), self.tr("Need"), self.tr("Out"), self.tr("In")]
+        )
         self.pick_list.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.recent = _table(
+        self.recent = make_table(
             [self.tr("Time"), self.tr("Item"), self.tr("Mode"), self.tr("State"), self.tr("Note")]
         )
         self.recent.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -132,6 +183,8 @@ class ScanScreen(QWidget):
         lists.setSpacing(20)
         lists.addLayout(self._section(self.tr("Pick list"), self.pick_list), 9)
         lists.addLayout(self._section(self.tr("Last scans"), self.recent), 13)
+        self.lists = lists
+        self.camera_preview: CameraPreview | None = None
 
         body = QVBoxLayout()
         body.setContentsMargins(28, 16, 28, 16)
@@ -145,6 +198,18 @@ class ScanScreen(QWidget):
         layout.addWidget(header)
         layout.addLayout(body, 1)
         self.show_idle()
+
+    def attach_camera(self, scanner: CameraScanner) -> None:
+        """Show the camera's live picture next to the lists."""
+        self.camera_preview = CameraPreview()
+        self.camera_preview.setMinimumWidth(360)
+        self.camera_preview.attach(scanner)
+        box = QVBoxLayout()
+        label = QLabel(self.tr("Camera"))
+        label.setObjectName("sectionTitle")
+        box.addWidget(label)
+        box.addWidget(self.camera_preview, 1)
+        self.lists.addLayout(box, 7)
 
     def _section(self, title: str, table: QTableWidget) -> QVBoxLayout:
         label = QLabel(title)
@@ -164,6 +229,28 @@ class ScanScreen(QWidget):
 
     def show_mode(self, mode: str) -> None:
         self.mode_buttons[mode].setChecked(True)
+        for button in self.condition_buttons.values():
+            button.setVisible(mode == "in")
+
+    def show_session(self, offline: bool, admin: bool) -> None:
+        self.offline_session.setVisible(offline)
+        self.settings_button.setVisible(admin)
+
+    def show_quantity(self, qty: int) -> None:
+        self.quantity_button.setText(self.tr("Qty: %1").replace("%1", str(qty)))
+        self.quantity_button.setProperty("active", qty != 1)
+        self.quantity_button.style().unpolish(self.quantity_button)
+        self.quantity_button.style().polish(self.quantity_button)
+
+    def show_condition(self, condition: str | None) -> None:
+        for name, button in self.condition_buttons.items():
+            button.setChecked(name == condition)
+
+    def show_problem_count(self, count: int) -> None:
+        self.problems_button.setText(self.tr("Problems: %1").replace("%1", str(count)))
+        self.problems_button.setProperty("active", count > 0)
+        self.problems_button.style().unpolish(self.problems_button)
+        self.problems_button.style().polish(self.problems_button)
 
     def show_idle(self) -> None:
         self._banner("idle", self.tr("Ready — scan an item"))
@@ -172,8 +259,14 @@ class ScanScreen(QWidget):
         self._banner(level, text)
 
     def show_verdict(self, verdict: ScanVerdict) -> None:
-        mode = self.mode_labels.get(verdict.scan.mode, verdict.scan.mode)
-        self._banner(verdict.level, f"{mode}: {verdict.title}", verdict.detail)
+        scan = verdict.scan
+        mode = self.mode_labels.get(scan.mode, scan.mode)
+        title = verdict.title if scan.qty == 1 else f"{scan.qty} × {verdict.title}"
+        detail = verdict.detail
+        if scan.condition:
+            mark = self.condition_labels[scan.condition]
+            detail = f"{mark}; {detail}" if detail else mark
+        self._banner(verdict.level, f"{mode}: {title}", detail)
 
     def _banner(self, level: str, headline: str, detail: str = "") -> None:
         background, foreground = BANNER[level]
@@ -189,36 +282,41 @@ class ScanScreen(QWidget):
         table.setRowCount(len(lines))
         for row, line in enumerate(lines):
             cells = [
-                _cell(line.name),
-                _cell(str(line.expected), align_right=True),
-                _cell(str(line.out), align_right=True),
-                _cell(str(line.returned), align_right=True),
+                cell(line.name),
+                cell(str(line.expected), align_right=True),
+                cell(str(line.out), align_right=True),
+                cell(str(line.returned), align_right=True),
             ]
             colour = None
             if line.out > line.expected:
                 colour = LINE_OVER  # more than asked, or not on the list at all
             elif line.expected and line.out == line.expected:
                 colour = LINE_DONE
-            for column, cell in enumerate(cells):
+            for column, item in enumerate(cells):
                 if colour is not None:
-                    cell.setBackground(colour)
-                table.setItem(row, column, cell)
+                    item.setBackground(colour)
+                table.setItem(row, column, item)
 
     def show_recent(self, scans: list[tuple[QueuedScan, str]]) -> None:
         table = self.recent
         table.setRowCount(len(scans))
         for row, (scan, label) in enumerate(scans):
-            state = _cell(self.state_labels.get(scan.state, scan.state))
+            state = cell(self.state_labels.get(scan.state, scan.state))
             background, foreground = STATE_COLOURS.get(scan.state, STATE_COLOURS["queued"])
             state.setBackground(QColor(background))
             state.setForeground(QColor(foreground))
             state.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            note = scan.reason or ""
+            if scan.condition:
+                mark = self.condition_labels[scan.condition]
+                note = f"{mark}; {note}" if note else mark
+            item = label if scan.qty == 1 else f"{scan.qty} × {label}"
             cells = [
-                _cell(scan.scanned_at.astimezone().strftime("%H:%M")),
-                _cell(label),
-                _cell(self.mode_labels.get(scan.mode, scan.mode)),
+                cell(scan.scanned_at.astimezone().strftime("%H:%M")),
+                cell(item),
+                cell(self.mode_labels.get(scan.mode, scan.mode)),
                 state,
-                _cell(scan.reason or ""),
+                cell(note),
             ]
-            for column, cell in enumerate(cells):
-                table.setItem(row, column, cell)
+            for column, item in enumerate(cells):
+                table.setItem(row, column, item)
