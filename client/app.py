@@ -121,7 +121,10 @@ class KioskApp:
         # Signals the worker queued before it stopped must not reach a closed store.
         self.sync_events.blockSignals(True)
         self.window.allow_close = True
+        self.window.detach()
         self.window.close()
+        install_translator("en", self.translator)  # the QApplication outlives this kiosk
+        self.translator = None
         self.store.close()
         if self._owns_http:
             self.http.close()
@@ -151,6 +154,7 @@ class KioskApp:
         self.window = _make_window(self, effective_config(self.config, self.store))
         self.window.setGeometry(old.geometry())
         old.allow_close = True
+        old.detach()
         old.close()
         old.deleteLater()
         self.show()

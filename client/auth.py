@@ -49,19 +49,25 @@ def enroll(
     try:
         body = EnrollRequest(code=code.strip(), name=name or None).model_dump(mode="json")
     except ValidationError as exc:
-        raise AuthError(_tr("The enrolment code must be 6 to 64 characters.")) from exc
+        raise AuthError(
+            QCoreApplication.translate("auth", "The enrolment code must be 6 to 64 characters.")
+        ) from exc
     try:
         response = client.post(server_url.rstrip("/") + ENROLL_PATH, json=body)
     except httpx.TransportError as exc:
         raise AuthError(
-            _tr("Server unreachable: %1").replace("%1", str(exc) or type(exc).__name__)
+            QCoreApplication.translate("auth", "Server unreachable: %1").replace(
+                "%1", str(exc) or type(exc).__name__
+            )
         ) from exc
     if response.status_code >= 400:
         raise AuthError(server_message(response))
     try:
         return EnrollResponse.model_validate_json(response.content)
     except ValidationError as exc:
-        raise AuthError(_tr("Unexpected answer from the server.")) from exc
+        raise AuthError(
+            QCoreApplication.translate("auth", "Unexpected answer from the server.")
+        ) from exc
 
 
 class BadgeAuthenticator:
@@ -86,7 +92,7 @@ class BadgeAuthenticator:
         try:
             body = BadgeLoginRequest(badge_code=code.strip(), pin=pin).model_dump(mode="json")
         except ValidationError as exc:
-            raise AuthError(_tr("Badge not recognised.")) from exc
+            raise AuthError(QCoreApplication.translate("auth", "Badge not recognised.")) from exc
         try:
             response = self._client.post(
                 self._server_url().rstrip("/") + BADGE_LOGIN_PATH,
@@ -106,9 +112,15 @@ class BadgeAuthenticator:
             return Session(str(user.id), user.name, tuple(user.roles), False, answer.access_token)
         if status == 429:
             wait = response.headers.get("Retry-After", "?")
-            raise AuthError(_tr("Too many attempts: try again in %1 s.").replace("%1", wait))
+            raise AuthError(
+                QCoreApplication.translate("auth", "Too many attempts: try again in %1 s.").replace(
+                    "%1", wait
+                )
+            )
         if status in (401, 403, 422):
-            raise AuthError(_tr("Badge not recognised."))  # final: no offline second chance
+            raise AuthError(
+                QCoreApplication.translate("auth", "Badge not recognised.")
+            )  # final: no offline second chance
         # 5xx, or a server without this route yet (404/405): decide from the mirror.
         return None
 
@@ -117,12 +129,10 @@ def offline_login(store: LocalStore, code: str) -> Session:
     """Check a badge against the mirrored keyed hashes (shared.badges)."""
     key = store.badge_hash_key()
     if key is None:
-        raise AuthError(_tr("No reference data yet — connect to the server."))
+        raise AuthError(
+            QCoreApplication.translate("auth", "No reference data yet — connect to the server.")
+        )
     badge = store.find_badge(badge_hash(key, code))
     if badge is None:
-        raise AuthError(_tr("Badge not recognised."))
+        raise AuthError(QCoreApplication.translate("auth", "Badge not recognised."))
     return Session(badge.user_id, badge.name, badge.roles, offline=True)
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("auth", text)

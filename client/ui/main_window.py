@@ -243,6 +243,13 @@ class MainWindow(QWidget):
             self.controller.admin_gate = None
             self.stack.setCurrentWidget(self.login)
 
+    def detach(self) -> None:
+        """Stop watching the app for activity (the window is going away)."""
+        self.idle_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._activity)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
         # Kiosk mode: Alt+F4 and friends do nothing; "Leave kiosk" needs an admin badge.
         if self.allow_close or not self.kiosk_mode:
