@@ -250,150 +250,155 @@
 <context>
     <name>ScanScreen</name>
     <message>
-        <location filename="../ui/scan_screen.py" line="74" />
-        <location filename="../ui/scan_screen.py" line="173" />
+        <location filename="../ui/scan_screen.py" line="75" />
+        <location filename="../ui/scan_screen.py" line="184" />
         <source>Out</source>
         <translation>Uit</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="75" />
-        <location filename="../ui/scan_screen.py" line="173" />
+        <location filename="../ui/scan_screen.py" line="76" />
+        <location filename="../ui/scan_screen.py" line="184" />
         <source>In</source>
         <translation>In</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="76" />
+        <location filename="../ui/scan_screen.py" line="77" />
         <source>Audit</source>
         <translation>Controle</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="77" />
+        <location filename="../ui/scan_screen.py" line="78" />
         <source>Undone</source>
         <translation>Ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="79" />
+        <location filename="../ui/scan_screen.py" line="80" />
         <source>damaged</source>
         <translation>beschadigd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="79" />
+        <location filename="../ui/scan_screen.py" line="80" />
         <source>missing</source>
         <translation>vermist</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="81" />
+        <location filename="../ui/scan_screen.py" line="82" />
         <source>queued</source>
         <translation>in wachtrij</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="82" />
+        <location filename="../ui/scan_screen.py" line="83" />
         <source>synced</source>
         <translation>verwerkt</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="83" />
+        <location filename="../ui/scan_screen.py" line="84" />
         <source>conflict</source>
         <translation>conflict</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="84" />
+        <location filename="../ui/scan_screen.py" line="85" />
         <source>rejected</source>
         <translation>geweigerd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="93" />
+        <location filename="../ui/scan_screen.py" line="96" />
         <source>offline login</source>
-        <translation>offline ingelogd</translation>
+        <translation>offline</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="96" />
+        <location filename="../ui/scan_screen.py" line="103" />
         <source>Settings</source>
         <translation>Instellingen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="100" />
+        <location filename="../ui/scan_screen.py" line="107" />
         <source>Projects</source>
         <translation>Projecten</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="102" />
+        <location filename="../ui/scan_screen.py" line="109" />
         <source>Log out</source>
         <translation>Uitloggen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="137" />
+        <location filename="../ui/scan_screen.py" line="147" />
+        <source>Mark the next return as:</source>
+        <translation>Markeer de volgende retour als:</translation>
+    </message>
+    <message>
+        <location filename="../ui/scan_screen.py" line="151" />
         <source>Damaged</source>
         <translation>Beschadigd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="137" />
+        <location filename="../ui/scan_screen.py" line="151" />
         <source>Missing</source>
         <translation>Vermist</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="152" />
-        <source>Undo last scan</source>
-        <translation>Laatste scan ongedaan</translation>
+        <location filename="../ui/scan_screen.py" line="167" />
+        <source>Undo scan</source>
+        <translation>Scan ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="173" />
-        <location filename="../ui/scan_screen.py" line="177" />
+        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="188" />
         <source>Item</source>
         <translation>Artikel</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="173" />
+        <location filename="../ui/scan_screen.py" line="184" />
         <source>Need</source>
         <translation>Nodig</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="177" />
+        <location filename="../ui/scan_screen.py" line="188" />
         <source>Time</source>
         <translation>Tijd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="177" />
+        <location filename="../ui/scan_screen.py" line="188" />
         <source>Mode</source>
         <translation>Modus</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="177" />
+        <location filename="../ui/scan_screen.py" line="188" />
         <source>State</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="177" />
+        <location filename="../ui/scan_screen.py" line="188" />
         <source>Note</source>
         <translation>Opmerking</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="195" />
         <source>Pick list</source>
         <translation>Paklijst</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="185" />
+        <location filename="../ui/scan_screen.py" line="196" />
         <source>Last scans</source>
         <translation>Laatste scans</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="208" />
+        <location filename="../ui/scan_screen.py" line="220" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="240" />
+        <location filename="../ui/scan_screen.py" line="253" />
         <source>Qty: %1</source>
         <translation>Aantal: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="250" />
+        <location filename="../ui/scan_screen.py" line="263" />
         <source>Problems: %1</source>
         <translation>Problemen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="256" />
+        <location filename="../ui/scan_screen.py" line="269" />
         <source>Ready — scan an item</source>
         <translation>Klaar — scan een artikel</translation>
     </message>
@@ -629,17 +634,17 @@
 <context>
     <name>self.window</name>
     <message>
-        <location filename="../app.py" line="143" />
+        <location filename="../app.py" line="146" />
         <source>not enrolled</source>
         <translation>niet aangemeld</translation>
     </message>
     <message>
-        <location filename="../app.py" line="165" />
+        <location filename="../app.py" line="169" />
         <source>The server URL must start with http(s)://</source>
         <translation>De server-URL moet beginnen met http(s)://</translation>
     </message>
     <message>
-        <location filename="../app.py" line="174" />
+        <location filename="../app.py" line="178" />
         <source>Enrolled as %1.</source>
         <translation>Aangemeld als %1.</translation>
     </message>

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -88,11 +89,17 @@ class ScanScreen(QWidget):
         self.project_name.setObjectName("title")
         self.customer = QLabel()
         self.customer.setObjectName("subtitle")
+        for label in (self.project_name, self.customer):  # long names are cut, not widened
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.user = QLabel()
         self.user.setObjectName("subtitle")
         self.offline_session = QLabel(self.tr("offline login"))
         self.offline_session.setObjectName("offlineSession")
         self.offline_session.setVisible(False)
+        self.problems_button = QPushButton()
+        self.problems_button.setObjectName("problems")
+        self.problems_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.problems_button.clicked.connect(self.problems_requested)
         self.settings_button = QPushButton(self.tr("Settings"))
         self.settings_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.settings_button.clicked.connect(self.settings_requested)
@@ -112,10 +119,11 @@ class ScanScreen(QWidget):
         head = QHBoxLayout(header)
         head.setContentsMargins(28, 12, 28, 12)
         head.addLayout(names, 1)
-        head.addWidget(self.user)
+        self.user.setVisible(False)
         head.addWidget(self.offline_session)
         head.addSpacing(12)
         head.addWidget(self.settings_button)
+        head.addWidget(self.problems_button)
         head.addWidget(self.projects_button)
         head.addWidget(self.logout_button)
 
@@ -132,7 +140,13 @@ class ScanScreen(QWidget):
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             modes.addWidget(button)
-        modes.addSpacing(24)
+        # Returns only: the next return is marked damaged or missing (a row of its own).
+        self.condition_row = QWidget()
+        conditions = QHBoxLayout(self.condition_row)
+        conditions.setContentsMargins(0, 0, 0, 0)
+        self.condition_label = QLabel(self.tr("Mark the next return as:"))
+        self.condition_label.setObjectName("subtitle")
+        conditions.addWidget(self.condition_label)
         self.condition_buttons: dict[str, QPushButton] = {}
         for condition, label in (("damaged", self.tr("Damaged")), ("missing", self.tr("Missing"))):
             button = QPushButton(label)
@@ -143,21 +157,18 @@ class ScanScreen(QWidget):
                 lambda checked, c=condition: self.condition_selected.emit(c if checked else None)
             )
             self.condition_buttons[condition] = button
-            modes.addWidget(button)
+            conditions.addWidget(button)
+        conditions.addStretch(1)
         modes.addStretch(1)
         self.quantity_button = QPushButton()
         self.quantity_button.setObjectName("tool")
         self.quantity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.quantity_button.clicked.connect(self.quantity_requested)
-        self.undo_button = QPushButton(self.tr("Undo last scan"))
+        self.undo_button = QPushButton(self.tr("Undo scan"))
         self.undo_button.setObjectName("tool")
         self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.undo_button.clicked.connect(self.undo_requested)
-        self.problems_button = QPushButton()
-        self.problems_button.setObjectName("tool")
-        self.problems_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.problems_button.clicked.connect(self.problems_requested)
-        for button in (self.quantity_button, self.undo_button, self.problems_button):
+        for button in (self.quantity_button, self.undo_button):
             modes.addWidget(button)
         self.show_quantity(1)
         self.show_problem_count(0)
@@ -190,6 +201,7 @@ class ScanScreen(QWidget):
         body.setContentsMargins(28, 16, 28, 16)
         body.setSpacing(16)
         body.addLayout(modes)
+        body.addWidget(self.condition_row)
         body.addWidget(self.banner)
         body.addLayout(lists, 1)
         layout = QVBoxLayout(self)
@@ -224,13 +236,14 @@ class ScanScreen(QWidget):
 
     def show_project(self, project: ProjectInfo | None, user_name: str) -> None:
         self.project_name.setText(project.name if project else "")
-        self.customer.setText(project.customer if project else "")
+        customer = project.customer if project else ""
+        # Who is scanning goes on the customer line: the header's width is the project's.
+        self.customer.setText(f"{customer}  ·  {user_name}" if user_name else customer)
         self.user.setText(user_name)
 
     def show_mode(self, mode: str) -> None:
         self.mode_buttons[mode].setChecked(True)
-        for button in self.condition_buttons.values():
-            button.setVisible(mode == "in")
+        self.condition_row.setVisible(mode == "in")
 
     def show_session(self, offline: bool, admin: bool) -> None:
         self.offline_session.setVisible(offline)

@@ -332,13 +332,13 @@ def test_dutch_by_default_and_switchable(qtbot, make_kiosk, demo):
     kiosk.store.replace_reference(demo.snapshot())
     assert kiosk.window.login.title.text() == "Scan je pas"
     at_scan_screen(qtbot, kiosk, demo)
-    assert kiosk.window.scan.undo_button.text() == "Laatste scan ongedaan"
+    assert kiosk.window.scan.undo_button.text() == "Scan ongedaan"
     kiosk.set_language("en")
     assert kiosk.window.settings.title.text() == "Settings"
     assert kiosk.store.get_setting("kiosk.language") == "en"
     kiosk.window.settings.back.click()
     assert kiosk.window.stack.currentWidget() is kiosk.window.scan  # still logged in
-    assert kiosk.window.scan.undo_button.text() == "Undo last scan"
+    assert kiosk.window.scan.undo_button.text() == "Undo scan"
     kiosk.set_language("nl")
     assert kiosk.window.settings.title.text() == "Instellingen"
 
