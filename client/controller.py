@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from PySide6.QtCore import QObject, Signal
@@ -56,6 +56,7 @@ class ScanVerdict:
     detail: str  # why it is not OK ("" when it is); also stored as the scan's reason
     scan: QueuedScan
     match: CodeMatch | None = None
+    pick_list: list[PickLineCount] | None = None  # the project's counts after this scan
 
     @property
     def message(self) -> str:
@@ -275,7 +276,8 @@ class ScanController(QObject):
         locations = self.store.local_unit_locations(match.unit_ids) if match else {}
         qty = self.quantity if match is not None and match.kind == "bulk" else 1
         effects = self._effects(match, locations, qty)
-        level, detail = self._judge(match, locations, effects)
+        before = self.store.project_counts(self.project.id) if effects else None
+        level, detail = self._judge(match, locations, effects, before)
         scan = self.store.enqueue_scan(
             **common,
             qty=qty,
@@ -288,8 +290,11 @@ class ScanController(QObject):
             unit_ids=match.unit_ids if match else (),
             effects=effects,
         )
+        # The counts after this scan, worked out from the ones judged against: the UI update
+        # right after the commit need not ask the store again.
+        after = _counted(before, effects, self.mode, match) if before else None
         return self._emit(
-            ScanVerdict(level, match.name if match else normalized, detail, scan, match)
+            ScanVerdict(level, match.name if match else normalized, detail, scan, match, after)
         )
 
     def undoable(self) -> QueuedScan | None:
@@ -361,7 +366,11 @@ class ScanController(QObject):
         return dict(moved)
 
     def _judge(
-        self, match: CodeMatch | None, locations: dict[str, str | None], effects: dict[str, int]
+        self,
+        match: CodeMatch | None,
+        locations: dict[str, str | None],
+        effects: dict[str, int],
+        counts: list[PickLineCount] | None = None,
     ) -> tuple[str, str]:
         """The local verdict and why ("" when OK): the server still decides; this is
         feedback for the operator."""
@@ -371,7 +380,9 @@ class ScanController(QObject):
             return WARNING, self.tr("scan the unit's own label")
         if match.kind == "case" and match.case_kind != "fixed":
             return OK, ""  # a kit case is a container: its contents are scanned one by one
-        warnings = self._unit_warnings(match, locations) + self._pick_list_warnings(effects)
+        warnings = self._unit_warnings(match, locations) + self._pick_list_warnings(
+            effects, counts or []
+        )
         return (WARNING, "; ".join(warnings)) if warnings else (OK, "")
 
     def _unit_warnings(self, match: CodeMatch, locations: dict[str, str | None]) -> list[str]:
@@ -393,11 +404,12 @@ class ScanController(QObject):
             warnings.append(self.tr("is out on another project"))
         return warnings
 
-    def _pick_list_warnings(self, effects: dict[str, int]) -> list[str]:
-        assert self.project is not None
+    def _pick_list_warnings(
+        self, effects: dict[str, int], counts: list[PickLineCount]
+    ) -> list[str]:
         if self.mode != "out" or not effects:
             return []
-        lines = {line.product_id: line for line in self.store.project_counts(self.project.id)}
+        lines = {line.product_id: line for line in counts}
         for product_id, count in effects.items():
             line = lines.get(product_id)
             if line is None or not line.on_pick_list:
@@ -405,6 +417,27 @@ class ScanController(QObject):
             if line.out + count > line.expected:
                 return [self.tr("more than the pick list asks for")]
         return []
+
+
+def _counted(
+    before: list[PickLineCount], effects: dict[str, int], mode: str, match: CodeMatch | None
+) -> list[PickLineCount] | None:
+    """The pick list after a committed scan's effects; None when a new line's name is not
+    known here (then the store is asked)."""
+    lines = list(before)
+    index = {line.product_id: i for i, line in enumerate(lines)}
+    for product_id, n in effects.items():
+        if product_id not in index:
+            if match is None or match.product_id != product_id:
+                return None
+            index[product_id] = len(lines)
+            lines.append(PickLineCount(product_id, match.name, match.sku, 0, 0, 0))
+        line = lines[index[product_id]]
+        if mode == "out":
+            lines[index[product_id]] = replace(line, out=line.out + n)
+        else:
+            lines[index[product_id]] = replace(line, returned=line.returned + n)
+    return lines
 
 
 def _printable(code: str) -> str:

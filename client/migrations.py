@@ -127,7 +127,12 @@ def _m002_return_condition(db: Database) -> None:
         ALTER TABLE scans ADD COLUMN condition TEXT
             CHECK (condition IS NULL OR condition IN ('damaged', 'missing'));
         CREATE INDEX scans_annuls ON scans (annuls_scan_id) WHERE annuls_scan_id IS NOT NULL;
-        CREATE INDEX scans_state ON scans (state) WHERE state IN ('conflict', 'rejected')
+        CREATE INDEX scans_state ON scans (state) WHERE state IN ('conflict', 'rejected');
+        -- "Last scans" of a project: an index on project_id alone is in rowid order within a
+        -- project (SQLite appends the rowid), so the newest come without a sort.
+        CREATE INDEX scans_project_recent ON scans (project_id);
+        CREATE INDEX scans_unit ON scans (unit_id) WHERE unit_id IS NOT NULL;
+        CREATE INDEX scans_multi ON scans (in_reference) WHERE unit_id IS NULL AND unit_ids <> '[]'
         """,
     )
 

@@ -273,13 +273,17 @@ class MirrorQueries:
             )
         }
         states = ",".join("?" * len(COUNTING_STATES))
-        # An annul undoes the scan it names: it counts with that scan's mode, reversed.
+        # An annul undoes the scan it names: it counts with that scan's mode, reversed. Only
+        # rows of these units (indexed unit_id) or rows of several units (fixed cases).
         pending = self.db.query(
             f"SELECT s.mode, {_EFFECT_MODE} AS effect_mode, s.project_id, j.value AS unit_id"
             f" FROM scans s {_ANNULLED_JOIN}, json_each(s.unit_ids) j"
-            f" WHERE s.in_reference = 0 AND s.state IN ({states})"
+            f" WHERE s.rowid IN (SELECT rowid FROM scans WHERE unit_id IN ({marks})"
+            f"   UNION SELECT rowid FROM scans WHERE in_reference = 0 AND unit_id IS NULL"
+            f"   AND unit_ids <> '[]')"
+            f" AND s.in_reference = 0 AND s.state IN ({states})"
             f" AND {_EFFECT_MODE} IN ('out', 'in') AND j.value IN ({marks}) ORDER BY s.rowid",
-            [*COUNTING_STATES, *ids],
+            [*ids, *COUNTING_STATES, *ids],
         )
         for row in pending:
             moved_out = row["effect_mode"] == "out"

@@ -137,10 +137,10 @@ class MainWindow(QWidget):
     def show_sync_status(self, status: SyncStatus) -> None:
         self.status_bar.show_status(status)
 
-    def refresh_scans(self) -> None:
+    def refresh_scans(self, pick_list: list | None = None) -> None:
         """Outbox rows changed (new scan or server answers): redraw counts and the list."""
         if self.controller.project is not None:
-            self.scan.show_pick_list(self.controller.pick_list())
+            self.scan.show_pick_list(pick_list or self.controller.pick_list())
             self.scan.show_recent(self.controller.recent(RECENT_ROWS))
         self.scan.show_problem_count(self.controller.store.count_scans_in("conflict", "rejected"))
         if self.stack.currentWidget() is self.problems:
@@ -294,4 +294,4 @@ class MainWindow(QWidget):
         if self.idle_timer.interval() > 0:
             self.idle_timer.start()
         self.scan.show_verdict(verdict)
-        self.refresh_scans()
+        self.refresh_scans(verdict.pick_list)

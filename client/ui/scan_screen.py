@@ -5,6 +5,8 @@ Only rendering: ``MainWindow`` feeds it the controller's data and forwards its b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -49,6 +51,25 @@ def make_table(headers: list[str]) -> QTableWidget:
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setHighlightSections(False)
     return table
+
+
+@contextmanager
+def filling(table: QTableWidget) -> Iterator[QTableWidget]:
+    """Refill a table fast: columns sized to contents would be re-measured over every row
+    on every ``setItem`` (~0.15 ms each); freeze them, fill, then measure once."""
+    header = table.horizontalHeader()
+    modes = [header.sectionResizeMode(i) for i in range(header.count())]
+    table.setUpdatesEnabled(False)
+    for i, mode in enumerate(modes):
+        if mode == QHeaderView.ResizeMode.ResizeToContents:
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.Fixed)
+    try:
+        yield table
+    finally:
+        for i, mode in enumerate(modes):
+            if mode == QHeaderView.ResizeMode.ResizeToContents:
+                header.setSectionResizeMode(i, mode)
+        table.setUpdatesEnabled(True)
 
 
 def cell(text: str, *, align_right: bool = False) -> QTableWidgetItem:
@@ -291,7 +312,10 @@ class ScanScreen(QWidget):
         paint(self.banner, background, foreground, _BANNER_STYLE)
 
     def show_pick_list(self, lines: list[PickLineCount]) -> None:
-        table = self.pick_list
+        with filling(self.pick_list) as table:
+            self._fill_pick_list(table, lines)
+
+    def _fill_pick_list(self, table: QTableWidget, lines: list[PickLineCount]) -> None:
         table.setRowCount(len(lines))
         for row, line in enumerate(lines):
             cells = [
@@ -311,7 +335,10 @@ class ScanScreen(QWidget):
                 table.setItem(row, column, item)
 
     def show_recent(self, scans: list[tuple[QueuedScan, str]]) -> None:
-        table = self.recent
+        with filling(self.recent) as table:
+            self._fill_recent(table, scans)
+
+    def _fill_recent(self, table: QTableWidget, scans: list[tuple[QueuedScan, str]]) -> None:
         table.setRowCount(len(scans))
         for row, (scan, label) in enumerate(scans):
             state = cell(self.state_labels.get(scan.state, scan.state))
