@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, Qt, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -26,6 +26,7 @@ from client.scanners.base import Scanner, ScanRead
 from client.scanners.decoders import Decoded, Decoder, make_decoder
 
 log = logging.getLogger(__name__)
+PREVIEW_WIDTH = 640  # pixels of the frame handed to the preview widget
 
 
 class ReadConfirmer:
@@ -126,7 +127,8 @@ class CameraScanner(Scanner):
         return True
 
     def latest_frame(self) -> tuple[np.ndarray, list[Decoded]] | None:
-        """The newest frame (BGR) and what was found in it; GUI thread."""
+        """The newest frame (BGR, at most PREVIEW_WIDTH wide) and what was found in it, in
+        that frame's pixels; GUI thread."""
         with self._lock:
             self._frame_pending = False
             return self._latest
@@ -164,8 +166,24 @@ class CameraScanner(Scanner):
         self.stats.frames += 1
         for code in self.confirmer.feed(codes):
             self.scanned.emit(ScanRead(code=code.text, symbology=code.symbology, source="camera"))
+        # The preview gets a small copy made here, off the GUI thread: scaling a 1280×720
+        # frame in paintEvent would cost the UI more than a frame's time.
+        scale = min(1.0, PREVIEW_WIDTH / frame.shape[1])
+        if scale < 1.0:
+            size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
+            small = cv2.resize(frame, size, interpolation=cv2.INTER_LINEAR)
+            shown = [
+                Decoded(
+                    c.text,
+                    c.symbology,
+                    tuple((round(x * scale), round(y * scale)) for x, y in c.points),
+                )
+                for c in codes
+            ]
+        else:
+            small, shown = frame, codes
         with self._lock:
-            self._latest = (frame, codes)
+            self._latest = (small, shown)
             notify = not self._frame_pending
             self._frame_pending = True
         if notify:  # at most one preview signal in flight: a slow UI skips frames
@@ -211,7 +229,7 @@ class CameraPreview(QWidget):
         x = (self.width() - target.width()) / 2
         y = (self.height() - target.height()) / 2
         scale = target.width() / self._image.width()
-        painter.drawImage(int(x), int(y), self._image.scaled(target))
+        painter.drawImage(QRectF(x, y, target.width(), target.height()), self._image)
         painter.setPen(QPen(QColor("#2ee05a"), 5))
         for points in self._outlines:
             polygon = QPolygonF([QPointF(x + px * scale, y + py * scale) for px, py in points])
