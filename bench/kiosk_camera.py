@@ -63,7 +63,7 @@ def main() -> None:
         gaps: list[float] = []
         last = [time.perf_counter()]
 
-        def tick() -> None:
+        def tick(gaps: list[float] = gaps, last: list[float] = last) -> None:
             now = time.perf_counter()
             gaps.append(now - last[0])
             last[0] = now

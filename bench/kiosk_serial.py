@@ -96,8 +96,10 @@ def main() -> None:
     print(f"  frames read by the worker: {serial.frames_read}")
     print(f"  scans committed:           {stored}")
     print(f"  lost:                      {total - stored}")
-    print(f"  wall time:                 {elapsed:.1f} s (writer max lateness "
-          f"{max(lateness) * 1000:.1f} ms)")
+    print(
+        f"  wall time:                 {elapsed:.1f} s (writer max lateness "
+        f"{max(lateness) * 1000:.1f} ms)"
+    )
     kiosk.shutdown()
     os.close(master)
     os.close(slave)
