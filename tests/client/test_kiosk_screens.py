@@ -106,7 +106,11 @@ def make_kiosk(qtbot, kiosk_config, server):
     def make(sync: bool = True, **options) -> KioskApp:
         client = httpx.Client(transport=httpx.MockTransport(server))
         config = dataclasses.replace(kiosk_config, wedge_gap_ms=300, **options)
-        kiosk = build_app(config, http_client=client, start_sync=False)
+        # Scanners other than the wedge are started by the tests that use them.
+        kiosk = build_app(config, http_client=client, start_sync=False, start_scanners=False)
+        for scanner in kiosk.scanners:
+            if type(scanner).__name__ == "SerialScanner":
+                scanner.start()
         built.append((kiosk, client))
         qtbot.addWidget(kiosk.window)
         if sync:
@@ -390,3 +394,36 @@ def test_dutch_scan_screen_screenshot(qtbot, make_kiosk, demo, tmp_path):
     image = kiosk.window.grab()
     assert image.save(str(target / "kiosk-scan-screen-nl.png"))
     assert QCoreApplication.translate("ScanScreen", "Pick list") == "Paklijst"
+
+
+def test_serial_and_camera_scanners_feed_the_kiosk(qtbot, make_kiosk, demo, tmp_path):
+    from tests.client.test_serial_scanner import FakeCable
+    from tests.client.video import write_video
+
+    cable = FakeCable(tmp_path / "ttyRG0")
+    cable.plug()
+    video = write_video(tmp_path / "cam.avi", [(None, "", 2), ("RG-U-0003", "code128", 4)])
+    try:
+        kiosk = make_kiosk(sync=False, serial_port=str(cable.link), camera_source=str(video))
+        kiosk.store.replace_reference(demo.snapshot())
+        at_scan_screen(qtbot, kiosk, demo)
+        serial, camera = kiosk.scanners
+        qtbot.waitUntil(
+            lambda: "Serial: ready" in kiosk.window.status_bar.scanner.text(), timeout=5000
+        )
+        with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
+            cable.send(b"RG-U-0002\r")
+        assert recorded.args[0].scan.source == "serial"
+        assert kiosk.window.scan.camera_preview is not None
+        with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=10_000) as recorded:
+            camera.start()  # the file plays once: start it now that someone is logged in
+        scan_row = recorded.args[0].scan
+        assert (scan_row.code, scan_row.source, scan_row.symbology) == (
+            "RG-U-0003",
+            "camera",
+            "code128",
+        )
+    finally:
+        for scanner in kiosk.scanners:
+            scanner.stop()
+        cable.unplug()
