@@ -136,6 +136,9 @@ class MainWindow(QWidget):
 
     def show_sync_status(self, status: SyncStatus) -> None:
         self.status_bar.show_status(status)
+        # The worker counted the queue a moment ago, in its thread; a scan committed since
+        # would make that number stale. The GUI's own store answers in microseconds.
+        self.status_bar.show_queue_depth(self.controller.queue_depth())
 
     def refresh_scans(self, pick_list: list | None = None) -> None:
         """Outbox rows changed (new scan or server answers): redraw counts and the list."""
