@@ -33,6 +33,7 @@ from shared.reference import ReferenceSnapshot
 BATCH_PATH = "/api/v1/scans/batch"
 REFERENCE_PATH = "/api/v1/sync/reference"
 DEFAULT_TIMEOUT_S = 10.0
+MIN_BATCH_SIZE = 10
 MAX_REFERENCE_PAGES = 10_000  # a server that never says "no more" must not spin us forever
 
 _Model = TypeVar("_Model", ScanBatchResponse, ReferenceSnapshot)
@@ -75,10 +76,11 @@ class _Tally:
 
 
 class SyncFailure(Exception):
-    def __init__(self, state: SyncState, message: str) -> None:
+    def __init__(self, state: SyncState, message: str, *, timed_out: bool = False) -> None:
         super().__init__(message)
         self.state = state
         self.message = message
+        self.timed_out = timed_out
 
 
 class SyncEngine:
@@ -98,6 +100,11 @@ class SyncEngine:
         # A callable is asked before every request: re-enrolment may move the server.
         self._server_url = server_url
         self.batch_size = batch_size
+        # What the next upload sends: halved after a timeout, doubled after a round that
+        # emptied the outbox.
+        # A server that needs longer than the timeout for a full batch would otherwise see
+        # the same batch resent (and answered, and lost) forever.
+        self.current_batch_size = batch_size
         self._token_provider = token_provider
         # One client for every request: a fresh one per call costs a TLS context (SPEC §8).
         self._client = http_client or httpx.Client(timeout=timeout_s)
@@ -135,6 +142,8 @@ class SyncEngine:
         tally = _Tally()
         try:
             self._upload(token, tally)
+            # The whole outbox went through: try bigger batches again next round.
+            self.current_batch_size = min(self.batch_size, self.current_batch_size * 2)
             updated = self._download(token)
         except SyncFailure as failure:
             if failure.state is SyncState.AUTH_FAILED:
@@ -146,7 +155,7 @@ class SyncEngine:
         )
 
     def _upload(self, token: str, tally: _Tally) -> None:
-        while batch := self.store.queued_batch(self.batch_size):
+        while batch := self.store.queued_batch(self.current_batch_size):
             scans = []
             for row in batch:
                 try:
@@ -158,7 +167,14 @@ class SyncEngine:
             if not scans:
                 continue
             body = ScanBatch(scans=scans).model_dump(mode="json")
-            response = self._request("POST", BATCH_PATH, token, json=body)
+            try:
+                response = self._request("POST", BATCH_PATH, token, json=body)
+            except SyncFailure as failure:
+                if failure.timed_out and self.current_batch_size > MIN_BATCH_SIZE:
+                    self.current_batch_size = max(MIN_BATCH_SIZE, self.current_batch_size // 2)
+                    log.warning("upload timed out: batches of %d now", self.current_batch_size)
+                raise
+
             answer = _parse(ScanBatchResponse, response)
             sent = {scan.scan_id for scan in scans}
             results = [result for result in answer.results if result.scan_id in sent]
@@ -207,7 +223,11 @@ class SyncEngine:
                 **kwargs,
             )  # type: ignore[arg-type]
         except httpx.TransportError as exc:
-            raise SyncFailure(SyncState.OFFLINE, f"server unreachable: {_describe(exc)}") from exc
+            raise SyncFailure(
+                SyncState.OFFLINE,
+                f"server unreachable: {_describe(exc)}",
+                timed_out=isinstance(exc, httpx.ReadTimeout),
+            ) from exc
         status = response.status_code
         if status < 400:
             return response

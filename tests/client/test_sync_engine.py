@@ -285,3 +285,29 @@ def test_a_delta_without_a_cursor_is_refused(engine, store, server, demo):
 
 def test_the_engine_opens_its_own_connection(engine, store):
     assert engine.store is not store and engine.store.path == store.path
+
+
+def test_a_server_too_slow_for_a_full_batch_gets_smaller_ones(store, server, demo):
+    """A batch that times out is halved until the server answers in time, then grows."""
+
+    def slow_for_big_batches(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == BATCH_PATH:
+            if len(ScanBatch.model_validate_json(request.content).scans) > 12:
+                raise httpx.ReadTimeout("server still busy", request=request)
+        return None
+
+    server.fail = slow_for_big_batches
+    client = httpx.Client(transport=httpx.MockTransport(server))
+    engine = SyncEngine(
+        store.path, "http://kiosk-test.invalid", lambda: TOKEN, client, batch_size=100
+    )
+    try:
+        queue(store, demo, *[f"RG-U-{n:04d}" for n in range(60)])
+        states_seen = [engine.sync_once().state for _ in range(4)]
+        assert states_seen[:3] == [SyncState.OFFLINE] * 3  # 100, 50, 25: too big
+        assert states_seen[3] is SyncState.OK and store.queue_depth() == 0
+        assert [len(b.scans) for b in server.batches] == [12] * 5  # the ones answered
+        assert engine.current_batch_size == 24  # after a clean round it grows again
+    finally:
+        engine.close()
+        client.close()
