@@ -171,6 +171,7 @@ class ScanController(QObject):
         self.mode = "out"
         self.quantity = 1
         self.condition = None
+        self.admin_gate = None
         self.logged_out.emit()
 
     def set_quantity(self, qty: int) -> None:

@@ -240,10 +240,10 @@ class MainWindow(QWidget):
         self._back()
 
     def _on_idle(self) -> None:
+        self.controller.admin_gate = None
         if self.controller.session is not None:
             self.controller.logout()
         elif self.stack.currentWidget() is not self.login:
-            self.controller.admin_gate = None
             self.stack.setCurrentWidget(self.login)
 
     def detach(self) -> None:
