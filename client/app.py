@@ -12,25 +12,69 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
-from PySide6.QtCore import QCoreApplication, QThread, QTimer
+from PySide6.QtCore import QCoreApplication, QThread, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
+from client.auth import AuthError, BadgeAuthenticator, enroll
 from client.config import ConfigError, KioskConfig, load_config
-from client.controller import ScanController
+from client.controller import ScanController, ScanVerdict
+from client.feedback import SoundFeedback
+from client.scanners.base import Scanner
+from client.scanners.camera import CameraScanner, ReadConfirmer
+from client.scanners.decoders import make_decoder
+from client.scanners.serial_port import SerialScanner, parse_terminator
 from client.scanners.wedge import Clock, WedgeParser, WedgeScanner, monotonic_ms
 from client.store import LocalStore
-from client.sync.engine import SyncEngine
+from client.sync.engine import DEFAULT_TIMEOUT_S, SyncEngine
 from client.sync.worker import SyncEvents, SyncWorker, start_sync_thread, stop_sync_thread
 from client.ui.main_window import MainWindow
+from client.ui.settings_screen import EDITABLE
 
 log = logging.getLogger(__name__)
+
+
+SETTING_PREFIX = "kiosk."  # store settings written by the settings screen
+I18N_DIR = Path(__file__).parent / "i18n"
+
+
+def effective_config(config: KioskConfig, store: LocalStore) -> KioskConfig:
+    """The config file's values with the settings screen's choices on top."""
+    changes: dict[str, object] = {}
+    for key in (*EDITABLE, "server_url"):
+        value = store.get_setting(SETTING_PREFIX + key)
+        if value is None:
+            continue
+        current = getattr(config, key)
+        changes[key] = int(value) if isinstance(current, int) else value
+    try:
+        return dataclasses.replace(config, **changes)
+    except ConfigError as exc:  # a bad stored value must not keep the kiosk from starting
+        log.error("ignoring stored settings: %s", exc)
+        return config
+
+
+def install_translator(language: str, old: QTranslator | None = None) -> QTranslator | None:
+    """Load ``rentguy_<language>.qm`` (English is the source language: no file)."""
+    app = QCoreApplication.instance()
+    if old is not None and app is not None:
+        app.removeTranslator(old)
+    if language == "en" or app is None:
+        return None
+    translator = QTranslator(app)
+    if not translator.load(f"rentguy_{language}", str(I18N_DIR)):
+        log.error("no translation for %r in %s", language, I18N_DIR)
+        return None
+    app.installTranslator(translator)
+    return translator
 
 
 @dataclass(eq=False)
@@ -44,11 +88,18 @@ class KioskApp:
     window: MainWindow
     worker: SyncWorker  # lives in the sync thread: wait on sync_events, not on it
     sync_events: SyncEvents  # the worker's signals, from the GUI thread
+    http: httpx.Client
+    sound: SoundFeedback
+    scanners: list[Scanner] = field(default_factory=list)  # serial, camera (besides wedge)
     thread: QThread | None = None
+    translator: QTranslator | None = None
+    server_url: str = ""
+    _owns_http: bool = False
     _closed: bool = field(default=False, repr=False)
 
     def show(self) -> None:
         if self.config.fullscreen:
+            self.window.kiosk_mode = True
             self.window.showFullScreen()
         else:
             self.window.show()
@@ -63,12 +114,118 @@ class KioskApp:
             return
         self._closed = True
         self.scanner.stop()
+        for scanner in self.scanners:
+            scanner.stop()
         if self.thread is not None and not stop_sync_thread(self.worker, self.thread):
             log.error("sync thread did not stop in time")
         # Signals the worker queued before it stopped must not reach a closed store.
         self.sync_events.blockSignals(True)
+        self.window.allow_close = True
+        self.window.detach()
         self.window.close()
+        install_translator("en", self.translator)  # the QApplication outlives this kiosk
+        self.translator = None
         self.store.close()
+        if self._owns_http:
+            self.http.close()
+
+    # -- what the window hands up ------------------------------------------------------
+
+    def settings_values(self) -> dict[str, str]:
+        config = effective_config(self.config, self.store)
+        return {key: str(getattr(config, key)) for key in EDITABLE}
+
+    def save_settings(self, values: dict[str, str]) -> None:
+        with self.store.atomic():
+            for key, value in values.items():
+                if key in EDITABLE:
+                    self.store.set_setting(SETTING_PREFIX + key, value)
+        self.window.set_idle_logout(int(values.get("idle_logout_s", self.config.idle_logout_s)))
+
+    def load_settings_screen(self) -> None:
+        station = self.store.station_id() or self.window.tr("not enrolled")
+        self.window.settings.load(self.settings_values(), self.server_url, station)
+
+    def set_language(self, language: str) -> None:
+        """Switch language now: new translator, and the window is rebuilt in it."""
+        self.store.set_setting(SETTING_PREFIX + "language", language)
+        self.translator = install_translator(language, self.translator)
+        old = self.window
+        self.window = _make_window(self, effective_config(self.config, self.store))
+        self.window.setGeometry(old.geometry())
+        old.allow_close = True
+        old.detach()
+        old.close()
+        old.deleteLater()
+        self.show()
+        self.window.restore()
+        self.load_settings_screen()
+        self.window.stack.setCurrentWidget(self.window.settings)
+
+    def enroll(self, server_url: str, code: str, name: str) -> bool:
+        url = (server_url or self.server_url).rstrip("/")
+        try:
+            if not url.startswith(("http://", "https://")):
+                raise AuthError(self.window.tr("The server URL must start with http(s)://"))
+            answer = enroll(self.http, url, code, name or None)
+        except AuthError as exc:
+            self.window.settings.show_enroll_result(False, str(exc))
+            return False
+        self.config.write_station_token(answer.token)
+        self.store.set_setting(SETTING_PREFIX + "server_url", url)
+        self.server_url = url
+        self.window.settings.show_enroll_result(
+            True, self.window.tr("Enrolled as %1.").replace("%1", answer.name)
+        )
+        self.worker.poke()
+        return True
+
+    def on_scan_feedback(self, verdict: ScanVerdict) -> None:
+        self.sound.play(verdict.level)
+
+
+def _make_window(kiosk: KioskApp, config: KioskConfig) -> MainWindow:
+    window = MainWindow(kiosk.controller, idle_logout_s=config.idle_logout_s)
+    events = kiosk.sync_events
+    events.status_changed.connect(window.show_sync_status)
+    events.scans_updated.connect(window.refresh_scans)
+    events.reference_updated.connect(window.refresh_reference)
+    if events.last_status is not None:
+        window.show_sync_status(events.last_status)
+    window.settings_opened.connect(kiosk.load_settings_screen)
+    window.settings_saved.connect(kiosk.save_settings)
+    window.language_chosen.connect(kiosk.set_language)
+    window.enroll_requested.connect(kiosk.enroll)
+    window.exit_confirmed.connect(QCoreApplication.quit)
+    window.login.show_enrolled(kiosk.store.has_reference())
+    for scanner in kiosk.scanners:
+        if isinstance(scanner, SerialScanner | CameraScanner):
+            scanner.status_changed.connect(window.status_bar.show_scanner)
+    camera = next((s for s in kiosk.scanners if isinstance(s, CameraScanner)), None)
+    if camera is not None:
+        window.scan.attach_camera(camera)
+    return window
+
+
+def _extra_scanners(config: KioskConfig) -> list[Scanner]:
+    scanners: list[Scanner] = []
+    if config.serial_port:
+        scanners.append(
+            SerialScanner(
+                config.serial_port, config.serial_baud, parse_terminator(config.serial_terminator)
+            )
+        )
+    source = config.camera_capture_source
+    if source is not None:
+        scanners.append(
+            CameraScanner(
+                source,
+                decoder=make_decoder(config.camera_backend),
+                confirmer=ReadConfirmer(hold_off_s=config.camera_hold_off_s),
+                loop=False,
+            )
+        )
+    return scanners
 
 
 def build_app(
@@ -77,13 +234,26 @@ def build_app(
     http_client: httpx.Client | None = None,
     start_sync: bool = True,
     wedge_clock: Clock = monotonic_ms,
+    start_scanners: bool = True,
 ) -> KioskApp:
     """Build the kiosk for ``config``. A QApplication must exist; the event loop is yours."""
     qapp = QCoreApplication.instance()
     if not isinstance(qapp, QApplication):
         raise RuntimeError("build_app() needs a QApplication")
     store = LocalStore(config.store_path)
-    controller = ScanController(store)
+    settings = effective_config(config, store)
+    translator = install_translator(settings.language)
+    owns_http = http_client is None
+    http = http_client or httpx.Client(timeout=DEFAULT_TIMEOUT_S)
+    kiosk_ref: list[KioskApp] = []
+
+    def server_url() -> str:
+        return kiosk_ref[0].server_url if kiosk_ref else settings.server_url
+
+    authenticator = BadgeAuthenticator(http, server_url, config.read_station_token)
+    controller = ScanController(
+        store, authenticator=authenticator, undo_window_s=settings.undo_window_s
+    )
     scanner = WedgeScanner(
         WedgeParser(
             gap_ms=config.wedge_gap_ms,
@@ -93,27 +263,45 @@ def build_app(
             clock=wedge_clock,
         )
     )
-    window = MainWindow(controller)
 
     def engine() -> SyncEngine:  # called in the sync thread, which owns the engine's store
         return SyncEngine(
             config.store_path,
-            config.server_url,
+            server_url,
             config.read_station_token,
-            http_client,
+            http,  # one client for sync and login (SPEC §8)
             batch_size=config.batch_size,
         )
 
     worker = SyncWorker(engine, interval_s=config.sync_interval_s)
     sync_events = SyncEvents(worker)
+    sound = SoundFeedback(config.data_dir / "sounds", enabled=settings.sound)
+    kiosk = KioskApp(
+        config,
+        store,
+        controller,
+        scanner,
+        None,  # type: ignore[arg-type]  # the window needs the kiosk: made just below
+        worker,
+        sync_events,
+        http,
+        sound,
+        scanners=_extra_scanners(settings),
+        translator=translator,
+        server_url=settings.server_url,
+        _owns_http=owns_http,
+    )
+    kiosk_ref.append(kiosk)
+    kiosk.window = _make_window(kiosk, settings)
     scanner.scanned.connect(controller.submit)
+    for extra in kiosk.scanners:
+        extra.scanned.connect(controller.submit)
     controller.scan_recorded.connect(worker.poke)
-    sync_events.status_changed.connect(window.show_sync_status)
-    sync_events.scans_updated.connect(window.refresh_scans)
-    sync_events.reference_updated.connect(window.refresh_reference)
-
-    kiosk = KioskApp(config, store, controller, scanner, window, worker, sync_events)
+    controller.scan_recorded.connect(kiosk.on_scan_feedback)
     scanner.start()
+    if start_scanners:
+        for extra in kiosk.scanners:
+            extra.start()
     if start_sync:
         kiosk.start_sync()
     qapp.aboutToQuit.connect(kiosk.shutdown)

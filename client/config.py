@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 APP_DIR_NAME = "rentguy-kiosk"
+LANGUAGES = ("nl", "en")
 STORE_FILE_NAME = "kiosk.sqlite3"
 
 
@@ -52,6 +53,15 @@ class KioskConfig:
     sync_interval_s: float = 2.0
     batch_size: int = 500
     language: str = "nl"
+    idle_logout_s: int = 300  # 0: never
+    undo_window_s: int = 120
+    sound: bool = True
+    serial_port: str = ""  # "" : no serial scanner
+    serial_baud: int = 9600
+    serial_terminator: str = "CR"
+    camera_source: str = ""  # "" : no camera; a device index ("0") or a file path / URL
+    camera_backend: str = "zxing-cpp"  # or "pyzbar"
+    camera_hold_off_s: float = 2.0
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen dataclass: normalise once, here
@@ -72,6 +82,23 @@ class KioskConfig:
             raise ConfigError("batch_size must be at most 1000 (the server's batch limit)")
         if self.sync_interval_s <= 0:
             raise ConfigError("sync_interval_s must be positive")
+        if self.language not in LANGUAGES:
+            raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}")
+        for name in ("idle_logout_s", "undo_window_s", "camera_hold_off_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative")
+        if self.serial_baud < 1:
+            raise ConfigError("serial_baud must be at least 1")
+        if self.camera_backend not in ("zxing-cpp", "pyzbar", "auto"):
+            raise ConfigError("camera_backend must be zxing-cpp, pyzbar or auto")
+
+    @property
+    def camera_capture_source(self) -> int | str | None:
+        """What cv2.VideoCapture gets: a device index for digits, else the path or URL."""
+        source = self.camera_source.strip()
+        if not source:
+            return None
+        return int(source) if source.isdigit() else source
 
     @property
     def store_path(self) -> Path:
@@ -116,6 +143,15 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "sync_interval_s": (int, float),
     "batch_size": (int,),
     "language": (str,),
+    "idle_logout_s": (int,),
+    "undo_window_s": (int,),
+    "sound": (bool,),
+    "serial_port": (str,),
+    "serial_baud": (int,),
+    "serial_terminator": (str,),
+    "camera_source": (str,),
+    "camera_backend": (str,),
+    "camera_hold_off_s": (int, float),
 }
 
 

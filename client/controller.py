@@ -8,17 +8,20 @@ locally rejected scan, shown in the list) and never silently dropped.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from PySide6.QtCore import QObject, Signal
 
+from client.auth import AuthError, BadgeAuthenticator, Session, offline_login
 from client.mirror import CodeMatch, PickLineCount, ProjectInfo
 from client.scanners.base import ScanRead
 from client.store import LocalStore, QueuedScan
-from shared.badges import badge_hash
+from client.timeutil import utc_now
 from shared.barcodes import BarcodeError, normalize_code
-from shared.protocol import ScanIn
+from shared.protocol import MAX_SCAN_QTY, ScanIn
 
 MODES = ("out", "in", "audit")
 # Verdict levels, mapped to feedback colours by the UI: green, amber, red, red.
@@ -38,11 +41,10 @@ _MAX_CODE = _max_length("code")
 _MAX_SYMBOLOGY = _max_length("symbology")
 
 
-@dataclass(frozen=True)
-class Session:
-    user_id: str
-    name: str
-    roles: tuple[str, ...]
+CONDITIONS = ("damaged", "missing")  # what a return can be marked as
+DEFAULT_UNDO_WINDOW_S = 120.0
+
+__all__ = ["MODES", "ScanController", "ScanVerdict", "Session"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class ScanVerdict:
     detail: str  # why it is not OK ("" when it is); also stored as the scan's reason
     scan: QueuedScan
     match: CodeMatch | None = None
+    pick_list: list[PickLineCount] | None = None  # the project's counts after this scan
 
     @property
     def message(self) -> str:
@@ -68,35 +71,122 @@ class ScanController(QObject):
     mode_changed = Signal(str)
     scan_recorded = Signal(object)  # ScanVerdict, emitted after COMMIT
     scan_refused = Signal(str)  # a read that could not be attributed (no user / project)
+    login_started = Signal()  # the server is being asked about a badge
+    admin_badge = Signal(object)  # Session: an admin badge was read for the pending gate
+    admin_refused = Signal(str)
+    quantity_changed = Signal(int)
+    condition_changed = Signal(object)  # str | None
+    # Session | None, AuthError | None, the badge code, purpose ("login" | "admin")
+    _remote_answer = Signal(object, object, str, str)
 
-    def __init__(self, store: LocalStore, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        store: LocalStore,
+        parent: QObject | None = None,
+        *,
+        authenticator: BadgeAuthenticator | None = None,
+        undo_window_s: float = DEFAULT_UNDO_WINDOW_S,
+    ) -> None:
         super().__init__(parent)
         self.store = store
+        self.authenticator = authenticator
+        self.undo_window_s = undo_window_s
         self.session: Session | None = None
         self.project: ProjectInfo | None = None
         self.mode = "out"
+        self.quantity = 1  # for the next bulk scan
+        self.condition: str | None = None  # for the next return
+        self.login_pending = False
+        self.admin_gate: str | None = None  # "settings" | "exit": the next badge is checked
+        self._remote_answer.connect(self._on_remote_answer)
 
     # -- session -------------------------------------------------------------------
 
     def login_badge(self, code: str) -> bool:
-        """Log in with a badge code, checked offline against the mirrored badge hashes."""
-        key = self.store.badge_hash_key()
-        if key is None:
-            self.login_failed.emit(self.tr("No reference data yet — connect to the server."))
+        """Log in with a badge: the server decides when it can be reached, else the mirror.
+
+        Without an authenticator (or when asked offline) this is synchronous and returns
+        whether it worked; with one it returns False at once and ``logged_in`` or
+        ``login_failed`` follows from the GUI thread.
+        """
+        return self._check_badge(code, "login")
+
+    def check_admin_badge(self, code: str) -> bool:
+        """The badge read while an admin gate is open (settings, leaving the kiosk)."""
+        return self._check_badge(code, "admin")
+
+    def _check_badge(self, code: str, purpose: str) -> bool:
+        if self.authenticator is None:
+            return self._finish_badge(code, None, None, purpose)
+        if self.login_pending:
             return False
-        badge = self.store.find_badge(badge_hash(key, code))
-        if badge is None:
-            self.login_failed.emit(self.tr("Badge not recognised."))
+        self.login_pending = True
+        self.login_started.emit()
+        authenticator = self.authenticator
+
+        def ask() -> None:  # a thread: the GUI stays live while the server thinks
+            try:
+                session, error = authenticator.remote_login(code), None
+            except AuthError as exc:
+                session, error = None, exc
+            except Exception as exc:  # a bug must not leave the login spinner forever
+                session, error = None, AuthError(str(exc))
+            self._remote_answer.emit(session, error, code, purpose)
+
+        threading.Thread(target=ask, name="rentguy-login", daemon=True).start()
+        return False
+
+    def _on_remote_answer(
+        self, session: Session | None, error: AuthError | None, code: str, purpose: str
+    ) -> None:
+        self.login_pending = False
+        self._finish_badge(code, session, error, purpose)
+
+    def _finish_badge(
+        self, code: str, session: Session | None, error: AuthError | None, purpose: str
+    ) -> bool:
+        if error is None and session is None:  # the server could not decide: the mirror does
+            try:
+                session = offline_login(self.store, code)
+            except AuthError as exc:
+                error = exc
+        if purpose == "admin":
+            if session is not None and session.is_admin:
+                self.admin_badge.emit(session)
+                return True
+            self.admin_refused.emit(
+                str(error) if error is not None else self.tr("This badge is not an admin badge.")
+            )
             return False
-        self.session = Session(badge.user_id, badge.name, badge.roles)
-        self.logged_in.emit(self.session)
+        if error is not None or session is None:
+            self.login_failed.emit(str(error))
+            return False
+        self.session = session
+        self.logged_in.emit(session)
         return True
 
     def logout(self) -> None:
         self.session = None
         self.project = None
         self.mode = "out"
+        self.quantity = 1
+        self.condition = None
+        self.admin_gate = None
         self.logged_out.emit()
+
+    def set_quantity(self, qty: int) -> None:
+        """Quantity of the next bulk scan (serialized units are always one)."""
+        if not 1 <= qty <= MAX_SCAN_QTY:
+            raise ValueError(f"quantity must be 1..{MAX_SCAN_QTY}")
+        self.quantity = qty
+        self.quantity_changed.emit(qty)
+
+    def set_condition(self, condition: str | None) -> None:
+        """Mark the next return as damaged or missing (None: a normal return)."""
+        if condition is not None and condition not in CONDITIONS:
+            raise ValueError(f"unknown condition {condition!r}")
+        self.condition = condition
+        self.condition_changed.emit(condition)
 
     def choose_project(self, project_id: str | None) -> None:
         self.project = None if project_id is None else self.store.project(project_id)
@@ -110,8 +200,11 @@ class ScanController(QObject):
 
     def submit(self, read: ScanRead) -> None:
         """Route a read from any scanner: a badge while logged out, else a scan."""
-        if self.session is None:
-            self.login_badge(read.code)
+        if self.admin_gate is not None:
+            self.check_admin_badge(read.code)
+        elif self.session is None:
+            if not self.login_pending:
+                self.login_badge(read.code)
         elif self.project is None:
             self.scan_refused.emit(self.tr("Choose a project first."))
         else:
@@ -124,6 +217,14 @@ class ScanController(QObject):
 
     def queue_depth(self) -> int:
         return self.store.queue_depth()
+
+    def problems(self, limit: int = 200) -> list[tuple[QueuedScan, str]]:
+        """Scans the server flagged (conflict) or refused (rejected), newest first."""
+        scans = self.store.problem_scans(limit)
+        labels = self.store.item_labels(scans)
+        return [
+            (scan, labels.get(scan.scan_id, scan.normalized_code or scan.code)) for scan in scans
+        ]
 
     def pick_list(self) -> list[PickLineCount]:
         return [] if self.project is None else self.store.project_counts(self.project.id)
@@ -155,6 +256,7 @@ class ScanController(QObject):
             "symbology": read.symbology[:_MAX_SYMBOLOGY],
             "source": read.source,
             "scanned_at": read.read_at,
+            "condition": self.condition if self.mode == "in" else None,
         }
         try:
             if len(read.code) > _MAX_CODE:
@@ -173,10 +275,13 @@ class ScanController(QObject):
 
         match = self.store.lookup_code(normalized)
         locations = self.store.local_unit_locations(match.unit_ids) if match else {}
-        effects = self._effects(match, locations)
-        level, detail = self._judge(match, locations, effects)
+        qty = self.quantity if match is not None and match.kind == "bulk" else 1
+        effects = self._effects(match, locations, qty)
+        before = self.store.project_counts(self.project.id) if effects else None
+        level, detail = self._judge(match, locations, effects, before)
         scan = self.store.enqueue_scan(
             **common,
+            qty=qty,
             normalized_code=normalized,
             local_verdict=level,
             reason=detail or None,
@@ -186,15 +291,64 @@ class ScanController(QObject):
             unit_ids=match.unit_ids if match else (),
             effects=effects,
         )
+        # The counts after this scan, worked out from the ones judged against: the UI update
+        # right after the commit need not ask the store again.
+        after = _counted(before, effects, self.mode, match) if before else None
         return self._emit(
-            ScanVerdict(level, match.name if match else normalized, detail, scan, match)
+            ScanVerdict(level, match.name if match else normalized, detail, scan, match, after)
         )
 
+    def undoable(self) -> QueuedScan | None:
+        """This user's last scan on this project, if it may still be undone."""
+        if self.session is None or self.project is None:
+            return None
+        scan = self.store.last_undoable_scan(self.session.user_id, self.project.id)
+        if scan is None or utc_now() - scan.scanned_at > timedelta(seconds=self.undo_window_s):
+            return None
+        return scan
+
+    def undo_last(self) -> ScanVerdict | None:
+        """Annul the last scan (protocol mode ``annul`` with ``annuls_scan_id``)."""
+        station_id = self.store.station_id()
+        target = self.undoable()
+        if target is None or station_id is None or self.session is None:
+            self.scan_refused.emit(self.tr("Nothing to undo."))
+            return None
+        scan = self.store.enqueue_scan(
+            station_id=station_id,
+            user_id=self.session.user_id,
+            project_id=target.project_id,
+            mode="annul",
+            code=target.code,
+            normalized_code=target.normalized_code,
+            symbology=target.symbology,
+            source="manual",
+            qty=target.qty,
+            scanned_at=utc_now(),
+            local_verdict=OK,
+            annuls_scan_id=target.scan_id,
+            product_id=target.product_id,
+            unit_id=target.unit_id,
+            case_id=target.case_id,
+            unit_ids=target.unit_ids,
+            effects={product: -n for product, n in target.effects.items()},
+        )
+        title = self.store.item_labels([target]).get(target.scan_id, target.code)
+        return self._emit(ScanVerdict(OK, title, "", scan))
+
     def _emit(self, verdict: ScanVerdict) -> ScanVerdict:
+        if verdict.scan.mode in ("in", "out") and verdict.scan.product_id:
+            # The quantity and the damaged/missing mark apply to one scan only.
+            if self.quantity != 1:
+                self.set_quantity(1)
+            if self.condition is not None:
+                self.set_condition(None)
         self.scan_recorded.emit(verdict)  # after the COMMIT in enqueue_scan, never before
         return verdict
 
-    def _effects(self, match: CodeMatch | None, locations: dict[str, str | None]) -> dict[str, int]:
+    def _effects(
+        self, match: CodeMatch | None, locations: dict[str, str | None], qty: int = 1
+    ) -> dict[str, int]:
         """What this scan adds to the pick list's out/returned count (product_id -> n).
 
         Only units that really move count: a second "out" of a unit already out here, or
@@ -204,7 +358,7 @@ class ScanController(QObject):
         if match is None or self.mode not in ("out", "in"):
             return {}
         if match.kind == "bulk":
-            return {match.product_id: 1} if match.product_id else {}  # qty entry: later
+            return {match.product_id: qty} if match.product_id else {}
         here = self.project.id
         moved: Counter[str] = Counter()
         for unit_id, product_id in match.units:
@@ -213,7 +367,11 @@ class ScanController(QObject):
         return dict(moved)
 
     def _judge(
-        self, match: CodeMatch | None, locations: dict[str, str | None], effects: dict[str, int]
+        self,
+        match: CodeMatch | None,
+        locations: dict[str, str | None],
+        effects: dict[str, int],
+        counts: list[PickLineCount] | None = None,
     ) -> tuple[str, str]:
         """The local verdict and why ("" when OK): the server still decides; this is
         feedback for the operator."""
@@ -223,7 +381,9 @@ class ScanController(QObject):
             return WARNING, self.tr("scan the unit's own label")
         if match.kind == "case" and match.case_kind != "fixed":
             return OK, ""  # a kit case is a container: its contents are scanned one by one
-        warnings = self._unit_warnings(match, locations) + self._pick_list_warnings(effects)
+        warnings = self._unit_warnings(match, locations) + self._pick_list_warnings(
+            effects, counts or []
+        )
         return (WARNING, "; ".join(warnings)) if warnings else (OK, "")
 
     def _unit_warnings(self, match: CodeMatch, locations: dict[str, str | None]) -> list[str]:
@@ -245,11 +405,12 @@ class ScanController(QObject):
             warnings.append(self.tr("is out on another project"))
         return warnings
 
-    def _pick_list_warnings(self, effects: dict[str, int]) -> list[str]:
-        assert self.project is not None
+    def _pick_list_warnings(
+        self, effects: dict[str, int], counts: list[PickLineCount]
+    ) -> list[str]:
         if self.mode != "out" or not effects:
             return []
-        lines = {line.product_id: line for line in self.store.project_counts(self.project.id)}
+        lines = {line.product_id: line for line in counts}
         for product_id, count in effects.items():
             line = lines.get(product_id)
             if line is None or not line.on_pick_list:
@@ -257,6 +418,27 @@ class ScanController(QObject):
             if line.out + count > line.expected:
                 return [self.tr("more than the pick list asks for")]
         return []
+
+
+def _counted(
+    before: list[PickLineCount], effects: dict[str, int], mode: str, match: CodeMatch | None
+) -> list[PickLineCount] | None:
+    """The pick list after a committed scan's effects; None when a new line's name is not
+    known here (then the store is asked)."""
+    lines = list(before)
+    index = {line.product_id: i for i, line in enumerate(lines)}
+    for product_id, n in effects.items():
+        if product_id not in index:
+            if match is None or match.product_id != product_id:
+                return None
+            index[product_id] = len(lines)
+            lines.append(PickLineCount(product_id, match.name, match.sku, 0, 0, 0))
+        line = lines[index[product_id]]
+        if mode == "out":
+            lines[index[product_id]] = replace(line, out=line.out + n)
+        else:
+            lines[index[product_id]] = replace(line, returned=line.returned + n)
+    return lines
 
 
 def _printable(code: str) -> str:

@@ -118,6 +118,26 @@ def _m001_initial(db: Database) -> None:
     )
 
 
+def _m002_return_condition(db: Database) -> None:
+    # A return marked damaged or missing by the operator (SPEC §3). The wire format has no
+    # field for it yet, so it is kept and shown locally.
+    _execute_all(
+        db,
+        """
+        ALTER TABLE scans ADD COLUMN condition TEXT
+            CHECK (condition IS NULL OR condition IN ('damaged', 'missing'));
+        CREATE INDEX scans_annuls ON scans (annuls_scan_id) WHERE annuls_scan_id IS NOT NULL;
+        CREATE INDEX scans_state ON scans (state) WHERE state IN ('conflict', 'rejected');
+        -- "Last scans" of a project: an index on project_id alone is in rowid order within a
+        -- project (SQLite appends the rowid), so the newest come without a sort.
+        CREATE INDEX scans_project_recent ON scans (project_id);
+        CREATE INDEX scans_unit ON scans (unit_id) WHERE unit_id IS NOT NULL;
+        CREATE INDEX scans_multi ON scans (in_reference) WHERE unit_id IS NULL AND unit_ids <> '[]'
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial", _m001_initial),
+    Migration(2, "return condition", _m002_return_condition),
 ]

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 # Scans the server has applied or will apply: a rejected scan never moves anything.
 COUNTING_STATES = ("queued", "synced", "conflict")
+# An annul row (mode 'annul', negative effects) counts under the mode of the scan it annuls.
+_ANNULLED_JOIN = "LEFT JOIN scans o ON s.mode = 'annul' AND o.scan_id = s.annuls_scan_id"
+_EFFECT_MODE = "COALESCE(o.mode, s.mode)"
 # Project statuses the kiosk does not offer for scanning.
 CLOSED_PROJECT_STATUSES = frozenset({"closed", "cancelled", "canceled", "archived", "done"})
 
@@ -79,6 +82,16 @@ class BadgeRecord:
     roles: tuple[str, ...]
 
 
+_REF_TABLES = (
+    "ref_products",
+    "ref_units",
+    "ref_cases",
+    "ref_projects",
+    "ref_pick_lines",
+    "ref_badges",
+)
+
+
 class MirrorQueries:
     """Mixin for ``LocalStore``: reference tables (``ref_*``) and the questions about them."""
 
@@ -86,63 +99,93 @@ class MirrorQueries:
     db: Database
 
     def replace_reference(self, snapshot: ReferenceSnapshot) -> None:
-        """Swap the whole mirror for ``snapshot`` in one transaction and keep its cursor."""
+        """Swap the whole mirror for ``snapshot`` (a one-page full download)."""
+        self.apply_reference_page(snapshot.model_copy(update={"full": True, "has_more": False}))
+
+    def apply_reference_page(self, page: ReferenceSnapshot) -> None:
+        """Apply one page of the reference download atomically, together with its cursor.
+
+        ``full`` pages first empty the mirror (shared.reference: the server could not send a
+        delta); every page then upserts its rows by id and deletes its tombstones. The last
+        page of a download (``has_more`` false) also marks the scans the server has answered
+        as counted: the sync thread uploads before it downloads, so the server's counts in
+        this download include every answered scan; queued ones are not included yet.
+        """
         conn = self.db.conn
         with self.atomic():
-            for table in (
-                "ref_products",
-                "ref_units",
-                "ref_cases",
-                "ref_projects",
-                "ref_pick_lines",
-                "ref_badges",
-            ):
-                conn.execute(f"DELETE FROM {table}")
+            if page.full:
+                for table in _REF_TABLES:
+                    conn.execute(f"DELETE FROM {table}")
+            self._delete_tombstones(page)
             conn.executemany(
-                "INSERT INTO ref_products VALUES (?, ?, ?, ?, ?)",
-                [(str(p.id), p.sku, p.name, p.tracking, p.barcode) for p in snapshot.products],
+                "INSERT OR REPLACE INTO ref_products VALUES (?, ?, ?, ?, ?)",
+                [(str(p.id), p.sku, p.name, p.tracking, p.barcode) for p in page.products],
             )
             conn.executemany(
-                "INSERT INTO ref_units VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ref_units VALUES (?, ?, ?, ?, ?)",
                 [
                     (str(u.id), str(u.product_id), u.barcode, u.status, _opt(u.project_id))
-                    for u in snapshot.units
+                    for u in page.units
                 ],
             )
             conn.executemany(
-                "INSERT INTO ref_cases VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ref_cases VALUES (?, ?, ?, ?, ?)",
                 [
                     (str(c.id), c.barcode, c.name, c.kind, json.dumps([str(u) for u in c.unit_ids]))
-                    for c in snapshot.cases
+                    for c in page.cases
                 ],
             )
             conn.executemany(
-                "INSERT INTO ref_projects VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO ref_projects VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (str(p.id), p.name, p.customer, _opt(p.starts_on), _opt(p.ends_on), p.status)
-                    for p in snapshot.projects
+                    for p in page.projects
                 ],
+            )
+            # A project row carries its whole pick list: replace the lines, never merge them.
+            conn.executemany(
+                "DELETE FROM ref_pick_lines WHERE project_id = ?",
+                [(str(p.id),) for p in page.projects],
             )
             conn.executemany(
                 "INSERT INTO ref_pick_lines VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     (str(p.id), n, str(line.product_id), line.qty, line.out, line.returned)
-                    for p in snapshot.projects
+                    for p in page.projects
                     for n, line in enumerate(p.pick_lines, 1)
                 ],
             )
             conn.executemany(
-                "INSERT INTO ref_badges VALUES (?, ?, ?, ?)",
-                [(b.hash, str(b.user_id), b.name, json.dumps(b.roles)) for b in snapshot.badges],
+                "INSERT OR REPLACE INTO ref_badges VALUES (?, ?, ?, ?)",
+                [(b.hash, str(b.user_id), b.name, json.dumps(b.roles)) for b in page.badges],
             )
-            # The sync thread uploads before it downloads, so every scan the server has
-            # answered by now is already counted in this snapshot; queued ones are not.
-            conn.execute(
-                "UPDATE scans SET in_reference = 1 WHERE in_reference = 0 AND state <> 'queued'"
-            )
-            self._set_setting("reference_cursor", snapshot.cursor)
-            self._set_setting("station_id", str(snapshot.station_id))
-            self._set_setting("badge_hash_key", snapshot.badge_hash_key)
+            if not page.has_more:
+                conn.execute(
+                    "UPDATE scans SET in_reference = 1 WHERE in_reference = 0 AND state <> 'queued'"
+                )
+            self._set_setting("reference_cursor", page.cursor)
+            self._set_setting("reference_complete", "0" if page.has_more else "1")
+            self._set_setting("station_id", str(page.station_id))
+            self._set_setting("badge_hash_key", page.badge_hash_key)
+
+    def _delete_tombstones(self, page: ReferenceSnapshot) -> None:
+        conn = self.db.conn
+        gone = page.deleted
+        for table, ids in (
+            ("ref_products", gone.products),
+            ("ref_units", gone.units),
+            ("ref_cases", gone.cases),
+            ("ref_projects", gone.projects),
+        ):
+            conn.executemany(f"DELETE FROM {table} WHERE id = ?", [(str(i),) for i in ids])
+        conn.executemany(
+            "DELETE FROM ref_pick_lines WHERE project_id = ?", [(str(i),) for i in gone.projects]
+        )
+        conn.executemany("DELETE FROM ref_badges WHERE hash = ?", [(h,) for h in gone.badges])
+
+    def reference_complete(self) -> bool:
+        """True once the last download ran to its final page (``has_more`` false)."""
+        return self.get_setting("reference_complete") == "1"
 
     def has_reference(self) -> bool:
         return self.get_setting("reference_cursor") is not None
@@ -230,14 +273,23 @@ class MirrorQueries:
             )
         }
         states = ",".join("?" * len(COUNTING_STATES))
+        # An annul undoes the scan it names: it counts with that scan's mode, reversed. Only
+        # rows of these units (indexed unit_id) or rows of several units (fixed cases).
         pending = self.db.query(
-            f"SELECT s.mode, s.project_id, j.value AS unit_id FROM scans s, json_each(s.unit_ids) j"
-            f" WHERE s.in_reference = 0 AND s.state IN ({states}) AND s.mode IN ('out', 'in')"
-            f" AND j.value IN ({marks}) ORDER BY s.rowid",
-            [*COUNTING_STATES, *ids],
+            f"SELECT s.mode, {_EFFECT_MODE} AS effect_mode, s.project_id, j.value AS unit_id"
+            f" FROM scans s {_ANNULLED_JOIN}, json_each(s.unit_ids) j"
+            f" WHERE s.rowid IN (SELECT rowid FROM scans WHERE unit_id IN ({marks})"
+            f"   UNION SELECT rowid FROM scans WHERE in_reference = 0 AND unit_id IS NULL"
+            f"   AND unit_ids <> '[]')"
+            f" AND s.in_reference = 0 AND s.state IN ({states})"
+            f" AND {_EFFECT_MODE} IN ('out', 'in') AND j.value IN ({marks}) ORDER BY s.rowid",
+            [*ids, *COUNTING_STATES, *ids],
         )
         for row in pending:
-            where[row["unit_id"]] = row["project_id"] if row["mode"] == "out" else None
+            moved_out = row["effect_mode"] == "out"
+            if row["mode"] == "annul":
+                moved_out = not moved_out
+            where[row["unit_id"]] = row["project_id"] if moved_out else None
         return where
 
     def project_counts(self, project_id: str) -> list[PickLineCount]:
@@ -252,10 +304,10 @@ class MirrorQueries:
         local: Counter[tuple[str, str]] = Counter()
         states = ",".join("?" * len(COUNTING_STATES))
         for row in self.db.query(
-            f"SELECT s.mode, e.key AS product_id, SUM(e.value) AS n"
-            f" FROM scans s, json_each(s.effects) e WHERE s.project_id = ?"
-            f" AND s.in_reference = 0 AND s.state IN ({states}) AND s.mode IN ('out', 'in')"
-            f" GROUP BY s.mode, e.key",
+            f"SELECT {_EFFECT_MODE} AS mode, e.key AS product_id, SUM(e.value) AS n"
+            f" FROM scans s {_ANNULLED_JOIN}, json_each(s.effects) e WHERE s.project_id = ?"
+            f" AND s.in_reference = 0 AND s.state IN ({states})"
+            f" AND {_EFFECT_MODE} IN ('out', 'in') GROUP BY 1, e.key",
             [project_id, *COUNTING_STATES],
         ):
             local[(row["mode"], row["product_id"])] += row["n"]

@@ -73,6 +73,9 @@ class QueuedScan:
     product_id: str | None
     unit_id: str | None
     case_id: str | None
+    condition: str | None = None
+    unit_ids: tuple[str, ...] = ()
+    effects: Mapping[str, int] | None = None
 
     @classmethod
     def from_row(cls, row: Mapping) -> QueuedScan:
@@ -80,6 +83,8 @@ class QueuedScan:
         values["scanned_at"] = from_iso(row["scanned_at"])
         values["synced_at"] = from_iso(row["synced_at"])
         values["server_result"] = json.loads(row["server_result"] or "null")
+        values["unit_ids"] = tuple(json.loads(row["unit_ids"] or "[]"))
+        values["effects"] = json.loads(row["effects"] or "{}")
         return cls(**values)
 
     def to_scan_in(self) -> ScanIn:
@@ -220,6 +225,7 @@ class LocalStore(MirrorQueries):
         case_id: str | None = None,
         unit_ids: Iterable[str] = (),
         effects: Mapping[str, int] | None = None,
+        condition: str | None = None,
     ) -> QueuedScan:
         """Record a scan durably; returns only after COMMIT (fsynced: synchronous=FULL).
 
@@ -241,8 +247,9 @@ class LocalStore(MirrorQueries):
             self.db.conn.execute(
                 "INSERT INTO scans (scan_id, seq, station_id, user_id, project_id, mode, code,"
                 " normalized_code, symbology, source, qty, scanned_at, annuls_scan_id, state,"
-                " reason, local_verdict, product_id, unit_id, case_id, unit_ids, effects)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " reason, local_verdict, product_id, unit_id, case_id, unit_ids, effects,"
+                " condition)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     scan_id,
                     seq,
@@ -265,6 +272,7 @@ class LocalStore(MirrorQueries):
                     case_id,
                     json.dumps(list(unit_ids)),
                     json.dumps(dict(effects or {})),
+                    condition,
                 ],
             )
         return self.get_scan(scan_id)
@@ -329,6 +337,49 @@ class LocalStore(MirrorQueries):
             f"SELECT * FROM scans {where} ORDER BY rowid DESC LIMIT ?", [*params, limit]
         )
         return [QueuedScan.from_row(row) for row in rows]
+
+    def last_undoable_scan(self, user_id: str, project_id: str) -> QueuedScan | None:
+        """The user's newest out/in/audit scan on the project that is not annulled yet."""
+        row = next(
+            iter(
+                self.db.query(
+                    "SELECT * FROM scans s WHERE s.user_id = ? AND s.project_id = ?"
+                    " AND s.seq IS NOT NULL AND s.mode <> 'annul' AND s.state <> 'rejected'"
+                    " AND NOT EXISTS (SELECT 1 FROM scans a WHERE a.annuls_scan_id = s.scan_id)"
+                    " ORDER BY s.rowid DESC LIMIT 1",
+                    [user_id, project_id],
+                )
+            ),
+            None,
+        )
+        return None if row is None else QueuedScan.from_row(row)
+
+    def annulled_ids(self, scan_ids: Iterable[str]) -> set[str]:
+        ids = list(scan_ids)
+        marks = ",".join("?" * len(ids))
+        return {
+            row[0]
+            for row in self.db.conn.execute(
+                f"SELECT annuls_scan_id FROM scans WHERE annuls_scan_id IN ({marks})"
+                " AND state <> 'rejected'",
+                ids,
+            )
+        }
+
+    def problem_scans(self, limit: int = 200) -> list[QueuedScan]:
+        """Conflicts and rejections, newest first: the operator's "problems" list."""
+        rows = self.db.query(
+            "SELECT * FROM scans WHERE state IN ('conflict', 'rejected') ORDER BY rowid DESC"
+            " LIMIT ?",
+            [limit],
+        )
+        return [QueuedScan.from_row(row) for row in rows]
+
+    def count_scans_in(self, *states: str) -> int:
+        marks = ",".join("?" * len(states))
+        return self.db.conn.execute(
+            f"SELECT COUNT(*) FROM scans WHERE state IN ({marks})", states
+        ).fetchone()[0]
 
     def count_scans(self) -> dict[str, int]:
         counts = dict.fromkeys(SCAN_STATES, 0)

@@ -13,7 +13,6 @@ Plain Python, no Qt: ``SyncWorker`` runs it on a thread, tests drive it with
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -34,6 +33,8 @@ from shared.reference import ReferenceSnapshot
 BATCH_PATH = "/api/v1/scans/batch"
 REFERENCE_PATH = "/api/v1/sync/reference"
 DEFAULT_TIMEOUT_S = 10.0
+MIN_BATCH_SIZE = 10
+MAX_REFERENCE_PAGES = 10_000  # a server that never says "no more" must not spin us forever
 
 _Model = TypeVar("_Model", ScanBatchResponse, ReferenceSnapshot)
 log = logging.getLogger(__name__)
@@ -75,10 +76,11 @@ class _Tally:
 
 
 class SyncFailure(Exception):
-    def __init__(self, state: SyncState, message: str) -> None:
+    def __init__(self, state: SyncState, message: str, *, timed_out: bool = False) -> None:
         super().__init__(message)
         self.state = state
         self.message = message
+        self.timed_out = timed_out
 
 
 class SyncEngine:
@@ -87,7 +89,7 @@ class SyncEngine:
     def __init__(
         self,
         store_path: str | Path,
-        server_url: str,
+        server_url: str | Callable[[], str],
         token_provider: Callable[[], str | None],
         http_client: httpx.Client | None = None,
         *,
@@ -95,15 +97,25 @@ class SyncEngine:
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.store_path = store_path
-        self.server_url = server_url.rstrip("/")
+        # A callable is asked before every request: re-enrolment may move the server.
+        self._server_url = server_url
         self.batch_size = batch_size
+        # What the next upload sends: halved after a timeout, doubled after a round that
+        # emptied the outbox.
+        # A server that needs longer than the timeout for a full batch would otherwise see
+        # the same batch resent (and answered, and lost) forever.
+        self.current_batch_size = batch_size
         self._token_provider = token_provider
         # One client for every request: a fresh one per call costs a TLS context (SPEC §8).
         self._client = http_client or httpx.Client(timeout=timeout_s)
         self._owns_client = http_client is None
         self._store: LocalStore | None = None
         self._rejected_token: str | None = None
-        self._reference_digest: str | None = None
+
+    @property
+    def server_url(self) -> str:
+        url = self._server_url() if callable(self._server_url) else self._server_url
+        return url.rstrip("/")
 
     @property
     def store(self) -> LocalStore:
@@ -130,7 +142,9 @@ class SyncEngine:
         tally = _Tally()
         try:
             self._upload(token, tally)
-            updated = self._download(token, force=tally.changed > 0)
+            # The whole outbox went through: try bigger batches again next round.
+            self.current_batch_size = min(self.batch_size, self.current_batch_size * 2)
+            updated = self._download(token)
         except SyncFailure as failure:
             if failure.state is SyncState.AUTH_FAILED:
                 self._rejected_token = token
@@ -141,7 +155,7 @@ class SyncEngine:
         )
 
     def _upload(self, token: str, tally: _Tally) -> None:
-        while batch := self.store.queued_batch(self.batch_size):
+        while batch := self.store.queued_batch(self.current_batch_size):
             scans = []
             for row in batch:
                 try:
@@ -153,7 +167,14 @@ class SyncEngine:
             if not scans:
                 continue
             body = ScanBatch(scans=scans).model_dump(mode="json")
-            response = self._request("POST", BATCH_PATH, token, json=body)
+            try:
+                response = self._request("POST", BATCH_PATH, token, json=body)
+            except SyncFailure as failure:
+                if failure.timed_out and self.current_batch_size > MIN_BATCH_SIZE:
+                    self.current_batch_size = max(MIN_BATCH_SIZE, self.current_batch_size // 2)
+                    log.warning("upload timed out: batches of %d now", self.current_batch_size)
+                raise
+
             answer = _parse(ScanBatchResponse, response)
             sent = {scan.scan_id for scan in scans}
             results = [result for result in answer.results if result.scan_id in sent]
@@ -166,26 +187,32 @@ class SyncEngine:
                     f"server answered none of the {len(scans)} scans sent; will resend",
                 )
 
-    def _download(self, token: str, *, force: bool) -> bool:
-        cursor = self.store.reference_cursor()
-        response = self._request(
-            "GET", REFERENCE_PATH, token, params={"cursor": cursor} if cursor else None
-        )
-        snapshot = _parse(ReferenceSnapshot, response)
-        if not snapshot.full:
-            # Deltas are a later protocol step: ask for everything instead of guessing.
-            response = self._request("GET", REFERENCE_PATH, token)
-            snapshot = _parse(ReferenceSnapshot, response)
-            if not snapshot.full:
+    def _download(self, token: str) -> bool:
+        """Fetch reference pages until ``has_more`` is false (shared.reference's contract).
+
+        Each page is stored atomically with its cursor, so an interrupted first download
+        resumes from the last stored page. True when the mirror changed.
+        """
+        changed = False
+        for _page in range(MAX_REFERENCE_PAGES):
+            cursor = self.store.reference_cursor()
+            params = {"cursor": cursor} if cursor else None
+            response = self._request("GET", REFERENCE_PATH, token, params=params)
+            page = _parse(ReferenceSnapshot, response)
+            if not page.full and cursor is None:
                 raise SyncFailure(SyncState.SERVER_ERROR, "server sent a delta without a cursor")
-        # An identical answer after a round without uploads changes nothing: skip the swap
-        # (it rewrites every mirror table) unless this store has never seen one.
-        digest = hashlib.sha256(response.content).hexdigest()
-        if not force and digest == self._reference_digest and self.store.has_reference():
-            return False
-        self.store.replace_reference(snapshot)
-        self._reference_digest = digest
-        return True
+            # Applied even when empty: it also marks the answered scans as counted.
+            self.store.apply_reference_page(page)
+            changed = changed or page.full or _has_rows(page)
+            if not page.has_more:
+                return changed
+            if page.cursor == cursor and not page.full:
+                raise SyncFailure(
+                    SyncState.SERVER_ERROR, "server said has_more but did not move the cursor"
+                )
+        raise SyncFailure(
+            SyncState.SERVER_ERROR, f"reference download did not end in {MAX_REFERENCE_PAGES} pages"
+        )
 
     def _request(self, method: str, path: str, token: str, **kwargs: object) -> httpx.Response:
         try:
@@ -196,7 +223,11 @@ class SyncEngine:
                 **kwargs,
             )  # type: ignore[arg-type]
         except httpx.TransportError as exc:
-            raise SyncFailure(SyncState.OFFLINE, f"server unreachable: {_describe(exc)}") from exc
+            raise SyncFailure(
+                SyncState.OFFLINE,
+                f"server unreachable: {_describe(exc)}",
+                timed_out=isinstance(exc, httpx.ReadTimeout),
+            ) from exc
         status = response.status_code
         if status < 400:
             return response
@@ -206,6 +237,24 @@ class SyncEngine:
         if status in (408, 429) or status >= 500:
             raise SyncFailure(SyncState.SERVER_ERROR, f"server error: {message}")
         raise SyncFailure(SyncState.REFUSED, f"server refused the request: {message}")
+
+
+def _has_rows(page: ReferenceSnapshot) -> bool:
+    gone = page.deleted
+    return any(
+        (
+            page.products,
+            page.units,
+            page.cases,
+            page.projects,
+            page.badges,
+            gone.products,
+            gone.units,
+            gone.cases,
+            gone.projects,
+            gone.badges,
+        )
+    )
 
 
 def server_message(response: httpx.Response) -> str:

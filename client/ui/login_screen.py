@@ -1,4 +1,8 @@
-"""Badge login: "scan your badge", with a secondary field to type the code by hand."""
+"""Badge login: "scan your badge", with a secondary field to type the code by hand.
+
+Two small buttons at the bottom: settings (admin badge, or open on a fresh kiosk so it
+can be enrolled) and leaving the kiosk (admin badge).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBox
 
 class LoginScreen(QWidget):
     badge_entered = Signal(str)
+    settings_requested = Signal()
+    exit_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,11 +34,19 @@ class LoginScreen(QWidget):
         self.manual.returnPressed.connect(self._submit)
         self.submit = QPushButton(self.tr("Log in"))
         self.submit.clicked.connect(self._submit)
+        self.settings = QPushButton(self.tr("Settings"))
+        self.settings.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.settings.clicked.connect(self.settings_requested)
+        self.exit = QPushButton(self.tr("Leave kiosk"))
+        self.exit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.exit.clicked.connect(self.exit_requested)
         manual_row = QHBoxLayout()
+        manual_row.addWidget(self.settings)
         manual_row.addStretch(1)
         manual_row.addWidget(self.manual)
         manual_row.addWidget(self.submit)
         manual_row.addStretch(1)
+        manual_row.addWidget(self.exit)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(40, 40, 40, 40)
@@ -45,7 +59,15 @@ class LoginScreen(QWidget):
         layout.addLayout(manual_row)
 
     def show_error(self, message: str) -> None:
+        self.message.setObjectName("error")
+        self.message.setStyleSheet("")
         self.message.setText(message)
+
+    def show_checking(self) -> None:
+        self.message.setText(self.tr("Checking your badge…"))
+
+    def show_enrolled(self, enrolled: bool) -> None:
+        self.settings.setText(self.tr("Settings") if enrolled else self.tr("Enrol station"))
 
     def reset(self) -> None:
         self.message.clear()

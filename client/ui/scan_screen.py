@@ -5,6 +5,8 @@ Only rendering: ``MainWindow`` feeds it the controller's data and forwards its b
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from client.controller import MODES, ScanVerdict
 from client.mirror import PickLineCount, ProjectInfo
+from client.scanners.camera import CameraPreview, CameraScanner
 from client.store import QueuedScan
 from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, paint
 
@@ -33,7 +37,7 @@ _DETAIL_STYLE = "font-size: 26px; font-weight: normal;"
 _ROW_HEIGHT = 52
 
 
-def _table(headers: list[str]) -> QTableWidget:
+def make_table(headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().setVisible(False)
@@ -49,7 +53,26 @@ def _table(headers: list[str]) -> QTableWidget:
     return table
 
 
-def _cell(text: str, *, align_right: bool = False) -> QTableWidgetItem:
+@contextmanager
+def filling(table: QTableWidget) -> Iterator[QTableWidget]:
+    """Refill a table fast: columns sized to contents would be re-measured over every row
+    on every ``setItem`` (~0.15 ms each); freeze them, fill, then measure once."""
+    header = table.horizontalHeader()
+    modes = [header.sectionResizeMode(i) for i in range(header.count())]
+    table.setUpdatesEnabled(False)
+    for i, mode in enumerate(modes):
+        if mode == QHeaderView.ResizeMode.ResizeToContents:
+            header.setSectionResizeMode(i, QHeaderView.ResizeMode.Fixed)
+    try:
+        yield table
+    finally:
+        for i, mode in enumerate(modes):
+            if mode == QHeaderView.ResizeMode.ResizeToContents:
+                header.setSectionResizeMode(i, mode)
+        table.setUpdatesEnabled(True)
+
+
+def cell(text: str, *, align_right: bool = False) -> QTableWidgetItem:
     item = QTableWidgetItem(text)
     item.setToolTip(text)  # columns elide long names and reasons
     if align_right:
@@ -61,10 +84,21 @@ class ScanScreen(QWidget):
     mode_selected = Signal(str)
     logout_requested = Signal()
     change_project_requested = Signal()
+    undo_requested = Signal()
+    quantity_requested = Signal()
+    condition_selected = Signal(object)  # "damaged" | "missing" | None
+    problems_requested = Signal()
+    settings_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.mode_labels = {"out": self.tr("Out"), "in": self.tr("In"), "audit": self.tr("Audit")}
+        self.mode_labels = {
+            "out": self.tr("Out"),
+            "in": self.tr("In"),
+            "audit": self.tr("Audit"),
+            "annul": self.tr("Undone"),
+        }
+        self.condition_labels = {"damaged": self.tr("damaged"), "missing": self.tr("missing")}
         self.state_labels = {
             "queued": self.tr("queued"),
             "synced": self.tr("synced"),
@@ -76,8 +110,21 @@ class ScanScreen(QWidget):
         self.project_name.setObjectName("title")
         self.customer = QLabel()
         self.customer.setObjectName("subtitle")
+        for label in (self.project_name, self.customer):  # long names are cut, not widened
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.user = QLabel()
         self.user.setObjectName("subtitle")
+        self.offline_session = QLabel(self.tr("offline login"))
+        self.offline_session.setObjectName("offlineSession")
+        self.offline_session.setVisible(False)
+        self.problems_button = QPushButton()
+        self.problems_button.setObjectName("problems")
+        self.problems_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.problems_button.clicked.connect(self.problems_requested)
+        self.settings_button = QPushButton(self.tr("Settings"))
+        self.settings_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.settings_button.clicked.connect(self.settings_requested)
+        self.settings_button.setVisible(False)
         self.projects_button = QPushButton(self.tr("Projects"))
         self.projects_button.clicked.connect(self.change_project_requested)
         self.logout_button = QPushButton(self.tr("Log out"))
@@ -93,8 +140,11 @@ class ScanScreen(QWidget):
         head = QHBoxLayout(header)
         head.setContentsMargins(28, 12, 28, 12)
         head.addLayout(names, 1)
-        head.addWidget(self.user)
+        self.user.setVisible(False)
+        head.addWidget(self.offline_session)
         head.addSpacing(12)
+        head.addWidget(self.settings_button)
+        head.addWidget(self.problems_button)
         head.addWidget(self.projects_button)
         head.addWidget(self.logout_button)
 
@@ -111,7 +161,38 @@ class ScanScreen(QWidget):
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             modes.addWidget(button)
+        # Returns only: the next return is marked damaged or missing (a row of its own).
+        self.condition_row = QWidget()
+        conditions = QHBoxLayout(self.condition_row)
+        conditions.setContentsMargins(0, 0, 0, 0)
+        self.condition_label = QLabel(self.tr("Mark the next return as:"))
+        self.condition_label.setObjectName("subtitle")
+        conditions.addWidget(self.condition_label)
+        self.condition_buttons: dict[str, QPushButton] = {}
+        for condition, label in (("damaged", self.tr("Damaged")), ("missing", self.tr("Missing"))):
+            button = QPushButton(label)
+            button.setObjectName("condition")
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(
+                lambda checked, c=condition: self.condition_selected.emit(c if checked else None)
+            )
+            self.condition_buttons[condition] = button
+            conditions.addWidget(button)
+        conditions.addStretch(1)
         modes.addStretch(1)
+        self.quantity_button = QPushButton()
+        self.quantity_button.setObjectName("tool")
+        self.quantity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.quantity_button.clicked.connect(self.quantity_requested)
+        self.undo_button = QPushButton(self.tr("Undo scan"))
+        self.undo_button.setObjectName("tool")
+        self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.undo_button.clicked.connect(self.undo_requested)
+        for button in (self.quantity_button, self.undo_button):
+            modes.addWidget(button)
+        self.show_quantity(1)
+        self.show_problem_count(0)
 
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -120,9 +201,11 @@ class ScanScreen(QWidget):
         self.banner.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 
         # "Out" and "In" match the mode buttons: the columns count those scans.
-        self.pick_list = _table([self.tr("Item"), self.tr("Need"), self.tr("Out"), self.tr("In")])
+        self.pick_list = make_table(
+            [self.tr("Item"), self.tr("Need"), self.tr("Out"), self.tr("In")]
+        )
         self.pick_list.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.recent = _table(
+        self.recent = make_table(
             [self.tr("Time"), self.tr("Item"), self.tr("Mode"), self.tr("State"), self.tr("Note")]
         )
         self.recent.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -132,11 +215,14 @@ class ScanScreen(QWidget):
         lists.setSpacing(20)
         lists.addLayout(self._section(self.tr("Pick list"), self.pick_list), 9)
         lists.addLayout(self._section(self.tr("Last scans"), self.recent), 13)
+        self.lists = lists
+        self.camera_preview: CameraPreview | None = None
 
         body = QVBoxLayout()
         body.setContentsMargins(28, 16, 28, 16)
         body.setSpacing(16)
         body.addLayout(modes)
+        body.addWidget(self.condition_row)
         body.addWidget(self.banner)
         body.addLayout(lists, 1)
         layout = QVBoxLayout(self)
@@ -145,6 +231,18 @@ class ScanScreen(QWidget):
         layout.addWidget(header)
         layout.addLayout(body, 1)
         self.show_idle()
+
+    def attach_camera(self, scanner: CameraScanner) -> None:
+        """Show the camera's live picture next to the lists."""
+        self.camera_preview = CameraPreview()
+        self.camera_preview.setMinimumWidth(360)
+        self.camera_preview.attach(scanner)
+        box = QVBoxLayout()
+        label = QLabel(self.tr("Camera"))
+        label.setObjectName("sectionTitle")
+        box.addWidget(label)
+        box.addWidget(self.camera_preview, 1)
+        self.lists.addLayout(box, 7)
 
     def _section(self, title: str, table: QTableWidget) -> QVBoxLayout:
         label = QLabel(title)
@@ -159,11 +257,34 @@ class ScanScreen(QWidget):
 
     def show_project(self, project: ProjectInfo | None, user_name: str) -> None:
         self.project_name.setText(project.name if project else "")
-        self.customer.setText(project.customer if project else "")
+        customer = project.customer if project else ""
+        # Who is scanning goes on the customer line: the header's width is the project's.
+        self.customer.setText(f"{customer}  ·  {user_name}" if user_name else customer)
         self.user.setText(user_name)
 
     def show_mode(self, mode: str) -> None:
         self.mode_buttons[mode].setChecked(True)
+        self.condition_row.setVisible(mode == "in")
+
+    def show_session(self, offline: bool, admin: bool) -> None:
+        self.offline_session.setVisible(offline)
+        self.settings_button.setVisible(admin)
+
+    def show_quantity(self, qty: int) -> None:
+        self.quantity_button.setText(self.tr("Qty: %1").replace("%1", str(qty)))
+        self.quantity_button.setProperty("active", qty != 1)
+        self.quantity_button.style().unpolish(self.quantity_button)
+        self.quantity_button.style().polish(self.quantity_button)
+
+    def show_condition(self, condition: str | None) -> None:
+        for name, button in self.condition_buttons.items():
+            button.setChecked(name == condition)
+
+    def show_problem_count(self, count: int) -> None:
+        self.problems_button.setText(self.tr("Problems: %1").replace("%1", str(count)))
+        self.problems_button.setProperty("active", count > 0)
+        self.problems_button.style().unpolish(self.problems_button)
+        self.problems_button.style().polish(self.problems_button)
 
     def show_idle(self) -> None:
         self._banner("idle", self.tr("Ready — scan an item"))
@@ -172,8 +293,14 @@ class ScanScreen(QWidget):
         self._banner(level, text)
 
     def show_verdict(self, verdict: ScanVerdict) -> None:
-        mode = self.mode_labels.get(verdict.scan.mode, verdict.scan.mode)
-        self._banner(verdict.level, f"{mode}: {verdict.title}", verdict.detail)
+        scan = verdict.scan
+        mode = self.mode_labels.get(scan.mode, scan.mode)
+        title = verdict.title if scan.qty == 1 else f"{scan.qty} × {verdict.title}"
+        detail = verdict.detail
+        if scan.condition:
+            mark = self.condition_labels[scan.condition]
+            detail = f"{mark}; {detail}" if detail else mark
+        self._banner(verdict.level, f"{mode}: {title}", detail)
 
     def _banner(self, level: str, headline: str, detail: str = "") -> None:
         background, foreground = BANNER[level]
@@ -185,40 +312,51 @@ class ScanScreen(QWidget):
         paint(self.banner, background, foreground, _BANNER_STYLE)
 
     def show_pick_list(self, lines: list[PickLineCount]) -> None:
-        table = self.pick_list
+        with filling(self.pick_list) as table:
+            self._fill_pick_list(table, lines)
+
+    def _fill_pick_list(self, table: QTableWidget, lines: list[PickLineCount]) -> None:
         table.setRowCount(len(lines))
         for row, line in enumerate(lines):
             cells = [
-                _cell(line.name),
-                _cell(str(line.expected), align_right=True),
-                _cell(str(line.out), align_right=True),
-                _cell(str(line.returned), align_right=True),
+                cell(line.name),
+                cell(str(line.expected), align_right=True),
+                cell(str(line.out), align_right=True),
+                cell(str(line.returned), align_right=True),
             ]
             colour = None
             if line.out > line.expected:
                 colour = LINE_OVER  # more than asked, or not on the list at all
             elif line.expected and line.out == line.expected:
                 colour = LINE_DONE
-            for column, cell in enumerate(cells):
+            for column, item in enumerate(cells):
                 if colour is not None:
-                    cell.setBackground(colour)
-                table.setItem(row, column, cell)
+                    item.setBackground(colour)
+                table.setItem(row, column, item)
 
     def show_recent(self, scans: list[tuple[QueuedScan, str]]) -> None:
-        table = self.recent
+        with filling(self.recent) as table:
+            self._fill_recent(table, scans)
+
+    def _fill_recent(self, table: QTableWidget, scans: list[tuple[QueuedScan, str]]) -> None:
         table.setRowCount(len(scans))
         for row, (scan, label) in enumerate(scans):
-            state = _cell(self.state_labels.get(scan.state, scan.state))
+            state = cell(self.state_labels.get(scan.state, scan.state))
             background, foreground = STATE_COLOURS.get(scan.state, STATE_COLOURS["queued"])
             state.setBackground(QColor(background))
             state.setForeground(QColor(foreground))
             state.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            note = scan.reason or ""
+            if scan.condition:
+                mark = self.condition_labels[scan.condition]
+                note = f"{mark}; {note}" if note else mark
+            item = label if scan.qty == 1 else f"{scan.qty} × {label}"
             cells = [
-                _cell(scan.scanned_at.astimezone().strftime("%H:%M")),
-                _cell(label),
-                _cell(self.mode_labels.get(scan.mode, scan.mode)),
+                cell(scan.scanned_at.astimezone().strftime("%H:%M")),
+                cell(item),
+                cell(self.mode_labels.get(scan.mode, scan.mode)),
                 state,
-                _cell(scan.reason or ""),
+                cell(note),
             ]
-            for column, cell in enumerate(cells):
-                table.setItem(row, column, cell)
+            for column, item in enumerate(cells):
+                table.setItem(row, column, item)

@@ -21,6 +21,8 @@ class StatusBar(QFrame):
         self.connection = QLabel()
         self.queue = QLabel()
         self.last_sync = QLabel()
+        self.scanner = QLabel()
+        self.scanner_states: dict[str, tuple[str, str]] = {}
         self.error = QLabel()
         self.error.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.error.setMinimumWidth(0)
@@ -30,6 +32,7 @@ class StatusBar(QFrame):
         layout.addWidget(self.connection)
         layout.addWidget(self.queue)
         layout.addWidget(self.last_sync)
+        layout.addWidget(self.scanner)
         layout.addWidget(self.error, 1)
         self.show_status(SyncStatus("starting", False, 0, None, None))
 
@@ -54,6 +57,23 @@ class StatusBar(QFrame):
         self.last_sync.setText(self.tr("Last sync: %1").replace("%1", _clock(status.last_sync_at)))
         self.error.setText(status.last_error or "")
         self.error.setToolTip(status.last_error or "")
+
+    def show_scanner(self, state: str, message: str) -> None:
+        """A serial or camera scanner's state (connected, absent, ...), by its sender."""
+        sender = self.sender()
+        kind = self.tr("Camera") if type(sender).__name__ == "CameraScanner" else self.tr("Serial")
+        self.scanner_states[kind] = (state, message)
+        labels = {
+            "connected": self.tr("ready"),
+            "running": self.tr("ready"),
+            "absent": self.tr("not connected"),
+            "disconnected": self.tr("disconnected"),
+            "ended": self.tr("stopped"),
+            "stopped": self.tr("stopped"),
+        }
+        parts = [f"{k}: {labels.get(s, s)}" for k, (s, _m) in sorted(self.scanner_states.items())]
+        self.scanner.setText("  ·  ".join(parts))
+        self.scanner.setToolTip("\n".join(m for _s, m in self.scanner_states.values()))
 
     def show_queue_depth(self, depth: int) -> None:
         self.queue.setText(self.tr("Queue: %1").replace("%1", str(depth)))

@@ -52,9 +52,32 @@ QPushButton {{
     min-height: 64px; padding: 0 24px; font-size: 24px; font-weight: bold;
 }}
 QPushButton:pressed {{ background: {LINE}; }}
-QPushButton#mode {{ min-height: 76px; min-width: 170px; font-size: 28px; }}
+QPushButton#mode {{ min-height: 76px; min-width: 140px; font-size: 28px; }}
 QPushButton#mode:checked {{ background: {BLUE}; color: #ffffff; border-color: {BLUE}; }}
 QPushButton#logout {{ color: {RED}; border-color: {RED}; }}
+QPushButton#tool {{ min-height: 76px; font-size: 24px; }}
+QPushButton#problems[active="true"] {{ background: {AMBER}; border-color: {AMBER}; color: {INK}; }}
+QPushButton#tool[active="true"] {{ background: {AMBER}; border-color: {AMBER}; color: {INK}; }}
+QPushButton#condition {{ min-height: 76px; min-width: 130px; font-size: 24px; }}
+QPushButton#condition:checked {{ background: {AMBER}; border-color: {AMBER}; color: {INK}; }}
+QPushButton#primary {{
+    background: {BLUE}; color: #ffffff; border-color: {BLUE}; min-height: 76px;
+}}
+QPushButton#key {{ min-height: 96px; min-width: 120px; font-size: 40px; }}
+QLabel#qtyDisplay {{
+    background: {CARD}; border: 2px solid {LINE}; border-radius: 10px;
+    font-size: 64px; font-weight: bold; padding: 8px 24px;
+}}
+QFrame#header QLabel#offlineSession {{
+    background: {AMBER}; color: {INK}; border-radius: 8px; padding: 4px 14px;
+    font-size: 20px; font-weight: bold;
+}}
+QSpinBox {{
+    background: {CARD}; border: 2px solid {LINE}; border-radius: 8px;
+    min-height: 52px; padding: 0 12px; font-size: 22px;
+}}
+QSpinBox::up-button, QSpinBox::down-button {{ width: 48px; }}
+QFormLayout QLabel, QLabel#formLabel {{ font-size: 22px; }}
 QLineEdit {{
     background: {CARD}; border: 2px solid {LINE}; border-radius: 8px;
     min-height: 52px; padding: 0 12px; font-size: 22px;

@@ -235,4 +235,6 @@ def kiosk_config(tmp_path: Path) -> KioskConfig:
         station_token_file=token_file,
         server_url="http://kiosk-test.invalid",
         sync_interval_s=0.2,
+        language="en",  # assertions read English; tests/client/test_i18n.py covers Dutch
+        sound=False,
     )

@@ -174,3 +174,78 @@ def test_audit_scans_are_recorded_without_moving_anything(controller):
     assert counts(controller)["Shure SM58"] == (4, 1, 0)
     with pytest.raises(ValueError):
         controller.set_mode("annul")  # annulling is "undo last scan", not a mode to pick
+
+
+def now_read(code: str, symbology: str = "") -> ScanRead:
+    return ScanRead(code=code, symbology=symbology, source="wedge")
+
+
+def test_bulk_quantity_applies_to_the_next_bulk_scan_only(controller, demo, qtbot):
+    with qtbot.waitSignal(controller.quantity_changed):
+        controller.set_quantity(12)
+    verdict = controller.handle(read(demo.xlr_barcode, symbology="ean13"))
+    assert verdict.scan.qty == 12 and verdict.scan.to_scan_in().qty == 12
+    assert counts(controller)["XLR-kabel 10 m"] == (20, 12, 0)
+    assert controller.quantity == 1  # back to one after the scan
+    controller.set_quantity(5)
+    assert controller.handle(read("RG-U-0001")).scan.qty == 1  # a unit is always one
+    with pytest.raises(ValueError):
+        controller.set_quantity(0)
+
+
+def test_undo_annuls_the_last_scan_by_its_id(controller):
+    first = controller.handle(now_read("RG-U-0001"))
+    second = controller.handle(now_read("RG-U-0002"))
+    assert counts(controller)["Shure SM58"] == (4, 3, 0)
+    undo = controller.undo_last()
+    assert undo.scan.mode == "annul" and undo.scan.annuls_scan_id == second.scan.scan_id
+    wire = undo.scan.to_scan_in()
+    assert wire.mode == "annul" and str(wire.annuls_scan_id) == second.scan.scan_id
+    assert counts(controller)["Shure SM58"] == (4, 2, 0)
+    # The unit is back on the shelf: scanning it out again is fine.
+    assert controller.handle(now_read("RG-U-0002")).level == OK
+    controller.undo_last()
+    controller.undo_last()
+    assert (
+        controller.store.last_undoable_scan(controller.session.user_id, controller.project.id)
+        is None
+    )
+    assert counts(controller)["Shure SM58"] == (4, 1, 0)
+    assert first.scan.scan_id in controller.store.annulled_ids([first.scan.scan_id])
+
+
+def test_undo_only_within_the_time_window(controller, qtbot):
+    controller.handle(read("RG-U-0001"))  # read_at long ago
+    with qtbot.waitSignal(controller.scan_refused) as refused:
+        assert controller.undo_last() is None
+    assert "Nothing to undo" in refused.args[0]
+
+
+def test_a_return_can_be_marked_damaged(controller, qtbot):
+    controller.handle(now_read("RG-U-0001"))
+    controller.set_mode("in")
+    with qtbot.waitSignal(controller.condition_changed):
+        controller.set_condition("damaged")
+    back = controller.handle(now_read("RG-U-0001"))
+    assert back.scan.condition == "damaged"
+    assert controller.condition is None  # one scan only
+    assert controller.handle(now_read("RG-U-0002")).scan.condition is None
+    with pytest.raises(ValueError):
+        controller.set_condition("lost")
+
+
+def test_problems_lists_conflicts_and_rejections(controller):
+    ok = controller.handle(now_read("RG-U-0001"))
+    bad = controller.handle(now_read("RG-U-0006"))
+    from shared.protocol import ScanResult
+
+    controller.store.apply_results(
+        [
+            ScanResult(scan_id=ok.scan.scan_id, status="applied"),
+            ScanResult(scan_id=bad.scan.scan_id, status="conflict", reason="out elsewhere"),
+        ]
+    )
+    problems = controller.problems()
+    assert [(s.state, s.reason, label) for s, label in problems] == [
+        ("conflict", "out elsewhere", "Shure SM58")
+    ]

@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from client.app import KioskApp, build_app
@@ -21,15 +22,27 @@ from shared.protocol import ScanResult, ScanStatus
 pytestmark = pytest.mark.gui
 
 
+def _unreachable(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("no route to host", request=request)
+
+
 @pytest.fixture
-def scan_screen(qtbot, kiosk_config, demo) -> KioskApp:
-    kiosk = build_app(kiosk_config, start_sync=False)
+def offline_http():
+    client = httpx.Client(transport=httpx.MockTransport(_unreachable))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def scan_screen(qtbot, kiosk_config, demo, offline_http) -> KioskApp:
+    kiosk = build_app(kiosk_config, start_sync=False, http_client=offline_http)
     qtbot.addWidget(kiosk.window)
     kiosk.store.replace_reference(demo.snapshot())
     kiosk.window.resize(1280, 800)
     kiosk.show()
     qtbot.waitExposed(kiosk.window)
-    assert kiosk.controller.login_badge(demo.badge_code)
+    with qtbot.waitSignal(kiosk.controller.logged_in, timeout=5000):
+        kiosk.controller.login_badge(demo.badge_code)
     kiosk.controller.choose_project(str(demo.project_id))
     yield kiosk
     kiosk.shutdown()

@@ -30,6 +30,8 @@ class FakeServer:
         self.answer_only: int | None = None  # answer just the first N scans of a batch
         self.snapshot_full = True
         self.cursor: str | None = None  # fixed cursor: identical answers every time
+        # cursor sent -> the page to answer (JSON body); None: a full snapshot every time.
+        self.reference: Callable[[str | None], dict] | None = None
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
@@ -51,6 +53,8 @@ class FakeServer:
                 self.applied[key] = status
                 results.append({"scan_id": key, "status": status, "reason": reason})
             return httpx.Response(200, json={"results": results})
+        if request.url.path == REFERENCE_PATH and self.reference is not None:
+            return httpx.Response(200, json=self.reference(request.url.params.get("cursor")))
         if request.url.path == REFERENCE_PATH:
             snapshot = self.demo.snapshot(self.cursor or f"c{len(self.requests)}")
             body = json.loads(snapshot.model_dump_json())
@@ -60,6 +64,18 @@ class FakeServer:
 
     def paths(self) -> list[str]:
         return [f"{r.method} {r.url.path}" for r in self.requests]
+
+
+def delta(demo, cursor: str, **rows) -> dict:
+    """An empty delta page (``full=false``) with ``rows`` in it."""
+    return {
+        "cursor": cursor,
+        "full": False,
+        "has_more": False,
+        "station_id": str(demo.station_id),
+        "badge_hash_key": demo.badge_key.hex(),
+        **rows,
+    }
 
 
 def error(status: int, code: str, message: str) -> httpx.Response:
@@ -248,20 +264,19 @@ def test_a_row_that_can_never_be_sent_does_not_block_the_queue(engine, store, se
     assert second.state == "synced"
 
 
-def test_download_sends_the_cursor_and_skips_identical_answers(engine, store, server, demo):
+def test_download_sends_the_cursor_and_reports_only_real_changes(engine, store, server, demo):
     engine.sync_once()
     assert "cursor" not in server.requests[0].url.params
-    assert engine.sync_once().reference_updated  # new cursor, new content
+    assert engine.sync_once().reference_updated  # a full answer always replaces the mirror
     assert server.requests[1].url.params["cursor"] == "c1"
-    server.cursor = "same"
-    assert engine.sync_once().reference_updated
-    assert not engine.sync_once().reference_updated  # same bytes, nothing uploaded: no swap
+    server.reference = lambda cursor: {**delta(demo, cursor or "x"), "cursor": cursor}
+    assert not engine.sync_once().reference_updated  # same cursor, no rows: nothing changed
     queue(store, demo, "RG-U-0001")
-    assert engine.sync_once().reference_updated  # after an upload the swap always happens
+    engine.sync_once()
     assert store.get_scan(store.recent_scans(1)[0].scan_id).state == "synced"
 
 
-def test_a_delta_is_not_applied_as_if_it_were_everything(engine, store, server, demo):
+def test_a_delta_without_a_cursor_is_refused(engine, store, server, demo):
     server.snapshot_full = False
     report = engine.sync_once()
     assert report.state is SyncState.SERVER_ERROR and "delta" in report.error
@@ -270,3 +285,29 @@ def test_a_delta_is_not_applied_as_if_it_were_everything(engine, store, server, 
 
 def test_the_engine_opens_its_own_connection(engine, store):
     assert engine.store is not store and engine.store.path == store.path
+
+
+def test_a_server_too_slow_for_a_full_batch_gets_smaller_ones(store, server, demo):
+    """A batch that times out is halved until the server answers in time, then grows."""
+
+    def slow_for_big_batches(request: httpx.Request) -> httpx.Response | None:
+        if request.url.path == BATCH_PATH:
+            if len(ScanBatch.model_validate_json(request.content).scans) > 12:
+                raise httpx.ReadTimeout("server still busy", request=request)
+        return None
+
+    server.fail = slow_for_big_batches
+    client = httpx.Client(transport=httpx.MockTransport(server))
+    engine = SyncEngine(
+        store.path, "http://kiosk-test.invalid", lambda: TOKEN, client, batch_size=100
+    )
+    try:
+        queue(store, demo, *[f"RG-U-{n:04d}" for n in range(60)])
+        states_seen = [engine.sync_once().state for _ in range(4)]
+        assert states_seen[:3] == [SyncState.OFFLINE] * 3  # 100, 50, 25: too big
+        assert states_seen[3] is SyncState.OK and store.queue_depth() == 0
+        assert [len(b.scans) for b in server.batches] == [12] * 5  # the ones answered
+        assert engine.current_batch_size == 24  # after a clean round it grows again
+    finally:
+        engine.close()
+        client.close()

@@ -45,6 +45,8 @@ def kiosk(qtbot, live, tmp_path):
         # Real clock on a busy 2-core machine: a generous gap keeps the burst a burst.
         # The 20 ms rule itself is pinned with an injected clock in tests/client.
         wedge_gap_ms=300,
+        language="en",  # the assertions read English texts; Dutch is the kiosk's default
+        sound=False,
     )
     config.write_station_token(demo["station_token"])
     app = build_app(config, start_sync=False)
