@@ -12,6 +12,8 @@ from server.errors import install_error_handlers
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
+from server.warehouse.admin import router as warehouse_admin_router
+from server.warehouse.feed import ScanFeed
 from server.warehouse.router import router as warehouse_router
 
 
@@ -34,10 +36,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = Metrics()
+    app.state.scan_feed = ScanFeed()
 
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(warehouse_router)
+    app.include_router(warehouse_admin_router)
 
     # Added last = outermost: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

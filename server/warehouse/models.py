@@ -39,6 +39,9 @@ class Product(Base):
     # Normalized code (shared.barcodes); bulk products are scanned by it.
     barcode: Mapped[str | None] = mapped_column(String(256), unique=True)
     day_price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Bulk products: how many the warehouse owns (catalogue data, set by an admin). What is
+    # out, damaged or missing is derived from the ledger, never stored.
+    stock_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from datetime import timedelta
+
+from fastapi import APIRouter, Query, Request
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
 from server.warehouse.ingest import ingest_batch
-from server.warehouse.reference import build_snapshot
+from server.warehouse.reference import DEFAULT_PAGE, MAX_PAGE, reference_page
 from shared.protocol import ScanBatch, ScanBatchResponse
 from shared.reference import ReferenceSnapshot
 
@@ -15,10 +17,21 @@ router = APIRouter(prefix="/api/v1", tags=["warehouse"])
 
 @router.post("/scans/batch", response_model=ScanBatchResponse)
 def upload_scans(
-    batch: ScanBatch, station: CurrentStation, session: SessionDep, settings: SettingsDep
+    batch: ScanBatch,
+    station: CurrentStation,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
 ) -> ScanBatchResponse:
     """Apply a station's scans exactly once; one result per scan, in the request's order."""
-    results = ingest_batch(session=session, station=station, batch=batch)
+    feed = request.app.state.scan_feed
+    results = ingest_batch(
+        session=session,
+        station=station,
+        batch=batch,
+        annul_window=timedelta(seconds=settings.annul_window_seconds),
+        on_applied=lambda decided: feed.publish_after_commit(session, decided),
+    )
     return ScanBatchResponse(results=results)
 
 
@@ -28,6 +41,15 @@ def download_reference(
     session: SessionDep,
     settings: SettingsDep,
     cursor: str | None = Query(default=None, max_length=200),
+    limit: int = Query(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE),
+    full: bool = Query(default=False, description="ignore the cursor: start a full download"),
 ) -> ReferenceSnapshot:
-    """The reference data a station mirrors (full for now; see server.warehouse.reference)."""
-    return build_snapshot(session=session, station=station, badge_hash_key=settings.badge_hash_key)
+    """One page of reference data since ``cursor`` (contract: shared.reference)."""
+    return reference_page(
+        session=session,
+        station=station,
+        badge_hash_key=settings.badge_hash_key,
+        cursor=cursor,
+        limit=limit,
+        full=full,
+    )

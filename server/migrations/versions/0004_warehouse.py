@@ -16,6 +16,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("stock_qty", sa.Integer(), server_default="0", nullable=False)
+        )
     with op.batch_alter_table("scans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("condition", sa.String(length=10), nullable=True))
 
@@ -98,3 +102,5 @@ def downgrade() -> None:
 
     with op.batch_alter_table("scans", schema=None) as batch_op:
         batch_op.drop_column("condition")
+    with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.drop_column("stock_qty")
