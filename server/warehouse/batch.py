@@ -261,9 +261,7 @@ class BatchState:
                 self.positions[m["unit_id"]] = UnitPosition(
                     status, m["project_id"] if status != "available" else None
                 )
-        if outcome.status is ScanStatus.REJECTED:
-            return
-        # This scan can now be annulled by a later scan of the same batch.
+        # A later scan of this batch may annul this one (or be refused: it was rejected).
         self.targets[scan.scan_id] = AnnulTarget(
             scan.scan_id,
             scan.station_id,
@@ -275,5 +273,5 @@ class BatchState:
                 for m in rows
             ],
         )
-        if scan.mode is ScanMode.ANNUL:
+        if scan.mode is ScanMode.ANNUL and outcome.status is not ScanStatus.REJECTED:
             self.annulled_by[scan.annuls_scan_id] = scan.scan_id

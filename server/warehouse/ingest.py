@@ -313,6 +313,8 @@ def _annul(
     target = state.annul_target(scan.annuls_scan_id)
     if target is None or target.station_id != station.id:
         return Outcome.rejected(f"no scan {scan.annuls_scan_id} from this station to annul")
+    if target.status == ScanStatus.REJECTED.value:
+        return Outcome.rejected(f"scan {target.scan_id} was rejected: nothing to annul")
     if target.mode == ScanMode.ANNUL.value:
         return Outcome.rejected("an annul cannot itself be annulled; scan the item again")
     if received_at - target.received_at > annul_window:

@@ -197,3 +197,14 @@ def test_movements_are_append_only_in_the_database(upload, scans, demo, session_
         with transaction(session_factory) as session:
             session.execute(update(Movement).values(qty=2))
     assert count(session_factory, Movement, Movement.qty == 1) == 1
+
+
+def test_annul_of_a_rejected_scan_is_rejected_in_any_batch_split(upload, scans):
+    bad = scans.scan("NOT-A-LABEL", mode="in")
+    first = upload(bad, scans.annul(bad))
+    assert [r["status"] for r in first] == ["rejected", "rejected"]
+    bad2 = scans.scan("NOT-A-LABEL", mode="in")
+    upload(bad2)
+    [later] = upload(scans.annul(bad2))
+    assert later["status"] == "rejected"
+    assert "nothing to annul" in later["reason"]
