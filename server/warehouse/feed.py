@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from shared.protocol import ScanIn, ScanResult
+from shared.protocol import ScanIn
 
 QUEUE_SIZE = 1000
 HEARTBEAT_SECONDS = 15.0
@@ -46,9 +46,7 @@ class ScanFeed:
         with self._lock:
             return len(self._subscribers)
 
-    def publish_after_commit(
-        self, session: Session, decided: list[tuple[ScanIn, ScanResult]]
-    ) -> None:
+    def publish_after_commit(self, session: Session, decided: list[tuple[ScanIn, dict]]) -> None:
         """Queue ``decided`` for broadcast when ``session`` commits (dropped on rollback)."""
         if not decided or not self.subscriber_count:
             return
@@ -101,7 +99,7 @@ def _offer(sub: _Subscriber, events: list[dict]) -> None:
         sub.queue.put_nowait(item)
 
 
-def _event(scan: ScanIn, result: ScanResult) -> dict:
+def _event(scan: ScanIn, result: dict) -> dict:
     return {
         "scan_id": str(scan.scan_id),
         "station_id": str(scan.station_id),
@@ -110,7 +108,7 @@ def _event(scan: ScanIn, result: ScanResult) -> dict:
         "project_id": str(scan.project_id) if scan.project_id else None,
         "mode": scan.mode.value,
         "code": scan.code,
-        "status": result.status.value,
-        "reason": result.reason,
-        "movements": len(result.movements),
+        "status": result["status"],
+        "reason": result["reason"],
+        "movements": len(result["movements"]),
     }

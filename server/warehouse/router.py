@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
 from server.warehouse.ingest import ingest_batch
 from server.warehouse.reference import DEFAULT_PAGE, MAX_PAGE, reference_page
-from shared.protocol import ScanBatch, ScanBatchResponse
+from shared.protocol import PROTOCOL_VERSION, ScanBatch, ScanBatchResponse
 from shared.reference import ReferenceSnapshot
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse"])
@@ -22,7 +23,7 @@ def upload_scans(
     session: SessionDep,
     settings: SettingsDep,
     request: Request,
-) -> ScanBatchResponse:
+) -> Response:
     """Apply a station's scans exactly once; one result per scan, in the request's order."""
     feed = request.app.state.scan_feed
     results = ingest_batch(
@@ -32,7 +33,11 @@ def upload_scans(
         annul_window=timedelta(seconds=settings.annul_window_seconds),
         on_applied=lambda decided: feed.publish_after_commit(session, decided),
     )
-    return ScanBatchResponse(results=results)
+    # Serialized here once: the answers are already JSON-ready (see ingest_batch).
+    return Response(
+        json.dumps({"protocol_version": PROTOCOL_VERSION, "received_at": None, "results": results}),
+        media_type="application/json",
+    )
 
 
 @router.get("/sync/reference", response_model=ReferenceSnapshot)
