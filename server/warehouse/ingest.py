@@ -18,14 +18,13 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import BadRequest
 from server.identity.models import Station
+from server.warehouse import bulk
 from server.warehouse.batch import BatchState, Outcome
 from server.warehouse.models import Movement, Scan
 from shared.protocol import (
@@ -85,10 +84,10 @@ def ingest_batch(
             reason = "; ".join(outcome.reasons) or None
             updates.append(
                 {
-                    "b_scan_id": scan.scan_id,
-                    "b_status": outcome.status.value,
-                    "b_reason": reason,
-                    "b_code": state.normalized.get(scan.scan_id),
+                    "scan_id": scan.scan_id,
+                    "status": outcome.status.value,
+                    "reason": reason,
+                    "code": state.normalized.get(scan.scan_id),
                 }
             )
             result = {
@@ -100,20 +99,8 @@ def ingest_batch(
             }
             results[scan.scan_id] = result
             decided.append((scan, result))
-        # Core statements, not the ORM's bulk paths: same SQL, a third of the Python work.
-        if movements:
-            session.execute(insert(Movement.__table__), movements)
-        table = Scan.__table__
-        session.execute(
-            update(table)
-            .where(table.c.scan_id == bindparam("b_scan_id"))
-            .values(
-                status=bindparam("b_status"),
-                reason=bindparam("b_reason"),
-                normalized_code=bindparam("b_code"),
-            ),
-            updates,
-        )
+        bulk.insert_movements(session, movements)
+        bulk.set_answers(session, updates)
         if on_applied is not None:
             on_applied(decided)
     return [results[scan.scan_id] for scan in batch.scans]
@@ -142,13 +129,7 @@ def _claim(session: Session, scans: list[ScanIn], received_at: datetime) -> set[
         # One lock order for every upload, so two overlapping batches cannot deadlock.
         for scan in sorted(scans, key=lambda s: s.scan_id)
     ]
-    dialect = session.get_bind().dialect.name
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = Scan.__table__
-    stmt = dialect_insert(table).on_conflict_do_nothing(index_elements=["scan_id"])
-    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-    # SQLAlchemy's "insertmanyvalues" sends this as a few multi-row INSERTs.
-    return set(session.execute(stmt.returning(table.c.scan_id), rows).scalars())
+    return bulk.claim(session, rows)
 
 
 def _str(value: uuid.UUID | None) -> str | None:
