@@ -30,7 +30,7 @@ import json
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -38,8 +38,16 @@ from sqlalchemy.orm import Session
 from server.db import utcnow
 from server.identity.models import Station
 from server.identity.service import active_badges
-from server.warehouse.ledger import project_balances, unit_positions
-from server.warehouse.models import Case, CaseUnit, Product, Project, ReferenceVersion, Unit
+from server.warehouse.ledger import project_balances, status_of
+from server.warehouse.models import (
+    Case,
+    CaseUnit,
+    Movement,
+    Product,
+    Project,
+    ReferenceVersion,
+    Unit,
+)
 from shared.reference import (
     RefBadge,
     RefCase,
@@ -58,32 +66,30 @@ VERSION_RETENTION = timedelta(days=14)
 _PREFIX = {"1p": "products", "2u": "units", "3c": "cases", "4j": "projects", "5b": "badges"}
 
 
-def _current_rows(session: Session) -> dict[str, object]:
-    """Every row the mirror holds, as ready-made models, by key."""
-    rows: dict[str, object] = {}
-    for p in session.scalars(select(Product)):
-        rows[f"1p:{p.id}"] = RefProduct(
-            id=p.id, sku=p.sku, name=p.name, tracking=p.tracking, barcode=p.barcode
-        )
-    positions = unit_positions(session=session)
-    for uid, pid, barcode in session.execute(select(Unit.id, Unit.product_id, Unit.barcode)):
-        pos = positions.get(uid)
-        rows[f"2u:{uid}"] = RefUnit(
-            id=uid,
-            product_id=pid,
-            barcode=barcode,
-            status=pos.status if pos else "available",
-            project_id=pos.project_id if pos else None,
-        )
-    contents: dict[uuid.UUID, list[uuid.UUID]] = {}
+# Rows are kept as plain tuples (cheap to build and to digest); only the rows that go
+# into a page become pydantic models (``_model``).
+def _current_rows(session: Session) -> dict[str, tuple]:
+    """Every row the mirror holds, as a tuple of its fields, by key."""
+    rows: dict[str, tuple] = {}
+    # Ids are read as text, not uuid.UUID: building 100,000+ UUID objects per request was
+    # most of the cost. pydantic parses them back for the few rows that go into a page.
+    for p in session.execute(
+        select(_s(Product.id), Product.sku, Product.name, Product.tracking, Product.barcode)
+    ):
+        rows[f"1p:{p[0]}"] = tuple(p)
+    positions = _unit_positions_text(session)
+    for uid, pid, barcode in session.execute(
+        select(_s(Unit.id), _s(Unit.product_id), Unit.barcode)
+    ):
+        status, project = positions.get(uid, ("available", None))
+        rows[f"2u:{uid}"] = (uid, pid, barcode, status, project)
+    contents: dict[str, list[str]] = {}
     for case_id, unit_id in session.execute(
-        select(CaseUnit.case_id, CaseUnit.unit_id).order_by(CaseUnit.unit_id)
+        select(_s(CaseUnit.case_id), _s(CaseUnit.unit_id)).order_by(CaseUnit.unit_id)
     ):
         contents.setdefault(case_id, []).append(unit_id)
-    for c in session.execute(select(Case.id, Case.barcode, Case.name, Case.kind)):
-        rows[f"3c:{c.id}"] = RefCase(
-            id=c.id, barcode=c.barcode, name=c.name, kind=c.kind, unit_ids=contents.get(c.id, [])
-        )
+    for c in session.execute(select(_s(Case.id), Case.barcode, Case.name, Case.kind)):
+        rows[f"3c:{c[0]}"] = (*c, tuple(contents.get(c[0], ())))
     projects = session.scalars(
         select(Project).where(Project.status.in_(OPEN_PROJECT_STATUSES))
     ).all()
@@ -92,32 +98,79 @@ def _current_rows(session: Session) -> dict[str, object]:
         lines = []
         for line in sorted(project.pick_lines, key=lambda line: str(line.product_id)):
             balance = balances.get((project.id, line.product_id))
-            lines.append(
-                RefPickLine(
-                    product_id=line.product_id,
-                    qty=line.qty,
-                    out=balance.out if balance else 0,
-                    returned=balance.returned if balance else 0,
-                )
-            )
-        rows[f"4j:{project.id}"] = RefProject(
-            id=project.id,
-            name=project.name,
-            customer=project.customer,
-            starts_on=project.starts_on,
-            ends_on=project.ends_on,
-            status=project.status,
-            pick_lines=lines,
+            out, back = (balance.out, balance.returned) if balance else (0, 0)
+            lines.append((line.product_id, line.qty, out, back))
+        rows[f"4j:{project.id}"] = (
+            project.id,
+            project.name,
+            project.customer,
+            project.starts_on,
+            project.ends_on,
+            project.status,
+            tuple(lines),
         )
     for badge, user in active_badges(session=session):
-        rows[f"5b:{badge.code_hash}"] = RefBadge(
-            hash=badge.code_hash, user_id=user.id, name=user.name, roles=user.role_names
+        rows[f"5b:{badge.code_hash}"] = (
+            badge.code_hash,
+            user.id,
+            user.name,
+            tuple(user.role_names),
         )
     return rows
 
 
-def _digest(row: object) -> str:
-    # repr of a pydantic model lists every field with its value: stable and cheap.
+def _s(column):
+    return cast(column, String).label(column.key)
+
+
+def _unit_positions_text(session: Session) -> dict[str, tuple[str, str | None]]:
+    """unit id -> (status, project id) as text, from each unit's latest movement."""
+    ranked = (
+        select(
+            _s(Movement.unit_id),
+            Movement.kind,
+            _s(Movement.project_id),
+            func.row_number()
+            .over(partition_by=Movement.unit_id, order_by=Movement.id.desc())
+            .label("rank"),
+        )
+        .where(Movement.unit_id.is_not(None))
+        .subquery()
+    )
+    positions = {}
+    for unit_id, kind, project_id in session.execute(
+        select(ranked.c.unit_id, ranked.c.kind, ranked.c.project_id).where(ranked.c.rank == 1)
+    ):
+        status = status_of(kind)
+        positions[unit_id] = (status, project_id if status != "available" else None)
+    return positions
+
+
+def _model(kind: str, row: tuple):
+    if kind == "products":
+        return RefProduct(id=row[0], sku=row[1], name=row[2], tracking=row[3], barcode=row[4])
+    if kind == "units":
+        return RefUnit(
+            id=row[0], product_id=row[1], barcode=row[2], status=row[3], project_id=row[4]
+        )
+    if kind == "cases":
+        return RefCase(id=row[0], barcode=row[1], name=row[2], kind=row[3], unit_ids=row[4])
+    if kind == "projects":
+        return RefProject(
+            id=row[0],
+            name=row[1],
+            customer=row[2],
+            starts_on=row[3],
+            ends_on=row[4],
+            status=row[5],
+            pick_lines=[
+                RefPickLine(product_id=p, qty=q, out=o, returned=r) for p, q, o, r in row[6]
+            ],
+        )
+    return RefBadge(hash=row[0], user_id=row[1], name=row[2], roles=list(row[3]))
+
+
+def _digest(row: tuple) -> str:
     return hashlib.blake2b(repr(row).encode(), digest_size=8).hexdigest()
 
 
@@ -131,7 +184,8 @@ def _version_id(digests: dict[str, str]) -> str:
 def _store(session: Session, digests: dict[str, str]) -> str:
     """Store a version (once; concurrent stores of the same content are harmless)."""
     version = _version_id(digests)
-    if session.get(ReferenceVersion, version) is None:
+    exists = select(ReferenceVersion.id).where(ReferenceVersion.id == version)
+    if session.scalar(exists) is None:
         dialect_insert = (
             pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         )
@@ -150,8 +204,8 @@ def _store(session: Session, digests: dict[str, str]) -> str:
 
 
 def _load(session: Session, version: str) -> dict[str, str] | None:
-    row = session.get(ReferenceVersion, version)
-    return json.loads(row.digests) if row is not None else None
+    text = session.scalar(select(ReferenceVersion.digests).where(ReferenceVersion.id == version))
+    return json.loads(text) if text is not None else None
 
 
 def _parse_cursor(
@@ -214,7 +268,7 @@ def reference_page(
             ident = key[3:]
             getattr(deleted, kind).append(ident if kind == "badges" else uuid.UUID(ident))
         else:
-            getattr(snapshot, kind).append(row)
+            getattr(snapshot, kind).append(_model(kind, row))
     snapshot.deleted = deleted
     return snapshot
 

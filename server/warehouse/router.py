@@ -48,9 +48,9 @@ def download_reference(
     cursor: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE),
     full: bool = Query(default=False, description="ignore the cursor: start a full download"),
-) -> ReferenceSnapshot:
+) -> Response:
     """One page of reference data since ``cursor`` (contract: shared.reference)."""
-    return reference_page(
+    page = reference_page(
         session=session,
         station=station,
         badge_hash_key=settings.badge_hash_key,
@@ -58,3 +58,5 @@ def download_reference(
         limit=limit,
         full=full,
     )
+    # The page is built from validated models: serialize once, skip re-validation.
+    return Response(page.model_dump_json(), media_type="application/json")
