@@ -176,3 +176,44 @@ def test_live_scan_stream(app, client, user_headers, upload, scans, demo):
     [body] = received
     assert body.count("event: scan") == 2
     assert '"status": "applied"' in body and '"status": "rejected"' in body
+
+
+def test_every_warehouse_route_needs_credentials(client):
+    from server.warehouse.admin import router as admin_router
+    from server.warehouse.router import router as station_router
+
+    for route in [*admin_router.routes, *station_router.routes]:
+        for method in route.methods:
+            path = route.path.replace("{", "").replace("}", "")
+            path = "/".join(
+                "0190a6e0-0000-7000-8000-000000000000" if part.endswith("_id") else part
+                for part in path.split("/")
+            )
+            response = client.request(method, path)
+            assert response.status_code == 401, (method, route.path, response.status_code)
+
+
+def test_feed_publishes_only_after_commit(session_factory, demo):
+    import asyncio
+
+    from server.warehouse.feed import ScanFeed
+    from shared.protocol import ScanIn
+    from tests.helpers.scans import ScanFactory
+
+    feed = ScanFeed()
+    scan = ScanIn.model_validate(ScanFactory.for_demo(demo).scan("X"))
+    result = {"status": "rejected", "reason": "unknown code", "movements": []}
+
+    async def main() -> list[str]:
+        stream = feed.stream(limit=1)
+        assert await anext(stream) == ": connected\n\n"
+        with session_factory() as session:
+            feed.publish_after_commit(session, [(scan, {**result, "reason": "rolled back"})])
+            session.rollback()
+        with session_factory() as session:
+            feed.publish_after_commit(session, [(scan, result)])
+            session.commit()
+        return [chunk async for chunk in stream]
+
+    [event] = asyncio.run(main())
+    assert "unknown code" in event and "rolled back" not in event
