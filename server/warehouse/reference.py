@@ -17,7 +17,8 @@ revoked badge), in key order, ``limit`` per page. If the data changes between pa
 "mixed" map the kiosk holds is stored as a version of its own and the delta restarts
 from it, so an interrupted or overtaken download never loses or repeats a change.
 Unchanged data answers the same cursor and no rows. Versions older than
-``VERSION_RETENTION`` are pruned; a cursor naming one gets a full download (``full``).
+``VERSION_RETENTION``, or beyond the newest ``MAX_VERSIONS``, are pruned; a cursor naming
+one gets a full download (``full``).
 
 Cost: each request reads the whole reference set (the price of needing no change log
 from identity's badge writes or ledger writes); see bench/reference_bench.py.
@@ -62,7 +63,11 @@ from shared.reference import (
 OPEN_PROJECT_STATUSES = ("planned", "active")
 DEFAULT_PAGE = 5000
 MAX_PAGE = 20000
-VERSION_RETENTION = timedelta(days=14)
+# A version of 50,000 units is ~3.5 MB of digests. Stations hold recent ones (they sync
+# after every upload), so a short window bounds the table; an older cursor means a full
+# download, which is always correct.
+VERSION_RETENTION = timedelta(hours=24)
+MAX_VERSIONS = 100
 _PREFIX = {"1p": "products", "2u": "units", "3c": "cases", "4j": "projects", "5b": "badges"}
 
 
@@ -194,10 +199,17 @@ def _store(session: Session, digests: dict[str, str]) -> str:
             .values(id=version, created_at=utcnow(), digests=json.dumps(digests))
             .on_conflict_do_nothing(index_elements=["id"])
         )
+        keep = (
+            select(ReferenceVersion.id)
+            .order_by(ReferenceVersion.created_at.desc())
+            .limit(MAX_VERSIONS)
+            .scalar_subquery()
+        )
         session.execute(
             delete(ReferenceVersion).where(
-                ReferenceVersion.created_at < utcnow() - VERSION_RETENTION,
                 ReferenceVersion.id != version,
+                (ReferenceVersion.created_at < utcnow() - VERSION_RETENTION)
+                | ReferenceVersion.id.not_in(keep),
             )
         )
     return version

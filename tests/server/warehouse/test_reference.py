@@ -172,3 +172,17 @@ def test_unknown_cursor_gets_a_full_download(client, station_headers, demo):
     assert page.full
     forced = _get(client, station_headers, cursor=page.cursor, full=True)
     assert forced.full and _rows(forced) == _rows(page)
+
+
+def test_pruned_version_falls_back_to_a_full_download(
+    client, station_headers, demo, upload, scans, monkeypatch
+):
+    from server.warehouse import reference
+
+    monkeypatch.setattr(reference, "MAX_VERSIONS", 2)
+    old = _get(client, station_headers)
+    for code in demo["unit_codes"][:3]:  # three newer versions push the old one out
+        upload(scans.scan(code))
+        _get(client, station_headers, cursor=old.cursor, limit=1)
+    page = _get(client, station_headers, cursor=old.cursor)
+    assert page.full
