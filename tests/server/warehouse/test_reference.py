@@ -186,3 +186,54 @@ def test_pruned_version_falls_back_to_a_full_download(
         _get(client, station_headers, cursor=old.cursor, limit=1)
     page = _get(client, station_headers, cursor=old.cursor)
     assert page.full
+
+
+def test_paged_sync_with_changes_between_any_pages_converges(
+    client, station_headers, demo, scans, admin
+):
+    """Property: whatever changes land between pages, syncing to the end mirrors the data."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    project_url = f"/api/v1/projects/{demo['project_id']}"
+    codes = demo["unit_codes"][:4]
+    made: list[str] = []
+    serial = iter(range(10**6))
+
+    def change(kind: int, n: int) -> None:
+        if kind == 0:
+            mode = "out" if n % 2 else "in"
+            client.post(
+                "/api/v1/scans/batch",
+                json={"scans": [scans.scan(codes[n % len(codes)], mode=mode)]},
+                headers=station_headers,
+            )
+        elif kind == 1:
+            body = {"sku": f"GEN-{next(serial)}", "name": "Generated", "tracking": "serialized"}
+            made.append(admin("post", "/api/v1/products", json=body, expect=201).json()["id"])
+        elif kind == 2 and made:
+            admin("delete", f"/api/v1/products/{made.pop(n % len(made))}", expect=204)
+        elif kind == 3:
+            status = "closed" if n % 2 else "active"
+            admin("patch", project_url, json={"status": status}, expect=200)
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        steps=st.lists(
+            st.tuples(st.integers(0, 3), st.integers(0, 7), st.integers(1, 6)), max_size=8
+        )
+    )
+    def check(steps) -> None:
+        mirror = Mirror()
+        for kind, n, limit in steps:
+            params = {"limit": limit, **({"cursor": mirror.cursor} if mirror.cursor else {})}
+            mirror.apply(_get(client, station_headers, **params))
+            change(kind, n)
+        mirror.sync(client, station_headers, limit=3)
+        assert mirror.rows == _fresh(client, station_headers)
+
+    check()
