@@ -9,6 +9,10 @@ marks it damaged; ``missing`` is the operator reporting that an item of the proj
 come back (its label is typed or picked from the list, not scanned) and books no return.
 A case scan with a condition applies it to every unit in the case; a bulk scan to its qty.
 Leaving ``condition`` out means ``ok``, so kiosks that predate it keep working unchanged.
+
+Packing a case at a station: an ``audit`` scan of a unit may carry ``case_code`` (the
+case's label as scanned); the server puts the unit into that case (taking it out of any
+other case; that is flagged ``conflict`` for review) and moves nothing.
 """
 
 from __future__ import annotations
@@ -94,6 +98,8 @@ class ScanIn(_Request):
     annuls_scan_id: uuid.UUID | None = None
     # Added backward-compatibly: older kiosks never send it; only valid with mode "in".
     condition: ReturnCondition | None = None
+    # Added backward-compatibly: only valid with mode "audit" (pack the unit into a case).
+    case_code: Annotated[str, Field(min_length=1, max_length=256)] | None = None
 
     @field_validator("scan_id")
     @classmethod
@@ -108,6 +114,8 @@ class ScanIn(_Request):
             raise ValueError("an annul scan needs annuls_scan_id")
         if self.mode is not ScanMode.ANNUL and self.annuls_scan_id is not None:
             raise ValueError("annuls_scan_id is only allowed with mode 'annul'")
+        if self.case_code is not None and self.mode is not ScanMode.AUDIT:
+            raise ValueError("case_code is only allowed with mode 'audit'")
         if self.condition is not None and self.mode is not ScanMode.IN:
             raise ValueError("condition is only allowed with mode 'in'")
         if self.mode in (ScanMode.OUT, ScanMode.IN) and self.project_id is None:

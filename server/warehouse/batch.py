@@ -40,6 +40,7 @@ class Outcome:
     status: ScanStatus = ScanStatus.APPLIED
     reasons: list[str] = field(default_factory=list)
     movements: list[dict] = field(default_factory=list)
+    packs: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (unit, case)
 
     def flag(self, reason: str) -> None:
         self.status = ScanStatus.CONFLICT
@@ -92,6 +93,8 @@ class BatchState:
     balances: dict[tuple[uuid.UUID, uuid.UUID], Balance]
     targets: dict[uuid.UUID, AnnulTarget]
     annulled_by: dict[uuid.UUID, uuid.UUID]
+    pack_codes: dict[uuid.UUID, str]  # scan id -> normalized case code
+    unit_case: dict[uuid.UUID, uuid.UUID]  # unit id -> case id, for units being packed
 
     @classmethod
     def load(cls, *, session: Session, station: Station, scans: list[ScanIn]) -> BatchState:
@@ -104,7 +107,14 @@ class BatchState:
                 normalized[scan.scan_id] = normalize_code(scan.code, scan.symbology).value
             except BarcodeError as exc:
                 code_errors[scan.scan_id] = str(exc)
-        codes = sorted(set(normalized.values()))
+        pack_codes: dict[uuid.UUID, str] = {}
+        for scan in scans:
+            if scan.case_code is not None:
+                try:
+                    pack_codes[scan.scan_id] = normalize_code(scan.case_code).value
+                except BarcodeError as exc:
+                    code_errors[scan.scan_id] = f"case code: {exc}"
+        codes = sorted({*normalized.values(), *pack_codes.values()})
         user_ids = list({s.user_id for s in scans})
         project_ids = list({s.project_id for s in scans if s.project_id})
 
@@ -163,6 +173,15 @@ class BatchState:
             ):
                 bulk[barcode] = UnitRow(product_id, product_id, barcode)
         unit_by_id = {u.id: u for u in units.values()}
+        unit_case: dict[uuid.UUID, uuid.UUID] = {}
+        if pack_codes:
+            unit_case = dict(
+                session.execute(
+                    select(CaseUnit.unit_id, CaseUnit.case_id).where(
+                        CaseUnit.unit_id.in_(list(unit_by_id))
+                    )
+                ).all()
+            )
 
         target_ids = [s.annuls_scan_id for s in scans if s.mode is ScanMode.ANNUL]
         targets: dict[uuid.UUID, AnnulTarget] = {}
@@ -212,6 +231,8 @@ class BatchState:
             balances=project_balances(session=session, project_ids=project_ids),
             targets=targets,
             annulled_by=annulled_by,
+            pack_codes=pack_codes,
+            unit_case=unit_case,
         )
 
     # -- reads ---------------------------------------------------------------------------
@@ -221,6 +242,18 @@ class BatchState:
 
     def annul_target(self, scan_id: uuid.UUID) -> AnnulTarget | None:
         return self.targets.get(scan_id)
+
+    def pack(self, unit: UnitRow, case: CaseRow) -> None:
+        """Move ``unit`` into ``case`` in memory, so later scans of the batch see it."""
+        old = self.unit_case.get(unit.id)
+        for code, row in list(self.cases.items()):
+            if row.id in (old, case.id):
+                ids = tuple(u for u in row.unit_ids if u != unit.id)
+                if row.id == case.id:
+                    ids = (*ids, unit.id)
+                self.cases[code] = CaseRow(row.id, row.barcode, row.name, row.kind, ids)
+        self.unit_case[unit.id] = case.id
+        self.unit_by_id.setdefault(unit.id, unit)
 
     def new_id(self) -> uuid.UUID:
         return uuid7()

@@ -33,6 +33,7 @@ _SCAN_COLUMNS = {
     "qty": "int8",
     "annuls_scan_id": "uuid",
     "condition": "text",
+    "case_code": "text",
     "scanned_at": "timestamptz",
     "received_at": "timestamptz",
     "status": "text",

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
@@ -26,7 +26,7 @@ from server.errors import BadRequest
 from server.identity.models import Station
 from server.warehouse import bulk
 from server.warehouse.batch import BatchState, Outcome
-from server.warehouse.models import Movement, Scan
+from server.warehouse.models import CaseUnit, Movement, Scan
 from shared.protocol import (
     MovementKind,
     ReturnCondition,
@@ -71,6 +71,7 @@ def ingest_batch(
     if fresh:
         state = BatchState.load(session=session, station=station, scans=fresh)
         movements: list[dict] = []
+        packs: dict[uuid.UUID, uuid.UUID] = {}
         updates: list[dict] = []
         decided: list[tuple[ScanIn, dict]] = []
         for scan in fresh:
@@ -81,6 +82,7 @@ def ingest_batch(
             ]
             state.record(scan, outcome, rows, received_at)
             movements.extend(rows)
+            packs.update(dict(outcome.packs))
             reason = "; ".join(outcome.reasons) or None
             updates.append(
                 {
@@ -100,6 +102,13 @@ def ingest_batch(
             results[scan.scan_id] = result
             decided.append((scan, result))
         bulk.insert_movements(session, movements)
+        if packs:
+            # Case contents are reference data, not ledger: replaced in place.
+            session.execute(delete(CaseUnit).where(CaseUnit.unit_id.in_(list(packs))))
+            session.execute(
+                insert(CaseUnit.__table__),
+                [{"unit_id": u, "case_id": c} for u, c in packs.items()],
+            )
         bulk.set_answers(session, updates)
         if on_applied is not None:
             on_applied(decided)
@@ -122,6 +131,7 @@ def _claim(session: Session, scans: list[ScanIn], received_at: datetime) -> set[
             "qty": scan.qty,
             "annuls_scan_id": scan.annuls_scan_id,
             "condition": scan.condition.value if scan.condition else None,
+            "case_code": scan.case_code,
             "scanned_at": scan.scanned_at,
             "received_at": received_at,
             "status": _PENDING,
@@ -226,6 +236,8 @@ def _decide_item(
         return Outcome.rejected(f"unknown code {code!r}")
     if scan.qty != 1 and product is None:
         return Outcome.rejected("a quantity is only allowed for bulk products")
+    if scan.case_code is not None:
+        return _pack(state, scan, unit)
     if scan.mode is ScanMode.AUDIT:
         return Outcome()
     outcome = Outcome()
@@ -252,6 +264,25 @@ def _decide_item(
             _move_unit(state, scan, item, outcome)
     if scan.mode is ScanMode.OUT:
         state.check_pick_list(project_id, outcome)
+    return outcome
+
+
+def _pack(state: BatchState, scan: ScanIn, unit) -> Outcome:
+    """Put a unit into a case at a station (an ``audit`` scan with ``case_code``)."""
+    if unit is None:
+        return Outcome.rejected("only a unit can be packed into a case")
+    case = state.cases.get(state.pack_codes[scan.scan_id])
+    if case is None:
+        return Outcome.rejected(f"unknown case {state.pack_codes[scan.scan_id]!r}")
+    outcome = Outcome()
+    old = state.unit_case.get(unit.id)
+    if old == case.id:
+        return outcome
+    if old is not None:
+        was = next((c.barcode for c in state.cases.values() if c.id == old), str(old))
+        outcome.flag(f"unit {unit.barcode} was taken out of case {was}")
+    outcome.packs.append((unit.id, case.id))
+    state.pack(unit, case)
     return outcome
 
 

@@ -145,6 +145,8 @@ class Scan(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     # "ok" | "damaged" | "missing" on "in" scans (shared.protocol.ReturnCondition).
     condition: Mapped[str | None] = mapped_column(String(10))
+    # Audit scans that pack the unit into a case: the case's label as scanned.
+    case_code: Mapped[str | None] = mapped_column(String(256))
 
 
 class Movement(Base):

@@ -239,6 +239,7 @@ class ScanRow(_Out):
     normalized_code: str | None
     qty: int
     condition: str | None
+    case_code: str | None = None
     scanned_at: datetime
     received_at: datetime
     status: str

@@ -22,6 +22,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("scans", schema=None) as batch_op:
         batch_op.add_column(sa.Column("condition", sa.String(length=10), nullable=True))
+        batch_op.add_column(sa.Column("case_code", sa.String(length=256), nullable=True))
 
     with op.batch_alter_table("movements", schema=None) as batch_op:
         batch_op.add_column(sa.Column("user_id", sa.Uuid(), nullable=True))
@@ -101,6 +102,7 @@ def downgrade() -> None:
         batch_op.drop_column("user_id")
 
     with op.batch_alter_table("scans", schema=None) as batch_op:
+        batch_op.drop_column("case_code")
         batch_op.drop_column("condition")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_column("stock_qty")

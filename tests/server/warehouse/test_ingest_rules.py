@@ -208,3 +208,32 @@ def test_annul_of_a_rejected_scan_is_rejected_in_any_batch_split(upload, scans):
     [later] = upload(scans.annul(bad2))
     assert later["status"] == "rejected"
     assert "nothing to annul" in later["reason"]
+
+
+def test_packing_units_into_a_case_at_a_station(upload, scans, demo, admin, session_factory):
+    loose = [u for u in admin("get", "/api/v1/units", params={"q": "RG-LGT-MAC"}).json()["items"]]
+    free = next(u for u in loose if u["case_id"] is None)
+    packed = next(u for u in loose if u["case_id"] is not None)
+    admin(
+        "post",
+        "/api/v1/cases",
+        json={"barcode": "RG-CASE-NEW", "name": "New case", "kind": "fixed"},
+        expect=201,
+    )
+    # Pack a loose unit into the demo case, then scan the case out in the same batch.
+    results = upload(
+        scans.scan(free["barcode"], mode="audit", case_code=demo["case_code"]),
+        scans.scan(demo["case_code"]),
+    )
+    assert results[0]["status"] == "applied" and results[0]["movements"] == []
+    assert len(results[1]["movements"]) == 3
+    # Moving a unit out of its case into another is applied and flagged for review.
+    [moved] = upload(scans.scan(packed["barcode"], mode="audit", case_code="RG-CASE-NEW"))
+    assert moved["status"] == "conflict"
+    assert "taken out of case" in moved["reason"]
+    [new_case] = admin("get", "/api/v1/cases", params={"q": "RG-CASE-NEW"}).json()["items"]
+    assert new_case["unit_ids"] == [packed["id"]]
+    [bad] = upload(scans.scan(demo["case_code"], mode="audit", case_code="RG-CASE-NEW"))
+    assert bad["status"] == "rejected"
+    [unknown] = upload(scans.scan(free["barcode"], mode="audit", case_code="RG-NO-CASE"))
+    assert "unknown case" in unknown["reason"]
