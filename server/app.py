@@ -15,6 +15,8 @@ from server.identity.router import router as auth_router
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
+from server.warehouse.admin import router as warehouse_admin_router
+from server.warehouse.feed import ScanFeed
 from server.warehouse.router import router as warehouse_router
 
 
@@ -37,10 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.metrics = Metrics()
+    app.state.scan_feed = ScanFeed()
 
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(warehouse_router)
+    app.include_router(warehouse_admin_router)
     app.include_router(auth_router)
     app.include_router(identity_admin_router)
     app.include_router(audit_router)

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     log_json: bool = True
     # Requests bigger than this are refused before they are parsed (SPEC: 10 MB body -> 4xx).
     max_body_bytes: int = 2 * 1024 * 1024
+    # How long after the server received a scan its station may still annul it (SPEC §3).
+    annul_window_seconds: int = Field(default=600, ge=0)
 
     @field_validator("secret_key")
     @classmethod

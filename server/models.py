@@ -3,7 +3,18 @@
 from server.audit.models import AuditEvent
 from server.db import Base
 from server.identity.models import Badge, Role, Station, User, UserRole
-from server.warehouse.models import Case, CaseUnit, Movement, PickLine, Product, Project, Scan, Unit
+from server.warehouse.models import (
+    Case,
+    CaseUnit,
+    Movement,
+    PickLine,
+    PickUnit,
+    Product,
+    Project,
+    ReferenceVersion,
+    Scan,
+    Unit,
+)
 
 __all__ = [
     "AuditEvent",
@@ -13,8 +24,10 @@ __all__ = [
     "CaseUnit",
     "Movement",
     "PickLine",
+    "PickUnit",
     "Product",
     "Project",
+    "ReferenceVersion",
     "Role",
     "Scan",
     "Station",

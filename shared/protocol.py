@@ -2,6 +2,17 @@
 
 Requests are strict (unknown fields are an error: a typo must not silently drop data);
 responses are lenient (an older kiosk ignores fields a newer server adds).
+
+Marking damaged / missing on return: an ``in`` scan may carry ``condition`` (``ok`` |
+``damaged`` | ``missing``, see ``ReturnCondition``). ``damaged`` books the item back in and
+marks it damaged; ``missing`` is the operator reporting that an item of the project did not
+come back (its label is typed or picked from the list, not scanned) and books no return.
+A case scan with a condition applies it to every unit in the case; a bulk scan to its qty.
+Leaving ``condition`` out means ``ok``, so kiosks that predate it keep working unchanged.
+
+Packing a case at a station: an ``audit`` scan of a unit may carry ``case_code`` (the
+case's label as scanned); the server puts the unit into that case (taking it out of any
+other case; that is flagged ``conflict`` for review) and moves nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +60,19 @@ class MovementKind(StrEnum):
     MAINTENANCE = "maintenance"
 
 
+class ReturnCondition(StrEnum):
+    """How an item came back (optional on ``in`` scans; protocol 1 addition).
+
+    ``ok`` is the same as leaving it out. ``damaged``: the item is back in the warehouse
+    and marked damaged (movements ``in`` + ``damaged``). ``missing``: the operator reports
+    that the item did not come back (movement ``missing`` only; it stays off the shelf).
+    """
+
+    OK = "ok"
+    DAMAGED = "damaged"
+    MISSING = "missing"
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -72,6 +96,10 @@ class ScanIn(_Request):
     qty: Annotated[int, Field(ge=1, le=MAX_SCAN_QTY)] = 1
     scanned_at: AwareDatetime
     annuls_scan_id: uuid.UUID | None = None
+    # Added backward-compatibly: older kiosks never send it; only valid with mode "in".
+    condition: ReturnCondition | None = None
+    # Added backward-compatibly: only valid with mode "audit" (pack the unit into a case).
+    case_code: Annotated[str, Field(min_length=1, max_length=256)] | None = None
 
     @field_validator("scan_id")
     @classmethod
@@ -86,6 +114,10 @@ class ScanIn(_Request):
             raise ValueError("an annul scan needs annuls_scan_id")
         if self.mode is not ScanMode.ANNUL and self.annuls_scan_id is not None:
             raise ValueError("annuls_scan_id is only allowed with mode 'annul'")
+        if self.case_code is not None and self.mode is not ScanMode.AUDIT:
+            raise ValueError("case_code is only allowed with mode 'audit'")
+        if self.condition is not None and self.mode is not ScanMode.IN:
+            raise ValueError("condition is only allowed with mode 'in'")
         if self.mode in (ScanMode.OUT, ScanMode.IN) and self.project_id is None:
             raise ValueError(f"mode '{self.mode}' needs a project_id")
         return self

@@ -1,56 +1,44 @@
 """Exactly-once scan ingest (SPEC §4): each ``scan_id`` is applied once, ever.
 
-Claim first, then decide: the scan row is inserted with ``ON CONFLICT DO NOTHING`` before
-any movement is written. A resend, or a second upload of the same batch racing this one,
-finds the row taken (on PostgreSQL the second insert waits for the first transaction)
-and gets the first answer back as ``duplicate``. Offline scans are facts: a unit that is
-already out elsewhere still moves, and the answer is ``conflict`` so a person looks at it.
+Claim first, then decide. The whole batch is claimed with one ``INSERT … ON CONFLICT
+(scan_id) DO NOTHING RETURNING scan_id``: a resend, or a second upload of the same batch
+racing this one, finds the rows taken (on PostgreSQL the second insert waits for the
+first transaction) and gets the first answers back as ``duplicate``. Only the claimed
+scans are decided, in ``seq`` order, against state loaded once for the batch (``_batch``)
+and updated in memory as each scan applies; their movements go in with one bulk insert.
+
+Offline scans are facts: a unit that is already out elsewhere still moves, and the answer
+is ``conflict`` so a person looks at it. Likewise a scan by a user who has since been
+deactivated is applied and flagged for review, never dropped.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import BadRequest
-from server.identity.models import Station, User
-from server.warehouse.ledger import project_product_balance, unit_position
-from server.warehouse.models import Case, Movement, PickLine, Product, Project, Scan, Unit
-from shared.barcodes import BarcodeError, normalize_code
+from server.identity.models import Station
+from server.warehouse import bulk
+from server.warehouse.batch import BatchState, Outcome
+from server.warehouse.models import CaseUnit, Movement, Scan
 from shared.protocol import (
     MovementKind,
-    MovementOut,
+    ReturnCondition,
     ScanBatch,
     ScanIn,
     ScanMode,
-    ScanResult,
     ScanStatus,
 )
 
 DEFAULT_ANNUL_WINDOW = timedelta(minutes=10)
 _PENDING = "pending"
-
-
-@dataclass
-class _Outcome:
-    status: ScanStatus = ScanStatus.APPLIED
-    reasons: list[str] = field(default_factory=list)
-    movements: list[Movement] = field(default_factory=list)
-
-    def flag(self, reason: str) -> None:
-        self.status = ScanStatus.CONFLICT
-        self.reasons.append(reason)
-
-    @classmethod
-    def rejected(cls, reason: str) -> _Outcome:
-        return cls(status=ScanStatus.REJECTED, reasons=[reason])
+_REVERSE = {MovementKind.OUT.value: MovementKind.IN.value, MovementKind.IN.value: "out"}
 
 
 def ingest_batch(
@@ -59,8 +47,15 @@ def ingest_batch(
     station: Station,
     batch: ScanBatch,
     annul_window: timedelta = DEFAULT_ANNUL_WINDOW,
-) -> list[ScanResult]:
-    """Apply a station's batch in ``seq`` order; answer per scan in the request's order."""
+    on_applied: Callable[[list[tuple[ScanIn, dict]]], None] | None = None,
+) -> list[dict]:
+    """Apply a station's batch in ``seq`` order; answer per scan in the request's order.
+
+    Answers are JSON-ready dicts shaped as ``shared.protocol.ScanResult`` (building 500
+    pydantic models per batch cost more than the database work).
+
+    ``on_applied`` receives the newly decided scans (not duplicates) and their answers.
+    """
     foreign = [s.scan_id for s in batch.scans if s.station_id != station.id]
     if foreign:
         raise BadRequest(
@@ -69,239 +64,308 @@ def ingest_batch(
             code="station_mismatch",
         )
     received_at = utcnow()
-    results: dict[uuid.UUID, ScanResult] = {}
-    for scan in sorted(batch.scans, key=lambda s: s.seq):
-        results[scan.scan_id] = _ingest_one(
-            session=session,
-            station=station,
-            scan=scan,
-            received_at=received_at,
-            annul_window=annul_window,
-        )
+    ordered = sorted(batch.scans, key=lambda s: s.seq)
+    claimed = _claim(session, ordered, received_at)
+    results = _previous_results(session, [s.scan_id for s in ordered if s.scan_id not in claimed])
+    fresh = [s for s in ordered if s.scan_id in claimed]
+    if fresh:
+        state = BatchState.load(session=session, station=station, scans=fresh)
+        movements: list[dict] = []
+        packs: dict[uuid.UUID, uuid.UUID] = {}
+        updates: list[dict] = []
+        decided: list[tuple[ScanIn, dict]] = []
+        for scan in fresh:
+            outcome = _decide(state, station, scan, received_at, annul_window)
+            rows = [
+                {**m, "id": state.new_id(), "scan_id": scan.scan_id, "created_at": received_at}
+                for m in outcome.movements
+            ]
+            state.record(scan, outcome, rows, received_at)
+            movements.extend(rows)
+            packs.update(dict(outcome.packs))
+            reason = "; ".join(outcome.reasons) or None
+            updates.append(
+                {
+                    "scan_id": scan.scan_id,
+                    "status": outcome.status.value,
+                    "reason": reason,
+                    "code": state.normalized.get(scan.scan_id),
+                }
+            )
+            result = {
+                "scan_id": str(scan.scan_id),
+                "status": outcome.status.value,
+                "reason": reason,
+                "original_status": None,
+                "movements": [_movement_out(m) for m in rows],
+            }
+            results[scan.scan_id] = result
+            decided.append((scan, result))
+        bulk.insert_movements(session, movements)
+        if packs:
+            # Case contents are reference data, not ledger: replaced in place.
+            session.execute(delete(CaseUnit).where(CaseUnit.unit_id.in_(list(packs))))
+            session.execute(
+                insert(CaseUnit.__table__),
+                [{"unit_id": u, "case_id": c} for u, c in packs.items()],
+            )
+        bulk.set_answers(session, updates)
+        if on_applied is not None:
+            on_applied(decided)
     return [results[scan.scan_id] for scan in batch.scans]
 
 
-def _claim(session: Session, scan: ScanIn, received_at: datetime) -> bool:
-    """Insert the scan row unless its ``scan_id`` exists; True when this call inserted it."""
-    values = {
-        "scan_id": scan.scan_id,
-        "station_id": scan.station_id,
-        "seq": scan.seq,
-        "user_id": scan.user_id,
-        "project_id": scan.project_id,
-        "mode": scan.mode.value,
-        "code": scan.code,
-        "symbology": scan.symbology,
-        "source": scan.source.value,
-        "qty": scan.qty,
-        "annuls_scan_id": scan.annuls_scan_id,
-        "scanned_at": scan.scanned_at,
-        "received_at": received_at,
-        "status": _PENDING,
+def _claim(session: Session, scans: list[ScanIn], received_at: datetime) -> set[uuid.UUID]:
+    """Insert the scan rows whose ``scan_id`` is new; the ids this call inserted."""
+    rows = [
+        {
+            "scan_id": scan.scan_id,
+            "station_id": scan.station_id,
+            "seq": scan.seq,
+            "user_id": scan.user_id,
+            "project_id": scan.project_id,
+            "mode": scan.mode.value,
+            "code": scan.code,
+            "symbology": scan.symbology,
+            "source": scan.source.value,
+            "qty": scan.qty,
+            "annuls_scan_id": scan.annuls_scan_id,
+            "condition": scan.condition.value if scan.condition else None,
+            "case_code": scan.case_code,
+            "scanned_at": scan.scanned_at,
+            "received_at": received_at,
+            "status": _PENDING,
+        }
+        # One lock order for every upload, so two overlapping batches cannot deadlock.
+        for scan in sorted(scans, key=lambda s: s.scan_id)
+    ]
+    return bulk.claim(session, rows)
+
+
+def _str(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _movement_out(row) -> dict:
+    """A ``MovementOut`` as JSON-ready dict (built from our own rows: no validation)."""
+    return {
+        "id": str(row["id"]),
+        "kind": row["kind"],
+        "product_id": str(row["product_id"]),
+        "unit_id": _str(row["unit_id"]),
+        "project_id": _str(row["project_id"]),
+        "qty": row["qty"],
     }
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = pg_insert(Scan).values(values).on_conflict_do_nothing(index_elements=["scan_id"])
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(Scan).values(values).on_conflict_do_nothing(index_elements=["scan_id"])
-    else:  # pragma: no cover - only the two supported databases
-        stmt = insert(Scan).values(values)
-    # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-    return session.execute(stmt.returning(Scan.scan_id)).first() is not None
 
 
-def _movement_out(movement: Movement) -> MovementOut:
-    return MovementOut(
-        id=movement.id,
-        kind=MovementKind(movement.kind),
-        product_id=movement.product_id,
-        unit_id=movement.unit_id,
-        project_id=movement.project_id,
-        qty=movement.qty,
-    )
-
-
-def _previous_result(session: Session, scan_id: uuid.UUID) -> ScanResult:
-    first = session.get(Scan, scan_id)
-    movements = session.scalars(
-        select(Movement).where(Movement.scan_id == scan_id).order_by(Movement.id)
-    ).all()
-    original = ScanStatus(first.status) if first.status != _PENDING else None
-    return ScanResult(
-        scan_id=scan_id,
-        status=ScanStatus.DUPLICATE,
-        original_status=original,
-        reason=first.reason,
-        movements=[_movement_out(m) for m in movements],
-    )
-
-
-def _ingest_one(
-    *,
-    session: Session,
-    station: Station,
-    scan: ScanIn,
-    received_at: datetime,
-    annul_window: timedelta,
-) -> ScanResult:
-    if not _claim(session, scan, received_at):
-        return _previous_result(session, scan.scan_id)
-    outcome = _decide(session, station, scan, received_at, annul_window)
-    normalized = _normalized_or_none(scan)
-    for movement in outcome.movements:
-        movement.scan_id = scan.scan_id
-        session.add(movement)
-    reason = "; ".join(outcome.reasons) or None
-    session.execute(
-        update(Scan)
-        .where(Scan.scan_id == scan.scan_id)
-        .values(status=outcome.status.value, reason=reason, normalized_code=normalized)
-    )
-    session.flush()  # later scans of this batch must see these movements
-    return ScanResult(
-        scan_id=scan.scan_id,
-        status=outcome.status,
-        reason=reason,
-        movements=[_movement_out(m) for m in outcome.movements],
-    )
-
-
-def _normalized_or_none(scan: ScanIn) -> str | None:
-    try:
-        return normalize_code(scan.code, scan.symbology).value
-    except BarcodeError:
-        return None
+def _previous_results(session: Session, scan_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict]:
+    """The first answers of scans received before, as ``duplicate``; two queries."""
+    if not scan_ids:
+        return {}
+    scans, moves = Scan.__table__.c, Movement.__table__.c
+    firsts = {
+        row.scan_id: row
+        for row in session.execute(
+            select(scans.scan_id, scans.status, scans.reason).where(scans.scan_id.in_(scan_ids))
+        )
+    }
+    moved: dict[uuid.UUID, list[dict]] = {scan_id: [] for scan_id in scan_ids}
+    for m in session.execute(
+        select(
+            moves.id,
+            moves.scan_id,
+            moves.kind,
+            moves.product_id,
+            moves.unit_id,
+            moves.project_id,
+            moves.qty,
+        )
+        .where(moves.scan_id.in_(scan_ids))
+        .order_by(moves.id)
+    ):
+        moved[m.scan_id].append(_movement_out(m._mapping))
+    results = {}
+    for scan_id in scan_ids:
+        first = firsts[scan_id]
+        results[scan_id] = {
+            "scan_id": str(scan_id),
+            "status": ScanStatus.DUPLICATE.value,
+            "reason": first.reason,
+            "original_status": first.status if first.status != _PENDING else None,
+            "movements": moved[scan_id],
+        }
+    return results
 
 
 def _decide(
-    session: Session,
+    state: BatchState,
     station: Station,
     scan: ScanIn,
     received_at: datetime,
     annul_window: timedelta,
-) -> _Outcome:
-    if session.get(User, scan.user_id) is None:
-        return _Outcome.rejected(f"unknown user {scan.user_id}")
-    project = session.get(Project, scan.project_id) if scan.project_id else None
+) -> Outcome:
+    user_active = state.users.get(scan.user_id)
+    if user_active is None:
+        return Outcome.rejected(f"unknown user {scan.user_id}")
+    project = state.projects.get(scan.project_id) if scan.project_id else None
     if scan.project_id is not None and project is None:
-        return _Outcome.rejected(f"unknown project {scan.project_id}")
-    if scan.mode is ScanMode.ANNUL:
-        return _annul(session, station, scan, received_at, annul_window)
-    try:
-        code = normalize_code(scan.code, scan.symbology).value
-    except BarcodeError as exc:
-        return _Outcome.rejected(f"invalid code {scan.code!r}: {exc}")
-
-    unit = session.scalar(select(Unit).where(Unit.barcode == code))
-    case = None if unit else session.scalar(select(Case).where(Case.barcode == code))
-    product = (
-        None
-        if unit or case
-        else session.scalar(
-            select(Product).where(Product.barcode == code, Product.tracking == "bulk")
-        )
-    )
-    if unit is None and case is None and product is None:
-        return _Outcome.rejected(f"unknown code {code!r}")
-    if scan.qty != 1 and product is None:
-        return _Outcome.rejected("a quantity is only allowed for bulk products")
-    if scan.mode is ScanMode.AUDIT:
-        return _Outcome()
-    if case is not None and case.kind == "kit":
-        return _Outcome.rejected(f"kit case {case.name!r}: scan its contents one by one")
-
-    outcome = _Outcome()
-    if product is not None:
-        outcome.movements.append(
-            Movement(
-                kind=scan.mode.value, product_id=product.id, project_id=project.id, qty=scan.qty
-            )
-        )
-    else:
-        units = [unit] if unit else [session.get(Unit, c.unit_id) for c in case.contents]
-        for item in units:
-            _move_unit(session, scan.mode, item, project, outcome)
-    if scan.mode is ScanMode.OUT:
-        _check_pick_list(session, project, outcome)
+        return Outcome.rejected(f"unknown project {scan.project_id}")
+    outcome = _decide_item(state, station, scan, received_at, annul_window)
+    if not user_active and outcome.status is not ScanStatus.REJECTED:
+        outcome.flag("user deactivated — review")
     return outcome
 
 
-def _move_unit(
-    session: Session, mode: ScanMode, unit: Unit, project: Project, outcome: _Outcome
-) -> None:
-    position = unit_position(session=session, unit_id=unit.id)
-    if mode is ScanMode.OUT and position.out:
-        where = "this project" if position.project_id == project.id else "another project"
-        outcome.flag(f"unit {unit.barcode} is already out on {where} ({position.project_id})")
-    if mode is ScanMode.IN and not position.out:
-        outcome.flag(f"unit {unit.barcode} was not out")
-    outcome.movements.append(
-        Movement(
-            kind=mode.value,
-            product_id=unit.product_id,
-            unit_id=unit.id,
-            project_id=project.id,
-            qty=1,
-        )
-    )
-
-
-def _check_pick_list(session: Session, project: Project, outcome: _Outcome) -> None:
-    session.flush()
-    balance = project_product_balance(session=session, project_id=project.id)
-    wanted = {
-        line.product_id: line.qty
-        for line in session.scalars(select(PickLine).where(PickLine.project_id == project.id))
-    }
-    pending: dict[uuid.UUID, int] = {}
-    for movement in outcome.movements:
-        pending[movement.product_id] = pending.get(movement.product_id, 0) + movement.qty
-    for product_id, qty in pending.items():
-        sent, returned = balance.get(product_id, (0, 0))
-        on_site = sent - returned + qty
-        if product_id not in wanted:
-            outcome.flag(f"product {product_id} is not on this project's pick list")
-        elif on_site > wanted[product_id]:
-            outcome.flag(f"over-picked: {on_site} out, pick list asks {wanted[product_id]}")
-
-
-def _annul(
-    session: Session,
+def _decide_item(
+    state: BatchState,
     station: Station,
     scan: ScanIn,
     received_at: datetime,
     annul_window: timedelta,
-) -> _Outcome:
-    target = session.get(Scan, scan.annuls_scan_id)
-    if target is None or target.station_id != station.id:
-        return _Outcome.rejected(f"no scan {scan.annuls_scan_id} from this station to annul")
-    if received_at - target.received_at > annul_window:
-        return _Outcome.rejected("too late to annul: the annul window has passed")
-    already = session.scalar(
-        select(Scan.scan_id).where(
-            Scan.annuls_scan_id == target.scan_id,
-            Scan.scan_id != scan.scan_id,
-            Scan.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
-        )
-    )
-    if already is not None:
-        return _Outcome.rejected(f"scan {target.scan_id} was already annulled by {already}")
-    reverse = {
-        MovementKind.OUT.value: MovementKind.IN.value,
-        MovementKind.IN.value: MovementKind.OUT.value,
-    }
-    outcome = _Outcome()
-    for movement in session.scalars(
-        select(Movement).where(Movement.scan_id == target.scan_id).order_by(Movement.id)
-    ):
-        if movement.kind in reverse:
+) -> Outcome:
+    if scan.mode is ScanMode.ANNUL:
+        return _annul(state, station, scan, received_at, annul_window)
+    error = state.code_errors.get(scan.scan_id)
+    if error is not None:
+        return Outcome.rejected(f"invalid code {scan.code!r}: {error}")
+    code = state.normalized[scan.scan_id]
+    unit = state.units.get(code)
+    case = None if unit else state.cases.get(code)
+    product = None if unit or case else state.bulk.get(code)
+    if unit is None and case is None and product is None:
+        return Outcome.rejected(f"unknown code {code!r}")
+    if scan.qty != 1 and product is None:
+        return Outcome.rejected("a quantity is only allowed for bulk products")
+    if scan.case_code is not None:
+        return _pack(state, scan, unit)
+    if scan.mode is ScanMode.AUDIT:
+        return Outcome()
+    outcome = Outcome()
+    project_id = scan.project_id
+    if case is not None and case.kind == "kit":
+        # A kit only lists what should be in it: the scan moves nothing, and every
+        # expected unit that is not where the kit is going is recorded on the scan.
+        _check_kit(state, scan, case, outcome)
+        return outcome
+    if product is not None:
+        for kind in _kinds(scan):
             outcome.movements.append(
-                Movement(
-                    kind=reverse[movement.kind],
-                    product_id=movement.product_id,
-                    unit_id=movement.unit_id,
-                    project_id=movement.project_id,
-                    qty=movement.qty,
-                )
+                {
+                    "kind": kind,
+                    "product_id": product.id,
+                    "unit_id": None,
+                    "project_id": project_id,
+                    "qty": scan.qty,
+                }
             )
+    else:
+        items = [unit] if unit else [state.unit_by_id[uid] for uid in case.unit_ids]
+        for item in items:
+            _move_unit(state, scan, item, outcome)
+    if scan.mode is ScanMode.OUT:
+        state.check_pick_list(project_id, outcome)
+    return outcome
+
+
+def _pack(state: BatchState, scan: ScanIn, unit) -> Outcome:
+    """Put a unit into a case at a station (an ``audit`` scan with ``case_code``)."""
+    if unit is None:
+        return Outcome.rejected("only a unit can be packed into a case")
+    case = state.cases.get(state.pack_codes[scan.scan_id])
+    if case is None:
+        return Outcome.rejected(f"unknown case {state.pack_codes[scan.scan_id]!r}")
+    outcome = Outcome()
+    old = state.unit_case.get(unit.id)
+    if old == case.id:
+        return outcome
+    if old is not None:
+        was = next((c.barcode for c in state.cases.values() if c.id == old), str(old))
+        outcome.flag(f"unit {unit.barcode} was taken out of case {was}")
+    outcome.packs.append((unit.id, case.id))
+    state.pack(unit, case)
+    return outcome
+
+
+def _kinds(scan: ScanIn) -> list[str]:
+    if scan.mode is ScanMode.OUT:
+        return [MovementKind.OUT.value]
+    if scan.condition is ReturnCondition.MISSING:
+        return [MovementKind.MISSING.value]
+    if scan.condition is ReturnCondition.DAMAGED:
+        return [MovementKind.IN.value, MovementKind.DAMAGED.value]
+    return [MovementKind.IN.value]
+
+
+def _move_unit(state: BatchState, scan: ScanIn, unit, outcome: Outcome) -> None:
+    position = state.position(unit.id)
+    if scan.mode is ScanMode.OUT:
+        if position.out:
+            where = "this project" if position.project_id == scan.project_id else "another project"
+            outcome.flag(f"unit {unit.barcode} is already out on {where} ({position.project_id})")
+        elif position.status != "available":
+            outcome.flag(f"unit {unit.barcode} is marked {position.status}")
+        named = state.named_units.get((scan.project_id, unit.product_id))
+        if named and unit.id not in named:
+            outcome.flag(f"unit {unit.barcode} is not one of the named units on the pick list")
+    elif not position.out and scan.condition is not ReturnCondition.MISSING:
+        outcome.flag(f"unit {unit.barcode} was not out")
+    for kind in _kinds(scan):
+        outcome.movements.append(
+            {
+                "kind": kind,
+                "product_id": unit.product_id,
+                "unit_id": unit.id,
+                "project_id": scan.project_id,
+                "qty": 1,
+            }
+        )
+
+
+def _check_kit(state: BatchState, scan: ScanIn, case, outcome: Outcome) -> None:
+    if scan.mode is ScanMode.OUT:
+        off = [
+            state.unit_by_id[uid].barcode
+            for uid in case.unit_ids
+            if state.position(uid).project_id != scan.project_id or not state.position(uid).out
+        ]
+        what = "not out on this project"
+    else:
+        off = [
+            state.unit_by_id[uid].barcode
+            for uid in case.unit_ids
+            if state.position(uid).status != "available"
+        ]
+        what = "not back in"
+    if off:
+        shown = ", ".join(sorted(off)[:20]) + (" …" if len(off) > 20 else "")
+        outcome.flag(f"kit {case.barcode}: {len(off)} expected unit(s) {what}: {shown}")
+
+
+def _annul(
+    state: BatchState,
+    station: Station,
+    scan: ScanIn,
+    received_at: datetime,
+    annul_window: timedelta,
+) -> Outcome:
+    target = state.annul_target(scan.annuls_scan_id)
+    if target is None or target.station_id != station.id:
+        return Outcome.rejected(f"no scan {scan.annuls_scan_id} from this station to annul")
+    if target.status == ScanStatus.REJECTED.value:
+        return Outcome.rejected(f"scan {target.scan_id} was rejected: nothing to annul")
+    if target.mode == ScanMode.ANNUL.value:
+        return Outcome.rejected("an annul cannot itself be annulled; scan the item again")
+    if received_at - target.received_at > annul_window:
+        return Outcome.rejected("too late to annul: the annul window has passed")
+    already = state.annulled_by.get(target.scan_id)
+    if already is not None:
+        return Outcome.rejected(f"scan {target.scan_id} was already annulled by {already}")
+    if any(m["kind"] not in _REVERSE for m in target.movements):
+        # A damaged/missing mark is a report about the item, not a move to undo blindly.
+        return Outcome.rejected(
+            "a damaged/missing return cannot be annulled at the kiosk; an admin corrects it"
+        )
+    outcome = Outcome()
+    for movement in target.movements:
+        outcome.movements.append({**movement, "kind": _REVERSE[movement["kind"]]})
     return outcome

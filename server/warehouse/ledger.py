@@ -1,8 +1,16 @@
-"""Read the movement ledger: where a unit is, how much of a product a project holds."""
+"""Read the movement ledger: where a unit is, how much of a product a project holds.
+
+Nothing stores a stock level or a unit status: both are derived here from ``movements``.
+A unit's state is decided by its latest movement (ids are UUIDv7, made in order):
+
+    out -> "out" (on that project)     in -> "available"
+    damaged | missing | maintenance -> that status (project kept for the return report)
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -11,59 +19,127 @@ from sqlalchemy.orm import Session
 from server.warehouse.models import Movement
 from shared.protocol import MovementKind
 
-_LOCATION_KINDS = (MovementKind.OUT.value, MovementKind.IN.value)
+UNIT_STATUSES = ("available", "out", "damaged", "missing", "maintenance")
+# SQL IN lists stay well under SQLite's and PostgreSQL's parameter limits.
+_CHUNK = 2000
 
 
 @dataclass(frozen=True, slots=True)
 class UnitPosition:
-    out: bool
-    project_id: uuid.UUID | None
+    status: str = "available"
+    project_id: uuid.UUID | None = None
+
+    @property
+    def out(self) -> bool:
+        return self.status == "out"
+
+
+AVAILABLE = UnitPosition()
+
+
+def status_of(kind: str) -> str:
+    """The unit status a movement of ``kind`` leaves behind."""
+    return "available" if kind == MovementKind.IN.value else kind
+
+
+def _latest_per_unit(unit_ids: Iterable[uuid.UUID] | None):
+    ranked = select(
+        Movement.unit_id,
+        Movement.kind,
+        Movement.project_id,
+        func.row_number()
+        .over(partition_by=Movement.unit_id, order_by=Movement.id.desc())
+        .label("rank"),
+    ).where(Movement.unit_id.is_not(None))
+    if unit_ids is not None:
+        ranked = ranked.where(Movement.unit_id.in_(list(unit_ids)))
+    ranked = ranked.subquery()
+    return select(ranked.c.unit_id, ranked.c.kind, ranked.c.project_id).where(ranked.c.rank == 1)
+
+
+def unit_positions(
+    *, session: Session, unit_ids: Iterable[uuid.UUID] | None = None
+) -> dict[uuid.UUID, UnitPosition]:
+    """State of ``unit_ids`` (or of every unit that ever moved); absent = available."""
+    positions: dict[uuid.UUID, UnitPosition] = {}
+    if unit_ids is None:
+        chunks = [None]
+    else:
+        ids = list(dict.fromkeys(unit_ids))
+        chunks = [ids[i : i + _CHUNK] for i in range(0, len(ids), _CHUNK)]
+    for chunk in chunks:
+        if chunk is not None and not chunk:
+            continue
+        for unit_id, kind, project_id in session.execute(_latest_per_unit(chunk)):
+            status = status_of(kind)
+            positions[unit_id] = UnitPosition(status, project_id if status != "available" else None)
+    return positions
 
 
 def unit_position(*, session: Session, unit_id: uuid.UUID) -> UnitPosition:
-    """Where a unit is now: the latest out/in movement decides (ids are time-ordered)."""
-    row = session.execute(
-        select(Movement.kind, Movement.project_id)
-        .where(Movement.unit_id == unit_id, Movement.kind.in_(_LOCATION_KINDS))
-        .order_by(Movement.id.desc())
-        .limit(1)
-    ).first()
-    if row is None or row.kind == MovementKind.IN.value:
-        return UnitPosition(out=False, project_id=None)
-    return UnitPosition(out=True, project_id=row.project_id)
+    """Where one unit is now."""
+    return unit_positions(session=session, unit_ids=[unit_id]).get(unit_id, AVAILABLE)
 
 
 def units_out(*, session: Session) -> dict[uuid.UUID, uuid.UUID]:
     """Every unit that is out now, mapped to the project it is out on."""
-    ranked = (
-        select(
-            Movement.unit_id,
-            Movement.kind,
-            Movement.project_id,
-            func.row_number()
-            .over(partition_by=Movement.unit_id, order_by=Movement.id.desc())
-            .label("rank"),
-        )
-        .where(Movement.unit_id.is_not(None), Movement.kind.in_(_LOCATION_KINDS))
-        .subquery()
-    )
+    return {
+        unit_id: pos.project_id
+        for unit_id, pos in unit_positions(session=session).items()
+        if pos.out
+    }
+
+
+@dataclass(slots=True)
+class Balance:
+    """Quantities of one product on one project, summed over the ledger."""
+
+    out: int = 0
+    returned: int = 0
+    damaged: int = 0
+    missing: int = 0
+
+    @property
+    def on_site(self) -> int:
+        return self.out - self.returned
+
+
+def _sum(kind: MovementKind):
+    return func.sum(case((Movement.kind == kind.value, Movement.qty), else_=0))
+
+
+def project_balances(
+    *, session: Session, project_ids: Iterable[uuid.UUID]
+) -> dict[tuple[uuid.UUID, uuid.UUID], Balance]:
+    """Per (project, product): out, returned, damaged, missing, in one query."""
+    ids = list(dict.fromkeys(project_ids))
+    if not ids:
+        return {}
     rows = session.execute(
-        select(ranked.c.unit_id, ranked.c.project_id).where(
-            ranked.c.rank == 1, ranked.c.kind == MovementKind.OUT.value
+        select(
+            Movement.project_id,
+            Movement.product_id,
+            _sum(MovementKind.OUT),
+            _sum(MovementKind.IN),
+            _sum(MovementKind.DAMAGED),
+            _sum(MovementKind.MISSING),
         )
+        .where(Movement.project_id.in_(ids))
+        .group_by(Movement.project_id, Movement.product_id)
     )
-    return {unit_id: project_id for unit_id, project_id in rows}
+    return {
+        (project_id, product_id): Balance(int(o or 0), int(r or 0), int(d or 0), int(m or 0))
+        for project_id, product_id, o, r, d, m in rows
+    }
 
 
 def project_product_balance(
     *, session: Session, project_id: uuid.UUID
 ) -> dict[uuid.UUID, tuple[int, int]]:
     """Per product on a project: (quantity sent out, quantity returned)."""
-    sent = func.sum(case((Movement.kind == MovementKind.OUT.value, Movement.qty), else_=0))
-    returned = func.sum(case((Movement.kind == MovementKind.IN.value, Movement.qty), else_=0))
-    rows = session.execute(
-        select(Movement.product_id, sent, returned)
-        .where(Movement.project_id == project_id)
-        .group_by(Movement.product_id)
-    )
-    return {product_id: (int(out or 0), int(back or 0)) for product_id, out, back in rows}
+    return {
+        product_id: (b.out, b.returned)
+        for (_, product_id), b in project_balances(
+            session=session, project_ids=[project_id]
+        ).items()
+    }

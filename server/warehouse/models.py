@@ -39,6 +39,9 @@ class Product(Base):
     # Normalized code (shared.barcodes); bulk products are scanned by it.
     barcode: Mapped[str | None] = mapped_column(String(256), unique=True)
     day_price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Bulk products: how many the warehouse owns (catalogue data, set by an admin). What is
+    # out, damaged or missing is derived from the ledger, never stored.
+    stock_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -100,6 +103,7 @@ class Project(Base):
     pick_lines: Mapped[list[PickLine]] = relationship(
         back_populates="project", cascade="all, delete-orphan", lazy="selectin"
     )
+    pick_units: Mapped[list[PickUnit]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
 
 class PickLine(Base):
@@ -139,22 +143,59 @@ class Scan(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(10))
     reason: Mapped[str | None] = mapped_column(Text)
+    # "ok" | "damaged" | "missing" on "in" scans (shared.protocol.ReturnCondition).
+    condition: Mapped[str | None] = mapped_column(String(10))
+    # Audit scans that pack the unit into a case: the case's label as scanned.
+    case_code: Mapped[str | None] = mapped_column(String(256))
 
 
 class Movement(Base):
-    """One line of the ledger. Never updated or deleted; an annul adds the reverse line."""
+    """One line of the ledger. Never updated or deleted; an annul adds the reverse line.
+
+    Ids are UUIDv7 made in order, so "latest movement of a unit" is the highest id. A
+    movement comes from a scan (``scan_id``) or from an admin (``user_id``, e.g. a unit
+    sent to maintenance), never from editing a stock level.
+    """
 
     __tablename__ = "movements"
     __table_args__ = (
-        Index("ix_movements_unit", "unit_id", "created_at"),
+        Index("ix_movements_unit_latest", "unit_id", "id"),
+        Index("ix_movements_project_product", "project_id", "product_id"),
         CheckConstraint("qty > 0", name="qty_positive"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
-    scan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("scans.scan_id"), index=True)
+    scan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("scans.scan_id"), index=True)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    note: Mapped[str | None] = mapped_column(String(500))
     kind: Mapped[str] = mapped_column(String(20))
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id"))
     unit_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("units.id"))
-    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id"))
     qty: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PickUnit(Base):
+    """A named unit on a project's pick list ("this exact K2, serial 004")."""
+
+    __tablename__ = "pick_units"
+
+    project_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    unit_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class ReferenceVersion(Base):
+    """One state of the reference data, named by its content (see warehouse.reference).
+
+    ``digests`` maps every row key to a short digest of the row, so a later request can
+    compute exactly what changed since this version (and what was deleted).
+    """
+
+    __tablename__ = "reference_versions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    digests: Mapped[str] = mapped_column(Text)

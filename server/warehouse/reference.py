@@ -1,21 +1,54 @@
-"""The reference snapshot a station mirrors (``shared.reference``).
+"""The reference data a station mirrors, as pages of deltas (contract: ``shared.reference``).
 
-This first version always answers the full set with ``full: true``; the cursor it issues
-is opaque to the kiosk (today a digest of the content), so a later delta version changes
-nothing on the kiosk's side.
+How deltas work without touching every writer: each answer is computed from the current
+data. Every row (product, unit, case, open project with its pick-list counts, active
+badge) gets a key (``"2u:<id>"``; the prefix fixes the page order) and a short digest of
+its content. The map key -> digest is a *version*, named by a hash of the map and stored
+once in ``reference_versions`` (identical content -> identical name, shared by all
+stations). A cursor names what the kiosk holds:
+
+    v1.<V>                   the kiosk holds version V completely
+    v1.<B>.<T>.<key>         mid-download: rows up to <key> as in T, the rest as in B
+                             (B is "-" during a first full download: nothing yet)
+
+A request diffs the kiosk's map against the current one: rows whose digest differs are
+sent, keys that vanished are sent as tombstones (a deleted product, a closed project, a
+revoked badge), in key order, ``limit`` per page. If the data changes between pages, the
+"mixed" map the kiosk holds is stored as a version of its own and the delta restarts
+from it, so an interrupted or overtaken download never loses or repeats a change.
+Unchanged data answers the same cursor and no rows. Versions older than
+``VERSION_RETENTION``, or beyond the newest ``MAX_VERSIONS``, are pruned; a cursor naming
+one gets a full download (``full``).
+
+Cost: each request reads the whole reference set (the price of needing no change log
+from identity's badge writes or ledger writes); see bench/reference_bench.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.db import utcnow
 from server.identity.models import Station
 from server.identity.service import active_badges
-from server.warehouse.ledger import project_product_balance, units_out
-from server.warehouse.models import Case, Product, Project, Unit
+from server.warehouse.ledger import project_balances, status_of
+from server.warehouse.models import (
+    Case,
+    CaseUnit,
+    Movement,
+    Product,
+    Project,
+    ReferenceVersion,
+    Unit,
+)
 from shared.reference import (
     RefBadge,
     RefCase,
@@ -24,82 +57,242 @@ from shared.reference import (
     RefProduct,
     RefProject,
     RefUnit,
+    Tombstones,
 )
 
 OPEN_PROJECT_STATUSES = ("planned", "active")
+DEFAULT_PAGE = 5000
+MAX_PAGE = 20000
+# A version of 50,000 units is ~3.5 MB of digests. Stations hold recent ones (they sync
+# after every upload), so a short window bounds the table; an older cursor means a full
+# download, which is always correct.
+VERSION_RETENTION = timedelta(hours=24)
+MAX_VERSIONS = 100
+_PREFIX = {"1p": "products", "2u": "units", "3c": "cases", "4j": "projects", "5b": "badges"}
+
+
+# Rows are kept as plain tuples (cheap to build and to digest); only the rows that go
+# into a page become pydantic models (``_model``).
+def _current_rows(session: Session) -> dict[str, tuple]:
+    """Every row the mirror holds, as a tuple of its fields, by key."""
+    rows: dict[str, tuple] = {}
+    # Ids are read as text, not uuid.UUID: building 100,000+ UUID objects per request was
+    # most of the cost. pydantic parses them back for the few rows that go into a page.
+    for p in session.execute(
+        select(_s(Product.id), Product.sku, Product.name, Product.tracking, Product.barcode)
+    ):
+        rows[f"1p:{p[0]}"] = tuple(p)
+    positions = _unit_positions_text(session)
+    for uid, pid, barcode in session.execute(
+        select(_s(Unit.id), _s(Unit.product_id), Unit.barcode)
+    ):
+        status, project = positions.get(uid, ("available", None))
+        rows[f"2u:{uid}"] = (uid, pid, barcode, status, project)
+    contents: dict[str, list[str]] = {}
+    for case_id, unit_id in session.execute(
+        select(_s(CaseUnit.case_id), _s(CaseUnit.unit_id)).order_by(CaseUnit.unit_id)
+    ):
+        contents.setdefault(case_id, []).append(unit_id)
+    for c in session.execute(select(_s(Case.id), Case.barcode, Case.name, Case.kind)):
+        rows[f"3c:{c[0]}"] = (*c, tuple(contents.get(c[0], ())))
+    projects = session.scalars(
+        select(Project).where(Project.status.in_(OPEN_PROJECT_STATUSES))
+    ).all()
+    balances = project_balances(session=session, project_ids=[p.id for p in projects])
+    for project in projects:
+        lines = []
+        for line in sorted(project.pick_lines, key=lambda line: str(line.product_id)):
+            balance = balances.get((project.id, line.product_id))
+            out, back = (balance.out, balance.returned) if balance else (0, 0)
+            lines.append((line.product_id, line.qty, out, back))
+        rows[f"4j:{project.id}"] = (
+            project.id,
+            project.name,
+            project.customer,
+            project.starts_on,
+            project.ends_on,
+            project.status,
+            tuple(lines),
+        )
+    for badge, user in active_badges(session=session):
+        rows[f"5b:{badge.code_hash}"] = (
+            badge.code_hash,
+            user.id,
+            user.name,
+            tuple(user.role_names),
+        )
+    return rows
+
+
+def _s(column):
+    return cast(column, String).label(column.key)
+
+
+def _unit_positions_text(session: Session) -> dict[str, tuple[str, str | None]]:
+    """unit id -> (status, project id) as text, from each unit's latest movement."""
+    ranked = (
+        select(
+            _s(Movement.unit_id),
+            Movement.kind,
+            _s(Movement.project_id),
+            func.row_number()
+            .over(partition_by=Movement.unit_id, order_by=Movement.id.desc())
+            .label("rank"),
+        )
+        .where(Movement.unit_id.is_not(None))
+        .subquery()
+    )
+    positions = {}
+    for unit_id, kind, project_id in session.execute(
+        select(ranked.c.unit_id, ranked.c.kind, ranked.c.project_id).where(ranked.c.rank == 1)
+    ):
+        status = status_of(kind)
+        positions[unit_id] = (status, project_id if status != "available" else None)
+    return positions
+
+
+def _model(kind: str, row: tuple):
+    if kind == "products":
+        return RefProduct(id=row[0], sku=row[1], name=row[2], tracking=row[3], barcode=row[4])
+    if kind == "units":
+        return RefUnit(
+            id=row[0], product_id=row[1], barcode=row[2], status=row[3], project_id=row[4]
+        )
+    if kind == "cases":
+        return RefCase(id=row[0], barcode=row[1], name=row[2], kind=row[3], unit_ids=row[4])
+    if kind == "projects":
+        return RefProject(
+            id=row[0],
+            name=row[1],
+            customer=row[2],
+            starts_on=row[3],
+            ends_on=row[4],
+            status=row[5],
+            pick_lines=[
+                RefPickLine(product_id=p, qty=q, out=o, returned=r) for p, q, o, r in row[6]
+            ],
+        )
+    return RefBadge(hash=row[0], user_id=row[1], name=row[2], roles=list(row[3]))
+
+
+def _digest(row: tuple) -> str:
+    return hashlib.blake2b(repr(row).encode(), digest_size=8).hexdigest()
+
+
+def _version_id(digests: dict[str, str]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(digests):
+        h.update(f"{key}={digests[key]};".encode())
+    return h.hexdigest()[:32]
+
+
+def _store(session: Session, digests: dict[str, str]) -> str:
+    """Store a version (once; concurrent stores of the same content are harmless)."""
+    version = _version_id(digests)
+    exists = select(ReferenceVersion.id).where(ReferenceVersion.id == version)
+    if session.scalar(exists) is None:
+        dialect_insert = (
+            pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        )
+        session.execute(
+            dialect_insert(ReferenceVersion)
+            .values(id=version, created_at=utcnow(), digests=json.dumps(digests))
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        keep = (
+            select(ReferenceVersion.id)
+            .order_by(ReferenceVersion.created_at.desc())
+            .limit(MAX_VERSIONS)
+            .scalar_subquery()
+        )
+        session.execute(
+            delete(ReferenceVersion).where(
+                ReferenceVersion.id != version,
+                (ReferenceVersion.created_at < utcnow() - VERSION_RETENTION)
+                | ReferenceVersion.id.not_in(keep),
+            )
+        )
+    return version
+
+
+def _load(session: Session, version: str) -> dict[str, str] | None:
+    text = session.scalar(select(ReferenceVersion.digests).where(ReferenceVersion.id == version))
+    return json.loads(text) if text is not None else None
+
+
+def _parse_cursor(
+    session: Session, cursor: str | None, current_id: str
+) -> tuple[dict[str, str], str, str | None, str | None]:
+    """(the map the kiosk holds, its base id or "-", key it stopped after, target id)."""
+    parts = (cursor or "").split(".")
+    if len(parts) == 2 and parts[0] == "v1":
+        held = _load(session, parts[1])
+        if held is not None:
+            return held, parts[1], None, parts[1]
+    if len(parts) == 4 and parts[0] == "v1":
+        base_id, target_id, after = parts[1], parts[2], parts[3]
+        base = {} if base_id == "-" else _load(session, base_id)
+        target = _load(session, target_id)
+        if base is not None and target is not None:
+            if target_id == current_id:
+                return base, base_id, after, target_id
+            # The data moved on mid-download: what the kiosk holds is a mix of two maps.
+            mixed = {k: v for k, v in base.items() if k > after}
+            mixed.update({k: v for k, v in target.items() if k <= after})
+            return mixed, _store(session, mixed), None, None
+    return {}, "-", None, None
+
+
+def reference_page(
+    *,
+    session: Session,
+    station: Station,
+    badge_hash_key: bytes,
+    cursor: str | None,
+    limit: int = DEFAULT_PAGE,
+    full: bool = False,
+) -> ReferenceSnapshot:
+    """One page of the reference delta since ``cursor`` (see the module docstring)."""
+    rows = _current_rows(session)
+    digests = {key: _digest(row) for key, row in rows.items()}
+    current_id = _store(session, digests)
+    if full:
+        cursor = None
+    held, base_id, after, _ = _parse_cursor(session, cursor, current_id)
+    is_full = base_id == "-" and after is None
+    changed = sorted(
+        [k for k, d in digests.items() if held.get(k) != d and (after is None or k > after)]
+        + [k for k in held if k not in digests and (after is None or k > after)]
+    )
+    page, more = changed[:limit], len(changed) > limit
+    snapshot = ReferenceSnapshot(
+        cursor=f"v1.{base_id}.{current_id}.{page[-1]}" if more else f"v1.{current_id}",
+        full=is_full,
+        has_more=more,
+        station_id=station.id,
+        badge_hash_key=badge_hash_key.hex(),
+    )
+    deleted = Tombstones()
+    for key in page:
+        kind = _PREFIX[key[:2]]
+        row = rows.get(key)
+        if row is None:
+            ident = key[3:]
+            getattr(deleted, kind).append(ident if kind == "badges" else uuid.UUID(ident))
+        else:
+            getattr(snapshot, kind).append(_model(kind, row))
+    snapshot.deleted = deleted
+    return snapshot
 
 
 def build_snapshot(
     *, session: Session, station: Station, badge_hash_key: bytes
 ) -> ReferenceSnapshot:
-    """Everything a station needs to validate scans and log crew in without the server."""
-    out = units_out(session=session)
-    products = session.scalars(select(Product).order_by(Product.sku)).all()
-    units = session.scalars(select(Unit).order_by(Unit.barcode)).all()
-    cases = session.scalars(select(Case).order_by(Case.barcode)).all()
-    projects = session.scalars(
-        select(Project)
-        .where(Project.status.in_(OPEN_PROJECT_STATUSES))
-        .order_by(Project.starts_on, Project.name)
-    ).all()
-    ref_projects = []
-    for project in projects:
-        balance = project_product_balance(session=session, project_id=project.id)
-        ref_projects.append(
-            RefProject(
-                id=project.id,
-                name=project.name,
-                customer=project.customer,
-                starts_on=project.starts_on,
-                ends_on=project.ends_on,
-                status=project.status,
-                pick_lines=[
-                    RefPickLine(
-                        product_id=line.product_id,
-                        qty=line.qty,
-                        out=balance.get(line.product_id, (0, 0))[0],
-                        returned=balance.get(line.product_id, (0, 0))[1],
-                    )
-                    for line in project.pick_lines
-                ],
-            )
-        )
-    snapshot = ReferenceSnapshot(
-        cursor="",
-        full=True,
-        station_id=station.id,
-        badge_hash_key=badge_hash_key.hex(),
-        products=[
-            RefProduct(id=p.id, sku=p.sku, name=p.name, tracking=p.tracking, barcode=p.barcode)
-            for p in products
-        ],
-        units=[
-            RefUnit(
-                id=u.id,
-                product_id=u.product_id,
-                barcode=u.barcode,
-                status="out" if u.id in out else "available",
-                project_id=out.get(u.id),
-            )
-            for u in units
-        ],
-        cases=[
-            RefCase(
-                id=c.id,
-                barcode=c.barcode,
-                name=c.name,
-                kind=c.kind,
-                unit_ids=[item.unit_id for item in c.contents],
-            )
-            for c in cases
-        ],
-        projects=ref_projects,
-        badges=[
-            RefBadge(hash=badge.code_hash, user_id=user.id, name=user.name, roles=user.role_names)
-            for badge, user in active_badges(session=session)
-        ],
+    """Everything in one answer (a full download without paging)."""
+    return reference_page(
+        session=session,
+        station=station,
+        badge_hash_key=badge_hash_key,
+        cursor=None,
+        limit=10**9,
     )
-    # The cursor names the content, so an unchanged data set answers byte-identically
-    # and the kiosk can skip rewriting its mirror.
-    digest = hashlib.sha256(snapshot.model_dump_json().encode()).hexdigest()[:32]
-    return snapshot.model_copy(update={"cursor": f"full:{digest}"})

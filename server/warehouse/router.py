@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+import json
+from datetime import timedelta
+
+from fastapi import APIRouter, Query, Request, Response
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
 from server.warehouse.ingest import ingest_batch
-from server.warehouse.reference import build_snapshot
-from shared.protocol import ScanBatch, ScanBatchResponse
+from server.warehouse.reference import DEFAULT_PAGE, MAX_PAGE, reference_page
+from shared.protocol import PROTOCOL_VERSION, ScanBatch, ScanBatchResponse
 from shared.reference import ReferenceSnapshot
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse"])
@@ -15,11 +18,26 @@ router = APIRouter(prefix="/api/v1", tags=["warehouse"])
 
 @router.post("/scans/batch", response_model=ScanBatchResponse)
 def upload_scans(
-    batch: ScanBatch, station: CurrentStation, session: SessionDep, settings: SettingsDep
-) -> ScanBatchResponse:
+    batch: ScanBatch,
+    station: CurrentStation,
+    session: SessionDep,
+    settings: SettingsDep,
+    request: Request,
+) -> Response:
     """Apply a station's scans exactly once; one result per scan, in the request's order."""
-    results = ingest_batch(session=session, station=station, batch=batch)
-    return ScanBatchResponse(results=results)
+    feed = request.app.state.scan_feed
+    results = ingest_batch(
+        session=session,
+        station=station,
+        batch=batch,
+        annul_window=timedelta(seconds=settings.annul_window_seconds),
+        on_applied=lambda decided: feed.publish_after_commit(session, decided),
+    )
+    # Serialized here once: the answers are already JSON-ready (see ingest_batch).
+    return Response(
+        json.dumps({"protocol_version": PROTOCOL_VERSION, "received_at": None, "results": results}),
+        media_type="application/json",
+    )
 
 
 @router.get("/sync/reference", response_model=ReferenceSnapshot)
@@ -28,6 +46,17 @@ def download_reference(
     session: SessionDep,
     settings: SettingsDep,
     cursor: str | None = Query(default=None, max_length=200),
-) -> ReferenceSnapshot:
-    """The reference data a station mirrors (full for now; see server.warehouse.reference)."""
-    return build_snapshot(session=session, station=station, badge_hash_key=settings.badge_hash_key)
+    limit: int = Query(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE),
+    full: bool = Query(default=False, description="ignore the cursor: start a full download"),
+) -> Response:
+    """One page of reference data since ``cursor`` (contract: shared.reference)."""
+    page = reference_page(
+        session=session,
+        station=station,
+        badge_hash_key=settings.badge_hash_key,
+        cursor=cursor,
+        limit=limit,
+        full=full,
+    )
+    # The page is built from validated models: serialize once, skip re-validation.
+    return Response(page.model_dump_json(), media_type="application/json")

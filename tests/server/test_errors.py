@@ -105,3 +105,100 @@ def test_body_over_the_cap_is_413_and_stores_nothing(client, station_headers, se
     _assert_error_shape(streamed, 413, "payload_too_large")
     with session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Scan)) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[]",
+        b'{"scans": "not a list"}',
+        b'{"scans": [1, 2, 3]}',
+        b'{"scans": [{"scan_id": 5}]}',
+        b'{"scans": null}',
+        b'"just a string"',
+        b'{"scans": [], "extra": true}',
+        b"\xff\xfe not utf-8",
+    ],
+)
+def test_wrong_shapes_are_422_and_store_nothing(client, station_headers, session_factory, body):
+    from sqlalchemy import func, select
+
+    from server.warehouse.models import Scan
+
+    response = client.post(
+        "/api/v1/scans/batch",
+        content=body,
+        headers={**station_headers, "Content-Type": "application/json"},
+    )
+    _assert_error_shape(response, 422, "validation_error")
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 0
+
+
+def test_one_bad_scan_fails_the_whole_batch(client, station_headers, demo, session_factory):
+    from sqlalchemy import func, select
+
+    from server.warehouse.models import Movement, Scan
+    from tests.helpers.scans import ScanFactory
+
+    factory = ScanFactory.for_demo(demo)
+    batch = [factory.scan(code) for code in demo["unit_codes"]]
+    batch[-1]["qty"] = "three"
+    response = client.post("/api/v1/scans/batch", json={"scans": batch}, headers=station_headers)
+    body = _assert_error_shape(response, 422, "validation_error")
+    assert "qty" in body["error"]["message"]
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 0
+        assert session.scalar(select(func.count()).select_from(Movement)) == 0
+
+
+def test_ten_megabyte_body_is_413(client, station_headers, demo, session_factory):
+    import json
+
+    from sqlalchemy import func, select
+
+    from server.warehouse.models import Scan
+    from tests.helpers.scans import ScanFactory
+
+    scan = ScanFactory.for_demo(demo).scan(demo["unit_codes"][0])
+    scan["code"] = "x" * 200
+    one = json.dumps(scan).encode()
+    body = b'{"scans": [' + b",".join([one] * (10 * 1024 * 1024 // len(one))) + b"]}"
+    assert len(body) >= 10 * 1024 * 1024 - len(one)
+    response = client.post(
+        "/api/v1/scans/batch",
+        content=body,
+        headers={**station_headers, "Content-Type": "application/json"},
+    )
+    _assert_error_shape(response, 413, "payload_too_large")
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 0
+
+
+def test_hundred_thousand_scans_are_refused(app, client, station_headers, demo, session_factory):
+    """Over the body cap it is 413; with the cap raised, the batch limit answers 422."""
+    import json
+
+    from sqlalchemy import func, select
+
+    from server.warehouse.models import Scan
+    from tests.helpers.scans import ScanFactory
+
+    factory = ScanFactory.for_demo(demo)
+    body = json.dumps({"scans": [factory.scan("RG-X") for _ in range(100_000)]}).encode()
+    headers = {**station_headers, "Content-Type": "application/json"}
+    response = client.post("/api/v1/scans/batch", content=body, headers=headers)
+    _assert_error_shape(response, 413, "payload_too_large")
+
+    from server.app import create_app
+
+    roomy = create_app(app.state.settings.model_copy(update={"max_body_bytes": 64 << 20}))
+    from fastapi.testclient import TestClient
+
+    with TestClient(roomy) as big_client:
+        response = big_client.post("/api/v1/scans/batch", content=body, headers=headers)
+    body_json = _assert_error_shape(response, 422, "validation_error")
+    assert "1000" in body_json["error"]["message"]
+    roomy.state.engine.dispose()
+    with session_factory() as session:
+        assert session.scalar(select(func.count()).select_from(Scan)) == 0

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.ops import drop_column
+
 revision: str = "0003_identity"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
@@ -24,13 +26,6 @@ def _user_columns() -> list[sa.Column]:
         sa.Column("day_rate_cents", sa.Integer(), nullable=True),
         sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True),
     ]
-
-
-def _drop_column(table: str, column: str) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")  # SQLite >= 3.35, in place
-    else:
-        op.drop_column(table, column)
 
 
 def upgrade() -> None:
@@ -131,8 +126,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for column in reversed(_user_columns()):
-        _drop_column("users", column.name)
-    _drop_column("stations", "revoked_at")
+        drop_column("users", column.name)
+    drop_column("stations", "revoked_at")
 
     op.drop_table("station_enrollments")
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:

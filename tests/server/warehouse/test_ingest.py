@@ -5,28 +5,9 @@ from __future__ import annotations
 import threading
 import uuid
 
-import pytest
 from sqlalchemy import func, select
 
 from server.warehouse.models import Movement, Scan
-from tests.helpers.scans import ScanFactory
-
-
-@pytest.fixture
-def scans(demo) -> ScanFactory:
-    return ScanFactory.for_demo(demo)
-
-
-@pytest.fixture
-def upload(client, station_headers):
-    def upload(*batch: dict) -> list[dict]:
-        response = client.post(
-            "/api/v1/scans/batch", json={"scans": list(batch)}, headers=station_headers
-        )
-        assert response.status_code == 200, response.text
-        return response.json()["results"]
-
-    return upload
 
 
 def _count(session_factory, model) -> int:

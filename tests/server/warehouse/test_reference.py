@@ -1,5 +1,7 @@
 """Reference download: what a station mirrors, including the offline badge list."""
 
+import uuid
+
 from shared.badges import badge_hash_matches
 from shared.reference import ReferenceSnapshot
 from tests.helpers.scans import ScanFactory
@@ -42,3 +44,196 @@ def test_reference_cursor_param_is_length_checked(client, station_headers, demo)
         "/api/v1/sync/reference", params={"cursor": "x" * 500}, headers=station_headers
     )
     assert response.status_code == 422
+
+
+# -- paging, deltas, tombstones (shared.reference's contract) -----------------------------
+
+
+def _get(client, headers, **params) -> ReferenceSnapshot:
+    response = client.get("/api/v1/sync/reference", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return ReferenceSnapshot.model_validate(response.json())
+
+
+def _rows(page: ReferenceSnapshot) -> int:
+    return sum(
+        len(getattr(page, kind)) for kind in ("products", "units", "cases", "projects", "badges")
+    )
+
+
+class Mirror:
+    """What a kiosk does with pages: discard on full, upsert rows, apply tombstones."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], str] = {}
+        self.cursor: str | None = None
+
+    def apply(self, page: ReferenceSnapshot) -> None:
+        if page.full:
+            self.rows.clear()
+        for kind in ("products", "units", "cases", "projects"):
+            for row in getattr(page, kind):
+                self.rows[(kind, str(row.id))] = row.model_dump_json()
+            for ident in getattr(page.deleted, kind):
+                self.rows.pop((kind, str(ident)), None)
+        for badge in page.badges:
+            self.rows[("badges", badge.hash)] = badge.model_dump_json()
+        for gone in page.deleted.badges:
+            self.rows.pop(("badges", gone), None)
+        self.cursor = page.cursor
+
+    def sync(self, client, headers, limit: int = 5) -> int:
+        pages = 0
+        while True:
+            params = {"limit": limit, **({"cursor": self.cursor} if self.cursor else {})}
+            page = _get(client, headers, **params)
+            self.apply(page)
+            pages += 1
+            if not page.has_more:
+                return pages
+
+
+def _fresh(client, headers) -> dict:
+    mirror = Mirror()
+    mirror.sync(client, headers, limit=10**4)
+    return mirror.rows
+
+
+def test_unchanged_data_answers_the_same_cursor_and_no_rows(client, station_headers, demo):
+    first = _get(client, station_headers)
+    assert first.full and not first.has_more
+    again = _get(client, station_headers, cursor=first.cursor)
+    assert again.cursor == first.cursor
+    assert again.full is False
+    assert _rows(again) == 0
+    assert again.deleted == type(again.deleted)()
+
+
+def test_full_download_in_pages_matches_one_answer(client, station_headers, demo):
+    mirror = Mirror()
+    pages = mirror.sync(client, station_headers, limit=3)
+    assert pages > 3
+    assert mirror.rows == _fresh(client, station_headers)
+
+
+def test_delta_sends_changed_rows_and_tombstones(
+    client, station_headers, demo, upload, scans, admin
+):
+    mirror = Mirror()
+    mirror.sync(client, station_headers)
+    upload(scans.scan(demo["unit_codes"][0]))
+    admin("patch", f"/api/v1/projects/{demo['project_id']}", json={"status": "closed"}, expect=200)
+    page = _get(client, station_headers, cursor=mirror.cursor)
+    assert not page.full
+    assert [u.barcode for u in page.units] == [demo["unit_codes"][0]]
+    assert page.units[0].status == "out"
+    assert page.deleted.projects == [uuid.UUID(demo["project_id"])]
+    mirror.apply(page)
+    assert mirror.rows == _fresh(client, station_headers)
+
+
+def test_revoked_badge_is_a_tombstone(client, station_headers, demo, session_factory):
+    from sqlalchemy import update
+
+    from server.db import transaction
+    from server.identity.models import Badge
+
+    first = _get(client, station_headers)
+    with transaction(session_factory) as session:
+        session.execute(update(Badge).values(active=False))
+    page = _get(client, station_headers, cursor=first.cursor)
+    assert page.deleted.badges == [first.badges[0].hash]
+
+
+def test_interrupted_full_download_resumes_and_survives_changes(
+    client, station_headers, demo, upload, scans, admin
+):
+    mirror = Mirror()
+    page = _get(client, station_headers, limit=4)
+    mirror.apply(page)
+    assert page.has_more and page.full
+    # The kiosk stops here (power cut); meanwhile data changes on both sides of its position.
+    upload(scans.scan(demo["case_code"]))
+    admin(
+        "post",
+        "/api/v1/products",
+        json={"sku": "ZZZ-NEW", "name": "New thing", "tracking": "serialized"},
+        expect=201,
+    )
+    resumed = _get(client, station_headers, cursor=mirror.cursor, limit=4)
+    assert resumed.full is False  # resumes: does not start over
+    mirror.apply(resumed)
+    mirror.sync(client, station_headers, limit=4)
+    assert mirror.rows == _fresh(client, station_headers)
+
+
+def test_unknown_cursor_gets_a_full_download(client, station_headers, demo):
+    page = _get(client, station_headers, cursor="v1.0123456789abcdef0123456789abcdef")
+    assert page.full
+    forced = _get(client, station_headers, cursor=page.cursor, full=True)
+    assert forced.full and _rows(forced) == _rows(page)
+
+
+def test_pruned_version_falls_back_to_a_full_download(
+    client, station_headers, demo, upload, scans, monkeypatch
+):
+    from server.warehouse import reference
+
+    monkeypatch.setattr(reference, "MAX_VERSIONS", 2)
+    old = _get(client, station_headers)
+    for code in demo["unit_codes"][:3]:  # three newer versions push the old one out
+        upload(scans.scan(code))
+        _get(client, station_headers, cursor=old.cursor, limit=1)
+    page = _get(client, station_headers, cursor=old.cursor)
+    assert page.full
+
+
+def test_paged_sync_with_changes_between_any_pages_converges(
+    client, station_headers, demo, scans, admin
+):
+    """Property: whatever changes land between pages, syncing to the end mirrors the data."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    project_url = f"/api/v1/projects/{demo['project_id']}"
+    codes = demo["unit_codes"][:4]
+    made: list[str] = []
+    serial = iter(range(10**6))
+
+    def change(kind: int, n: int) -> None:
+        if kind == 0:
+            mode = "out" if n % 2 else "in"
+            client.post(
+                "/api/v1/scans/batch",
+                json={"scans": [scans.scan(codes[n % len(codes)], mode=mode)]},
+                headers=station_headers,
+            )
+        elif kind == 1:
+            body = {"sku": f"GEN-{next(serial)}", "name": "Generated", "tracking": "serialized"}
+            made.append(admin("post", "/api/v1/products", json=body, expect=201).json()["id"])
+        elif kind == 2 and made:
+            admin("delete", f"/api/v1/products/{made.pop(n % len(made))}", expect=204)
+        elif kind == 3:
+            status = "closed" if n % 2 else "active"
+            admin("patch", project_url, json={"status": status}, expect=200)
+
+    @settings(
+        max_examples=15,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        steps=st.lists(
+            st.tuples(st.integers(0, 3), st.integers(0, 7), st.integers(1, 6)), max_size=8
+        )
+    )
+    def check(steps) -> None:
+        mirror = Mirror()
+        for kind, n, limit in steps:
+            params = {"limit": limit, **({"cursor": mirror.cursor} if mirror.cursor else {})}
+            mirror.apply(_get(client, station_headers, **params))
+            change(kind, n)
+        mirror.sync(client, station_headers, limit=3)
+        assert mirror.rows == _fresh(client, station_headers)
+
+    check()

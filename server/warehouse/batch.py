@@ -1,0 +1,310 @@
+"""What deciding one upload needs, loaded with a handful of queries per batch.
+
+``BatchState.load`` reads users, projects with pick lists, every unit/case/bulk product the
+batch's codes name, the current position of every unit involved, project balances and
+annul targets — one query each — and then keeps them current in memory as the batch's
+scans are decided in ``seq`` order, so a later scan sees an earlier one's movements
+without a flush or a re-read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.identity.models import Station, User
+from server.warehouse.ledger import AVAILABLE, Balance, UnitPosition, project_balances, status_of
+from server.warehouse.ledger import unit_positions as load_positions
+from server.warehouse.models import (
+    Case,
+    CaseUnit,
+    Movement,
+    PickLine,
+    PickUnit,
+    Product,
+    Project,
+    Scan,
+    Unit,
+)
+from shared.barcodes import BarcodeError, normalize_code
+from shared.ids import uuid7
+from shared.protocol import MovementKind, ScanIn, ScanMode, ScanStatus
+
+
+@dataclass
+class Outcome:
+    status: ScanStatus = ScanStatus.APPLIED
+    reasons: list[str] = field(default_factory=list)
+    movements: list[dict] = field(default_factory=list)
+    packs: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (unit, case)
+
+    def flag(self, reason: str) -> None:
+        self.status = ScanStatus.CONFLICT
+        self.reasons.append(reason)
+
+    @classmethod
+    def rejected(cls, reason: str) -> Outcome:
+        return cls(status=ScanStatus.REJECTED, reasons=[reason])
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    id: uuid.UUID
+    product_id: uuid.UUID
+    barcode: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRow:
+    id: uuid.UUID
+    barcode: str
+    name: str
+    kind: str
+    unit_ids: tuple[uuid.UUID, ...]
+
+
+@dataclass(slots=True)
+class AnnulTarget:
+    scan_id: uuid.UUID
+    station_id: uuid.UUID
+    mode: str
+    received_at: datetime
+    status: str
+    movements: list[dict]
+
+
+@dataclass
+class BatchState:
+    users: dict[uuid.UUID, bool]  # user id -> active
+    projects: dict[uuid.UUID, uuid.UUID]  # project id -> project id (exists)
+    pick_qty: dict[tuple[uuid.UUID, uuid.UUID], int]
+    named_units: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]]
+    normalized: dict[uuid.UUID, str]
+    code_errors: dict[uuid.UUID, str]
+    units: dict[str, UnitRow]
+    unit_by_id: dict[uuid.UUID, UnitRow]
+    cases: dict[str, CaseRow]
+    bulk: dict[str, UnitRow]
+    positions: dict[uuid.UUID, UnitPosition]
+    balances: dict[tuple[uuid.UUID, uuid.UUID], Balance]
+    targets: dict[uuid.UUID, AnnulTarget]
+    annulled_by: dict[uuid.UUID, uuid.UUID]
+    pack_codes: dict[uuid.UUID, str]  # scan id -> normalized case code
+    unit_case: dict[uuid.UUID, uuid.UUID]  # unit id -> case id, for units being packed
+
+    @classmethod
+    def load(cls, *, session: Session, station: Station, scans: list[ScanIn]) -> BatchState:
+        normalized: dict[uuid.UUID, str] = {}
+        code_errors: dict[uuid.UUID, str] = {}
+        for scan in scans:
+            if scan.mode is ScanMode.ANNUL:
+                continue
+            try:
+                normalized[scan.scan_id] = normalize_code(scan.code, scan.symbology).value
+            except BarcodeError as exc:
+                code_errors[scan.scan_id] = str(exc)
+        pack_codes: dict[uuid.UUID, str] = {}
+        for scan in scans:
+            if scan.case_code is not None:
+                try:
+                    pack_codes[scan.scan_id] = normalize_code(scan.case_code).value
+                except BarcodeError as exc:
+                    code_errors[scan.scan_id] = f"case code: {exc}"
+        codes = sorted({*normalized.values(), *pack_codes.values()})
+        user_ids = list({s.user_id for s in scans})
+        project_ids = list({s.project_id for s in scans if s.project_id})
+
+        users = dict(
+            session.execute(select(User.id, User.active).where(User.id.in_(user_ids))).all()
+        )
+        projects = {
+            pid: pid
+            for pid in session.scalars(select(Project.id).where(Project.id.in_(project_ids)))
+        }
+        pick_qty = {
+            (p, prod): qty
+            for p, prod, qty in session.execute(
+                select(PickLine.project_id, PickLine.product_id, PickLine.qty).where(
+                    PickLine.project_id.in_(project_ids)
+                )
+            )
+        }
+        named: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]] = {}
+        for p, unit_id, product_id in session.execute(
+            select(PickUnit.project_id, PickUnit.unit_id, Unit.product_id)
+            .join(Unit, Unit.id == PickUnit.unit_id)
+            .where(PickUnit.project_id.in_(project_ids))
+        ):
+            named.setdefault((p, product_id), set()).add(unit_id)
+
+        units: dict[str, UnitRow] = {}
+        cases: dict[str, CaseRow] = {}
+        bulk: dict[str, UnitRow] = {}
+        if codes:
+            for uid, pid, barcode in session.execute(
+                select(Unit.id, Unit.product_id, Unit.barcode).where(Unit.barcode.in_(codes))
+            ):
+                units[barcode] = UnitRow(uid, pid, barcode)
+            contents: dict[uuid.UUID, list[UnitRow]] = {}
+            case_rows = session.execute(
+                select(Case.id, Case.barcode, Case.name, Case.kind).where(Case.barcode.in_(codes))
+            ).all()
+            if case_rows:
+                for case_id, uid, pid, barcode in session.execute(
+                    select(CaseUnit.case_id, Unit.id, Unit.product_id, Unit.barcode)
+                    .join(Unit, Unit.id == CaseUnit.unit_id)
+                    .where(CaseUnit.case_id.in_([row.id for row in case_rows]))
+                    .order_by(Unit.barcode)
+                ):
+                    contents.setdefault(case_id, []).append(UnitRow(uid, pid, barcode))
+            for case_id, barcode, name, kind in case_rows:
+                inside = contents.get(case_id, [])
+                cases[barcode] = CaseRow(case_id, barcode, name, kind, tuple(u.id for u in inside))
+                for unit in inside:
+                    units.setdefault(unit.barcode, unit)
+            for product_id, barcode in session.execute(
+                select(Product.id, Product.barcode).where(
+                    Product.barcode.in_(codes), Product.tracking == "bulk"
+                )
+            ):
+                bulk[barcode] = UnitRow(product_id, product_id, barcode)
+        unit_by_id = {u.id: u for u in units.values()}
+        unit_case: dict[uuid.UUID, uuid.UUID] = {}
+        if pack_codes:
+            unit_case = dict(
+                session.execute(
+                    select(CaseUnit.unit_id, CaseUnit.case_id).where(
+                        CaseUnit.unit_id.in_(list(unit_by_id))
+                    )
+                ).all()
+            )
+
+        target_ids = [s.annuls_scan_id for s in scans if s.mode is ScanMode.ANNUL]
+        targets: dict[uuid.UUID, AnnulTarget] = {}
+        annulled_by: dict[uuid.UUID, uuid.UUID] = {}
+        if target_ids:
+            for row in session.scalars(select(Scan).where(Scan.scan_id.in_(target_ids))):
+                if row.status == "pending":
+                    continue  # claimed by this very batch: decided in memory below
+                targets[row.scan_id] = AnnulTarget(
+                    row.scan_id, row.station_id, row.mode, row.received_at, row.status, []
+                )
+            for m in session.scalars(
+                select(Movement).where(Movement.scan_id.in_(list(targets))).order_by(Movement.id)
+            ):
+                targets[m.scan_id].movements.append(
+                    {
+                        "kind": m.kind,
+                        "product_id": m.product_id,
+                        "unit_id": m.unit_id,
+                        "project_id": m.project_id,
+                        "qty": m.qty,
+                    }
+                )
+                if m.unit_id is not None:
+                    unit_by_id.setdefault(m.unit_id, UnitRow(m.unit_id, m.product_id, ""))
+            annulled_by = dict(
+                session.execute(
+                    select(Scan.annuls_scan_id, Scan.scan_id).where(
+                        Scan.annuls_scan_id.in_(target_ids),
+                        Scan.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
+                    )
+                ).all()
+            )
+
+        return cls(
+            users=users,
+            projects=projects,
+            pick_qty=pick_qty,
+            named_units=named,
+            normalized=normalized,
+            code_errors=code_errors,
+            units=units,
+            unit_by_id=unit_by_id,
+            cases=cases,
+            bulk=bulk,
+            positions=load_positions(session=session, unit_ids=list(unit_by_id)),
+            balances=project_balances(session=session, project_ids=project_ids),
+            targets=targets,
+            annulled_by=annulled_by,
+            pack_codes=pack_codes,
+            unit_case=unit_case,
+        )
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def position(self, unit_id: uuid.UUID) -> UnitPosition:
+        return self.positions.get(unit_id, AVAILABLE)
+
+    def annul_target(self, scan_id: uuid.UUID) -> AnnulTarget | None:
+        return self.targets.get(scan_id)
+
+    def pack(self, unit: UnitRow, case: CaseRow) -> None:
+        """Move ``unit`` into ``case`` in memory, so later scans of the batch see it."""
+        old = self.unit_case.get(unit.id)
+        for code, row in list(self.cases.items()):
+            if row.id in (old, case.id):
+                ids = tuple(u for u in row.unit_ids if u != unit.id)
+                if row.id == case.id:
+                    ids = (*ids, unit.id)
+                self.cases[code] = CaseRow(row.id, row.barcode, row.name, row.kind, ids)
+        self.unit_case[unit.id] = case.id
+        self.unit_by_id.setdefault(unit.id, unit)
+
+    def new_id(self) -> uuid.UUID:
+        return uuid7()
+
+    def check_pick_list(self, project_id: uuid.UUID, outcome: Outcome) -> None:
+        """Flag products not on the pick list, or out beyond its quantity."""
+        pending: dict[uuid.UUID, int] = {}
+        for m in outcome.movements:
+            if m["kind"] == MovementKind.OUT.value:
+                pending[m["product_id"]] = pending.get(m["product_id"], 0) + m["qty"]
+        for product_id, qty in pending.items():
+            wanted = self.pick_qty.get((project_id, product_id))
+            if wanted is None:
+                outcome.flag(f"product {product_id} is not on this project's pick list")
+                continue
+            on_site = self.balances.get((project_id, product_id), Balance()).on_site + qty
+            if on_site > wanted:
+                outcome.flag(f"over-picked: {on_site} out, pick list asks {wanted}")
+
+    # -- writes (in memory, after a scan is decided) ----------------------------------------
+
+    def record(
+        self, scan: ScanIn, outcome: Outcome, rows: list[dict], received_at: datetime
+    ) -> None:
+        for m in rows:
+            if m["project_id"] is not None:
+                balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
+                if m["kind"] == MovementKind.OUT.value:
+                    balance.out += m["qty"]
+                elif m["kind"] == MovementKind.IN.value:
+                    balance.returned += m["qty"]
+                elif m["kind"] == MovementKind.DAMAGED.value:
+                    balance.damaged += m["qty"]
+                elif m["kind"] == MovementKind.MISSING.value:
+                    balance.missing += m["qty"]
+            if m["unit_id"] is not None:
+                status = status_of(m["kind"])
+                self.positions[m["unit_id"]] = UnitPosition(
+                    status, m["project_id"] if status != "available" else None
+                )
+        # A later scan of this batch may annul this one (or be refused: it was rejected).
+        self.targets[scan.scan_id] = AnnulTarget(
+            scan.scan_id,
+            scan.station_id,
+            scan.mode.value,
+            received_at,
+            outcome.status.value,
+            [
+                {k: m[k] for k in ("kind", "product_id", "unit_id", "project_id", "qty")}
+                for m in rows
+            ],
+        )
+        if scan.mode is ScanMode.ANNUL and outcome.status is not ScanStatus.REJECTED:
+            self.annulled_by[scan.annuls_scan_id] = scan.scan_id
