@@ -9,19 +9,35 @@ from fastapi import FastAPI
 from server.config import Settings, get_settings
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers
+from server.invoicing.router import router as invoicing_router
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
+from server.payments.providers import ProviderSet
+from server.payments.reconcile import ReconcileLoop
+from server.payments.router import router as payments_router
 from server.warehouse.router import router as warehouse_router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    providers = ProviderSet.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        loop = None
+        if settings.payments_reconcile_interval > 0:
+            loop = ReconcileLoop(
+                factory=session_factory,
+                providers=providers,
+                interval=settings.payments_reconcile_interval,
+            )
+            loop.start()
         yield
+        if loop is not None:
+            loop.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -32,12 +48,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
+    app.state.payment_providers = providers
     app.state.metrics = Metrics()
 
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(warehouse_router)
+    app.include_router(invoicing_router)
+    app.include_router(payments_router)
 
     # Added last = outermost: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

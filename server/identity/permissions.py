@@ -76,5 +76,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/docs"),
         ("GET", "/docs/oauth2-redirect"),
         ("GET", "/redoc"),
+        # Payment providers call these; Stripe's are signed, Mollie's only name an id that
+        # we look up at Mollie (server.payments.webhooks).
+        ("POST", "/api/v1/webhooks/stripe"),
+        ("POST", "/api/v1/webhooks/mollie"),
     }
 )
