@@ -80,7 +80,7 @@ class Invoice(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    customer: Mapped[Customer] = relationship(lazy="joined")
+    customer: Mapped[Customer] = relationship()
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice",
         cascade="all, delete-orphan",

@@ -133,24 +133,24 @@ class StripeProvider(PaymentProvider):
             )
         except stripe_errors.StripeError as exc:
             raise map_error(exc) from exc
-        return self._snapshot(pi, refunds=[], disputes=[])
+        return self._snapshot(pi.to_dict(), refunds=[], disputes=[])
 
     def fetch_payment(self, provider_payment_id: str) -> PaymentSnapshot | None:
         try:
             pi = self._client.v1.payment_intents.retrieve(
                 provider_payment_id, params={"expand": ["latest_charge"]}
-            )
+            ).to_dict()
             charge = pi.get("latest_charge") or {}
             refunds = []
             if charge and charge.get("amount_refunded"):
                 refunds = self._client.v1.refunds.list(
                     params={"payment_intent": provider_payment_id, "limit": 100}
-                ).data
+                ).to_dict()["data"]
             disputes = []
             if charge and charge.get("disputed"):
                 disputes = self._client.v1.disputes.list(
                     params={"payment_intent": provider_payment_id, "limit": 100}
-                ).data
+                ).to_dict()["data"]
         except stripe_errors.InvalidRequestError as exc:
             if exc.http_status == 404:
                 return None
@@ -181,15 +181,17 @@ class StripeProvider(PaymentProvider):
             payload = body.decode("utf-8")
         except UnicodeDecodeError:
             raise WebhookRejected("body is not UTF-8") from None
-        last_error = "no signature matched"
+        problems = []
         for secret in self._secrets:  # several during rotation; any one may match
             try:
                 stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_SECONDS)
                 break
             except stripe_errors.SignatureVerificationError as exc:
-                last_error = str(exc)
+                problems.append(str(exc))
         else:
-            raise WebhookRejected(f"bad Stripe-Signature: {last_error}")
+            # A signature that matched but is too old says more than "no match".
+            stale = [p for p in problems if "tolerance" in p]
+            raise WebhookRejected(f"bad Stripe-Signature: {(stale or problems)[0]}")
         try:
             event = json.loads(payload)
             obj = event["data"]["object"]
