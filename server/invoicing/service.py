@@ -15,6 +15,7 @@ from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoi
 from server.invoicing.totals import line_amounts
 from server.sqlutil import insert_ignore
 from server.warehouse.models import Product, Project
+from shared.ids import uuid7
 
 FINAL_STATES = {"cancelled"}
 
@@ -57,11 +58,16 @@ def get_or_create_customer(*, session: Session, name: str, email: str | None = N
     name = name.strip()
     if not name:
         raise BadRequest("a customer needs a name")
-    customer = session.scalar(select(Customer).where(Customer.name == name))
-    if customer is None:
-        customer = Customer(name=name, email=email)
-        session.add(customer)
-        session.flush()
+    # Insert-or-ignore, then read: two invoices for a new customer at once make one customer.
+    insert_ignore(
+        session,
+        Customer,
+        {"id": uuid7(), "name": name, "email": email, "address": "", "created_at": utcnow()},
+        ["name"],
+    )
+    customer = session.scalars(
+        select(Customer).where(Customer.name == name).execution_options(populate_existing=True)
+    ).one()
     return customer
 
 
