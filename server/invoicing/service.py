@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
@@ -171,9 +171,13 @@ def create_invoice_from_project(
     return invoice
 
 
-def get_invoice(*, session: Session, invoice_id: uuid.UUID, lock: bool = False) -> Invoice:
-    """The invoice or NotFound; ``lock`` takes its row lock."""
+def get_invoice(
+    *, session: Session, invoice_id: uuid.UUID, lock: bool = False, lines: bool = True
+) -> Invoice:
+    """The invoice or NotFound; ``lock`` takes its row lock; ``lines=False`` skips them."""
     stmt = select(Invoice).where(Invoice.id == invoice_id)
+    if not lines:
+        stmt = stmt.options(lazyload(Invoice.lines))
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     invoice = session.scalar(stmt)

@@ -165,19 +165,29 @@ def apply_snapshot(
     if DISPUTE_RANK[snapshot.dispute_status] >= DISPUTE_RANK[dispute]:
         dispute, charged_back = snapshot.dispute_status, snapshot.amount_charged_back_cents
     became_paid = status == "paid" and payment.status != "paid"
-    payment.status = status
+    after = (status, snapshot.amount_refunded_cents, charged_back, dispute)
+    known = set(
+        session.scalars(select(Refund.provider_refund_id).where(Refund.payment_id == payment.id))
+    )
+    new_refunds = [r for r in snapshot.refunds if r.provider_refund_id not in known]
+    payment.synced_at = fetched_at
     payment.provider_status = snapshot.provider_status
+    if after == before and not new_refunds:
+        # Nothing moved (a duplicate, or a late event): the invoice needs no recompute.
+        session.flush()
+        return ApplyResult("unchanged")
+    payment.status = status
     payment.amount_refunded_cents = snapshot.amount_refunded_cents
     payment.dispute_status, payment.amount_charged_back_cents = dispute, charged_back
-    payment.synced_at = fetched_at
     payment.next_check_at = None if status in FINAL_PAYMENT_STATES else utcnow() + CHECK_AFTER
     if became_paid:
         payment.paid_at = utcnow()
     for info in snapshot.refunds:
+        if info.provider_refund_id in known:
+            continue  # refund statuses are the provider's; the amounts above already count
         _upsert_refund(session, payment, info.provider_refund_id, info.amount_cents, info.status)
     session.flush()
     recompute_invoice(session=session, invoice_id=payment.invoice_id)
-    after = (status, payment.amount_refunded_cents, charged_back, dispute)
     return ApplyResult("processed" if after != before else "unchanged", became_paid=became_paid)
 
 
@@ -212,7 +222,7 @@ def _upsert_refund(
 
 def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
     """Sum the invoice's payments and derive its state (row-locked)."""
-    invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lock=True)
+    invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lock=True, lines=False)
     paid, refunded, charged_back = session.execute(
         select(
             func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == "paid"), 0),

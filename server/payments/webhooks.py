@@ -1,15 +1,19 @@
-"""Webhook deliveries: store, verify, dedupe, re-fetch, apply.
+"""Webhook deliveries: verify, look, re-fetch, then store and apply in one transaction.
 
 This module owns its transactions (unlike request services) because a delivery must be
-stored even when processing it fails, and because the provider is called *between* two
-short transactions, never while a database lock is held:
+stored even when processing it fails, and because the provider is called while *no*
+database lock is held:
 
-    1. store the delivery; claim its event id (unique key) or see it is a duplicate
-    2. fetch the payment from the provider (the body is only a hint)
-    3. lock the claim and the payment, merge the provider's state, mark done
+    1. verify the delivery (Stripe signature) — a rejected one is stored as ``rejected``
+    2. a read-only look: an event we already finished, or a payment we do not know, is
+       stored as ``duplicate``/``ignored`` without calling the provider
+    3. fetch the payment from the provider (the body is only a hint); failure → stored
+       as ``failed`` (reconciliation retries it) and 503 so the provider retries too
+    4. one write transaction: store the delivery, claim its event id (unique key, row
+       lock), lock the payment, merge the provider's state, mark the claim done
 
-Concurrent duplicates both pass step 1 (the claim exists but is not done), and step 3's
-claim lock lets exactly one apply; the other ends as ``duplicate``.
+Concurrent duplicates can all reach step 4; the claim's row lock lets exactly one apply,
+the others see it done and end as ``duplicate``.
 """
 
 from __future__ import annotations
@@ -20,15 +24,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
 from server.payments import service
 from server.payments.errors import PaymentProviderError, WebhookRejected
-from server.payments.models import EventClaim, ProviderEvent
+from server.payments.models import EventClaim, Payment, ProviderEvent
 from server.payments.providers import ProviderSet
+from server.payments.providers.base import PaymentSnapshot, WebhookRef
 from server.sqlutil import insert_ignore
+from shared.ids import uuid7
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +58,38 @@ class DeliveryResult:
     detail: str = ""
 
 
-def _headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: headers[k] for k in _KEEP_HEADERS if k in headers}
+@dataclass(frozen=True)
+class _Received:
+    provider: str
+    headers: dict
+    body: str
+    ref: WebhookRef | None
 
 
-def _finish(
-    session: Session, delivery: ProviderEvent, outcome: str, detail: str = ""
-) -> DeliveryResult:
-    delivery.outcome = outcome
-    delivery.detail = detail[:2000]
-    delivery.processed_at = utcnow()
-    delivery.next_attempt_at = None
-    session.flush()
-    return DeliveryResult(delivery.id, outcome, detail)
+def _store(session: Session, rec: _Received, outcome: str, detail: str = "", **extra) -> uuid.UUID:
+    """Insert the delivery row once, with its outcome (a Core insert: this is the hot path)."""
+    delivery_id = uuid7()
+    now = utcnow()
+    ref = rec.ref
+    session.execute(
+        insert(ProviderEvent).values(
+            id=delivery_id,
+            provider=rec.provider,
+            received_at=now,
+            headers=rec.headers,
+            body=rec.body,
+            event_id=ref.event_id if ref else None,
+            event_type=ref.event_type if ref else None,
+            object_id=ref.payment_id if ref else None,
+            outcome=outcome,
+            detail=detail[:2000],
+            attempts=1,
+            processed_at=None if outcome == "failed" else now,
+            next_attempt_at=extra.get("next_attempt_at"),
+            lease_until=None,
+        )
+    )
+    return delivery_id
 
 
 def receive(
@@ -77,80 +102,118 @@ def receive(
 ) -> DeliveryResult:
     """Handle one delivery. Raises WebhookRejected (400) or ProviderUnavailable (503)."""
     adapter = providers.get(provider)
-    stored_body = body[:MAX_BODY_STORED].decode("utf-8", errors="replace")
+    kept = {k: headers[k] for k in _KEEP_HEADERS if k in headers}
+    text = body[:MAX_BODY_STORED].decode("utf-8", errors="replace")
     try:
         ref = adapter.parse_webhook(body=body, headers=headers)
     except WebhookRejected as exc:
         with transaction(factory) as session:
-            delivery = ProviderEvent(
-                provider=provider,
-                headers=_headers(headers),
-                body=stored_body,
-                outcome="rejected",
-                detail=exc.message,
-                processed_at=utcnow(),
-            )
-            session.add(delivery)
+            _store(session, _Received(provider, kept, text, None), "rejected", exc.message)
         log.warning("webhook rejected", extra={"provider": provider, "reason": exc.message})
         raise
+    rec = _Received(provider, kept, text, ref)
 
-    with transaction(factory) as session:
-        delivery = ProviderEvent(
-            provider=provider,
-            headers=_headers(headers),
-            body=stored_body,
-            event_id=ref.event_id,
-            event_type=ref.event_type,
-            object_id=ref.payment_id,
-            attempts=1,
+    with factory() as session:  # read-only look, no locks kept
+        done = ref.event_id is not None and session.scalar(
+            select(EventClaim.done).where(
+                EventClaim.provider == provider, EventClaim.event_id == ref.event_id
+            )
         )
-        session.add(delivery)
-        session.flush()
-        if ref.event_id is not None:
-            insert_ignore(
-                session,
-                EventClaim,
-                {
-                    "provider": provider,
-                    "event_id": ref.event_id,
-                    "first_delivery_id": delivery.id,
-                    "done": False,
-                    "created_at": utcnow(),
-                },
-                ["provider", "event_id"],
+        known = ref.payment_id is not None and session.scalar(
+            select(Payment.id).where(
+                Payment.provider == provider, Payment.provider_payment_id == ref.payment_id
             )
-            claim = session.get(EventClaim, (provider, ref.event_id))
-            if claim.done:
-                return _finish(session, delivery, "duplicate", f"event {ref.event_id} done")
-        if ref.payment_id is None:
-            _mark_claim_done(session, provider, ref.event_id)
-            return _finish(session, delivery, "ignored", "not about a payment")
-        if (
-            service.find_payment(
-                session=session, provider=provider, provider_payment_id=ref.payment_id
-            )
-            is None
-        ):
-            _mark_claim_done(session, provider, ref.event_id)
-            return _finish(session, delivery, "ignored", f"unknown payment {ref.payment_id}")
-        delivery_id = delivery.id
+        )
+    if done:
+        with transaction(factory) as session:
+            delivery_id = _store(session, rec, "duplicate", f"event {ref.event_id} done")
+        return DeliveryResult(delivery_id, "duplicate")
+    if not known:
+        detail = f"unknown payment {ref.payment_id}" if ref.payment_id else "not a payment"
+        with transaction(factory) as session:
+            _claim(session, provider, ref.event_id, done=True)
+            delivery_id = _store(session, rec, "ignored", detail)
+        return DeliveryResult(delivery_id, "ignored", detail)
 
-    return process(
-        factory=factory,
-        providers=providers,
-        provider=provider,
-        delivery_id=delivery_id,
-        event_id=ref.event_id,
-        payment_id=ref.payment_id,
-    )
+    fetched_at = utcnow()
+    try:
+        snapshot = adapter.fetch_payment(ref.payment_id)
+    except PaymentProviderError as exc:
+        with transaction(factory) as session:
+            _store(session, rec, "failed", exc.message, next_attempt_at=utcnow() + RETRY_BACKOFF)
+        raise
+    with transaction(factory) as session:
+        delivery_id = _store(session, rec, "received")
+        return _apply(
+            session, provider, delivery_id, ref.event_id, ref.payment_id, snapshot, fetched_at
+        )
 
 
-def _mark_claim_done(session: Session, provider: str, event_id: str | None) -> None:
+def _claim(session: Session, provider: str, event_id: str | None, *, done: bool = False):
+    """Insert-or-find the event's claim, row-locked; None for providers without event ids."""
     if event_id is None:
-        return
-    claim = session.get(EventClaim, (provider, event_id), with_for_update=True)
+        return None
+    insert_ignore(
+        session,
+        EventClaim,
+        {
+            "provider": provider,
+            "event_id": event_id,
+            "first_delivery_id": uuid7(),
+            "done": False,
+            "created_at": utcnow(),
+        },
+        ["provider", "event_id"],
+    )
+    claim = session.scalars(
+        select(EventClaim)
+        .where(EventClaim.provider == provider, EventClaim.event_id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    if done:
+        claim.done = True
+    return claim
+
+
+def _finish(
+    session: Session, delivery_id: uuid.UUID, outcome: str, detail: str = ""
+) -> DeliveryResult:
+    session.execute(
+        update(ProviderEvent)
+        .where(ProviderEvent.id == delivery_id)
+        .values(outcome=outcome, detail=detail[:2000], processed_at=utcnow(), next_attempt_at=None)
+    )
+    return DeliveryResult(delivery_id, outcome, detail)
+
+
+def _apply(
+    session: Session,
+    provider: str,
+    delivery_id: uuid.UUID,
+    event_id: str | None,
+    payment_id: str,
+    snapshot: PaymentSnapshot | None,
+    fetched_at,
+) -> DeliveryResult:
+    claim = _claim(session, provider, event_id)
+    if claim is not None and claim.done:
+        return _finish(session, delivery_id, "duplicate", f"event {event_id} done")
     if claim is not None:
         claim.done = True
+    if snapshot is None:
+        return _finish(session, delivery_id, "ignored", f"{provider} does not know {payment_id}")
+    payment = service.find_payment(
+        session=session, provider=provider, provider_payment_id=payment_id, lock=True
+    )
+    result = service.apply_snapshot(
+        session=session, payment=payment, snapshot=snapshot, fetched_at=fetched_at
+    )
+    if result.outcome == "mismatch":
+        log.error(
+            "webhook payment mismatch", extra={"payment": payment_id, "detail": result.detail}
+        )
+    return _finish(session, delivery_id, result.outcome, result.detail)
 
 
 def process(
@@ -162,7 +225,7 @@ def process(
     event_id: str | None,
     payment_id: str,
 ) -> DeliveryResult:
-    """Steps 2 and 3 for a stored delivery (also what reconciliation re-runs)."""
+    """Re-run steps 3 and 4 for a stored, failed delivery (reconciliation)."""
     adapter = providers.get(provider)
     fetched_at = utcnow()
     try:
@@ -174,29 +237,8 @@ def process(
             delivery.detail = exc.message[:2000]
             delivery.next_attempt_at = utcnow() + RETRY_BACKOFF * min(delivery.attempts, 8)
         raise
-
     with transaction(factory) as session:
-        delivery = session.get(ProviderEvent, delivery_id, with_for_update=True)
-        if event_id is not None:
-            claim = session.get(
-                EventClaim, (provider, event_id), with_for_update=True, populate_existing=True
-            )
-            if claim.done:
-                return _finish(session, delivery, "duplicate", f"event {event_id} done")
-            claim.done = True
-        if snapshot is None:
-            return _finish(session, delivery, "ignored", f"{provider} does not know {payment_id}")
-        payment = service.find_payment(
-            session=session, provider=provider, provider_payment_id=payment_id, lock=True
-        )
-        result = service.apply_snapshot(
-            session=session, payment=payment, snapshot=snapshot, fetched_at=fetched_at
-        )
-        if result.outcome == "mismatch":
-            log.error(
-                "webhook payment mismatch", extra={"payment": payment_id, "detail": result.detail}
-            )
-        return _finish(session, delivery, result.outcome, result.detail)
+        return _apply(session, provider, delivery_id, event_id, payment_id, snapshot, fetched_at)
 
 
 def retry_candidates(*, session: Session, limit: int) -> list[ProviderEvent]:
