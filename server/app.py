@@ -16,6 +16,7 @@ from server.ops.router import router as ops_router
 from server.payments.providers import ProviderSet
 from server.payments.reconcile import ReconcileLoop
 from server.payments.router import router as payments_router
+from server.payments.webhooks import SeenCache
 from server.warehouse.router import router as warehouse_router
 
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.payment_providers = providers
+    app.state.webhook_seen = SeenCache()
     app.state.metrics = Metrics()
 
     install_error_handlers(app)

@@ -110,6 +110,7 @@ async def _webhook(request: Request, provider: str) -> WebhookAnswer:
         provider=provider,
         body=body,
         headers=headers,
+        seen=request.app.state.webhook_seen,
     )
     return WebhookAnswer(delivery_id=result.delivery_id, outcome=result.outcome)
 

@@ -166,9 +166,13 @@ def apply_snapshot(
         dispute, charged_back = snapshot.dispute_status, snapshot.amount_charged_back_cents
     became_paid = status == "paid" and payment.status != "paid"
     after = (status, snapshot.amount_refunded_cents, charged_back, dispute)
-    known = set(
-        session.scalars(select(Refund.provider_refund_id).where(Refund.payment_id == payment.id))
-    )
+    known: set[str] = set()
+    if snapshot.refunds:  # most reads carry none: skip the query
+        known = set(
+            session.scalars(
+                select(Refund.provider_refund_id).where(Refund.payment_id == payment.id)
+            )
+        )
     new_refunds = [r for r in snapshot.refunds if r.provider_refund_id not in known]
     payment.synced_at = fetched_at
     payment.provider_status = snapshot.provider_status

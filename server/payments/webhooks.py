@@ -19,12 +19,15 @@ the others see it done and end as ``duplicate``.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
@@ -33,7 +36,6 @@ from server.payments.errors import PaymentProviderError, WebhookRejected
 from server.payments.models import EventClaim, Payment, ProviderEvent
 from server.payments.providers import ProviderSet
 from server.payments.providers.base import PaymentSnapshot, WebhookRef
-from server.sqlutil import insert_ignore
 from shared.ids import uuid7
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,37 @@ class DeliveryResult:
     delivery_id: uuid.UUID
     outcome: str
     detail: str = ""
+
+
+class SeenCache:
+    """Facts that never become false, remembered per app to skip database look-ups:
+    an event id whose claim is done stays done; a payment that exists stays (we never
+    delete payments). Anything not remembered is simply looked up."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._done: dict[tuple[str, str], None] = {}
+        self._payments: dict[tuple[str, str], None] = {}
+
+    def _add(self, store: dict, key: tuple[str, str]) -> None:
+        with self._lock:
+            store[key] = None
+            if len(store) > self._size:
+                del store[next(iter(store))]  # oldest first: insertion order
+
+    def event_done(self, provider: str, event_id: str | None) -> bool:
+        return event_id is not None and (provider, event_id) in self._done
+
+    def mark_done(self, provider: str, event_id: str | None) -> None:
+        if event_id is not None:
+            self._add(self._done, (provider, event_id))
+
+    def payment_known(self, provider: str, payment_id: str | None) -> bool:
+        return payment_id is not None and (provider, payment_id) in self._payments
+
+    def mark_known(self, provider: str, payment_id: str) -> None:
+        self._add(self._payments, (provider, payment_id))
 
 
 @dataclass(frozen=True)
@@ -99,8 +132,10 @@ def receive(
     provider: str,
     body: bytes,
     headers: Mapping[str, str],
+    seen: SeenCache | None = None,
 ) -> DeliveryResult:
     """Handle one delivery. Raises WebhookRejected (400) or ProviderUnavailable (503)."""
+    seen = seen or SeenCache()
     adapter = providers.get(provider)
     kept = {k: headers[k] for k in _KEEP_HEADERS if k in headers}
     text = body[:MAX_BODY_STORED].decode("utf-8", errors="replace")
@@ -113,17 +148,28 @@ def receive(
         raise
     rec = _Received(provider, kept, text, ref)
 
-    with factory() as session:  # read-only look, no locks kept
-        done = ref.event_id is not None and session.scalar(
-            select(EventClaim.done).where(
-                EventClaim.provider == provider, EventClaim.event_id == ref.event_id
+    done = seen.event_done(provider, ref.event_id)
+    known = seen.payment_known(provider, ref.payment_id)
+    if not done and not known:
+        with factory() as session:  # read-only look, no locks kept
+            done = ref.event_id is not None and bool(
+                session.scalar(
+                    select(EventClaim.done).where(
+                        EventClaim.provider == provider, EventClaim.event_id == ref.event_id
+                    )
+                )
             )
-        )
-        known = ref.payment_id is not None and session.scalar(
-            select(Payment.id).where(
-                Payment.provider == provider, Payment.provider_payment_id == ref.payment_id
+            known = (
+                ref.payment_id is not None
+                and session.scalar(
+                    select(Payment.id).where(
+                        Payment.provider == provider, Payment.provider_payment_id == ref.payment_id
+                    )
+                )
+                is not None
             )
-        )
+        if known:
+            seen.mark_known(provider, ref.payment_id)
     if done:
         with transaction(factory) as session:
             delivery_id = _store(session, rec, "duplicate", f"event {ref.event_id} done")
@@ -149,31 +195,43 @@ def receive(
         )
 
 
+@dataclass
+class _Claim:
+    provider: str
+    event_id: str
+    done: bool
+
+
 def _claim(session: Session, provider: str, event_id: str | None, *, done: bool = False):
-    """Insert-or-find the event's claim, row-locked; None for providers without event ids."""
+    """Insert-or-find the event's claim and lock its row, in one statement
+    (``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the conflicting row is locked on
+    PostgreSQL; SQLite's write lock is already ours). None without an event id.
+    ``done`` reports the state *before* this call; with ``done=True`` it is set."""
     if event_id is None:
         return None
-    insert_ignore(
-        session,
-        EventClaim,
-        {
-            "provider": provider,
-            "event_id": event_id,
-            "first_delivery_id": uuid7(),
-            "done": False,
-            "created_at": utcnow(),
-        },
-        ["provider", "event_id"],
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = make(EventClaim).values(
+        provider=provider,
+        event_id=event_id,
+        first_delivery_id=uuid7(),
+        done=False,
+        created_at=utcnow(),
     )
-    claim = session.scalars(
-        select(EventClaim)
-        .where(EventClaim.provider == provider, EventClaim.event_id == event_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["provider", "event_id"], set_={"event_id": stmt.excluded.event_id}
+    ).returning(EventClaim.done)
+    claim = _Claim(provider, event_id, bool(session.execute(stmt).scalar_one()))
     if done:
-        claim.done = True
+        _set_done(session, claim)
     return claim
+
+
+def _set_done(session: Session, claim: _Claim) -> None:
+    session.execute(
+        update(EventClaim)
+        .where(EventClaim.provider == claim.provider, EventClaim.event_id == claim.event_id)
+        .values(done=True)
+    )
 
 
 def _finish(
@@ -200,12 +258,14 @@ def _apply(
     if claim is not None and claim.done:
         return _finish(session, delivery_id, "duplicate", f"event {event_id} done")
     if claim is not None:
-        claim.done = True
+        _set_done(session, claim)
     if snapshot is None:
         return _finish(session, delivery_id, "ignored", f"{provider} does not know {payment_id}")
     payment = service.find_payment(
         session=session, provider=provider, provider_payment_id=payment_id, lock=True
     )
+    if payment is None:  # pragma: no cover - payments are never deleted
+        return _finish(session, delivery_id, "ignored", f"unknown payment {payment_id}")
     result = service.apply_snapshot(
         session=session, payment=payment, snapshot=snapshot, fetched_at=fetched_at
     )
