@@ -72,7 +72,7 @@ def _cents(amount: Mapping | None) -> int:
 
 class MollieProvider(PaymentProvider):
     identifier = "mollie"
-    methods = ("ideal", "creditcard")
+    methods = ("ideal", "card", "creditcard")
 
     def __init__(self, *, api_key: str, api_base: str) -> None:
         self._api_key = api_key
