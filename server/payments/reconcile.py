@@ -32,7 +32,7 @@ def _claim_payments(session: Session, limit: int) -> list[Payment]:
         select(Payment)
         .where(
             Payment.status.not_in(FINAL_PAYMENT_STATES),
-            (Payment.next_check_at.is_(None)) | (Payment.next_check_at <= now),
+            Payment.next_check_at <= now,  # None: final, or given up (see service.next_check)
             (Payment.lease_until.is_(None)) | (Payment.lease_until < now),
         )
         .order_by(Payment.next_check_at)
@@ -75,13 +75,11 @@ def reconcile_once(
             payment = service.get_payment(session=session, payment_id=payment_id, lock=True)
             payment.lease_until = None
             if snapshot is None:
-                payment.next_check_at = utcnow() + service.CHECK_AFTER
+                payment.next_check_at = service.next_check(payment)
                 continue
             result = service.apply_snapshot(
                 session=session, payment=payment, snapshot=snapshot, fetched_at=fetched_at
             )
-            if payment.next_check_at is None and payment.status not in FINAL_PAYMENT_STATES:
-                payment.next_check_at = utcnow() + service.CHECK_AFTER
             if result.outcome == "processed":
                 stats["payments_changed"] += 1
 

@@ -33,6 +33,18 @@ from shared.ids import uuid7
 PAYABLE_STATES = ("open", "partially_paid")
 # Re-check non-final payments this often until they settle (reconciliation).
 CHECK_AFTER = timedelta(minutes=10)
+# After this, a payment still not final is left to its webhooks (providers expire them).
+GIVE_UP_AFTER = timedelta(days=14)
+
+
+def next_check(payment: Payment) -> datetime | None:
+    """When reconciliation should look at ``payment`` again; None = never."""
+    now = utcnow()
+    if payment.status in FINAL_PAYMENT_STATES:
+        return None
+    if payment.created_at is not None and now - payment.created_at > GIVE_UP_AFTER:
+        return None
+    return now + CHECK_AFTER
 
 
 @dataclass(frozen=True)
@@ -176,6 +188,7 @@ def apply_snapshot(
     new_refunds = [r for r in snapshot.refunds if r.provider_refund_id not in known]
     payment.synced_at = fetched_at
     payment.provider_status = snapshot.provider_status
+    payment.next_check_at = next_check(payment)
     if after == before and not new_refunds:
         # Nothing moved (a duplicate, or a late event): the invoice needs no recompute.
         session.flush()
@@ -183,7 +196,7 @@ def apply_snapshot(
     payment.status = status
     payment.amount_refunded_cents = snapshot.amount_refunded_cents
     payment.dispute_status, payment.amount_charged_back_cents = dispute, charged_back
-    payment.next_check_at = None if status in FINAL_PAYMENT_STATES else utcnow() + CHECK_AFTER
+    payment.next_check_at = next_check(payment)
     if became_paid:
         payment.paid_at = utcnow()
     for info in snapshot.refunds:

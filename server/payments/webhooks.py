@@ -173,12 +173,14 @@ def receive(
     if done:
         with transaction(factory) as session:
             delivery_id = _store(session, rec, "duplicate", f"event {ref.event_id} done")
+        seen.mark_done(provider, ref.event_id)
         return DeliveryResult(delivery_id, "duplicate")
     if not known:
         detail = f"unknown payment {ref.payment_id}" if ref.payment_id else "not a payment"
         with transaction(factory) as session:
             _claim(session, provider, ref.event_id, done=True)
             delivery_id = _store(session, rec, "ignored", detail)
+        seen.mark_done(provider, ref.event_id)
         return DeliveryResult(delivery_id, "ignored", detail)
 
     fetched_at = utcnow()
@@ -190,9 +192,11 @@ def receive(
         raise
     with transaction(factory) as session:
         delivery_id = _store(session, rec, "received")
-        return _apply(
+        result = _apply(
             session, provider, delivery_id, ref.event_id, ref.payment_id, snapshot, fetched_at
         )
+    seen.mark_done(provider, ref.event_id)  # committed: from now on a replay is a duplicate
+    return result
 
 
 @dataclass

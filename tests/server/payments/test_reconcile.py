@@ -120,3 +120,13 @@ def test_cli_payments_reconcile(settings, database_url, fake_mollie, pay, sessio
     assert json.loads(out)["payments_changed"] == 1
     with session_factory() as session:
         assert session.get(Payment, uuid.UUID(payment["id"])).status == "paid"
+
+
+def test_an_unchanged_payment_waits_for_its_next_check(app, pay, session_factory):
+    pay("stripe")  # open at the provider, nothing happens
+    _due_now(session_factory)
+    run = lambda: reconcile_once(  # noqa: E731
+        factory=app.state.session_factory, providers=app.state.payment_providers
+    )
+    assert run()["payments_checked"] == 1
+    assert run()["payments_checked"] == 0  # next look in service.CHECK_AFTER, not every pass

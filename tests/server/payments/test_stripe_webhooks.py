@@ -96,7 +96,9 @@ def test_two_v1_signatures_during_rotation(client, fake_stripe, pay):
 def test_replayed_event_id_is_a_duplicate(client, fake_stripe, pay, session_factory):
     event = fake_stripe.succeed(pay("stripe")["provider_payment_id"])
     assert deliver(client, fake_stripe, event).json()["outcome"] == "processed"
+    calls = fake_stripe.request_count
     assert deliver(client, fake_stripe, event).json()["outcome"] == "duplicate"
+    assert fake_stripe.request_count == calls  # a finished event is not fetched again
     assert [d.outcome for d in deliveries(session_factory)] == ["processed", "duplicate"]
 
 
