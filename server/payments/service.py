@@ -11,6 +11,7 @@ webhooks (and duplicates, and concurrent deliveries) converge:
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -76,9 +77,14 @@ def find_payment(
     return session.scalar(stmt)
 
 
-def idempotency_key(invoice_id: uuid.UUID, attempt: int) -> str:
-    """Same invoice and attempt → same key, so a retried create finds the first object."""
-    return f"rentguy-invoice-{invoice_id}-attempt-{attempt}"
+def idempotency_key(
+    invoice_id: uuid.UUID, attempt: int, provider: str, amount_cents: int, method: str | None
+) -> str:
+    """Same request → same key, so a retried create finds the first object; a different
+    request (other amount, provider or method) gets another key instead of the provider's
+    "key reused with other parameters" error."""
+    what = hashlib.sha256(f"{provider}|{amount_cents}|{method or ''}".encode()).hexdigest()[:12]
+    return f"rentguy-{invoice_id}-a{attempt}-{what}"
 
 
 def create_payment(
@@ -110,7 +116,7 @@ def create_payment(
     webhook_url = None
     if provider == "mollie" and settings.public_base_url:
         webhook_url = settings.public_base_url.rstrip("/") + "/api/v1/webhooks/mollie"
-    key = idempotency_key(invoice.id, attempt)
+    key = idempotency_key(invoice.id, attempt, provider, amount, method)
     snapshot = adapter.create_payment(
         CreatePayment(
             invoice_id=str(invoice.id),

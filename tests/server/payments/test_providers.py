@@ -153,3 +153,16 @@ def test_fakes_refuse_to_run_in_production(monkeypatch):
         FakeStripe()
     with pytest.raises(RuntimeError, match="production"):
         FakeMollie()
+
+
+def test_a_changed_request_after_a_lost_answer_gets_its_own_key(
+    client, admin, fake_stripe, open_invoice
+):
+    fake_stripe.faults.drop_answer_next = 1
+    url = f"/api/v1/invoices/{open_invoice[0]}/payments"
+    assert client.post(
+        url, json={"provider": "stripe", "amount_cents": 10_000}, headers=admin
+    ).status_code in (502, 503)
+    changed = client.post(url, json={"provider": "stripe", "amount_cents": 12_000}, headers=admin)
+    assert changed.status_code == 201, changed.text  # not an idempotency_error
+    assert fake_stripe.payment_intents[changed.json()["provider_payment_id"]]["amount"] == 12_000
