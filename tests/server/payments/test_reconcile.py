@@ -130,3 +130,33 @@ def test_an_unchanged_payment_waits_for_its_next_check(app, pay, session_factory
     )
     assert run()["payments_checked"] == 1
     assert run()["payments_checked"] == 0  # next look in service.CHECK_AFTER, not every pass
+
+
+def test_app_lifespan_starts_the_loop_when_enabled(settings, session_factory, fake_mollie):
+    from fastapi.testclient import TestClient
+
+    from server.app import create_app
+    from server.payments import service
+    from tests.helpers.billing import make_open_invoice
+
+    app = create_app(settings.model_copy(update={"payments_reconcile_interval": 0.05}))
+    invoice_id, _ = make_open_invoice(session_factory)
+    with transaction(session_factory) as session:
+        payment = service.create_payment(
+            session=session,
+            providers=app.state.payment_providers,
+            settings=settings,
+            invoice_id=invoice_id,
+            provider="mollie",
+        )
+    fake_mollie.set_status(payment.provider_payment_id, "paid")
+    _due_now(session_factory)
+    with TestClient(app):
+        for _ in range(200):
+            with session_factory() as session:
+                status = session.get(Payment, payment.id).status
+            if status == "paid":
+                break
+            time.sleep(0.05)
+    app.state.engine.dispose()
+    assert status == "paid"
