@@ -12,9 +12,14 @@ from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers
 from server.identity.admin import router as identity_admin_router
 from server.identity.router import router as auth_router
+from server.invoicing.router import router as invoicing_router
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
+from server.payments.providers import ProviderSet
+from server.payments.reconcile import ReconcileLoop
+from server.payments.router import router as payments_router
+from server.payments.webhooks import SeenCache
 from server.warehouse.admin import router as warehouse_admin_router
 from server.warehouse.feed import ScanFeed
 from server.warehouse.router import router as warehouse_router
@@ -23,10 +28,22 @@ from server.warehouse.router import router as warehouse_router
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    providers = ProviderSet.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        loop = None
+        if settings.payments_reconcile_interval > 0:
+            loop = ReconcileLoop(
+                factory=session_factory,
+                providers=providers,
+                interval=settings.payments_reconcile_interval,
+            )
+            loop.start()
         yield
+        if loop is not None:
+            loop.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -37,7 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = make_session_factory(engine)
+    app.state.session_factory = session_factory
+    app.state.payment_providers = providers
+    app.state.webhook_seen = SeenCache()
     app.state.metrics = Metrics()
     app.state.scan_feed = ScanFeed()
 
@@ -48,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(identity_admin_router)
     app.include_router(audit_router)
+    app.include_router(invoicing_router)
+    app.include_router(payments_router)
 
     # Added last = outermost: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

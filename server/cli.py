@@ -1,4 +1,4 @@
-"""``rentguy-server``: serve, migrate, create-admin, seed-demo."""
+"""``rentguy-server``: serve, migrate, create-admin, seed-demo, payments reconcile."""
 
 from __future__ import annotations
 
@@ -97,6 +97,25 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _payments_reconcile(args: argparse.Namespace) -> int:
+    from server.db import make_engine, make_session_factory
+    from server.payments.providers import ProviderSet
+    from server.payments.reconcile import reconcile_once
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        stats = reconcile_once(
+            factory=make_session_factory(engine),
+            providers=ProviderSet.from_settings(settings),
+            limit=args.limit,
+        )
+    finally:
+        engine.dispose()
+    print(json.dumps(stats))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rentguy-server", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed-demo", help="load demo data; print or --out its JSON")
     seed.add_argument("--out", help="write the JSON here (mode 600) instead of stdout")
     seed.set_defaults(func=_seed_demo)
+
+    payments = sub.add_parser("payments", help="payment operations")
+    payments_sub = payments.add_subparsers(dest="payments_command", required=True)
+    reconcile = payments_sub.add_parser(
+        "reconcile", help="re-fetch stuck payments and retry failed webhook deliveries once"
+    )
+    reconcile.add_argument("--limit", type=int, default=100, help="items per kind (default 100)")
+    reconcile.set_defaults(func=_payments_reconcile)
     return parser
 
 

@@ -33,6 +33,19 @@ class Settings(BaseSettings):
     # How long after the server received a scan its station may still annul it (SPEC §3).
     annul_window_seconds: int = Field(default=600, ge=0)
 
+    # Payment providers (SPEC §5). A provider without an API key is simply not configured;
+    # using it answers 409. The API bases exist so tests and benches can point at a fake.
+    stripe_api_key: SecretStr | None = None
+    stripe_webhook_secrets: SecretStr | None = None  # comma-separated, several during rotation
+    stripe_api_base: str = "https://api.stripe.com"
+    mollie_api_key: SecretStr | None = None
+    mollie_api_base: str = "https://api.mollie.com"
+    # Where Mollie should call us back (POST /api/v1/webhooks/mollie); none = no webhookUrl.
+    public_base_url: str | None = None
+    payments_return_url: str = "https://rentguy.example/payments/return"
+    # Seconds between runs of the in-process reconciliation loop; 0 = off (use the CLI/cron).
+    payments_reconcile_interval: float = 0.0
+
     @field_validator("secret_key")
     @classmethod
     def _strong_secret(cls, value: SecretStr) -> SecretStr:
@@ -46,6 +59,11 @@ class Settings(BaseSettings):
         return hmac.new(
             self.secret_key.get_secret_value().encode(), purpose.encode(), hashlib.sha256
         ).digest()
+
+    @property
+    def stripe_webhook_secret_list(self) -> list[str]:
+        raw = self.stripe_webhook_secrets.get_secret_value() if self.stripe_webhook_secrets else ""
+        return [part.strip() for part in raw.split(",") if part.strip()]
 
     @property
     def badge_hash_key(self) -> bytes:

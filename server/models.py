@@ -3,6 +3,8 @@
 from server.audit.models import AuditEvent
 from server.db import Base
 from server.identity.models import Badge, Role, Station, User, UserRole
+from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
+from server.payments.models import EventClaim, Payment, ProviderEvent, Refund
 from server.warehouse.models import (
     Case,
     CaseUnit,
@@ -22,12 +24,21 @@ __all__ = [
     "Base",
     "Case",
     "CaseUnit",
+    "CreditNote",
+    "Customer",
+    "DocumentCounter",
+    "EventClaim",
+    "Invoice",
+    "InvoiceLine",
     "Movement",
+    "Payment",
     "PickLine",
     "PickUnit",
     "Product",
     "Project",
     "ReferenceVersion",
+    "ProviderEvent",
+    "Refund",
     "Role",
     "Scan",
     "Station",

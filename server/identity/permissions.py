@@ -80,5 +80,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/v1/stations/enroll"),
         ("POST", "/api/v1/auth/login"),
         ("POST", "/api/v1/auth/refresh"),
+        # Payment providers call these; Stripe's are signed, Mollie's only name an id that
+        # we look up at Mollie (server.payments.webhooks).
+        ("POST", "/api/v1/webhooks/stripe"),
+        ("POST", "/api/v1/webhooks/mollie"),
     }
 )

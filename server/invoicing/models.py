@@ -1,0 +1,131 @@
+"""Customers, invoices, their lines, credit notes and the per-year number counters.
+
+Money is integer cents. A line's VAT is rounded half-up per line; document totals are the
+sums of the line amounts (see ``server.invoicing.totals``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.db import Base, UTCDateTime, utcnow
+from shared.ids import uuid7
+
+INVOICE_STATES = (
+    "draft",
+    "open",
+    "partially_paid",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "cancelled",
+)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    vat_number: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DocumentCounter(Base):
+    """The last number used per series and year; its row is locked while a number is taken."""
+
+    __tablename__ = "document_counters"
+
+    series: Mapped[str] = mapped_column(String(16), primary_key=True)  # invoice | credit_note
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint(f"state IN {INVOICE_STATES!r}", name="state"),
+        CheckConstraint("total_cents >= 0", name="total_nonnegative"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    number: Mapped[str] = mapped_column(String(20), unique=True)  # 2026-00042
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), index=True)
+    project_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("projects.id"), index=True)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    issue_date: Mapped[date] = mapped_column(Date)
+    subtotal_cents: Mapped[int] = mapped_column(Integer, default=0)
+    vat_cents: Mapped[int] = mapped_column(Integer, default=0)
+    total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # Follow the payments (recomputed from them, never edited by hand).
+    paid_cents: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    charged_back_cents: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    customer: Mapped[Customer] = relationship()
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="InvoiceLine.position",
+    )
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position"),
+        CheckConstraint("vat_rate IN (0, 9, 21)", name="vat_rate"),
+        CheckConstraint("qty > 0 AND days > 0", name="qty_days_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10))  # rental | free
+    product_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("products.id"))
+    description: Mapped[str] = mapped_column(String(300))
+    qty: Mapped[int] = mapped_column(Integer)
+    days: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    vat_rate: Mapped[int] = mapped_column(Integer)  # percent: 21, 9 or 0
+    net_cents: Mapped[int] = mapped_column(Integer)
+    vat_cents: Mapped[int] = mapped_column(Integer)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+
+class CreditNote(Base):
+    """A credit against one invoice; its own gapless series (``C2026-00001``)."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (CheckConstraint("total_cents > 0", name="total_positive"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    lines: Mapped[list[dict]] = mapped_column(JSON, default=list)  # computed like invoice lines
+    issue_date: Mapped[date] = mapped_column(Date)
+    subtotal_cents: Mapped[int] = mapped_column(Integer)
+    vat_cents: Mapped[int] = mapped_column(Integer)
+    total_cents: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,107 @@
+"""Admin routes for customers, invoices and credit notes (thin: services do the work)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from server.deps import Requires, SessionDep
+from server.errors import Conflict
+from server.identity.models import User
+from server.identity.permissions import Permission
+from server.invoicing import service
+from server.invoicing.models import Customer, Invoice
+from server.invoicing.schemas import (
+    CreditNoteCreate,
+    CreditNoteRead,
+    CustomerCreate,
+    CustomerRead,
+    InvoiceFromProject,
+    InvoiceRead,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["invoicing"])
+Reader = Annotated[User, Depends(Requires(Permission.INVOICES_READ))]
+Writer = Annotated[User, Depends(Requires(Permission.INVOICES_WRITE))]
+
+
+def _free(lines):
+    return [service.FreeLine(**line.model_dump()) for line in lines]
+
+
+@router.post("/customers", response_model=CustomerRead, status_code=201)
+def create_customer(body: CustomerCreate, session: SessionDep, user: Writer) -> Customer:
+    """Create a customer (409 when the name exists)."""
+    if session.scalar(select(Customer).where(Customer.name == body.name.strip())):
+        raise Conflict(f"a customer called {body.name!r} exists")
+    customer = Customer(**{**body.model_dump(), "name": body.name.strip()})
+    session.add(customer)
+    session.flush()
+    return customer
+
+
+@router.get("/customers", response_model=list[CustomerRead])
+def list_customers(session: SessionDep, user: Reader) -> list[Customer]:
+    """All customers by name."""
+    return list(session.scalars(select(Customer).order_by(Customer.name).limit(1000)))
+
+
+@router.post("/invoices/from-project", response_model=InvoiceRead, status_code=201)
+def create_from_project(body: InvoiceFromProject, session: SessionDep, user: Writer) -> Invoice:
+    """A numbered draft invoice from a project's pick list plus free lines."""
+    return service.create_invoice_from_project(
+        session=session,
+        project_id=body.project_id,
+        customer_id=body.customer_id,
+        free_lines=_free(body.free_lines),
+        rental_vat_rate=body.rental_vat_rate,
+        issue_date=body.issue_date,
+    )
+
+
+@router.get("/invoices", response_model=list[InvoiceRead])
+def list_invoices(
+    session: SessionDep,
+    user: Reader,
+    state: str | None = Query(default=None, max_length=20),
+    limit: int = Query(default=100, ge=1, le=500),
+) -> list[Invoice]:
+    """Invoices, newest number first."""
+    stmt = select(Invoice).order_by(Invoice.number.desc()).limit(limit)
+    if state:
+        stmt = stmt.where(Invoice.state == state)
+    return list(session.scalars(stmt))
+
+
+@router.get("/invoices/{invoice_id}", response_model=InvoiceRead)
+def read_invoice(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> Invoice:
+    """One invoice with its lines and payment totals."""
+    return service.get_invoice(session=session, invoice_id=invoice_id)
+
+
+@router.post("/invoices/{invoice_id}/open", response_model=InvoiceRead)
+def open_invoice(invoice_id: uuid.UUID, session: SessionDep, user: Writer) -> Invoice:
+    """draft → open."""
+    return service.open_invoice(session=session, invoice_id=invoice_id)
+
+
+@router.post("/invoices/{invoice_id}/cancel", response_model=InvoiceRead)
+def cancel_invoice(invoice_id: uuid.UUID, session: SessionDep, user: Writer) -> Invoice:
+    """draft/open → cancelled (only while nothing is paid)."""
+    return service.cancel_invoice(session=session, invoice_id=invoice_id)
+
+
+@router.post("/invoices/{invoice_id}/credit-notes", response_model=CreditNoteRead, status_code=201)
+def create_credit_note(
+    invoice_id: uuid.UUID, body: CreditNoteCreate, session: SessionDep, user: Writer
+):
+    """A credit note for the whole invoice or the given lines."""
+    return service.create_credit_note(
+        session=session,
+        invoice_id=invoice_id,
+        lines=_free(body.lines) if body.lines is not None else None,
+        reason=body.reason,
+    )

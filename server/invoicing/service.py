@@ -1,0 +1,308 @@
+"""Invoices from projects, gapless numbers, state from payments, credit notes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, lazyload
+
+from server.db import utcnow
+from server.errors import BadRequest, Conflict, NotFound
+from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
+from server.invoicing.totals import line_amounts
+from server.sqlutil import insert_ignore
+from server.warehouse.models import Product, Project
+from shared.ids import uuid7
+
+FINAL_STATES = {"cancelled"}
+
+
+@dataclass(frozen=True)
+class FreeLine:
+    description: str
+    qty: int
+    unit_price_cents: int
+    vat_rate: int
+    days: int = 1
+
+
+def next_number(*, session: Session, series: str, year: int) -> int:
+    """The next number of ``series`` in ``year``, gapless.
+
+    The counter row is locked (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite transactions
+    already hold the write lock from ``BEGIN IMMEDIATE``) until the caller's transaction
+    ends, so concurrent creators queue, and a rolled-back creation returns its number.
+    """
+    insert_ignore(
+        session,
+        DocumentCounter,
+        {"series": series, "year": year, "last_value": 0},
+        ["series", "year"],
+    )
+    counter = session.scalars(
+        select(DocumentCounter)
+        .where(DocumentCounter.series == series, DocumentCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    counter.last_value += 1
+    session.flush()
+    return counter.last_value
+
+
+def get_or_create_customer(*, session: Session, name: str, email: str | None = None) -> Customer:
+    """The customer called ``name``, created when missing."""
+    name = name.strip()
+    if not name:
+        raise BadRequest("a customer needs a name")
+    # Insert-or-ignore, then read: two invoices for a new customer at once make one customer.
+    insert_ignore(
+        session,
+        Customer,
+        {"id": uuid7(), "name": name, "email": email, "address": "", "created_at": utcnow()},
+        ["name"],
+    )
+    customer = session.scalars(
+        select(Customer).where(Customer.name == name).execution_options(populate_existing=True)
+    ).one()
+    return customer
+
+
+def _rental_days(project: Project) -> int:
+    # Both ends count: a one-day festival is one day.
+    if project.starts_on and project.ends_on:
+        return max(1, (project.ends_on - project.starts_on).days + 1)
+    return 1
+
+
+def create_invoice_from_project(
+    *,
+    session: Session,
+    project_id: uuid.UUID,
+    customer_id: uuid.UUID | None = None,
+    free_lines: list[FreeLine] = (),
+    rental_vat_rate: int = 21,
+    issue_date: date | None = None,
+) -> Invoice:
+    """A draft invoice with one rental line per pick line plus ``free_lines``, numbered."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id}")
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+    else:
+        customer = get_or_create_customer(session=session, name=project.customer or project.name)
+    issue_date = issue_date or utcnow().date()
+    days = _rental_days(project)
+    specs: list[tuple[str, uuid.UUID | None, str, int, int, int, int]] = []
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_([pl.product_id for pl in project.pick_lines]))
+        )
+    }
+    for pick in sorted(project.pick_lines, key=lambda pl: products[pl.product_id].sku):
+        product = products[pick.product_id]
+        specs.append(
+            (
+                "rental",
+                product.id,
+                product.name,
+                pick.qty,
+                days,
+                product.day_price_cents,
+                rental_vat_rate,
+            )
+        )
+    for free in free_lines:
+        specs.append(
+            (
+                "free",
+                None,
+                free.description,
+                free.qty,
+                free.days,
+                free.unit_price_cents,
+                free.vat_rate,
+            )
+        )
+    if not specs:
+        raise BadRequest("an invoice needs at least one line (the project has no pick lines)")
+
+    number = next_number(session=session, series="invoice", year=issue_date.year)
+    invoice = Invoice(
+        number=f"{issue_date.year}-{number:05d}",
+        customer_id=customer.id,
+        project_id=project.id,
+        issue_date=issue_date,
+        state="draft",
+    )
+    for position, (kind, product_id, text, qty, n_days, price, rate) in enumerate(specs, 1):
+        if qty <= 0 or n_days <= 0 or price < 0:
+            raise BadRequest(f"line {position}: qty and days must be > 0, price >= 0")
+        try:
+            net, vat = line_amounts(qty=qty, days=n_days, unit_price_cents=price, vat_rate=rate)
+        except ValueError as exc:
+            raise BadRequest(f"line {position}: {exc}") from None
+        invoice.lines.append(
+            InvoiceLine(
+                position=position,
+                kind=kind,
+                product_id=product_id,
+                description=text[:300],
+                qty=qty,
+                days=n_days,
+                unit_price_cents=price,
+                vat_rate=rate,
+                net_cents=net,
+                vat_cents=vat,
+            )
+        )
+    invoice.subtotal_cents = sum(line.net_cents for line in invoice.lines)
+    invoice.vat_cents = sum(line.vat_cents for line in invoice.lines)
+    invoice.total_cents = invoice.subtotal_cents + invoice.vat_cents
+    session.add(invoice)
+    session.flush()
+    return invoice
+
+
+def get_invoice(
+    *, session: Session, invoice_id: uuid.UUID, lock: bool = False, lines: bool = True
+) -> Invoice:
+    """The invoice or NotFound; ``lock`` takes its row lock; ``lines=False`` skips them."""
+    stmt = select(Invoice).where(Invoice.id == invoice_id)
+    if not lines:
+        stmt = stmt.options(lazyload(Invoice.lines))
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    invoice = session.scalar(stmt)
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    return invoice
+
+
+def open_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
+    """draft → open: the invoice is final and can be paid."""
+    invoice = get_invoice(session=session, invoice_id=invoice_id, lock=True)
+    if invoice.state != "draft":
+        raise Conflict(f"invoice {invoice.number} is {invoice.state}, not draft")
+    invoice.state = "open"
+    session.flush()
+    return invoice
+
+
+def cancel_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
+    """draft/open → cancelled, only while nothing has been paid."""
+    invoice = get_invoice(session=session, invoice_id=invoice_id, lock=True)
+    if invoice.state not in ("draft", "open") or invoice.paid_cents:
+        raise Conflict(f"invoice {invoice.number} is {invoice.state}; it cannot be cancelled")
+    invoice.state = "cancelled"
+    session.flush()
+    return invoice
+
+
+def derive_state(*, total: int, paid: int, refunded: int, current: str) -> str:
+    """The invoice state its payment amounts imply (drafts and cancelled ones keep theirs)."""
+    if current in ("draft", "cancelled"):
+        return current
+    if refunded > 0:
+        return "refunded" if refunded >= paid else "partially_refunded"
+    if paid >= total and paid > 0:
+        return "paid"
+    if paid > 0:
+        return "partially_paid"
+    return "open"
+
+
+def apply_payment_totals(
+    *, session: Session, invoice: Invoice, paid: int, refunded: int, charged_back: int
+) -> bool:
+    """Store the sums of the invoice's payments and its derived state; True when changed."""
+    state = derive_state(
+        total=invoice.total_cents, paid=paid, refunded=refunded, current=invoice.state
+    )
+    before = (invoice.paid_cents, invoice.refunded_cents, invoice.charged_back_cents, invoice.state)
+    after = (paid, refunded, charged_back, state)
+    if before == after:
+        return False
+    invoice.paid_cents, invoice.refunded_cents, invoice.charged_back_cents, invoice.state = after
+    session.flush()
+    return True
+
+
+def create_credit_note(
+    *,
+    session: Session,
+    invoice_id: uuid.UUID,
+    lines: list[FreeLine] | None = None,
+    reason: str = "",
+    issue_date: date | None = None,
+) -> CreditNote:
+    """A credit note for ``lines`` (or the whole invoice), never more than it credits."""
+    invoice = get_invoice(session=session, invoice_id=invoice_id, lock=True)
+    if invoice.state == "draft":
+        raise Conflict("a draft invoice is changed, not credited")
+    issue_date = issue_date or utcnow().date()
+    if lines is None:
+        computed = [
+            {
+                "description": ln.description,
+                "net_cents": ln.net_cents,
+                "vat_rate": ln.vat_rate,
+                "vat_cents": ln.vat_cents,
+            }
+            for ln in invoice.lines
+        ]
+    else:
+        computed = []
+        for i, ln in enumerate(lines, 1):
+            if ln.qty <= 0 or ln.days <= 0 or ln.unit_price_cents <= 0:
+                raise BadRequest(f"line {i}: qty, days and price must be > 0")
+            try:
+                net, vat = line_amounts(
+                    qty=ln.qty,
+                    days=ln.days,
+                    unit_price_cents=ln.unit_price_cents,
+                    vat_rate=ln.vat_rate,
+                )
+            except ValueError as exc:
+                raise BadRequest(f"line {i}: {exc}") from None
+            computed.append(
+                {
+                    "description": ln.description,
+                    "net_cents": net,
+                    "vat_rate": ln.vat_rate,
+                    "vat_cents": vat,
+                }
+            )
+    subtotal = sum(c["net_cents"] for c in computed)
+    vat = sum(c["vat_cents"] for c in computed)
+    already = sum(
+        session.scalars(select(CreditNote.total_cents).where(CreditNote.invoice_id == invoice.id))
+    )
+    if subtotal + vat <= 0:
+        raise BadRequest("a credit note needs a positive amount")
+    if already + subtotal + vat > invoice.total_cents:
+        raise Conflict(
+            f"credit notes would exceed the invoice total ({already + subtotal + vat} > "
+            f"{invoice.total_cents} cents)"
+        )
+    number = next_number(session=session, series="credit_note", year=issue_date.year)
+    note = CreditNote(
+        number=f"C{issue_date.year}-{number:05d}",
+        invoice_id=invoice.id,
+        reason=reason[:300],
+        issue_date=issue_date,
+        lines=computed,
+        subtotal_cents=subtotal,
+        vat_cents=vat,
+        total_cents=subtotal + vat,
+    )
+    session.add(note)
+    session.flush()
+    return note

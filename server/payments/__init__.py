@@ -1,0 +1,1 @@
+"""Payments: provider adapters (Stripe, Mollie), webhooks, refunds, chargebacks (SPEC §5)."""

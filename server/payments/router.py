@@ -1,0 +1,127 @@
+"""Payment routes: start a payment, read it, refund it, and the two provider webhooks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from server.deps import Requires, SessionDep, SettingsDep
+from server.identity.models import User
+from server.identity.permissions import Permission
+from server.payments import service, webhooks
+from server.payments.models import Payment, Refund
+from server.payments.providers import ProviderSet
+from server.payments.schemas import (
+    PaymentCreate,
+    PaymentRead,
+    RefundCreate,
+    RefundRead,
+    WebhookAnswer,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+Reader = Annotated[User, Depends(Requires(Permission.INVOICES_READ))]
+Writer = Annotated[User, Depends(Requires(Permission.INVOICES_WRITE))]
+Refunder = Annotated[User, Depends(Requires(Permission.PAYMENTS_REFUND))]
+
+
+def _providers(request: Request) -> ProviderSet:
+    return request.app.state.payment_providers
+
+
+ProvidersDep = Annotated[ProviderSet, Depends(_providers)]
+
+
+@router.post("/invoices/{invoice_id}/payments", response_model=PaymentRead, status_code=201)
+def start_payment(
+    invoice_id: uuid.UUID,
+    body: PaymentCreate,
+    session: SessionDep,
+    settings: SettingsDep,
+    providers: ProvidersDep,
+    user: Writer,
+) -> Payment:
+    """Create a payment at the provider for what the invoice still owes (or part of it)."""
+    return service.create_payment(
+        session=session,
+        providers=providers,
+        settings=settings,
+        invoice_id=invoice_id,
+        provider=body.provider,
+        method=body.method,
+        amount_cents=body.amount_cents,
+    )
+
+
+@router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentRead])
+def list_payments(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Payment]:
+    """An invoice's payments, oldest first."""
+    stmt = select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.created_at)
+    return list(session.scalars(stmt))
+
+
+@router.get("/payments/{payment_id}", response_model=PaymentRead)
+def read_payment(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> Payment:
+    """One payment as we last read it from its provider."""
+    return service.get_payment(session=session, payment_id=payment_id)
+
+
+@router.get("/payments/{payment_id}/refunds", response_model=list[RefundRead])
+def list_refunds(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Refund]:
+    """A payment's refunds (ours and those made at the provider)."""
+    stmt = select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
+    return list(session.scalars(stmt))
+
+
+@router.post("/payments/{payment_id}/refunds", response_model=RefundRead, status_code=201)
+def refund_payment(
+    payment_id: uuid.UUID,
+    body: RefundCreate,
+    request: Request,
+    session: SessionDep,
+    providers: ProvidersDep,
+    user: Refunder,
+) -> Refund:
+    """Refund part or all of a paid payment (audited; same request_key → refunded once)."""
+    return service.refund_payment(
+        session=session,
+        providers=providers,
+        payment_id=payment_id,
+        amount_cents=body.amount_cents,
+        request_key=body.request_key,
+        actor_user_id=user.id,
+        ip=request.client.host if request.client else None,
+        reason=body.reason,
+    )
+
+
+async def _webhook(request: Request, provider: str) -> WebhookAnswer:
+    # The raw body, exactly as signed: parsing it first would break Stripe's signature.
+    body = await request.body()
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    result = await run_in_threadpool(
+        webhooks.receive,
+        factory=request.app.state.session_factory,
+        providers=request.app.state.payment_providers,
+        provider=provider,
+        body=body,
+        headers=headers,
+        seen=request.app.state.webhook_seen,
+    )
+    return WebhookAnswer(delivery_id=result.delivery_id, outcome=result.outcome)
+
+
+@router.post("/webhooks/stripe", response_model=WebhookAnswer)
+async def stripe_webhook(request: Request) -> WebhookAnswer:
+    """Stripe events: 400 on a missing/bad/stale signature, 503 when Stripe cannot be read."""
+    return await _webhook(request, "stripe")
+
+
+@router.post("/webhooks/mollie", response_model=WebhookAnswer)
+async def mollie_webhook(request: Request) -> WebhookAnswer:
+    """Mollie's ``id=tr_…``: 200 for unknown ids, 503 when Mollie cannot be read."""
+    return await _webhook(request, "mollie")

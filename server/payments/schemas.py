@@ -1,0 +1,59 @@
+"""Request and response models for payments and refunds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PaymentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    provider: str = Field(min_length=1, max_length=20)
+    method: str | None = Field(default=None, max_length=20)
+    amount_cents: int | None = Field(default=None, gt=0, le=10**10)
+
+
+class PaymentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    invoice_id: uuid.UUID
+    provider: str
+    provider_payment_id: str
+    method: str | None
+    amount_cents: int
+    currency: str
+    status: str
+    provider_status: str
+    amount_refunded_cents: int
+    amount_charged_back_cents: int
+    dispute_status: str
+    checkout_url: str | None
+    paid_at: datetime | None
+    created_at: datetime
+
+
+class RefundCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    amount_cents: int = Field(gt=0, le=10**10)
+    # The caller's id for this refund; resending the same one refunds once.
+    request_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    reason: str = Field(default="", max_length=200)
+
+
+class RefundRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    provider: str
+    provider_refund_id: str
+    amount_cents: int
+    status: str
+    initiated_by: str
+    created_at: datetime
+
+
+class WebhookAnswer(BaseModel):
+    delivery_id: uuid.UUID
+    outcome: str

@@ -1,0 +1,335 @@
+"""Create payments for invoices, apply what a provider says, refund.
+
+The provider is the source of truth. ``apply_snapshot`` merges one read of the provider's
+payment into ours under the payment's row lock, with three rules that make any order of
+webhooks (and duplicates, and concurrent deliveries) converge:
+
+1. a snapshot fetched before the one we hold is stale and changes nothing;
+2. a payment in a final state (paid, canceled, expired) never leaves it;
+3. a dispute/chargeback only moves up (none → open/charged_back → won/lost/reversed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.audit.service import record
+from server.config import Settings
+from server.db import utcnow
+from server.errors import BadRequest, Conflict, NotFound
+from server.invoicing import service as invoicing
+from server.invoicing.models import Invoice
+from server.payments.models import DISPUTE_RANK, FINAL_PAYMENT_STATES, Payment, Refund
+from server.payments.providers import ProviderSet
+from server.payments.providers.base import CreatePayment, PaymentSnapshot
+from server.sqlutil import insert_ignore
+from shared.ids import uuid7
+
+PAYABLE_STATES = ("open", "partially_paid")
+# Re-check non-final payments this often until they settle (reconciliation).
+CHECK_AFTER = timedelta(minutes=10)
+# After this, a payment still not final is left to its webhooks (providers expire them).
+GIVE_UP_AFTER = timedelta(days=14)
+
+
+def next_check(payment: Payment) -> datetime | None:
+    """When reconciliation should look at ``payment`` again; None = never."""
+    now = utcnow()
+    if payment.status in FINAL_PAYMENT_STATES:
+        return None
+    if payment.created_at is not None and now - payment.created_at > GIVE_UP_AFTER:
+        return None
+    return now + CHECK_AFTER
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    outcome: str  # processed | unchanged | stale | mismatch
+    detail: str = ""
+    became_paid: bool = False
+
+
+def get_payment(*, session: Session, payment_id: uuid.UUID, lock: bool = False) -> Payment:
+    """The payment or NotFound; ``lock`` takes its row lock and re-reads it."""
+    stmt = select(Payment).where(Payment.id == payment_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    payment = session.scalar(stmt)
+    if payment is None:
+        raise NotFound(f"no payment {payment_id}")
+    return payment
+
+
+def find_payment(
+    *, session: Session, provider: str, provider_payment_id: str, lock: bool = False
+) -> Payment | None:
+    stmt = select(Payment).where(
+        Payment.provider == provider, Payment.provider_payment_id == provider_payment_id
+    )
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(stmt)
+
+
+def idempotency_key(
+    invoice_id: uuid.UUID, attempt: int, provider: str, amount_cents: int, method: str | None
+) -> str:
+    """Same request → same key, so a retried create finds the first object; a different
+    request (other amount, provider or method) gets another key instead of the provider's
+    "key reused with other parameters" error."""
+    what = hashlib.sha256(f"{provider}|{amount_cents}|{method or ''}".encode()).hexdigest()[:12]
+    return f"rentguy-{invoice_id}-a{attempt}-{what}"
+
+
+def create_payment(
+    *,
+    session: Session,
+    providers: ProviderSet,
+    settings: Settings,
+    invoice_id: uuid.UUID,
+    provider: str,
+    method: str | None = None,
+    amount_cents: int | None = None,
+) -> Payment:
+    """Start a payment of (part of) what an open invoice still owes."""
+    adapter = providers.get(provider)
+    if method is not None and method not in adapter.methods:
+        raise BadRequest(f"{provider} supports methods {', '.join(adapter.methods)}")
+    # The invoice row lock serializes payment starts for one invoice, so two clicks do
+    # not both become attempt N.
+    invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lock=True)
+    if invoice.state not in PAYABLE_STATES:
+        raise Conflict(f"invoice {invoice.number} is {invoice.state}; it cannot be paid now")
+    due = invoice.total_cents - invoice.paid_cents
+    amount = due if amount_cents is None else amount_cents
+    if amount <= 0 or amount > due:
+        raise BadRequest(f"amount must be between 1 and {due} cents (what is still due)")
+    attempt = (
+        session.scalar(select(func.count()).where(Payment.invoice_id == invoice.id)) or 0
+    ) + 1
+    webhook_url = None
+    if provider == "mollie" and settings.public_base_url:
+        webhook_url = settings.public_base_url.rstrip("/") + "/api/v1/webhooks/mollie"
+    key = idempotency_key(invoice.id, attempt, provider, amount, method)
+    snapshot = adapter.create_payment(
+        CreatePayment(
+            invoice_id=str(invoice.id),
+            invoice_number=invoice.number,
+            amount_cents=amount,
+            currency=invoice.currency,
+            description=f"Invoice {invoice.number}",
+            idempotency_key=key,
+            return_url=settings.payments_return_url,
+            webhook_url=webhook_url,
+            method=method,
+        )
+    )
+    now = utcnow()
+    payment = Payment(
+        invoice_id=invoice.id,
+        provider=provider,
+        provider_payment_id=snapshot.provider_payment_id,
+        idempotency_key=key,
+        method=method,
+        amount_cents=amount,
+        currency=invoice.currency,
+        status=snapshot.status,
+        provider_status=snapshot.provider_status,
+        checkout_url=snapshot.checkout_url,
+        synced_at=now,
+        next_check_at=now + CHECK_AFTER,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def _mismatch(payment: Payment, snap: PaymentSnapshot) -> str | None:
+    if snap.invoice_id != str(payment.invoice_id):
+        return f"provider says invoice {snap.invoice_id!r}, ours is {payment.invoice_id}"
+    if snap.amount_cents != payment.amount_cents or snap.currency != payment.currency:
+        return (
+            f"provider says {snap.amount_cents} {snap.currency}, "
+            f"ours is {payment.amount_cents} {payment.currency}"
+        )
+    return None
+
+
+def apply_snapshot(
+    *, session: Session, payment: Payment, snapshot: PaymentSnapshot, fetched_at: datetime
+) -> ApplyResult:
+    """Merge one provider read into ``payment`` (row-locked by the caller) and its invoice."""
+    problem = _mismatch(payment, snapshot)
+    if problem:
+        return ApplyResult("mismatch", problem)
+    if payment.synced_at is not None and fetched_at < payment.synced_at:
+        return ApplyResult("stale", "an earlier read than the one we hold")
+    before = (
+        payment.status,
+        payment.amount_refunded_cents,
+        payment.amount_charged_back_cents,
+        payment.dispute_status,
+    )
+    status = payment.status
+    if status not in FINAL_PAYMENT_STATES:
+        status = snapshot.status
+    dispute, charged_back = payment.dispute_status, payment.amount_charged_back_cents
+    if DISPUTE_RANK[snapshot.dispute_status] >= DISPUTE_RANK[dispute]:
+        dispute, charged_back = snapshot.dispute_status, snapshot.amount_charged_back_cents
+    became_paid = status == "paid" and payment.status != "paid"
+    after = (status, snapshot.amount_refunded_cents, charged_back, dispute)
+    known: set[str] = set()
+    if snapshot.refunds:  # most reads carry none: skip the query
+        known = set(
+            session.scalars(
+                select(Refund.provider_refund_id).where(Refund.payment_id == payment.id)
+            )
+        )
+    new_refunds = [r for r in snapshot.refunds if r.provider_refund_id not in known]
+    payment.synced_at = fetched_at
+    payment.provider_status = snapshot.provider_status
+    payment.next_check_at = next_check(payment)
+    if after == before and not new_refunds:
+        # Nothing moved (a duplicate, or a late event): the invoice needs no recompute.
+        session.flush()
+        return ApplyResult("unchanged")
+    payment.status = status
+    payment.amount_refunded_cents = snapshot.amount_refunded_cents
+    payment.dispute_status, payment.amount_charged_back_cents = dispute, charged_back
+    payment.next_check_at = next_check(payment)
+    if became_paid:
+        payment.paid_at = utcnow()
+    for info in snapshot.refunds:
+        if info.provider_refund_id in known:
+            continue  # refund statuses are the provider's; the amounts above already count
+        _upsert_refund(session, payment, info.provider_refund_id, info.amount_cents, info.status)
+    session.flush()
+    recompute_invoice(session=session, invoice_id=payment.invoice_id)
+    return ApplyResult("processed" if after != before else "unchanged", became_paid=became_paid)
+
+
+def _upsert_refund(
+    session: Session,
+    payment: Payment,
+    refund_id: str,
+    amount: int,
+    status: str,
+    initiated_by: str = "provider",
+) -> None:
+    values = {
+        "id": uuid7(),
+        "payment_id": payment.id,
+        "provider": payment.provider,
+        "provider_refund_id": refund_id,
+        "amount_cents": amount,
+        "status": status,
+        "initiated_by": initiated_by,
+        "created_at": utcnow(),
+        "updated_at": utcnow(),
+    }
+    if not insert_ignore(session, Refund, values, ["provider", "provider_refund_id"]):
+        existing = session.scalar(
+            select(Refund).where(
+                Refund.provider == payment.provider, Refund.provider_refund_id == refund_id
+            )
+        )
+        if existing is not None and existing.status != status:
+            existing.status = status
+
+
+def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
+    """Sum the invoice's payments and derive its state (row-locked)."""
+    invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lock=True, lines=False)
+    paid, refunded, charged_back = session.execute(
+        select(
+            func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == "paid"), 0),
+            func.coalesce(func.sum(Payment.amount_refunded_cents), 0),
+            func.coalesce(func.sum(Payment.amount_charged_back_cents), 0),
+        ).where(Payment.invoice_id == invoice_id)
+    ).one()
+    invoicing.apply_payment_totals(
+        session=session,
+        invoice=invoice,
+        paid=int(paid),
+        refunded=int(refunded),
+        charged_back=int(charged_back),
+    )
+    return invoice
+
+
+def refund_payment(
+    *,
+    session: Session,
+    providers: ProviderSet,
+    payment_id: uuid.UUID,
+    amount_cents: int,
+    request_key: str,
+    actor_user_id: uuid.UUID | None,
+    ip: str | None = None,
+    reason: str = "",
+) -> Refund:
+    """Refund part or all of a paid payment at the provider (audited).
+
+    ``request_key`` is the caller's id for this refund: sending the same one again (a
+    double click, a retry after a lost answer) refunds once.
+    """
+    payment = get_payment(session=session, payment_id=payment_id, lock=True)
+    adapter = providers.get(payment.provider)
+    key = f"rentguy-refund-{payment.id}-{request_key}"
+    if payment.status != "paid":
+        raise Conflict(f"payment is {payment.status}; only paid payments can be refunded")
+    # A retry with the same key must reach the provider even if the first one was stored.
+    known = session.scalar(
+        select(Refund).where(Refund.payment_id == payment.id, Refund.request_key == key)
+    )
+    remaining = payment.amount_cents - payment.amount_refunded_cents
+    if known is None and not 0 < amount_cents <= remaining:
+        raise Conflict(f"refund must be between 1 and {remaining} cents (not yet refunded)")
+    fetched_at = utcnow()
+    info = adapter.refund(
+        provider_payment_id=payment.provider_payment_id,
+        amount_cents=amount_cents,
+        currency=payment.currency,
+        idempotency_key=key,
+    )
+    _upsert_refund(
+        session,
+        payment,
+        info.provider_refund_id,
+        info.amount_cents,
+        info.status,
+        initiated_by="admin",
+    )
+    refund = session.scalar(
+        select(Refund).where(
+            Refund.provider == payment.provider,
+            Refund.provider_refund_id == info.provider_refund_id,
+        )
+    )
+    refund.request_key = key
+    snapshot = adapter.fetch_payment(payment.provider_payment_id)
+    if snapshot is not None:
+        apply_snapshot(session=session, payment=payment, snapshot=snapshot, fetched_at=fetched_at)
+    record(
+        session=session,
+        action="payment.refunded",
+        actor_user_id=actor_user_id,
+        ip=ip,
+        target_type="payment",
+        target_id=payment.id,
+        details={
+            "provider": payment.provider,
+            "provider_refund_id": info.provider_refund_id,
+            "amount_cents": info.amount_cents,
+            "replayed": known is not None,
+            "reason": reason[:200],
+        },
+    )
+    session.flush()
+    return refund

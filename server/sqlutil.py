@@ -1,0 +1,21 @@
+"""Portable ``INSERT … ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+
+def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: list[str]) -> bool:
+    """Insert ``values`` unless a row with the same ``keys`` exists; True when inserted.
+
+    On PostgreSQL a concurrent insert of the same key waits for the other transaction and
+    then does nothing, so exactly one caller sees True.
+    """
+    dialect = session.get_bind().dialect.name
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = make(model).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return session.execute(stmt).rowcount == 1
