@@ -2,6 +2,7 @@
 
 from server.audit.models import AuditEvent
 from server.db import Base
+from server.exports.models import ExportCredential, ExportRecord, ExportRun
 from server.identity.models import Badge, Role, Station, User, UserRole
 from server.warehouse.models import Case, CaseUnit, Movement, PickLine, Product, Project, Scan, Unit
 
@@ -10,6 +11,9 @@ __all__ = [
     "Badge",
     "Base",
     "Case",
+    "ExportCredential",
+    "ExportRecord",
+    "ExportRun",
     "CaseUnit",
     "Movement",
     "PickLine",
