@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from server.config import Settings, get_settings
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers
+from server.exports.router import router as exports_router
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(warehouse_router)
+    app.include_router(exports_router)
 
     # Added last = outermost: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -54,35 +54,43 @@ class RunAborted(Exception):
     pass
 
 
+def claim_run(*, session: Session, target: str, trigger: str = "manual") -> ExportRun:
+    """Insert a ``running`` run for ``target`` in ``session``, or 409 if one is alive.
+
+    The partial unique index makes this safe across processes: of two concurrent claims
+    the second one's insert fails (after the first commits) and becomes a 409.
+    """
+    other = session.execute(
+        select(ExportRun)
+        .where(ExportRun.target == target, ExportRun.status == RunStatus.RUNNING)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if other is not None:
+        if other.heartbeat_at > utcnow() - STALE_AFTER:
+            raise Conflict(
+                f"a {target} export is already running (run {other.id})",
+                details={"run_id": str(other.id)},
+            )
+        other.status = RunStatus.FAILED
+        other.finished_at = utcnow()
+        other.message = "abandoned: no heartbeat (the process running it died)"
+        session.flush()
+    try:
+        with session.begin_nested():
+            run = ExportRun(target=target, trigger=trigger, status=RunStatus.RUNNING)
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"a {target} export is already running") from None
+    return run
+
+
 def start_run(
     *, session_factory: sessionmaker[Session], target: str, trigger: str = "manual"
 ) -> ExportRun:
-    """Claim the target: insert a ``running`` run, or 409 if one is alive elsewhere."""
-    for _ in range(2):
-        try:
-            with transaction(session_factory) as session:
-                run = ExportRun(target=target, trigger=trigger, status=RunStatus.RUNNING)
-                session.add(run)
-                session.flush()
-                return run
-        except IntegrityError:
-            with transaction(session_factory) as session:
-                other = session.execute(
-                    select(ExportRun)
-                    .where(ExportRun.target == target, ExportRun.status == RunStatus.RUNNING)
-                    .with_for_update()
-                ).scalar_one_or_none()
-                if other is None:
-                    continue
-                if other.heartbeat_at > utcnow() - STALE_AFTER:
-                    raise Conflict(
-                        f"a {target} export is already running (run {other.id})",
-                        details={"run_id": str(other.id)},
-                    ) from None
-                other.status = RunStatus.FAILED
-                other.finished_at = utcnow()
-                other.message = "abandoned: no heartbeat (the process running it died)"
-    raise Conflict(f"could not start a {target} export run")
+    """``claim_run`` in a transaction of its own (CLI, scheduler, tests)."""
+    with transaction(session_factory) as session:
+        return claim_run(session=session, target=target, trigger=trigger)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from server.exports.exact.tokens import ExactTokenStore
 from server.exports.mapping import mapping_for
 from server.exports.models import ExportRun, Target
 from server.exports.moneybird.client import MoneybirdClient
-from server.exports.runner import ExportRunner, start_run
+from server.exports.runner import ExportRunner, claim_run, start_run
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -130,29 +130,34 @@ def run_export(
 
 def start_background_run(
     *,
+    session: Session,
     session_factory: sessionmaker[Session],
     settings: Settings,
     target: Target,
     source: DocumentSource,
     trigger: str = "manual",
-) -> ExportRun:
-    """Claim the target now (409 if taken) and run the export on a worker thread."""
+) -> tuple[ExportRun, Callable[[], None]]:
+    """Claim the target in the request's transaction (409 if taken); returns the run and
+    a function that starts the worker thread, to be called once that transaction has
+    committed (a FastAPI background task), so the worker sees the run row."""
     check_configured(settings, target)
-    run = start_run(session_factory=session_factory, target=target.value, trigger=trigger)
-    thread = threading.Thread(
-        target=execute_run,
-        kwargs={
-            "session_factory": session_factory,
-            "settings": settings,
-            "target": target,
-            "source": source,
-            "run_id": run.id,
-        },
-        name=f"export-{target.value}-{run.id}",
-        daemon=True,
-    )
-    thread.start()
-    return run
+    run = claim_run(session=session, target=target.value, trigger=trigger)
+
+    def launch() -> None:
+        threading.Thread(
+            target=execute_run,
+            kwargs={
+                "session_factory": session_factory,
+                "settings": settings,
+                "target": target,
+                "source": source,
+                "run_id": run.id,
+            },
+            name=f"export-{target.value}-{run.id}",
+            daemon=True,
+        ).start()
+
+    return run, launch
 
 
 def get_run(*, session: Session, target: Target, run_id: uuid.UUID) -> ExportRun:
