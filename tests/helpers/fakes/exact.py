@@ -102,7 +102,7 @@ class FakeExact:
         if skip + PAGE < len(rows):
             params = {k: v for k, v in request.query_params.items() if k != "$skiptoken"}
             params["$skiptoken"] = str(skip + PAGE)
-            data["__next"] = f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params, safe="$")}"
+            data["__next"] = f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params, safe='$')}"
         return {"d": data}
 
     def _build(self) -> FastAPI:
