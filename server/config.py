@@ -55,8 +55,14 @@ class Settings(BaseSettings):
     exact_calls_per_day: int = 5000
     exact_minute_seconds: float = 60.0
     exact_day_seconds: float = 86400.0
-    # A cron-like "HH:MM" (UTC) for the nightly run of each configured target; empty = off.
-    export_schedule_utc: str = ""
+    # The seller on UBL files (SI-UBL 2.0 needs name, KvK, VAT number and IBAN).
+    company_name: str = ""
+    company_kvk: str = ""
+    company_vat_number: str = ""
+    company_iban: str = ""
+    company_street: str = ""
+    company_city: str = ""
+    company_zipcode: str = ""
 
     @field_validator("secret_key")
     @classmethod
