@@ -127,7 +127,7 @@ class ExportRunner:
     def execute(self, run_id) -> ExportRun:
         p = _Progress()
         try:
-            since = self._last_success_start()
+            since, last_finished = self._last_success()
             docs = self._documents(since)
             payments = self._payments(since)
             self.c.mapping.validate(docs)  # before a single call goes out
@@ -141,7 +141,7 @@ class ExportRunner:
                 self._tick(run_id, p)
             report = reconcile(
                 session_factory=self.sf, connector=self.c, source=self.source, progress=p,
-                since=since, run_id=run_id,
+                since=last_finished, run_id=run_id,
             )
             return self._finish(run_id, p, RunStatus.SUCCEEDED, None, report)
         except MappingError as exc:
@@ -153,14 +153,20 @@ class ExportRunner:
             self._finish(run_id, p, RunStatus.FAILED, f"internal error: {exc!r}", {})
             raise
 
-    def _last_success_start(self):
+    def _last_success(self):
+        """(started_at, finished_at) of the last successful run, or (None, None).
+
+        Documents changed locally since it *started* are exported again; remote edits
+        since it *finished* are looked for (what we ourselves wrote is older than that).
+        """
         with transaction(self.sf) as session:
-            return session.execute(
-                select(ExportRun.started_at)
+            row = session.execute(
+                select(ExportRun.started_at, ExportRun.finished_at)
                 .where(ExportRun.target == self.target, ExportRun.status == RunStatus.SUCCEEDED)
                 .order_by(ExportRun.started_at.desc())
                 .limit(1)
-            ).scalar_one_or_none()
+            ).first()
+            return (row[0], row[1]) if row else (None, None)
 
     def _unfinished(self, kinds: list[str]) -> set[str]:
         with transaction(self.sf) as session:

@@ -173,3 +173,22 @@ def test_payments_wait_for_their_document(session_factory, export_settings, http
     run = _run(session_factory, export_settings, Target.MONEYBIRD, source, http)
     assert run.exported == 2 and run.failed == 0
     assert fake_moneybird.posts["payments"] == 2
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_documents_edited_remotely_after_export_are_reported(
+    target, session_factory, export_settings, http, fake_moneybird, fake_exact
+):
+    docs = make_documents(3, customers=1)
+    source = ListSource(docs)
+    _run(session_factory, export_settings, target, source, http)
+    # Someone edits INV-2026-00001 in the bookkeeping package.
+    if target is Target.MONEYBIRD:
+        inv = next(i for i in fake_moneybird.invoices.values() if i["reference"] == "INV-2026-00001")
+        inv["version"] += 100
+    else:
+        entry = next(e for e in fake_exact.entries.values() if e["YourRef"] == "INV-2026-00001")
+        entry["Modified"] = "2999-01-01T00:00:00.000000000"
+    run = _run(session_factory, export_settings, target, source, http)
+    assert [d["number"] for d in run.report["changed_remotely"]] == ["INV-2026-00001"]
+    assert run.api_calls <= 2
