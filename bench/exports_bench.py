@@ -55,8 +55,12 @@ def _bench_target(name, fake, settings, source, limit, window):
     with httpx.Client(timeout=30) as http:
         started = time.perf_counter()
         run = run_export(
-            session_factory=factory, settings=settings, target=Target(name), source=source,
-            http=http, on_progress=lambda r: etas.append((time.perf_counter(), r.eta_seconds)),
+            session_factory=factory,
+            settings=settings,
+            target=Target(name),
+            source=source,
+            http=http,
+            on_progress=lambda r: etas.append((time.perf_counter(), r.eta_seconds)),
         )
         elapsed = time.perf_counter() - started
         refs = (
@@ -65,7 +69,10 @@ def _bench_target(name, fake, settings, source, limit, window):
         duplicates = sum(n - 1 for n in refs.values())
         allowed = elapsed * limit / window
         again = run_export(
-            session_factory=factory, settings=settings, target=Target(name), source=source,
+            session_factory=factory,
+            settings=settings,
+            target=Target(name),
+            source=source,
             http=http,
         )
     first_eta = next((eta for _t, eta in etas if eta), None)
@@ -77,8 +84,10 @@ def _bench_target(name, fake, settings, source, limit, window):
     print(f"answered 429        {fake.throttled}")
     print(f"duplicates          {duplicates} (remote documents {len(refs)})")
     print(f"first ETA           {first_eta} s (actual {elapsed:.0f} s)")
-    print(f"second run          {again.api_calls} calls, {again.exported} exported, "
-          f"{again.skipped} unchanged")
+    print(
+        f"second run          {again.api_calls} calls, {again.exported} exported, "
+        f"{again.skipped} unchanged"
+    )
     return run
 
 
@@ -108,17 +117,22 @@ def main() -> int:
                 url = f"sqlite:///{tmp}/bench.sqlite3"
                 upgrade(url)
                 settings = Settings(
-                    database_url=url, environment="test", log_json=False,
+                    database_url=url,
+                    environment="test",
+                    log_json=False,
                     moneybird_base_url=mb_url,
                     moneybird_administration_id=mb.administration_id,
                     moneybird_token=SecretStr(mb.token),
-                    moneybird_tax_rate_ids=MB_TAX, moneybird_ledger_account_ids=MB_LEDGER,
+                    moneybird_tax_rate_ids=MB_TAX,
+                    moneybird_ledger_account_ids=MB_LEDGER,
                     moneybird_window_seconds=args.mb_window,
-                    exact_base_url=ex_url, exact_division=ex.division,
+                    exact_base_url=ex_url,
+                    exact_division=ex.division,
                     exact_client_id=ex.client_id,
                     exact_client_secret=SecretStr(ex.client_secret),
                     exact_refresh_token=SecretStr(ex.refresh_token),
-                    exact_vat_codes=EX_VAT, exact_gl_accounts=EX_GL,
+                    exact_vat_codes=EX_VAT,
+                    exact_gl_accounts=EX_GL,
                     exact_receivables_gl_account=EX_RECEIVABLES,
                     exact_minute_seconds=args.exact_minute,
                     exact_day_seconds=86400 * scale,
@@ -127,9 +141,15 @@ def main() -> int:
                 _bench_target("exact", ex, settings, source, 60, args.exact_minute)
 
         many = make_documents(args.files, customers=500, credit_every=10)
-        supplier = Supplier(name="RentGuy Verhuur B.V.", kvk="12345678",
-                            vat_number="NL001234567B01", iban="NL91ABNA0417164300",
-                            street="Havenweg 1", city="Utrecht", zipcode="3542 AB")
+        supplier = Supplier(
+            name="RentGuy Verhuur B.V.",
+            kvk="12345678",
+            vat_number="NL001234567B01",
+            iban="NL91ABNA0417164300",
+            street="Havenweg 1",
+            city="Utrecht",
+            zipcode="3542 AB",
+        )
         started = time.perf_counter()
         buffer = io.StringIO()
         write_csv(many, buffer)

@@ -10,6 +10,7 @@ from server.config import Settings, get_settings
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers
 from server.exports.router import router as exports_router
+from server.exports.schedule import start_scheduler
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
@@ -22,7 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
+        scheduler = start_scheduler(session_factory=_app.state.session_factory, settings=settings)
         yield
+        if scheduler is not None:
+            scheduler.set()
         engine.dispose()
 
     app = FastAPI(

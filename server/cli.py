@@ -160,9 +160,7 @@ def _export_files(args: argparse.Namespace) -> int:
             zipcode=settings.company_zipcode,
         )
         if not (supplier.name and supplier.kvk and supplier.vat_number and supplier.iban):
-            raise SystemExit(
-                "error: UBL needs RENTGUY_COMPANY_NAME, _KVK, _VAT_NUMBER and _IBAN"
-            )
+            raise SystemExit("error: UBL needs RENTGUY_COMPANY_NAME, _KVK, _VAT_NUMBER and _IBAN")
         count = write_ubl_zip(docs, supplier, out)
     print(f"{count} documents written to {out}", file=sys.stderr)
     return 0

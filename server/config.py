@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     exact_calls_per_day: int = 5000
     exact_minute_seconds: float = 60.0
     exact_day_seconds: float = 86400.0
+    # Scheduled runs, UTC: {"moneybird": "02:00", "exact": "02:30"}; empty = on demand only.
+    export_schedule: dict[str, str] = Field(default_factory=dict)
     # The seller on UBL files (SI-UBL 2.0 needs name, KvK, VAT number and IBAN).
     company_name: str = ""
     company_kvk: str = ""

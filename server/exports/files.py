@@ -25,8 +25,21 @@ CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 KVK_SCHEME = "0106"  # ISO 6523 ICD for the Dutch Chamber of Commerce number
 
 CSV_HEADER = [
-    "type", "number", "date", "due_date", "customer_ref", "customer_name", "customer_vat",
-    "line", "description", "category", "vat_rate", "net", "vat", "currency", "credited_number",
+    "type",
+    "number",
+    "date",
+    "due_date",
+    "customer_ref",
+    "customer_name",
+    "customer_vat",
+    "line",
+    "description",
+    "category",
+    "vat_rate",
+    "net",
+    "vat",
+    "currency",
+    "credited_number",
 ]
 
 
@@ -52,13 +65,25 @@ def write_csv(documents: Iterable[ExportDocument], out: io.TextIOBase) -> int:
         sign = doc.sign()
         for index, line in enumerate(doc.lines, 1):
             vat = vat_cents(line.amount_cents, line.vat_rate)  # per line; the UBL rounds per rate
-            writer.writerow([
-                doc.kind.value, doc.number, doc.date.isoformat(),
-                doc.due_date.isoformat() if doc.due_date else "", doc.customer.ref,
-                doc.customer.name, doc.customer.vat_number or "", index, line.description,
-                line.category, line.vat_rate, cents_to_str(sign * line.amount_cents),
-                cents_to_str(sign * vat), doc.currency, doc.credited_number or "",
-            ])
+            writer.writerow(
+                [
+                    doc.kind.value,
+                    doc.number,
+                    doc.date.isoformat(),
+                    doc.due_date.isoformat() if doc.due_date else "",
+                    doc.customer.ref,
+                    doc.customer.name,
+                    doc.customer.vat_number or "",
+                    index,
+                    line.description,
+                    line.category,
+                    line.vat_rate,
+                    cents_to_str(sign * line.amount_cents),
+                    cents_to_str(sign * vat),
+                    doc.currency,
+                    doc.credited_number or "",
+                ]
+            )
     return count
 
 
@@ -111,18 +136,37 @@ def ubl_document(doc: ExportDocument, supplier: Supplier) -> bytes:
     _el(root, CBC, "IssueDate", doc.date.isoformat())
     if doc.due_date and not credit:
         _el(root, CBC, "DueDate", doc.due_date.isoformat())
-    _el(root, CBC, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", "381" if credit else "380")
+    _el(
+        root, CBC, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", "381" if credit else "380"
+    )
     _el(root, CBC, "DocumentCurrencyCode", cur)
     _el(root, CBC, "BuyerReference", doc.customer.ref)
     if credit and doc.credited_number:  # NLCIUS: a credit note names the invoice it corrects
         ref = _el(_el(root, CAC, "BillingReference"), CAC, "InvoiceDocumentReference")
         _el(ref, CBC, "ID", doc.credited_number)
-    _party(root, "AccountingSupplierParty", name=supplier.name, street=supplier.street,
-           city=supplier.city, zipcode=supplier.zipcode, country=supplier.country,
-           vat=supplier.vat_number, kvk=supplier.kvk)
+    _party(
+        root,
+        "AccountingSupplierParty",
+        name=supplier.name,
+        street=supplier.street,
+        city=supplier.city,
+        zipcode=supplier.zipcode,
+        country=supplier.country,
+        vat=supplier.vat_number,
+        kvk=supplier.kvk,
+    )
     c = doc.customer
-    _party(root, "AccountingCustomerParty", name=c.name, street=c.address, city=c.city,
-           zipcode=c.zipcode, country=c.country, vat=c.vat_number, kvk=None)
+    _party(
+        root,
+        "AccountingCustomerParty",
+        name=c.name,
+        street=c.address,
+        city=c.city,
+        zipcode=c.zipcode,
+        country=c.country,
+        vat=c.vat_number,
+        kvk=None,
+    )
     means = _el(root, CAC, "PaymentMeans")
     _el(means, CBC, "PaymentMeansCode", "30")  # credit transfer
     _el(means, CBC, "PaymentID", doc.number)
@@ -143,7 +187,9 @@ def ubl_document(doc: ExportDocument, supplier: Supplier) -> bytes:
     _el(totals, CBC, "TaxExclusiveAmount", cents_to_str(net_total), currencyID=cur)
     _el(totals, CBC, "TaxInclusiveAmount", cents_to_str(net_total + vat_total), currencyID=cur)
     _el(totals, CBC, "PayableAmount", cents_to_str(net_total + vat_total), currencyID=cur)
-    line_tag, qty_tag = ("CreditNoteLine", "CreditedQuantity") if credit else ("InvoiceLine", "InvoicedQuantity")
+    line_tag, qty_tag = (
+        ("CreditNoteLine", "CreditedQuantity") if credit else ("InvoiceLine", "InvoicedQuantity")
+    )
     for index, line in enumerate(doc.lines, 1):
         node = _el(root, CAC, line_tag)
         _el(node, CBC, "ID", str(index))
@@ -152,7 +198,13 @@ def ubl_document(doc: ExportDocument, supplier: Supplier) -> bytes:
         item = _el(node, CAC, "Item")
         _el(item, CBC, "Name", line.description[:100] or "-")
         _tax_category(item, "ClassifiedTaxCategory", line.vat_rate)
-        _el(_el(node, CAC, "Price"), CBC, "PriceAmount", cents_to_str(line.amount_cents), currencyID=cur)
+        _el(
+            _el(node, CAC, "Price"),
+            CBC,
+            "PriceAmount",
+            cents_to_str(line.amount_cents),
+            currencyID=cur,
+        )
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -113,7 +113,9 @@ def reconcile(
             ok = pay_id in doc.payment_refs  # re-read: the payment is really there
         (matched if ok else unmatched).append({"payment": pay_id, "status": status})
 
-    rates = sorted(set(local) | set(remote), key=lambda r: -int(r) if r.lstrip("-").isdigit() else 0)
+    rates = sorted(
+        set(local) | set(remote), key=lambda r: -int(r) if r.lstrip("-").isdigit() else 0
+    )
     return {
         "documents": [
             {

@@ -34,7 +34,9 @@ def run_summary(run: ExportRun) -> dict:
         "failed": run.failed,
         "skipped": run.skipped,
         "api_calls": run.api_calls,
-        "progress": round(run.done / run.total, 4) if run.total else (1.0 if run.finished_at else 0.0),
+        "progress": round(run.done / run.total, 4)
+        if run.total
+        else (1.0 if run.finished_at else 0.0),
         "eta_seconds": run.eta_seconds,
         "message": run.message,
         "started_at": run.started_at.isoformat(),
@@ -57,15 +59,26 @@ def render_csv(run: ExportRun) -> str:
     writer.writerow(["number", "type", "remote_id", "status", "attempts", "last_error"])
     for doc in report.get("documents", []):
         writer.writerow(
-            [doc["number"], doc["type"], doc["remote_id"] or "", doc["status"],
-             doc["attempts"], doc["last_error"] or ""]
+            [
+                doc["number"],
+                doc["type"],
+                doc["remote_id"] or "",
+                doc["status"],
+                doc["attempts"],
+                doc["last_error"] or "",
+            ]
         )
     writer.writerow([])
     writer.writerow(["vat_rate", "local_net", "remote_net", "local_vat", "remote_vat"])
     for row in report.get("vat", []):
         writer.writerow(
-            [row["rate"], cents_to_str(row["local_net"]), cents_to_str(row["remote_net"]),
-             cents_to_str(row["local_vat"]), cents_to_str(row["remote_vat"])]
+            [
+                row["rate"],
+                cents_to_str(row["local_net"]),
+                cents_to_str(row["remote_net"]),
+                cents_to_str(row["local_vat"]),
+                cents_to_str(row["remote_vat"]),
+            ]
         )
     writer.writerow([])
     writer.writerow(["payment", "status", "matched"])

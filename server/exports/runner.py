@@ -140,8 +140,12 @@ class ExportRunner:
                 self._export_payment(run_id, payment, p)
                 self._tick(run_id, p)
             report = reconcile(
-                session_factory=self.sf, connector=self.c, source=self.source, progress=p,
-                since=last_finished, run_id=run_id,
+                session_factory=self.sf,
+                connector=self.c,
+                source=self.source,
+                progress=p,
+                since=last_finished,
+                run_id=run_id,
             )
             return self._finish(run_id, p, RunStatus.SUCCEEDED, None, report)
         except MappingError as exc:
@@ -257,7 +261,9 @@ class ExportRunner:
         return found
 
     def _export_document(self, run_id, doc: ExportDocument, p: _Progress) -> None:
-        kind = RecordKind.CREDIT_NOTE if doc.kind is DocumentKind.CREDIT_NOTE else RecordKind.INVOICE
+        kind = (
+            RecordKind.CREDIT_NOTE if doc.kind is DocumentKind.CREDIT_NOTE else RecordKind.INVOICE
+        )
         rec = self._record(kind, doc.id, doc.number)
         if rec.status == RecordStatus.EXPORTED:
             p.skipped += 1
@@ -298,9 +304,15 @@ class ExportRunner:
         doc = self.source.document(pay.document_id)
         doc_rec = None
         if doc is not None:
-            kind = RecordKind.CREDIT_NOTE if doc.kind is DocumentKind.CREDIT_NOTE else RecordKind.INVOICE
+            kind = (
+                RecordKind.CREDIT_NOTE
+                if doc.kind is DocumentKind.CREDIT_NOTE
+                else RecordKind.INVOICE
+            )
             doc_rec = self._record(kind, doc.id, doc.number)
-        contact = self._record(RecordKind.CONTACT, doc.customer.id, doc.customer.ref) if doc else None
+        contact = (
+            self._record(RecordKind.CONTACT, doc.customer.id, doc.customer.ref) if doc else None
+        )
         if doc_rec is None or doc_rec.status != RecordStatus.EXPORTED or not contact.remote_id:
             self._save(rec, status=RecordStatus.PENDING, last_error="its document is not exported")
             p.payments.append((pay.id, pay.document_id, "waiting"))
@@ -311,8 +323,9 @@ class ExportRunner:
             if rec.status == RecordStatus.POSTING:
                 remote_id = self.c.find_payment(pay, doc, doc_rec.remote_id, contact.remote_id)
             if remote_id is None:
-                self._save(rec, status=RecordStatus.POSTING, attempts=rec.attempts + 1,
-                           last_run_id=run_id)
+                self._save(
+                    rec, status=RecordStatus.POSTING, attempts=rec.attempts + 1, last_run_id=run_id
+                )
                 remote_id = self.c.create_payment(pay, doc, doc_rec.remote_id, contact.remote_id)
                 self.crash_hook("payment_posted", pay.id)
         except ExportApiError as exc:

@@ -91,7 +91,10 @@ class ExactClient(ApiClient):
 
     # -- ApiClient hooks --------------------------------------------------------------
     def _auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens.access_token()}", "Accept": "application/json"}
+        return {
+            "Authorization": f"Bearer {self.tokens.access_token()}",
+            "Accept": "application/json",
+        }
 
     def _on_unauthorized(self, attempt: int) -> bool:
         if attempt > 1:

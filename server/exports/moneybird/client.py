@@ -71,9 +71,7 @@ class MoneybirdClient(ApiClient):
         )
 
     def _retry_at(self, response: httpx.Response) -> float:
-        epoch = header_number(response, "Retry-After") or header_number(
-            response, "RateLimit-Reset"
-        )
+        epoch = header_number(response, "Retry-After") or header_number(response, "RateLimit-Reset")
         return epoch if epoch else time.time() + 1.0
 
     def _error_message(self, response: httpx.Response) -> str:
@@ -193,9 +191,7 @@ class MoneybirdClient(ApiClient):
     def find_payment(
         self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
     ) -> str | None:
-        response = self.request(
-            "GET", self._path(f"external_sales_invoices/{remote_doc_id}.json")
-        )
+        response = self.request("GET", self._path(f"external_sales_invoices/{remote_doc_id}.json"))
         for item in response.json().get("payments") or []:
             if item.get("transaction_identifier") == payment.id:
                 return str(item["id"])

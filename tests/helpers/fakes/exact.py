@@ -102,7 +102,8 @@ class FakeExact:
         if skip + PAGE < len(rows):
             params = {k: v for k, v in request.query_params.items() if k != "$skiptoken"}
             params["$skiptoken"] = str(skip + PAGE)
-            data["__next"] = f"{str(request.base_url).rstrip('/')}{request.url.path}?{urlencode(params, safe='$')}"
+            base = str(request.base_url).rstrip("/") + request.url.path
+            data["__next"] = f"{base}?{urlencode(params, safe='$')}"
         return {"d": data}
 
     def _build(self) -> FastAPI:
@@ -147,22 +148,32 @@ class FakeExact:
         async def token(request: Request):
             form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
             with fake.lock:
-                if form.get("client_id") != fake.client_id or form.get("client_secret") != fake.client_secret:
+                if (
+                    form.get("client_id") != fake.client_id
+                    or form.get("client_secret") != fake.client_secret
+                ):
                     return JSONResponse({"error": "invalid_client"}, 400)
-                if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != fake.refresh_token:
+                if (
+                    form.get("grant_type") != "refresh_token"
+                    or form.get("refresh_token") != fake.refresh_token
+                ):
                     fake.refused_refreshes += 1
                     return JSONResponse({"error": "invalid_grant"}, 400)
                 if fake.access_token and fake.access_expires - time.time() > 60:
                     fake.refused_refreshes += 1  # Exact: only refresh near expiry
-                    return JSONResponse({"error": "invalid_request",
-                                         "error_description": "token still valid"}, 400)
+                    return JSONResponse(
+                        {"error": "invalid_request", "error_description": "token still valid"}, 400
+                    )
                 fake.refreshes += 1
                 fake.access_token = "at-" + secrets.token_hex(8)
                 fake.refresh_token = "rt-" + secrets.token_hex(8)
                 fake.access_expires = time.time() + fake.token_lifetime
-                return {"access_token": fake.access_token, "token_type": "bearer",
-                        "expires_in": str(int(fake.token_lifetime)),
-                        "refresh_token": fake.refresh_token}
+                return {
+                    "access_token": fake.access_token,
+                    "token_type": "bearer",
+                    "expires_in": str(int(fake.token_lifetime)),
+                    "refresh_token": fake.refresh_token,
+                }
 
         @app.get(api + "/crm/Accounts")
         def accounts(request: Request):
@@ -223,8 +234,12 @@ class FakeExact:
             if problems:
                 return _error(400, "; ".join(problems))
             with fake.lock:
-                row = {**body, "EntryID": str(uuid.uuid4()), "Modified": fake._now_modified(),
-                       "SalesEntryLines": {"results": out_lines}}
+                row = {
+                    **body,
+                    "EntryID": str(uuid.uuid4()),
+                    "Modified": fake._now_modified(),
+                    "SalesEntryLines": {"results": out_lines},
+                }
                 fake.entries[row["EntryID"]] = row
                 fake.posts["entries"] += 1
             return JSONResponse({"d": row}, 201)
@@ -233,7 +248,11 @@ class FakeExact:
         async def create_bank_entry(request: Request):
             body = await request.json()
             lines = body.get("BankEntryLines")
-            if not isinstance(body.get("JournalCode"), str) or not isinstance(lines, list) or not lines:
+            if (
+                not isinstance(body.get("JournalCode"), str)
+                or not isinstance(lines, list)
+                or not lines
+            ):
                 return _error(400, "JournalCode and BankEntryLines: mandatory")
             for line in lines:
                 if line.get("AccountID") not in fake.accounts:
@@ -246,7 +265,9 @@ class FakeExact:
                     row = {**line, "ID": str(uuid.uuid4()), "EntryID": entry_id}
                     fake.bank_lines[row["ID"]] = row
                 fake.posts["payments"] += 1
-            return JSONResponse({"d": {"EntryID": entry_id, "JournalCode": body["JournalCode"]}}, 201)
+            return JSONResponse(
+                {"d": {"EntryID": entry_id, "JournalCode": body["JournalCode"]}}, 201
+            )
 
         @app.get(api + "/financialtransaction/BankEntryLines")
         def bank_lines(request: Request):

@@ -59,7 +59,9 @@ def request_validator(path: str, api_path: str, method: str) -> Draft202012Valid
     )
     content = spec["paths"][api_path][method]["requestBody"]["content"]
     media = next(iter(content))
-    ref = f"{SPEC_URI}#/" + _pointer("paths", api_path, method, "requestBody", "content", media, "schema")
+    ref = f"{SPEC_URI}#/" + _pointer(
+        "paths", api_path, method, "requestBody", "content", media, "schema"
+    )
     return Draft202012Validator({"$ref": ref}, registry=registry)
 
 
@@ -163,11 +165,17 @@ class FakeMoneybird:
             if bad := fake._validate("/{administration_id}/contacts{format}", body):
                 return bad
             data = body.get("contact", {})
-            if not data.get("company_name") and not (data.get("firstname") and data.get("lastname")):
+            if not data.get("company_name") and not (
+                data.get("firstname") and data.get("lastname")
+            ):
                 return JSONResponse({"error": {"company_name": ["can't be blank"]}}, 422)
             with fake.lock:
-                contact = {"id": fake._new_id(), "administration_id": fake.administration_id,
-                           "customer_id": data.get("customer_id", ""), **data}
+                contact = {
+                    "id": fake._new_id(),
+                    "administration_id": fake.administration_id,
+                    "customer_id": data.get("customer_id", ""),
+                    **data,
+                }
                 fake.contacts[contact["id"]] = contact
                 fake.posts["contacts"] += 1
             return JSONResponse(contact, 201)
@@ -179,8 +187,13 @@ class FakeMoneybird:
                 return bad
             data = body.get("external_sales_invoice", {})
             if str(data.get("contact_id")) not in fake.contacts:
-                return JSONResponse({"error": "Contact ID is invalid", "symbolic": {
-                    "external_sales_invoice": {"contact_id": "contact_invalid"}}}, 400)
+                return JSONResponse(
+                    {
+                        "error": "Contact ID is invalid",
+                        "symbolic": {"external_sales_invoice": {"contact_id": "contact_invalid"}},
+                    },
+                    400,
+                )
             problems: dict[str, list[str]] = {}
             if not data.get("reference"):
                 problems["reference"] = ["can't be blank"]
@@ -193,27 +206,47 @@ class FakeMoneybird:
                 if str(line.get("ledger_account_id")) not in fake.ledger_accounts:
                     problems.setdefault("details.ledger_account_id", []).append("is not found")
             if problems:
-                return JSONResponse({"error": problems, "details": {
-                    k: [{"error": "invalid"}] for k in problems}}, 422)
+                return JSONResponse(
+                    {"error": problems, "details": {k: [{"error": "invalid"}] for k in problems}},
+                    422,
+                )
             nets: dict[str, int] = {}
             rows = []
             for order, line in enumerate(details):
                 cents = str_to_cents(line["price"]) * int(str(line.get("amount", "1")))
                 nets[str(line["tax_rate_id"])] = nets.get(str(line["tax_rate_id"]), 0) + cents
-                rows.append({"id": fake._new_id(), "description": line.get("description"),
-                             "price": cents_to_str(cents), "tax_rate_id": str(line["tax_rate_id"]),
-                             "ledger_account_id": str(line["ledger_account_id"]), "row_order": order})
+                rows.append(
+                    {
+                        "id": fake._new_id(),
+                        "description": line.get("description"),
+                        "price": cents_to_str(cents),
+                        "tax_rate_id": str(line["tax_rate_id"]),
+                        "ledger_account_id": str(line["ledger_account_id"]),
+                        "row_order": order,
+                    }
+                )
             tax_totals = [
-                {"tax_rate_id": tid, "taxable_amount": cents_to_str(net),
-                 "tax_amount": cents_to_str(vat_cents(net, fake.tax_rates[tid]))}
+                {
+                    "tax_rate_id": tid,
+                    "taxable_amount": cents_to_str(net),
+                    "tax_amount": cents_to_str(vat_cents(net, fake.tax_rates[tid])),
+                }
                 for tid, net in nets.items()
             ]
             with fake.lock:
-                inv = {"id": fake._new_id(), "administration_id": fake.administration_id,
-                       "contact_id": str(data["contact_id"]), "reference": data["reference"],
-                       "date": data.get("date"), "state": "open", "currency": data.get("currency", "EUR"),
-                       "version": int(time.time()), "details": rows, "tax_totals": tax_totals,
-                       "payments": []}
+                inv = {
+                    "id": fake._new_id(),
+                    "administration_id": fake.administration_id,
+                    "contact_id": str(data["contact_id"]),
+                    "reference": data["reference"],
+                    "date": data.get("date"),
+                    "state": "open",
+                    "currency": data.get("currency", "EUR"),
+                    "version": int(time.time()),
+                    "details": rows,
+                    "tax_totals": tax_totals,
+                    "payments": [],
+                }
                 fake.invoices[inv["id"]] = inv
                 fake.posts["invoices"] += 1
             return JSONResponse(fake._invoice_json(inv), 201)
@@ -252,7 +285,10 @@ class FakeMoneybird:
         @app.post(prefix + "/external_sales_invoices/{invoice_id}/payments.json")
         async def create_payment(invoice_id: str, request: Request):
             body = await request.json()
-            api = "/{administration_id}/external_sales_invoices/{external_sales_invoice_id}/payments{format}"
+            api = (
+                "/{administration_id}/external_sales_invoices/"
+                "{external_sales_invoice_id}/payments{format}"
+            )
             if bad := fake._validate(api, body):
                 return bad
             if invoice_id not in fake.invoices:
@@ -260,10 +296,14 @@ class FakeMoneybird:
             data = body["payment"]
             with fake.lock:
                 inv = fake.invoices[invoice_id]
-                payment = {"id": fake._new_id(), "invoice_type": "ExternalSalesInvoice",
-                           "invoice_id": invoice_id, "payment_date": data["payment_date"],
-                           "price": cents_to_str(str_to_cents(data["price"])),
-                           "transaction_identifier": data.get("transaction_identifier")}
+                payment = {
+                    "id": fake._new_id(),
+                    "invoice_type": "ExternalSalesInvoice",
+                    "invoice_id": invoice_id,
+                    "payment_date": data["payment_date"],
+                    "price": cents_to_str(str_to_cents(data["price"])),
+                    "transaction_identifier": data.get("transaction_identifier"),
+                }
                 inv["payments"].append(payment)
                 inv["version"] += 1
                 fake.posts["payments"] += 1

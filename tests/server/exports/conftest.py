@@ -86,8 +86,13 @@ def export_settings(settings, fake_moneybird, fake_exact):
 
 def make_documents(count: int, *, customers: int = 5, credit_every: int = 0):
     custs = [
-        ExportCustomer(id=f"cust-{i}", ref=f"C{i:05d}", name=f"Klant {i} B.V.",
-                       email=f"klant{i}@example.nl", city="Utrecht")
+        ExportCustomer(
+            id=f"cust-{i}",
+            ref=f"C{i:05d}",
+            name=f"Klant {i} B.V.",
+            email=f"klant{i}@example.nl",
+            city="Utrecht",
+        )
         for i in range(customers)
     ]
     docs = []
@@ -114,8 +119,12 @@ def make_documents(count: int, *, customers: int = 5, credit_every: int = 0):
 
 def make_payments(docs, count: int):
     return [
-        ExportPayment(id=f"pay-{i}", document_id=docs[i].id, date=docs[i].date,
-                      amount_cents=docs[i].gross_cents())
+        ExportPayment(
+            id=f"pay-{i}",
+            document_id=docs[i].id,
+            date=docs[i].date,
+            amount_cents=docs[i].gross_cents(),
+        )
         for i in range(count)
     ]
 

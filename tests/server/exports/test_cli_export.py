@@ -13,8 +13,14 @@ from tests.server.exports.conftest import MB_LEDGER, MB_TAX
 
 
 def _cli(*args, env, check=True):
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], env=env,
-                          capture_output=True, text=True, timeout=120, check=check)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
 
 
 @pytest.fixture
@@ -51,6 +57,14 @@ def test_export_files(cli_env, tmp_path):
     out = tmp_path / "docs.csv"
     _cli("export", "files", "--format", "csv", "--out", str(out), env=cli_env)
     assert out.read_text().startswith("type,number,date")
-    ubl = _cli("export", "files", "--format", "ubl", "--out", str(tmp_path / "u.zip"),
-               env=cli_env, check=False)
+    ubl = _cli(
+        "export",
+        "files",
+        "--format",
+        "ubl",
+        "--out",
+        str(tmp_path / "u.zip"),
+        env=cli_env,
+        check=False,
+    )
     assert ubl.returncode != 0 and "RENTGUY_COMPANY_NAME" in ubl.stderr

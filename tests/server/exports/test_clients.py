@@ -91,8 +91,9 @@ def test_moneybird_429_waits_until_the_epoch_in_retry_after():
     def handler(request: httpx.Request) -> httpx.Response:
         status = next(answers)
         if status == 429:
-            return httpx.Response(429, json={"error": "slow down"},
-                                  headers={"Retry-After": str(int(clock.now) + 42)})
+            return httpx.Response(
+                429, json={"error": "slow down"}, headers={"Retry-After": str(int(clock.now) + 42)}
+            )
         return httpx.Response(200, json={"id": "77", "customer_id": "C00001"})
 
     client = _moneybird(handler, clock)
@@ -105,8 +106,11 @@ def test_moneybird_remaining_zero_blocks_until_reset():
     clock = FakeClock()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(404, json={"error": "not found"}, headers={
-            "RateLimit-Remaining": "0", "RateLimit-Reset": str(int(clock.now) + 100)})
+        return httpx.Response(
+            404,
+            json={"error": "not found"},
+            headers={"RateLimit-Remaining": "0", "RateLimit-Reset": str(int(clock.now) + 100)},
+        )
 
     client = _moneybird(handler, clock)
     assert client.find_contact(CUSTOMER) is None
@@ -157,8 +161,9 @@ def test_exact_reads_minutely_reset_in_epoch_milliseconds():
             "X-RateLimit-Remaining": "4000",
             "X-RateLimit-Reset": str(int((clock.now + 50000) * 1000)),
         }
-        return httpx.Response(200, json={"d": {"results": [{"ID": str(uuid.UUID(int=1))}]}},
-                              headers=headers)
+        return httpx.Response(
+            200, json={"d": {"results": [{"ID": str(uuid.UUID(int=1))}]}}, headers=headers
+        )
 
     client = _exact(handler, clock)
     client.find_contact(CUSTOMER)
@@ -168,7 +173,12 @@ def test_exact_reads_minutely_reset_in_epoch_milliseconds():
 
 def test_exact_error_shape_and_odata_paging():
     pages = {
-        None: {"d": {"results": [{"ID": "a"}], "__next": "http://exact.test/api/v1/1/crm/Accounts?$skiptoken=1"}},
+        None: {
+            "d": {
+                "results": [{"ID": "a"}],
+                "__next": "http://exact.test/api/v1/1/crm/Accounts?$skiptoken=1",
+            }
+        },
         "1": {"d": {"results": [{"ID": "b"}]}},
     }
     requests = []
@@ -176,8 +186,15 @@ def test_exact_error_shape_and_odata_paging():
     def handler(request: httpx.Request) -> httpx.Response:
         requests.append(str(request.url))
         if request.method == "POST":
-            return httpx.Response(400, json={"error": {"code": "", "message": {
-                "lang": "", "value": "Code: max 18 characters"}}})
+            return httpx.Response(
+                400,
+                json={
+                    "error": {
+                        "code": "",
+                        "message": {"lang": "", "value": "Code: max 18 characters"},
+                    }
+                },
+            )
         return httpx.Response(200, json=pages[request.url.params.get("$skiptoken")])
 
     client = _exact(handler, FakeClock())

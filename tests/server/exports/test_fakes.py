@@ -14,35 +14,68 @@ from tests.helpers.fakes.serving import serve
 
 def _mb(fake, method, path, **kwargs):
     return httpx.request(
-        method, f"{fake.url}/{fake.administration_id}/{path}",
-        headers={"Authorization": f"Bearer {fake.token}"}, timeout=10, **kwargs,
+        method,
+        f"{fake.url}/{fake.administration_id}/{path}",
+        headers={"Authorization": f"Bearer {fake.token}"},
+        timeout=10,
+        **kwargs,
     )
 
 
 def test_moneybird_validates_bodies_against_the_official_openapi_file(fake_moneybird):
-    contact = _mb(fake_moneybird, "POST", "contacts.json",
-                  json={"contact": {"company_name": "A", "customer_id": "C1"}})
+    contact = _mb(
+        fake_moneybird,
+        "POST",
+        "contacts.json",
+        json={"contact": {"company_name": "A", "customer_id": "C1"}},
+    )
     assert contact.status_code == 201
     cid = contact.json()["id"]
 
-    unknown_field = _mb(fake_moneybird, "POST", "external_sales_invoices.json", json={
-        "external_sales_invoice": {"contact_id": cid, "reference": "X", "colour": "red"}})
+    unknown_field = _mb(
+        fake_moneybird,
+        "POST",
+        "external_sales_invoices.json",
+        json={"external_sales_invoice": {"contact_id": cid, "reference": "X", "colour": "red"}},
+    )
     assert unknown_field.status_code == 422
     assert "colour" in str(unknown_field.json()["error"])
 
-    wrong_type = _mb(fake_moneybird, "POST", "external_sales_invoices.json", json={
-        "external_sales_invoice": {"contact_id": "not-a-number", "reference": "X"}})
+    wrong_type = _mb(
+        fake_moneybird,
+        "POST",
+        "external_sales_invoices.json",
+        json={"external_sales_invoice": {"contact_id": "not-a-number", "reference": "X"}},
+    )
     assert wrong_type.status_code == 422
     assert set(wrong_type.json()) == {"error", "details"}  # Moneybird's 422 shape
 
-    inv = _mb(fake_moneybird, "POST", "external_sales_invoices.json", json={
-        "external_sales_invoice": {"contact_id": cid, "reference": "INV-1", "details_attributes": [
-            {"description": "Huur", "price": "100.00", "tax_rate_id": "1001",
-             "ledger_account_id": "2001"}]}})
+    inv = _mb(
+        fake_moneybird,
+        "POST",
+        "external_sales_invoices.json",
+        json={
+            "external_sales_invoice": {
+                "contact_id": cid,
+                "reference": "INV-1",
+                "details_attributes": [
+                    {
+                        "description": "Huur",
+                        "price": "100.00",
+                        "tax_rate_id": "1001",
+                        "ledger_account_id": "2001",
+                    }
+                ],
+            }
+        },
+    )
     assert inv.status_code == 201, inv.text
-    missing_required = _mb(fake_moneybird, "POST",
-                           f"external_sales_invoices/{inv.json()['id']}/payments.json",
-                           json={"payment": {"price": "121.00"}})
+    missing_required = _mb(
+        fake_moneybird,
+        "POST",
+        f"external_sales_invoices/{inv.json()['id']}/payments.json",
+        json={"payment": {"price": "121.00"}},
+    )
     assert missing_required.status_code == 422
     assert "payment_date" in str(missing_required.json()["error"])
 
@@ -61,8 +94,11 @@ def test_moneybird_rate_limit_headers_are_epoch_times(moneybird_spec):
 
 def test_exact_oauth_rotates_refresh_tokens_and_refuses_early_or_reused(fake_exact):
     token_url = f"{fake_exact.url}/api/oauth2/token"
-    form = {"grant_type": "refresh_token", "client_id": fake_exact.client_id,
-            "client_secret": fake_exact.client_secret}
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": fake_exact.client_id,
+        "client_secret": fake_exact.client_secret,
+    }
     first = httpx.post(token_url, data={**form, "refresh_token": "rt-initial"})
     assert first.status_code == 200 and first.json()["expires_in"] == "600"
     # reused (single-use) and early refreshes are refused
@@ -71,8 +107,10 @@ def test_exact_oauth_rotates_refresh_tokens_and_refuses_early_or_reused(fake_exa
     assert early.status_code == 400 and "still valid" in early.text
     # expired access token: 401 in Exact's error shape
     fake_exact.access_expires = time.time() - 1
-    expired = httpx.get(f"{fake_exact.url}/api/v1/{fake_exact.division}/crm/Accounts",
-                        headers={"Authorization": f"Bearer {first.json()['access_token']}"})
+    expired = httpx.get(
+        f"{fake_exact.url}/api/v1/{fake_exact.division}/crm/Accounts",
+        headers={"Authorization": f"Bearer {first.json()['access_token']}"},
+    )
     assert expired.status_code == 401
     assert expired.json()["error"]["message"]["value"] == "Access token expired"
 
@@ -91,8 +129,10 @@ def test_exact_pages_of_60_and_minutely_limit_in_epoch_ms():
         assert len(page3.json()["d"]["results"]) == 10 and "__next" not in page3.json()["d"]
         reset_ms = int(page3.headers["X-RateLimit-Minutely-Reset"])
         assert time.time() * 1000 < reset_ms <= (time.time() + 3601) * 1000
-        answers = [httpx.get(f"{url}/api/v1/{fake.division}/crm/Accounts", headers=headers)
-                   for _ in range(3)]
+        answers = [
+            httpx.get(f"{url}/api/v1/{fake.division}/crm/Accounts", headers=headers)
+            for _ in range(3)
+        ]
         assert [a.status_code for a in answers] == [200, 200, 429]
         assert answers[2].json()["error"]["message"]["value"] == "API rate limit exceeded"
 

@@ -11,13 +11,27 @@ from lxml import etree
 
 from server.exports.documents import DocumentKind
 from server.exports.files import (
-    CAC, CBC, NLCIUS, NS_CREDIT, NS_INVOICE, Supplier, ubl_document, write_csv, write_ubl_zip,
+    CAC,
+    CBC,
+    NLCIUS,
+    NS_CREDIT,
+    NS_INVOICE,
+    Supplier,
+    ubl_document,
+    write_csv,
+    write_ubl_zip,
 )
 from tests.server.exports.conftest import make_documents
 
-SUPPLIER = Supplier(name="RentGuy Verhuur B.V.", kvk="12345678", vat_number="NL001234567B01",
-                    iban="NL91ABNA0417164300", street="Havenweg 1", city="Utrecht",
-                    zipcode="3542 AB")
+SUPPLIER = Supplier(
+    name="RentGuy Verhuur B.V.",
+    kvk="12345678",
+    vat_number="NL001234567B01",
+    iban="NL91ABNA0417164300",
+    street="Havenweg 1",
+    city="Utrecht",
+    zipcode="3542 AB",
+)
 NS = {"cac": CAC, "cbc": CBC}
 
 # SI-UBL 2.0 / EN 16931 mandatory elements (BT numbers in comments), as XPath from the root.
@@ -53,29 +67,49 @@ def test_ubl_invoice_has_the_nlcius_structure_and_adds_up():
         assert root.findtext(path, namespaces=NS), f"missing {path}"
     assert root.findtext("cbc:CustomizationID", namespaces=NS) == NLCIUS
     assert root.findtext("cbc:InvoiceTypeCode", namespaces=NS) == "380"
-    assert root.find("cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", NS).get("schemeID") == "0106"
+    assert (
+        root.find("cac:AccountingSupplierParty/cac:Party/cbc:EndpointID", NS).get("schemeID")
+        == "0106"
+    )
     lines = root.findall("cac:InvoiceLine", NS)
     assert len(lines) == 3
-    line_sum = sum(round(float(x.findtext("cbc:LineExtensionAmount", namespaces=NS)) * 100) for x in lines)
-    assert line_sum == _amount(root, "cac:LegalMonetaryTotal/cbc:LineExtensionAmount") == doc.net_cents()
+    line_sum = sum(
+        round(float(x.findtext("cbc:LineExtensionAmount", namespaces=NS)) * 100) for x in lines
+    )
+    assert (
+        line_sum
+        == _amount(root, "cac:LegalMonetaryTotal/cbc:LineExtensionAmount")
+        == doc.net_cents()
+    )
     subtotals = root.findall("cac:TaxTotal/cac:TaxSubtotal", NS)
-    assert {s.findtext("cac:TaxCategory/cbc:Percent", namespaces=NS) for s in subtotals} == {"21.00", "9.00"}
+    assert {s.findtext("cac:TaxCategory/cbc:Percent", namespaces=NS) for s in subtotals} == {
+        "21.00",
+        "9.00",
+    }
     assert _amount(root, "cac:TaxTotal/cbc:TaxAmount") == doc.vat_cents()
     assert _amount(root, "cac:LegalMonetaryTotal/cbc:PayableAmount") == doc.gross_cents()
     # element order matters in UBL: the header comes before the parties and the lines
     tags = [etree.QName(child).localname for child in root]
     assert tags.index("CustomizationID") == 0
-    assert tags.index("AccountingSupplierParty") < tags.index("TaxTotal") < tags.index("InvoiceLine")
+    assert (
+        tags.index("AccountingSupplierParty") < tags.index("TaxTotal") < tags.index("InvoiceLine")
+    )
 
 
 def test_ubl_credit_note_references_the_invoice():
-    doc = replace(make_documents(1)[0], kind=DocumentKind.CREDIT_NOTE, number="CN-1",
-                  credited_number="INV-2026-00000")
+    doc = replace(
+        make_documents(1)[0],
+        kind=DocumentKind.CREDIT_NOTE,
+        number="CN-1",
+        credited_number="INV-2026-00000",
+    )
     root = etree.fromstring(ubl_document(doc, SUPPLIER))
     assert root.tag == f"{{{NS_CREDIT}}}CreditNote"
     assert root.findtext("cbc:CreditNoteTypeCode", namespaces=NS) == "381"
-    assert root.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID",
-                         namespaces=NS) == "INV-2026-00000"
+    assert (
+        root.findtext("cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", namespaces=NS)
+        == "INV-2026-00000"
+    )
     assert len(root.findall("cac:CreditNoteLine", NS)) == 3
     assert root.find("cac:CreditNoteLine/cbc:CreditedQuantity", NS).get("unitCode") == "C62"
 

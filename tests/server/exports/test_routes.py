@@ -48,9 +48,7 @@ def test_run_over_http_with_report(target, wired, client, user_headers):
     assert "INV-2026-00000" in html.text and "CN-2026-00003" in html.text
     assert "5 matched, 0 unmatched" in html.text and "differs" not in html.text
 
-    raw = client.get(
-        f"/api/v1/exports/{target}/runs/{run['id']}/report?format=csv", headers=admin
-    )
+    raw = client.get(f"/api/v1/exports/{target}/runs/{run['id']}/report?format=csv", headers=admin)
     assert raw.headers["content-type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(raw.text)))
     numbers = [r[0] for r in rows if r and r[0].startswith(("INV-", "CN-"))]

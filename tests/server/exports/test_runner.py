@@ -30,8 +30,12 @@ def _posts(target, fake_moneybird, fake_exact):
 
 def _run(session_factory, settings, target, source, http, **kwargs) -> ExportRun:
     return run_export(
-        session_factory=session_factory, settings=settings, target=target, source=source,
-        http=http, **kwargs,
+        session_factory=session_factory,
+        settings=settings,
+        target=target,
+        source=source,
+        http=http,
+        **kwargs,
     )
 
 
@@ -82,12 +86,12 @@ def test_crash_between_post_and_saving_the_remote_id_makes_no_duplicate(
     with pytest.raises(SimulatedCrash):
         _run(session_factory, export_settings, target, source, http, crash_hook=crash)
     with transaction(session_factory) as session:
-        rec = session.execute(select(ExportRecord).where(ExportRecord.our_id == crashed[0])).scalar_one()
+        rec = session.execute(
+            select(ExportRecord).where(ExportRecord.our_id == crashed[0])
+        ).scalar_one()
         assert rec.status == RecordStatus.POSTING and rec.remote_id is None
         # The process died: its run is still "running" until its heartbeat goes stale.
-        session.execute(
-            update(ExportRun).values(heartbeat_at=utcnow() - timedelta(hours=1))
-        )
+        session.execute(update(ExportRun).values(heartbeat_at=utcnow() - timedelta(hours=1)))
 
     run = _run(session_factory, export_settings, target, source, http)
     assert run.status == RunStatus.SUCCEEDED, run.message
@@ -116,7 +120,9 @@ def test_missing_mapping_fails_the_run_before_any_call(
     target, session_factory, export_settings, http, fake_moneybird, fake_exact
 ):
     docs = make_documents(3)
-    odd = docs[1].__class__(**{**docs[1].__dict__, "lines": (ExportLine("Podium", 100, 6, "stage"),)})
+    odd = docs[1].__class__(
+        **{**docs[1].__dict__, "lines": (ExportLine("Podium", 100, 6, "stage"),)}
+    )
     settings = export_settings.model_copy(
         update={"moneybird_ledger_account_ids": {"rental": "2001"}, "exact_gl_accounts": {}}
     )
@@ -158,7 +164,9 @@ def test_exact_refresh_token_rotates_and_is_persisted(
     # Expire it: the next run refreshes with the *stored* (rotated) refresh token.
     fake_exact.access_expires = 0
     with transaction(session_factory) as session:
-        session.get(ExportCredential, "exact").access_expires_at = cred.access_expires_at - timedelta(hours=1)
+        session.get(ExportCredential, "exact").access_expires_at = (
+            cred.access_expires_at - timedelta(hours=1)
+        )
     _run(session_factory, export_settings, Target.EXACT, ListSource(docs), http)
     assert fake_exact.refreshes == 2 and fake_exact.refused_refreshes == 0
 
@@ -184,7 +192,9 @@ def test_documents_edited_remotely_after_export_are_reported(
     _run(session_factory, export_settings, target, source, http)
     # Someone edits INV-2026-00001 in the bookkeeping package.
     if target is Target.MONEYBIRD:
-        inv = next(i for i in fake_moneybird.invoices.values() if i["reference"] == "INV-2026-00001")
+        inv = next(
+            i for i in fake_moneybird.invoices.values() if i["reference"] == "INV-2026-00001"
+        )
         inv["version"] += 100
     else:
         entry = next(e for e in fake_exact.entries.values() if e["YourRef"] == "INV-2026-00001")
