@@ -16,9 +16,11 @@ import argparse
 import io
 import os
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -35,9 +37,8 @@ from server.exports.files import Supplier, write_csv, write_ubl_zip  # noqa: E40
 from server.exports.models import Target  # noqa: E402
 from server.exports.service import run_export  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
-from tests.helpers.fakes.exact import FakeExact  # noqa: E402
-from tests.helpers.fakes.moneybird import FakeMoneybird, openapi_path  # noqa: E402
-from tests.helpers.fakes.serving import serve  # noqa: E402
+from tests.helpers.fakes.moneybird import openapi_path  # noqa: E402
+from tests.helpers.live_server import free_port  # noqa: E402
 from tests.server.exports.conftest import (  # noqa: E402
     EX_GL,
     EX_RECEIVABLES,
@@ -49,7 +50,32 @@ from tests.server.exports.conftest import (  # noqa: E402
 )
 
 
-def _bench_target(name, fake, settings, source, limit, window):
+@contextmanager
+def fake_process(which: str, *args: str):
+    """The fake in its own process, as the real service would be (no shared GIL)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.fakes", which, "--port", str(port), *args],
+        cwd=REPO,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/_fake/stats", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"fake {which} did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def _bench_target(name, url, settings, source, limit, window):
     factory = make_session_factory(make_engine(settings.database_url))
     etas = []
     with httpx.Client(timeout=30) as http:
@@ -63,10 +89,7 @@ def _bench_target(name, fake, settings, source, limit, window):
             on_progress=lambda r: etas.append((time.perf_counter(), r.eta_seconds)),
         )
         elapsed = time.perf_counter() - started
-        refs = (
-            fake.invoice_count_by_reference() if name == "moneybird" else fake.entry_count_by_ref()
-        )
-        duplicates = sum(n - 1 for n in refs.values())
+        stats = http.get(f"{url}/_fake/stats").json()
         allowed = elapsed * limit / window
         again = run_export(
             session_factory=factory,
@@ -81,8 +104,8 @@ def _bench_target(name, fake, settings, source, limit, window):
     print(f"documents/payments  {run.exported} exported, {run.failed} failed of {run.total}")
     print(f"API calls           {run.api_calls} in {elapsed:.1f} s")
     print(f"allowed rate used   {100 * run.api_calls / allowed:.1f} %")
-    print(f"answered 429        {fake.throttled}")
-    print(f"duplicates          {duplicates} (remote documents {len(refs)})")
+    print(f"answered 429        {stats['throttled']}")
+    print(f"duplicates          {stats['duplicates']} (remote documents {stats['documents']})")
     print(f"first ETA           {first_eta} s (actual {elapsed:.0f} s)")
     print(
         f"second run          {again.api_calls} calls, {again.exported} exported, "
@@ -111,9 +134,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if not args.skip_apis:
             scale = args.exact_minute / 60.0
-            mb = FakeMoneybird(spec_path=spec, window=args.mb_window)
-            ex = FakeExact(minute=args.exact_minute, day=86400 * scale)
-            with serve(mb.app) as mb_url, serve(ex.app) as ex_url:
+            mb_fake = fake_process("moneybird", "--window", str(args.mb_window))
+            ex_fake = fake_process("exact", "--minute", str(args.exact_minute))
+            with mb_fake as mb_url, ex_fake as ex_url:
                 url = f"sqlite:///{tmp}/bench.sqlite3"
                 upgrade(url)
                 settings = Settings(
@@ -121,24 +144,24 @@ def main() -> int:
                     environment="test",
                     log_json=False,
                     moneybird_base_url=mb_url,
-                    moneybird_administration_id=mb.administration_id,
-                    moneybird_token=SecretStr(mb.token),
+                    moneybird_administration_id="123",
+                    moneybird_token=SecretStr("mb-test-token"),
                     moneybird_tax_rate_ids=MB_TAX,
                     moneybird_ledger_account_ids=MB_LEDGER,
                     moneybird_window_seconds=args.mb_window,
                     exact_base_url=ex_url,
-                    exact_division=ex.division,
-                    exact_client_id=ex.client_id,
-                    exact_client_secret=SecretStr(ex.client_secret),
-                    exact_refresh_token=SecretStr(ex.refresh_token),
+                    exact_division="12345",
+                    exact_client_id="exact-client",
+                    exact_client_secret=SecretStr("exact-secret"),
+                    exact_refresh_token=SecretStr("rt-initial"),
                     exact_vat_codes=EX_VAT,
                     exact_gl_accounts=EX_GL,
                     exact_receivables_gl_account=EX_RECEIVABLES,
                     exact_minute_seconds=args.exact_minute,
                     exact_day_seconds=86400 * scale,
                 )
-                _bench_target("moneybird", mb, settings, source, 150, args.mb_window)
-                _bench_target("exact", ex, settings, source, 60, args.exact_minute)
+                _bench_target("moneybird", mb_url, settings, source, 150, args.mb_window)
+                _bench_target("exact", ex_url, settings, source, 60, args.exact_minute)
 
         many = make_documents(args.files, customers=500, credit_every=10)
         supplier = Supplier(

@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 
 STALE_AFTER = timedelta(minutes=10)  # a running run without heartbeat this long is dead
 MAX_REFUSALS_PER_ENDPOINT = 3  # Exact blocks a key after 10 errors per endpoint per hour
+PROGRESS_EVERY = 0.5  # seconds between progress/heartbeat writes
 
 
 class RunAborted(Exception):
@@ -122,6 +123,7 @@ class ExportRunner:
         self.on_progress = on_progress
         self.refusals: dict[str, int] = {}
         self._started = time.monotonic()
+        self._last_update = 0.0
 
     # -- the run ---------------------------------------------------------------------
     def execute(self, run_id) -> ExportRun:
@@ -340,7 +342,10 @@ class ExportRunner:
     # -- progress and ETA -----------------------------------------------------------------
     def _tick(self, run_id, p: _Progress) -> None:
         p.done += 1
-        self._update(run_id, p)
+        # Progress and heartbeat at most every PROGRESS_EVERY s: a write per document
+        # would cost more than the API call on a fast target.
+        if time.monotonic() - self._last_update >= PROGRESS_EVERY or p.done == p.total:
+            self._update(run_id, p)
 
     def _eta(self, p: _Progress) -> int:
         left = max(0, p.total - p.done)
@@ -350,6 +355,7 @@ class ExportRunner:
         return int(max(by_limit, by_pace) + 0.5)
 
     def _update(self, run_id, p: _Progress) -> None:
+        self._last_update = time.monotonic()
         with transaction(self.sf) as session:
             run = session.get(ExportRun, run_id)
             run.total, run.done, run.exported = p.total, p.done, p.exported

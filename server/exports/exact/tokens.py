@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
@@ -46,15 +47,13 @@ class ExactTokenStore:
     def access_token(self, *, force: bool = False) -> str:
         if not force and self._cached and self._cached[1] > utcnow() + REFRESH_MARGIN:
             return self._cached[0]
+        self._ensure_row()
         with transaction(self.session_factory) as session:
             row = session.execute(
                 select(ExportCredential)
                 .where(ExportCredential.target == Target.EXACT.value)
                 .with_for_update()
-            ).scalar_one_or_none()
-            if row is None:
-                row = ExportCredential(target=Target.EXACT.value)
-                session.add(row)
+            ).scalar_one()
             fresh = row.access_expires_at and row.access_expires_at > utcnow() + REFRESH_MARGIN
             if row.access_token and fresh and not force:
                 self._cached = (row.access_token, row.access_expires_at)
@@ -73,6 +72,15 @@ class ExactTokenStore:
         # Committed (lock released) before anyone uses the new access token.
         self._cached = (token, expires)
         return token
+
+    def _ensure_row(self) -> None:
+        # FOR UPDATE locks rows, not gaps: the row must exist before two processes race.
+        try:
+            with transaction(self.session_factory) as session:
+                if session.get(ExportCredential, Target.EXACT.value) is None:
+                    session.add(ExportCredential(target=Target.EXACT.value))
+        except IntegrityError:
+            pass  # another process inserted it first
 
     def _refresh(self, refresh_token: str) -> dict:
         self.refreshes += 1

@@ -113,7 +113,7 @@ class FakeExact:
 
         @app.middleware("http")
         async def gate(request: Request, call_next):
-            if request.url.path == "/api/oauth2/token":
+            if request.url.path in ("/api/oauth2/token", "/_fake/stats"):
                 return await call_next(request)
             fake.requests += 1
             auth = request.headers.get("authorization", "")
@@ -174,6 +174,18 @@ class FakeExact:
                     "expires_in": str(int(fake.token_lifetime)),
                     "refresh_token": fake.refresh_token,
                 }
+
+        @app.get("/_fake/stats")
+        def stats():  # for the benchmark, which runs the fake in another process
+            refs = fake.entry_count_by_ref()
+            return {
+                "requests": fake.requests,
+                "throttled": fake.throttled,
+                "posts": fake.posts,
+                "documents": len(refs),
+                "duplicates": sum(n - 1 for n in refs.values()),
+                "refresh_token": fake.refresh_token,
+            }
 
         @app.get(api + "/crm/Accounts")
         def accounts(request: Request):

@@ -133,6 +133,8 @@ class FakeMoneybird:
 
         @app.middleware("http")
         async def limits(request: Request, call_next):
+            if request.url.path == "/_fake/stats":
+                return await call_next(request)
             fake.requests += 1
             if request.headers.get("authorization") != f"Bearer {fake.token}":
                 return JSONResponse({"error": "Token is invalid", "symbolic": {}}, 401)
@@ -151,6 +153,17 @@ class FakeMoneybird:
             response = await call_next(request)
             response.headers.update(headers)
             return response
+
+        @app.get("/_fake/stats")
+        def stats():  # for the benchmark, which runs the fake in another process
+            refs = fake.invoice_count_by_reference()
+            return {
+                "requests": fake.requests,
+                "throttled": fake.throttled,
+                "posts": fake.posts,
+                "documents": len(refs),
+                "duplicates": sum(n - 1 for n in refs.values()),
+            }
 
         @app.get(prefix + "/contacts/customer_id/{customer_id}.json")
         def contact_by_customer_id(customer_id: str):

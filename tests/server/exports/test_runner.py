@@ -202,3 +202,38 @@ def test_documents_edited_remotely_after_export_are_reported(
     run = _run(session_factory, export_settings, target, source, http)
     assert [d["number"] for d in run.report["changed_remotely"]] == ["INV-2026-00001"]
     assert run.api_calls <= 2
+
+
+def test_concurrent_token_refresh_uses_the_single_use_refresh_token_once(
+    session_factory, export_settings, fake_exact
+):
+    import threading
+
+    import httpx
+
+    from server.exports.exact.tokens import ExactTokenStore
+
+    def store(http):  # one per "server process"
+        return ExactTokenStore(
+            session_factory=session_factory,
+            http=http,
+            token_url=f"{fake_exact.url}/api/oauth2/token",
+            client_id=fake_exact.client_id,
+            client_secret=fake_exact.client_secret,
+            initial_refresh_token="rt-initial",
+        )
+
+    tokens, barrier = [], threading.Barrier(4)
+
+    def worker():
+        with httpx.Client(timeout=10) as http:
+            barrier.wait()
+            tokens.append(store(http).access_token())
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fake_exact.refreshes == 1 and fake_exact.refused_refreshes == 0
+    assert set(tokens) == {fake_exact.access_token}
