@@ -12,6 +12,7 @@ fixed window on the server can never see ``limit + 1`` calls from us.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import deque
@@ -74,8 +75,9 @@ class WindowLimiter:
             self._blocked_until = max(self._blocked_until, epoch)
 
     def seconds_for(self, calls: int) -> float:
-        """A lower bound on how long ``calls`` more calls take at this rate (for the ETA)."""
+        """How long ``calls`` more calls take at this limit (for the ETA): what is left in
+        the current window goes now, the rest in whole windows of ``limit`` calls."""
         free = max(0, self.limit - len(self._log))
         if calls <= free:
             return 0.0
-        return (calls - free) * self.window / self.limit
+        return math.ceil((calls - free) / self.limit) * self.window

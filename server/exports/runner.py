@@ -124,6 +124,7 @@ class ExportRunner:
         self.refusals: dict[str, int] = {}
         self._started = time.monotonic()
         self._last_update = 0.0
+        self._planned_calls = 0
 
     # -- the run ---------------------------------------------------------------------
     def execute(self, run_id) -> ExportRun:
@@ -134,6 +135,7 @@ class ExportRunner:
             payments = self._payments(since)
             self.c.mapping.validate(docs)  # before a single call goes out
             p.total = len(docs) + len(payments)
+            self._planned_calls = self._plan(docs, payments)
             self._update(run_id, p)
             for doc in docs:
                 self._export_document(run_id, doc, p)
@@ -347,11 +349,31 @@ class ExportRunner:
         if time.monotonic() - self._last_update >= PROGRESS_EVERY or p.done == p.total:
             self._update(run_id, p)
 
+    def _plan(self, docs: list[ExportDocument], payments: list[ExportPayment]) -> int:
+        """Calls this run will make: one per new document or payment, two per new
+        customer (lookup + create), plus the reconciliation re-reads (100 per call)."""
+        with transaction(self.sf) as session:
+            done = set(
+                session.execute(
+                    select(ExportRecord.kind, ExportRecord.our_id).where(
+                        ExportRecord.target == self.target,
+                        ExportRecord.status == RecordStatus.EXPORTED,
+                    )
+                ).tuples()
+            )
+        exported = {our_id for _kind, our_id in done}
+        new_docs = [d for d in docs if d.id not in exported]
+        customers = {d.customer.id for d in new_docs if d.customer.id not in exported}
+        new_pays = [p for p in payments if p.id not in exported]
+        return len(new_docs) + len(new_pays) + 2 * len(customers) + len(new_docs) // 60 + 1
+
     def _eta(self, p: _Progress) -> int:
+        """Seconds left: the rate limit's bound on the calls still planned, or the pace so
+        far when we are slower than the limit."""
+        left_calls = max(0, self._planned_calls - self.c.calls)
+        by_limit = self.c.seconds_for(left_calls)
         left = max(0, p.total - p.done)
-        calls_per_item = (self.c.calls / p.done) if p.done else 2.0
-        by_limit = self.c.seconds_for(int(left * calls_per_item))
-        by_pace = (time.monotonic() - self._started) / p.done * left if p.done else 0.0
+        by_pace = (time.monotonic() - self._started) / p.done * left if p.done >= 20 else 0.0
         return int(max(by_limit, by_pace) + 0.5)
 
     def _update(self, run_id, p: _Progress) -> None:

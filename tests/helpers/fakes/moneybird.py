@@ -7,6 +7,7 @@ It enforces 150 requests per window (5 min, scalable) with Moneybird's headers, 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import threading
@@ -99,6 +100,9 @@ class FakeMoneybird:
         self.requests = 0
         self.throttled = 0
         self.posts = {"contacts": 0, "invoices": 0, "payments": 0}
+        # Fault injection: the next N invoice POSTs are stored, but answered this late.
+        self.slow_invoice_posts = 0
+        self.slow_seconds = 0.0
         self.app = self._build()
         for op in ("contacts{format}", "external_sales_invoices{format}"):
             request_validator(self.spec_path, "/{administration_id}/" + op, "post")
@@ -262,6 +266,10 @@ class FakeMoneybird:
                 }
                 fake.invoices[inv["id"]] = inv
                 fake.posts["invoices"] += 1
+                slow = fake.slow_invoice_posts > 0
+                fake.slow_invoice_posts -= int(slow)
+            if slow:
+                await asyncio.sleep(fake.slow_seconds)
             return JSONResponse(fake._invoice_json(inv), 201)
 
         @app.get(prefix + "/external_sales_invoices.json")

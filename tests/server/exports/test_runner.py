@@ -237,3 +237,24 @@ def test_concurrent_token_refresh_uses_the_single_use_refresh_token_once(
         thread.join()
     assert fake_exact.refreshes == 1 and fake_exact.refused_refreshes == 0
     assert set(tokens) == {fake_exact.access_token}
+
+
+def test_a_timed_out_post_is_looked_up_not_posted_again(
+    session_factory, export_settings, fake_moneybird
+):
+    import httpx
+
+    docs = make_documents(3, customers=1)
+    fake_moneybird.slow_invoice_posts, fake_moneybird.slow_seconds = 1, 1.5
+    with httpx.Client(timeout=0.5) as http:  # the first invoice's answer never arrives
+        first = _run(session_factory, export_settings, Target.MONEYBIRD, ListSource(docs), http)
+    assert (first.exported, first.failed) == (2, 1)
+    timed_out = next(d for d in first.report["documents"] if d["status"] == "posting")
+    assert "Timeout" in timed_out["last_error"]
+    assert fake_moneybird.posts["invoices"] == 3  # it *was* created remotely
+
+    with httpx.Client(timeout=10) as http:
+        second = _run(session_factory, export_settings, Target.MONEYBIRD, ListSource(docs), http)
+    assert (second.exported, second.failed) == (1, 0)
+    assert fake_moneybird.posts["invoices"] == 3  # found by reference, not posted again
+    assert set(fake_moneybird.invoice_count_by_reference().values()) == {1}
