@@ -353,15 +353,14 @@ class ExportRunner:
         """Calls this run will make: one per new document or payment, two per new
         customer (lookup + create), plus the reconciliation re-reads (100 per call)."""
         with transaction(self.sf) as session:
-            done = set(
+            exported = set(
                 session.execute(
-                    select(ExportRecord.kind, ExportRecord.our_id).where(
+                    select(ExportRecord.our_id).where(
                         ExportRecord.target == self.target,
                         ExportRecord.status == RecordStatus.EXPORTED,
                     )
-                ).tuples()
+                ).scalars()
             )
-        exported = {our_id for _kind, our_id in done}
         new_docs = [d for d in docs if d.id not in exported]
         customers = {d.customer.id for d in new_docs if d.customer.id not in exported}
         new_pays = [p for p in payments if p.id not in exported]
