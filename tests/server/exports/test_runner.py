@@ -245,8 +245,8 @@ def test_a_timed_out_post_is_looked_up_not_posted_again(
     import httpx
 
     docs = make_documents(3, customers=1)
-    fake_moneybird.slow_invoice_posts, fake_moneybird.slow_seconds = 1, 1.5
-    with httpx.Client(timeout=0.5) as http:  # the first invoice's answer never arrives
+    fake_moneybird.slow_invoice_posts, fake_moneybird.slow_seconds = 1, 4.0
+    with httpx.Client(timeout=2.0) as http:  # the first invoice's answer never arrives
         first = _run(session_factory, export_settings, Target.MONEYBIRD, ListSource(docs), http)
     assert (first.exported, first.failed) == (2, 1)
     timed_out = next(d for d in first.report["documents"] if d["status"] == "posting")
