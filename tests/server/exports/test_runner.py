@@ -258,3 +258,30 @@ def test_a_timed_out_post_is_looked_up_not_posted_again(
     assert (second.exported, second.failed) == (1, 0)
     assert fake_moneybird.posts["invoices"] == 3  # found by reference, not posted again
     assert set(fake_moneybird.invoice_count_by_reference().values()) == {1}
+
+
+def test_concurrent_claims_leave_exactly_one_running_run(session_factory):
+    import threading
+
+    results, barrier = [], threading.Barrier(6)
+
+    def claim():
+        barrier.wait()
+        try:
+            results.append(start_run(session_factory=session_factory, target="exact").id)
+        except Conflict:
+            results.append("conflict")
+
+    threads = [threading.Thread(target=claim) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results.count("conflict") == 5
+    with transaction(session_factory) as session:
+        running = (
+            session.execute(select(ExportRun).where(ExportRun.status == RunStatus.RUNNING))
+            .scalars()
+            .all()
+        )
+        assert len(running) == 1
