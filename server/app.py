@@ -10,6 +10,8 @@ from server.audit.router import router as audit_router
 from server.config import Settings, get_settings
 from server.db import make_engine, make_session_factory
 from server.errors import install_error_handlers
+from server.exports.router import router as exports_router
+from server.exports.schedule import start_scheduler
 from server.identity.admin import router as identity_admin_router
 from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
@@ -41,7 +43,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 interval=settings.payments_reconcile_interval,
             )
             loop.start()
+        scheduler = start_scheduler(session_factory=_app.state.session_factory, settings=settings)
         yield
+        if scheduler is not None:
+            scheduler.set()
         if loop is not None:
             loop.stop()
         engine.dispose()
@@ -69,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_router)
     app.include_router(invoicing_router)
     app.include_router(payments_router)
+    app.include_router(exports_router)
 
     # Added last = outermost: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

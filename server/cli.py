@@ -1,4 +1,4 @@
-"""``rentguy-server``: serve, migrate, create-admin, seed-demo, payments reconcile."""
+"""``rentguy-server``: serve, migrate, create-admin, seed-demo, payments reconcile, export."""
 
 from __future__ import annotations
 
@@ -116,6 +116,75 @@ def _payments_reconcile(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress_bar(run) -> None:
+    width = 30
+    filled = int(width * run.done / run.total) if run.total else 0
+    eta = f"eta {run.eta_seconds}s" if run.eta_seconds is not None else ""
+    print(
+        f"\r[{'#' * filled}{'.' * (width - filled)}] {run.done}/{run.total} "
+        f"{run.api_calls} calls {eta}   ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _export_run(args: argparse.Namespace) -> int:
+    from server.db import make_engine, make_session_factory
+    from server.errors import AppError
+    from server.exports.report import run_summary
+    from server.exports.service import parse_target, run_export
+    from server.exports.sources import document_source
+
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    try:
+        run = run_export(
+            session_factory=factory,
+            settings=settings,
+            target=parse_target(args.target),
+            source=document_source(factory),
+            trigger="cli",
+            on_progress=None if args.quiet else _progress_bar,
+        )
+    except AppError as exc:
+        raise SystemExit(f"error: {exc.message}") from None
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(json.dumps(run_summary(run)))
+    return 0 if run.status == "succeeded" else 1
+
+
+def _export_files(args: argparse.Namespace) -> int:
+    from server.db import make_engine, make_session_factory
+    from server.exports.files import Supplier, write_csv, write_ubl_zip
+    from server.exports.sources import document_source
+
+    settings = _settings()
+    factory = make_session_factory(make_engine(settings.database_url))
+    docs = list(document_source(factory).documents(since=None))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if args.format == "csv":
+        with out.open("w", newline="", encoding="utf-8") as fh:
+            count = write_csv(docs, fh)
+    else:
+        supplier = Supplier(
+            name=settings.company_name,
+            kvk=settings.company_kvk,
+            vat_number=settings.company_vat_number,
+            iban=settings.company_iban,
+            street=settings.company_street,
+            city=settings.company_city,
+            zipcode=settings.company_zipcode,
+        )
+        if not (supplier.name and supplier.kvk and supplier.vat_number and supplier.iban):
+            raise SystemExit("error: UBL needs RENTGUY_COMPANY_NAME, _KVK, _VAT_NUMBER and _IBAN")
+        count = write_ubl_zip(docs, supplier, out)
+    print(f"{count} documents written to {out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rentguy-server", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reconcile.add_argument("--limit", type=int, default=100, help="items per kind (default 100)")
     reconcile.set_defaults(func=_payments_reconcile)
+
+    export = sub.add_parser("export", help="accounting export (Moneybird, Exact Online)")
+    export_sub = export.add_subparsers(dest="export_command", required=True)
+    run = export_sub.add_parser("run", help="run an export now, with a progress bar")
+    run.add_argument("--target", required=True, choices=["moneybird", "exact"])
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_export_run)
+    files = export_sub.add_parser("files", help="write documents as CSV or UBL (zip)")
+    files.add_argument("--format", required=True, choices=["csv", "ubl"])
+    files.add_argument("--out", required=True)
+    files.set_defaults(func=_export_files)
     return parser
 
 

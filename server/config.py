@@ -46,6 +46,41 @@ class Settings(BaseSettings):
     # Seconds between runs of the in-process reconciliation loop; 0 = off (use the CLI/cron).
     payments_reconcile_interval: float = 0.0
 
+    # Accounting export (SPEC §6). Mappings are JSON objects in the environment, e.g.
+    # RENTGUY_MONEYBIRD_TAX_RATE_IDS='{"21": "4960...", "9": "...", "0": "..."}'.
+    moneybird_base_url: str = "https://moneybird.com/api/v2"
+    moneybird_administration_id: str = ""
+    moneybird_token: SecretStr = SecretStr("")
+    moneybird_tax_rate_ids: dict[str, str] = Field(default_factory=dict)
+    moneybird_ledger_account_ids: dict[str, str] = Field(default_factory=dict)
+    moneybird_requests_per_window: int = 150
+    moneybird_window_seconds: float = 300.0
+    exact_base_url: str = "https://start.exactonline.nl"
+    exact_division: str = ""
+    exact_client_id: str = ""
+    exact_client_secret: SecretStr = SecretStr("")
+    # Only the first refresh token comes from here; rotated ones live in the database.
+    exact_refresh_token: SecretStr = SecretStr("")
+    exact_sales_journal: str = "70"
+    exact_bank_journal: str = "20"
+    exact_vat_codes: dict[str, str] = Field(default_factory=dict)
+    exact_gl_accounts: dict[str, str] = Field(default_factory=dict)
+    exact_receivables_gl_account: str = ""
+    exact_calls_per_minute: int = 60
+    exact_calls_per_day: int = 5000
+    exact_minute_seconds: float = 60.0
+    exact_day_seconds: float = 86400.0
+    # Scheduled runs, UTC: {"moneybird": "02:00", "exact": "02:30"}; empty = on demand only.
+    export_schedule: dict[str, str] = Field(default_factory=dict)
+    # The seller on UBL files (SI-UBL 2.0 needs name, KvK, VAT number and IBAN).
+    company_name: str = ""
+    company_kvk: str = ""
+    company_vat_number: str = ""
+    company_iban: str = ""
+    company_street: str = ""
+    company_city: str = ""
+    company_zipcode: str = ""
+
     @field_validator("secret_key")
     @classmethod
     def _strong_secret(cls, value: SecretStr) -> SecretStr:

@@ -2,6 +2,7 @@
 
 from server.audit.models import AuditEvent
 from server.db import Base
+from server.exports.models import ExportCredential, ExportRecord, ExportRun
 from server.identity.models import Badge, Role, Station, User, UserRole
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
 from server.payments.models import EventClaim, Payment, ProviderEvent, Refund
@@ -23,6 +24,9 @@ __all__ = [
     "Badge",
     "Base",
     "Case",
+    "ExportCredential",
+    "ExportRecord",
+    "ExportRun",
     "CaseUnit",
     "CreditNote",
     "Customer",

@@ -1,0 +1,1 @@
+"""Exact Online: crm/Accounts, salesentry/SalesEntries and bank entries for payments."""

@@ -1,0 +1,271 @@
+"""Exact Online REST client for the export (SPEC §6).
+
+Limits: 60 calls per minute and 5,000 per day per app and division, reported on every
+answer as ``X-RateLimit-Minutely-{Limit,Remaining,Reset}`` and ``X-RateLimit-{Limit,
+Remaining,Reset}``; the resets are epoch *milliseconds*. Exact blocks a key after 10
+errors per endpoint per hour, so 4xx answers are never retried (see ``server.exports.http``).
+Lists are OData pages of at most 60 rows, continued with ``d.__next``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+
+import httpx
+
+from server.config import Settings
+from server.exports.connector import RemoteDocument
+from server.exports.documents import (
+    DocumentKind,
+    ExportCustomer,
+    ExportDocument,
+    ExportPayment,
+    str_to_cents,
+)
+from server.exports.exact.tokens import ExactTokenStore
+from server.exports.http import ApiClient, header_number
+from server.exports.mapping import Mapping
+from server.exports.ratelimit import WindowLimiter
+
+ENTRY_FIELDS = "EntryID,YourRef,Modified,Type"
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _money(cents: int) -> float:
+    # Exact's JSON takes numbers; cents/100 is exact to 2 decimals in a double's repr.
+    return round(cents / 100, 2)
+
+
+class ExactClient(ApiClient):
+    target = "exact"
+
+    def __init__(
+        self,
+        *,
+        http: httpx.Client,
+        base_url: str,
+        division: str,
+        tokens: ExactTokenStore,
+        mapping: Mapping,
+        sales_journal: str = "70",
+        bank_journal: str = "20",
+        receivables_gl: str = "",
+        per_minute: int = 60,
+        per_day: int = 5000,
+        minute: float = 60.0,
+        day: float = 86400.0,
+    ) -> None:
+        super().__init__(
+            http=http,
+            base_url=f"{base_url.rstrip('/')}/api/v1/{division}",
+            limiters=[WindowLimiter(per_minute, minute), WindowLimiter(per_day, day)],
+        )
+        self.tokens = tokens
+        self.mapping = mapping
+        self.sales_journal = sales_journal
+        self.bank_journal = bank_journal
+        self.receivables_gl = receivables_gl
+        self._rate_by_code = {v: k for k, v in mapping.vat.items()}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, http: httpx.Client, mapping: Mapping, tokens):
+        return cls(
+            http=http,
+            base_url=settings.exact_base_url,
+            division=settings.exact_division,
+            tokens=tokens,
+            mapping=mapping,
+            sales_journal=settings.exact_sales_journal,
+            bank_journal=settings.exact_bank_journal,
+            receivables_gl=settings.exact_receivables_gl_account,
+            per_minute=settings.exact_calls_per_minute,
+            per_day=settings.exact_calls_per_day,
+            minute=settings.exact_minute_seconds,
+            day=settings.exact_day_seconds,
+        )
+
+    # -- ApiClient hooks --------------------------------------------------------------
+    def _auth_headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.tokens.access_token()}",
+            "Accept": "application/json",
+        }
+
+    def _on_unauthorized(self, attempt: int) -> bool:
+        if attempt > 1:
+            return False
+        self.tokens.access_token(force=True)
+        return True
+
+    def _adopt_headers(self, response: httpx.Response) -> None:
+        for limiter, prefix in zip(
+            self.limiters, ("X-RateLimit-Minutely-", "X-RateLimit-"), strict=True
+        ):
+            remaining = header_number(response, prefix + "Remaining")
+            reset_ms = header_number(response, prefix + "Reset")
+            limiter.server_says(
+                remaining=None if remaining is None else int(remaining),
+                reset_epoch=None if reset_ms is None else reset_ms / 1000,
+            )
+
+    def _retry_at(self, response: httpx.Response) -> float:
+        for prefix in ("X-RateLimit-Minutely-", "X-RateLimit-"):
+            if header_number(response, prefix + "Remaining") == 0:
+                reset_ms = header_number(response, prefix + "Reset")
+                if reset_ms:
+                    return reset_ms / 1000
+        return time.time() + 1.0
+
+    def _error_message(self, response: httpx.Response) -> str:
+        try:
+            return str(response.json()["error"]["message"]["value"])[:500]
+        except (ValueError, KeyError, TypeError):
+            return response.text[:500]
+
+    def _rows(self, path: str, params: dict) -> Iterator[dict]:
+        url: str | None = path
+        while url:
+            response = self.request("GET", url, params=params)
+            data = response.json()["d"]
+            rows = data["results"] if isinstance(data, dict) else data
+            yield from rows
+            url = data.get("__next") if isinstance(data, dict) else None
+            params = None  # __next carries the query
+
+    # -- accounts ---------------------------------------------------------------------
+    def find_contact(self, customer: ExportCustomer) -> str | None:
+        for row in self._rows(
+            "/crm/Accounts",
+            {"$filter": f"trim(Code) eq {_quote(customer.ref)}", "$select": "ID,Code"},
+        ):
+            return str(row["ID"])
+        return None
+
+    def create_contact(self, customer: ExportCustomer) -> str:
+        body = {"Code": customer.ref, "Name": customer.name, "Status": "C"}
+        for key, value in (
+            ("Email", customer.email),
+            ("VATNumber", customer.vat_number),
+            ("AddressLine1", customer.address),
+            ("Postcode", customer.zipcode),
+            ("City", customer.city),
+            ("Country", customer.country),
+        ):
+            if value:
+                body[key] = value
+        return str(self.request("POST", "/crm/Accounts", json=body).json()["d"]["ID"])
+
+    # -- sales entries: Type 20 invoice, 21 credit note; our number in YourRef ----------
+    def create_document(self, doc: ExportDocument, contact_id: str) -> RemoteDocument:
+        body = {
+            "Journal": self.sales_journal,
+            "Customer": contact_id,
+            "Type": 21 if doc.kind is DocumentKind.CREDIT_NOTE else 20,
+            "YourRef": doc.number,
+            "EntryDate": doc.date.isoformat(),
+            "Currency": doc.currency,
+            "Description": f"{'Creditnota' if doc.sign() < 0 else 'Factuur'} {doc.number}",
+            "SalesEntryLines": [
+                {
+                    "GLAccount": self.mapping.account(line.category),
+                    "AmountFC": _money(line.amount_cents),
+                    "VATCode": self.mapping.tax(line.vat_rate),
+                    "Description": line.description[:60],
+                }
+                for line in doc.lines
+            ],
+        }
+        if doc.due_date:
+            body["DueDate"] = doc.due_date.isoformat()
+        row = self.request("POST", "/salesentry/SalesEntries", json=body).json()["d"]
+        return self._remote(row)
+
+    def find_document(self, doc: ExportDocument, contact_id: str) -> RemoteDocument | None:
+        query = f"YourRef eq {_quote(doc.number)} and Journal eq {_quote(self.sales_journal)}"
+        for row in self._rows(
+            "/salesentry/SalesEntries", {"$filter": query, "$select": ENTRY_FIELDS}
+        ):
+            return self._remote(row)
+        return None
+
+    # -- payments: a bank entry line against the customer, our payment id in Notes ------
+    def create_payment(
+        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
+    ) -> str:
+        body = {
+            "JournalCode": self.bank_journal,
+            "BankEntryLines": [
+                {
+                    "AccountID": contact_id,
+                    "GLAccount": self.receivables_gl,
+                    "AmountFC": _money(doc.sign() * payment.amount_cents),
+                    "Date": payment.date.isoformat(),
+                    "Description": f"Betaling {doc.number}"[:60],
+                    "Notes": payment.id,
+                }
+            ],
+        }
+        row = self.request("POST", "/financialtransaction/BankEntries", json=body).json()["d"]
+        return str(row["EntryID"])
+
+    def find_payment(
+        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
+    ) -> str | None:
+        for row in self._rows(
+            "/financialtransaction/BankEntryLines",
+            {"$filter": f"Notes eq {_quote(payment.id)}", "$select": "ID,EntryID"},
+        ):
+            return str(row["EntryID"])
+        return None
+
+    # -- reconciliation -----------------------------------------------------------------
+    def remote_versions(self, since: datetime | None = None) -> dict[str, str]:
+        query = f"Journal eq {_quote(self.sales_journal)}"
+        if since is not None:
+            query += f" and Modified gt datetime'{since.strftime('%Y-%m-%dT%H:%M:%S')}'"
+        return {
+            str(row["EntryID"]): str(row["Modified"])
+            for row in self._rows(
+                "/salesentry/SalesEntries", {"$filter": query, "$select": "EntryID,Modified"}
+            )
+        }
+
+    def fetch_documents(self, remote_ids: Iterable[str]) -> dict[str, RemoteDocument]:
+        wanted = set(remote_ids)
+        found: dict[str, RemoteDocument] = {}
+        if not wanted:
+            return found
+        for row in self._rows(
+            "/salesentry/SalesEntries",
+            {
+                "$filter": f"Journal eq {_quote(self.sales_journal)}",
+                "$expand": "SalesEntryLines",
+                "$select": ENTRY_FIELDS + ",SalesEntryLines",
+            },
+        ):
+            if str(row["EntryID"]) in wanted:
+                found[str(row["EntryID"])] = self._remote(row)
+                if len(found) == len(wanted):
+                    break
+        return found
+
+    def _remote(self, row: dict) -> RemoteDocument:
+        sign = -1 if row.get("Type") == 21 else 1
+        totals: dict[int, list[int]] = {}
+        lines = row.get("SalesEntryLines") or {}
+        for line in lines.get("results", []) if isinstance(lines, dict) else lines:
+            rate = self._rate_by_code.get(str(line.get("VATCode")), -1)
+            entry = totals.setdefault(rate, [0, 0])
+            entry[0] += sign * str_to_cents(line.get("AmountFC") or 0)
+            entry[1] += sign * str_to_cents(line.get("VATAmountFC") or 0)
+        return RemoteDocument(
+            id=str(row["EntryID"]),
+            version=str(row.get("Modified")) if row.get("Modified") else None,
+            reference=row.get("YourRef"),
+            totals=totals,
+        )

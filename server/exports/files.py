@@ -1,0 +1,257 @@
+"""File export for offline bookkeeping: one CSV line per document line, and UBL 2.1
+invoices / credit notes in the Dutch SI-UBL 2.0 profile (NLCIUS on EN 16931), which
+Moneybird and Exact Online both import.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from lxml import etree
+
+from server.exports.documents import (
+    DocumentKind,
+    ExportCustomer,
+    ExportDocument,
+    cents_to_str,
+    vat_cents,
+)
+
+NLCIUS = "urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0"
+PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+NS_CREDIT = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+KVK_SCHEME = "0106"  # ISO 6523 ICD for the Dutch Chamber of Commerce number
+
+CSV_HEADER = [
+    "type",
+    "number",
+    "date",
+    "due_date",
+    "customer_ref",
+    "customer_name",
+    "customer_vat",
+    "line",
+    "description",
+    "category",
+    "vat_rate",
+    "net",
+    "vat",
+    "currency",
+    "credited_number",
+]
+
+
+@dataclass(frozen=True)
+class Supplier:
+    name: str
+    kvk: str
+    vat_number: str
+    iban: str
+    street: str
+    city: str
+    zipcode: str
+    country: str = "NL"
+
+
+def write_csv(documents: Iterable[ExportDocument], out: io.TextIOBase) -> int:
+    """Signed amounts (credit notes negative), as a bookkeeper's import expects."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    count = 0
+    for doc in documents:
+        count += 1
+        sign = doc.sign()
+        for index, line in enumerate(doc.lines, 1):
+            vat = vat_cents(line.amount_cents, line.vat_rate)  # per line; the UBL rounds per rate
+            writer.writerow(
+                [
+                    doc.kind.value,
+                    doc.number,
+                    doc.date.isoformat(),
+                    doc.due_date.isoformat() if doc.due_date else "",
+                    doc.customer.ref,
+                    doc.customer.name,
+                    doc.customer.vat_number or "",
+                    index,
+                    line.description,
+                    line.category,
+                    line.vat_rate,
+                    cents_to_str(sign * line.amount_cents),
+                    cents_to_str(sign * vat),
+                    doc.currency,
+                    doc.credited_number or "",
+                ]
+            )
+    return count
+
+
+_QNAMES: dict[tuple[str, str], str] = {}
+
+
+def _el(parent, ns: str, tag: str, text: str | None = None, **attrs):
+    qname = _QNAMES.get((ns, tag))
+    if qname is None:
+        qname = _QNAMES[(ns, tag)] = f"{{{ns}}}{tag}"
+    node = etree.SubElement(parent, qname, attrs) if attrs else etree.SubElement(parent, qname)
+    if text is not None:
+        node.text = text
+    return node
+
+
+@lru_cache(maxsize=8)
+def _supplier_party(supplier: Supplier) -> etree._Element:
+    # The same for every document: built once, deep-copied into each (10k files < 10 s).
+    holder = etree.Element("holder")
+    _party(
+        holder,
+        "AccountingSupplierParty",
+        name=supplier.name,
+        street=supplier.street,
+        city=supplier.city,
+        zipcode=supplier.zipcode,
+        country=supplier.country,
+        vat=supplier.vat_number,
+        kvk=supplier.kvk,
+    )
+    return holder[0]
+
+
+@lru_cache(maxsize=4096)
+def _customer_party(c: ExportCustomer) -> etree._Element:
+    holder = etree.Element("holder")
+    _party(
+        holder,
+        "AccountingCustomerParty",
+        name=c.name,
+        street=c.address,
+        city=c.city,
+        zipcode=c.zipcode,
+        country=c.country,
+        vat=c.vat_number,
+        kvk=None,
+    )
+    return holder[0]
+
+
+def _tax_category(parent, tag: str, rate: int):
+    cat = _el(parent, CAC, tag)
+    _el(cat, CBC, "ID", "S" if rate > 0 else "Z")  # standard rate (21 %, 9 %) or zero rated
+    _el(cat, CBC, "Percent", f"{rate:.2f}")
+    _el(_el(cat, CAC, "TaxScheme"), CBC, "ID", "VAT")
+    return cat
+
+
+def _party(parent, tag: str, *, name, street, city, zipcode, country, vat, kvk):
+    party = _el(_el(parent, CAC, tag), CAC, "Party")
+    if kvk:
+        _el(party, CBC, "EndpointID", kvk, schemeID=KVK_SCHEME)
+    _el(_el(party, CAC, "PartyName"), CBC, "Name", name)
+    address = _el(party, CAC, "PostalAddress")
+    if street:
+        _el(address, CBC, "StreetName", street)
+    if city:
+        _el(address, CBC, "CityName", city)
+    if zipcode:
+        _el(address, CBC, "PostalZone", zipcode)
+    _el(_el(address, CAC, "Country"), CBC, "IdentificationCode", country)
+    if vat:
+        scheme = _el(party, CAC, "PartyTaxScheme")
+        _el(scheme, CBC, "CompanyID", vat)
+        _el(_el(scheme, CAC, "TaxScheme"), CBC, "ID", "VAT")
+    legal = _el(party, CAC, "PartyLegalEntity")
+    _el(legal, CBC, "RegistrationName", name)
+    if kvk:
+        _el(legal, CBC, "CompanyID", kvk, schemeID=KVK_SCHEME)
+
+
+def ubl_document(doc: ExportDocument, supplier: Supplier) -> bytes:
+    credit = doc.kind is DocumentKind.CREDIT_NOTE
+    root_ns, root_tag = (NS_CREDIT, "CreditNote") if credit else (NS_INVOICE, "Invoice")
+    root = etree.Element(f"{{{root_ns}}}{root_tag}", nsmap={None: root_ns, "cac": CAC, "cbc": CBC})
+    cur = doc.currency
+    _el(root, CBC, "CustomizationID", NLCIUS)
+    _el(root, CBC, "ProfileID", PEPPOL_BILLING)
+    _el(root, CBC, "ID", doc.number)
+    _el(root, CBC, "IssueDate", doc.date.isoformat())
+    if doc.due_date and not credit:
+        _el(root, CBC, "DueDate", doc.due_date.isoformat())
+    _el(
+        root, CBC, "CreditNoteTypeCode" if credit else "InvoiceTypeCode", "381" if credit else "380"
+    )
+    _el(root, CBC, "DocumentCurrencyCode", cur)
+    _el(root, CBC, "BuyerReference", doc.customer.ref)
+    if credit and doc.credited_number:  # NLCIUS: a credit note names the invoice it corrects
+        ref = _el(_el(root, CAC, "BillingReference"), CAC, "InvoiceDocumentReference")
+        _el(ref, CBC, "ID", doc.credited_number)
+    _party(
+        root,
+        "AccountingSupplierParty",
+        name=supplier.name,
+        street=supplier.street,
+        city=supplier.city,
+        zipcode=supplier.zipcode,
+        country=supplier.country,
+        vat=supplier.vat_number,
+        kvk=supplier.kvk,
+    )
+    root.append(copy.deepcopy(_customer_party(doc.customer)))
+    means = _el(root, CAC, "PaymentMeans")
+    _el(means, CBC, "PaymentMeansCode", "30")  # credit transfer
+    _el(means, CBC, "PaymentID", doc.number)
+    _el(_el(means, CAC, "PayeeFinancialAccount"), CBC, "ID", supplier.iban)
+
+    by_rate = doc.vat_by_rate()
+    vat_total = sum(vat for _net, vat in by_rate.values())
+    tax_total = _el(root, CAC, "TaxTotal")
+    _el(tax_total, CBC, "TaxAmount", cents_to_str(vat_total), currencyID=cur)
+    for rate, (net, vat) in by_rate.items():
+        sub = _el(tax_total, CAC, "TaxSubtotal")
+        _el(sub, CBC, "TaxableAmount", cents_to_str(net), currencyID=cur)
+        _el(sub, CBC, "TaxAmount", cents_to_str(vat), currencyID=cur)
+        _tax_category(sub, "TaxCategory", rate)
+    net_total = doc.net_cents()
+    totals = _el(root, CAC, "LegalMonetaryTotal")
+    _el(totals, CBC, "LineExtensionAmount", cents_to_str(net_total), currencyID=cur)
+    _el(totals, CBC, "TaxExclusiveAmount", cents_to_str(net_total), currencyID=cur)
+    _el(totals, CBC, "TaxInclusiveAmount", cents_to_str(net_total + vat_total), currencyID=cur)
+    _el(totals, CBC, "PayableAmount", cents_to_str(net_total + vat_total), currencyID=cur)
+    line_tag, qty_tag = (
+        ("CreditNoteLine", "CreditedQuantity") if credit else ("InvoiceLine", "InvoicedQuantity")
+    )
+    for index, line in enumerate(doc.lines, 1):
+        node = _el(root, CAC, line_tag)
+        _el(node, CBC, "ID", str(index))
+        _el(node, CBC, qty_tag, "1", unitCode="C62")
+        _el(node, CBC, "LineExtensionAmount", cents_to_str(line.amount_cents), currencyID=cur)
+        item = _el(node, CAC, "Item")
+        _el(item, CBC, "Name", line.description[:100] or "-")
+        _tax_category(item, "ClassifiedTaxCategory", line.vat_rate)
+        _el(
+            _el(node, CAC, "Price"),
+            CBC,
+            "PriceAmount",
+            cents_to_str(line.amount_cents),
+            currencyID=cur,
+        )
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+
+
+def write_ubl_zip(documents: Iterable[ExportDocument], supplier: Supplier, path: Path) -> int:
+    """One XML file per document, named by its number, in a zip (stored: XML is small)."""
+    count = 0
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for doc in documents:
+            safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in doc.number)
+            archive.writestr(f"{safe}.xml", ubl_document(doc, supplier))
+            count += 1
+    return count

@@ -1,0 +1,1 @@
+"""Moneybird: contacts, external sales invoices and their payments."""

@@ -1,0 +1,93 @@
+"""A run's reconciliation report as HTML (jinja2, autoescaped) and as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from functools import lru_cache
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from server.exports.documents import cents_to_str
+from server.exports.models import ExportRun
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("server.exports", "templates"),
+        autoescape=select_autoescape(["html"]),
+    )
+    env.globals["money"] = cents_to_str
+    return env
+
+
+def run_summary(run: ExportRun) -> dict:
+    return {
+        "id": str(run.id),
+        "target": run.target,
+        "status": run.status,
+        "trigger": run.trigger,
+        "total": run.total,
+        "done": run.done,
+        "exported": run.exported,
+        "failed": run.failed,
+        "skipped": run.skipped,
+        "api_calls": run.api_calls,
+        "progress": round(run.done / run.total, 4)
+        if run.total
+        else (1.0 if run.finished_at else 0.0),
+        "eta_seconds": run.eta_seconds,
+        "message": run.message,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def render_html(run: ExportRun) -> str:
+    return _env().get_template("report.html").render(run=run, report=run.report or {})
+
+
+def render_csv(run: ExportRun) -> str:
+    """One section per table, separated by a blank line (spreadsheets open it as is)."""
+    report = run.report or {}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "run", run.id, run.target, run.status])
+    writer.writerow(["api_calls", report.get("api_calls", run.api_calls)])
+    writer.writerow([])
+    writer.writerow(["number", "type", "remote_id", "status", "attempts", "last_error"])
+    for doc in report.get("documents", []):
+        writer.writerow(
+            [
+                doc["number"],
+                doc["type"],
+                doc["remote_id"] or "",
+                doc["status"],
+                doc["attempts"],
+                doc["last_error"] or "",
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(["vat_rate", "local_net", "remote_net", "local_vat", "remote_vat"])
+    for row in report.get("vat", []):
+        writer.writerow(
+            [
+                row["rate"],
+                cents_to_str(row["local_net"]),
+                cents_to_str(row["remote_net"]),
+                cents_to_str(row["local_vat"]),
+                cents_to_str(row["remote_vat"]),
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(["payment", "status", "matched"])
+    for pay in report.get("payments_matched", []):
+        writer.writerow([pay["payment"], pay["status"], "yes"])
+    for pay in report.get("payments_unmatched", []):
+        writer.writerow([pay["payment"], pay["status"], "no"])
+    writer.writerow([])
+    writer.writerow(["changed_remotely_number", "remote_id"])
+    for doc in report.get("changed_remotely", []):
+        writer.writerow([doc["number"], doc["remote_id"]])
+    return out.getvalue()

@@ -1,0 +1,73 @@
+"""Export runs over HTTP: start one, follow its progress, read its report."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from server.deps import Requires, SessionDep, SettingsDep
+from server.exports import service
+from server.exports.report import render_csv, render_html, run_summary
+from server.exports.sources import document_source
+from server.identity.models import User
+from server.identity.permissions import Permission
+
+router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
+Exporter = Annotated[User, Depends(Requires(Permission.EXPORTS_RUN))]
+TargetName = Literal["moneybird", "exact"]
+
+
+@router.post("/{target}/runs", status_code=202)
+def start_run(
+    target: TargetName,
+    request: Request,
+    session: SessionDep,
+    user: Exporter,
+    settings: SettingsDep,
+    background: BackgroundTasks,
+) -> dict:
+    """Start a run on a worker thread; 409 while another run of this target is alive."""
+    run, launch = service.start_background_run(
+        session=session,
+        session_factory=request.app.state.session_factory,
+        settings=settings,
+        target=service.parse_target(target),
+        source=document_source(request.app.state.session_factory),
+    )
+    background.add_task(launch)  # after the response: the run row is committed by then
+    return run_summary(run)
+
+
+@router.get("/{target}/runs")
+def list_runs(target: TargetName, session: SessionDep, user: Exporter) -> list[dict]:
+    runs = service.list_runs(session=session, target=service.parse_target(target))
+    return [run_summary(run) for run in runs]
+
+
+@router.get("/{target}/runs/{run_id}")
+def get_run(target: TargetName, run_id: uuid.UUID, session: SessionDep, user: Exporter) -> dict:
+    """Status, progress (0..1) and an ETA in seconds derived from the target's rate limit."""
+    return run_summary(
+        service.get_run(session=session, target=service.parse_target(target), run_id=run_id)
+    )
+
+
+@router.get("/{target}/runs/{run_id}/report")
+def get_report(
+    target: TargetName,
+    run_id: uuid.UUID,
+    session: SessionDep,
+    user: Exporter,
+    format: Literal["html", "csv"] = Query(default="html"),
+) -> Response:
+    run = service.get_run(session=session, target=service.parse_target(target), run_id=run_id)
+    if format == "csv":
+        return Response(
+            render_csv(run),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="export-{run.id}.csv"'},
+        )
+    return HTMLResponse(render_html(run))

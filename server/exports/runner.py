@@ -1,0 +1,398 @@
+"""One export run: exactly-once, rate-limit aware, one per target at a time (SPEC §6).
+
+Exactly once, without idempotency keys on the remote side:
+1. the outbox record is set to ``posting`` and *committed* before the remote POST;
+2. the remote id is committed right after the answer;
+3. a record still in ``posting`` (timeout, 5xx, crash, SIGKILL in between) is looked up
+   remotely by reference before anything is posted again.
+
+Every outbox change is its own short transaction, so a crash loses at most the one call
+in flight, and that one is found again by step 3.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from server.db import transaction, utcnow
+from server.errors import Conflict
+from server.exports.connector import Connector, RemoteDocument
+from server.exports.documents import (
+    DocumentKind,
+    DocumentSource,
+    ExportCustomer,
+    ExportDocument,
+    ExportPayment,
+)
+from server.exports.http import ExportApiError, OutcomeUnknown, Rejected
+from server.exports.mapping import MappingError
+from server.exports.models import (
+    ExportRecord,
+    ExportRun,
+    RecordKind,
+    RecordStatus,
+    RunStatus,
+)
+from server.exports.reconcile import reconcile
+
+log = logging.getLogger(__name__)
+
+STALE_AFTER = timedelta(minutes=10)  # a running run without heartbeat this long is dead
+MAX_REFUSALS_PER_ENDPOINT = 3  # Exact blocks a key after 10 errors per endpoint per hour
+PROGRESS_EVERY = 0.5  # seconds between progress/heartbeat writes
+
+
+class RunAborted(Exception):
+    pass
+
+
+def claim_run(*, session: Session, target: str, trigger: str = "manual") -> ExportRun:
+    """Insert a ``running`` run for ``target`` in ``session``, or 409 if one is alive.
+
+    The partial unique index makes this safe across processes: of two concurrent claims
+    the second one's insert fails (after the first commits) and becomes a 409.
+    """
+    other = session.execute(
+        select(ExportRun)
+        .where(ExportRun.target == target, ExportRun.status == RunStatus.RUNNING)
+        .with_for_update()
+    ).scalar_one_or_none()
+    if other is not None:
+        if other.heartbeat_at > utcnow() - STALE_AFTER:
+            raise Conflict(
+                f"a {target} export is already running (run {other.id})",
+                details={"run_id": str(other.id)},
+            )
+        other.status = RunStatus.FAILED
+        other.finished_at = utcnow()
+        other.message = "abandoned: no heartbeat (the process running it died)"
+        session.flush()
+    try:
+        with session.begin_nested():
+            run = ExportRun(target=target, trigger=trigger, status=RunStatus.RUNNING)
+            session.add(run)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"a {target} export is already running") from None
+    return run
+
+
+def start_run(
+    *, session_factory: sessionmaker[Session], target: str, trigger: str = "manual"
+) -> ExportRun:
+    """``claim_run`` in a transaction of its own (CLI, scheduler, tests)."""
+    with transaction(session_factory) as session:
+        return claim_run(session=session, target=target, trigger=trigger)
+
+
+@dataclass
+class _Progress:
+    total: int = 0
+    done: int = 0
+    exported: int = 0
+    failed: int = 0
+    skipped: int = 0
+    touched: dict[str, str] = field(default_factory=dict)  # remote doc id -> our doc id
+    payments: list[tuple[str, str, str]] = field(default_factory=list)  # (pay, doc, status)
+
+
+class ExportRunner:
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Session],
+        connector: Connector,
+        source: DocumentSource,
+        crash_hook: Callable[[str, str], None] | None = None,
+        on_progress: Callable[[ExportRun], None] | None = None,
+    ) -> None:
+        self.sf = session_factory
+        self.c = connector
+        self.target = connector.target
+        self.source = source
+        self.crash_hook = crash_hook or (lambda _where, _our_id: None)
+        self.on_progress = on_progress
+        self.refusals: dict[str, int] = {}
+        self._started = time.monotonic()
+        self._last_update = 0.0
+        self._planned_calls = 0
+
+    # -- the run ---------------------------------------------------------------------
+    def execute(self, run_id) -> ExportRun:
+        p = _Progress()
+        try:
+            since, last_finished = self._last_success()
+            docs = self._documents(since)
+            payments = self._payments(since)
+            self.c.mapping.validate(docs)  # before a single call goes out
+            p.total = len(docs) + len(payments)
+            self._planned_calls = self._plan(docs, payments)
+            self._update(run_id, p)
+            for doc in docs:
+                self._export_document(run_id, doc, p)
+                self._tick(run_id, p)
+            for payment in payments:
+                self._export_payment(run_id, payment, p)
+                self._tick(run_id, p)
+            report = reconcile(
+                session_factory=self.sf,
+                connector=self.c,
+                source=self.source,
+                progress=p,
+                since=last_finished,
+                run_id=run_id,
+            )
+            return self._finish(run_id, p, RunStatus.SUCCEEDED, None, report)
+        except MappingError as exc:
+            return self._finish(run_id, p, RunStatus.FAILED, f"mapping incomplete: {exc}", {})
+        except (RunAborted, ExportApiError) as exc:
+            return self._finish(run_id, p, RunStatus.FAILED, str(exc), {})
+        except Exception as exc:  # a bug or a database error: never leave it "running"
+            log.exception("export run %s crashed", run_id)
+            self._finish(run_id, p, RunStatus.FAILED, f"internal error: {exc!r}", {})
+            raise
+
+    def _last_success(self):
+        """(started_at, finished_at) of the last successful run, or (None, None).
+
+        Documents changed locally since it *started* are exported again; remote edits
+        since it *finished* are looked for (what we ourselves wrote is older than that).
+        """
+        with transaction(self.sf) as session:
+            row = session.execute(
+                select(ExportRun.started_at, ExportRun.finished_at)
+                .where(ExportRun.target == self.target, ExportRun.status == RunStatus.SUCCEEDED)
+                .order_by(ExportRun.started_at.desc())
+                .limit(1)
+            ).first()
+            return (row[0], row[1]) if row else (None, None)
+
+    def _unfinished(self, kinds: list[str]) -> set[str]:
+        with transaction(self.sf) as session:
+            return set(
+                session.execute(
+                    select(ExportRecord.our_id).where(
+                        ExportRecord.target == self.target,
+                        ExportRecord.kind.in_(kinds),
+                        ExportRecord.status != RecordStatus.EXPORTED,
+                    )
+                ).scalars()
+            )
+
+    def _documents(self, since) -> list[ExportDocument]:
+        docs = {doc.id: doc for doc in self.source.documents(since=since)}
+        for our_id in self._unfinished([RecordKind.INVOICE, RecordKind.CREDIT_NOTE]):
+            if our_id not in docs and (doc := self.source.document(our_id)) is not None:
+                docs[our_id] = doc
+        return sorted(docs.values(), key=lambda d: (d.date, d.number))
+
+    def _payments(self, since) -> list[ExportPayment]:
+        pays = {pay.id: pay for pay in self.source.payments(since=since)}
+        return sorted(pays.values(), key=lambda p: (p.date, p.id))
+
+    # -- outbox records ---------------------------------------------------------------
+    def _record(self, kind: str, our_id: str, reference: str) -> ExportRecord:
+        with transaction(self.sf) as session:
+            rec = session.execute(
+                select(ExportRecord).where(
+                    ExportRecord.target == self.target,
+                    ExportRecord.kind == kind,
+                    ExportRecord.our_id == our_id,
+                )
+            ).scalar_one_or_none()
+            if rec is None:
+                rec = ExportRecord(
+                    target=self.target, kind=kind, our_id=our_id, reference=reference
+                )
+                session.add(rec)
+                session.flush()
+            return rec
+
+    def _save(self, rec: ExportRecord, **changes: Any) -> None:
+        with transaction(self.sf) as session:
+            row = session.get(ExportRecord, rec.id, with_for_update=True)
+            for key, value in changes.items():
+                setattr(row, key, value)
+                setattr(rec, key, value)
+
+    def _exported(self, rec, run_id, remote_id: str, version: str | None = None) -> None:
+        self._save(
+            rec,
+            status=RecordStatus.EXPORTED,
+            remote_id=remote_id,
+            remote_version=version,
+            last_error=None,
+            last_run_id=run_id,
+            exported_at=utcnow(),
+        )
+
+    def _refused(self, rec, run_id, exc: ExportApiError) -> None:
+        status = RecordStatus.POSTING if isinstance(exc, OutcomeUnknown) else RecordStatus.FAILED
+        self._save(rec, status=status, last_error=exc.message[:2000], last_run_id=run_id)
+        if isinstance(exc, Rejected):
+            key = exc.endpoint.split("?")[0]
+            self.refusals[key] = self.refusals.get(key, 0) + 1
+            if self.refusals[key] >= MAX_REFUSALS_PER_ENDPOINT:
+                raise RunAborted(
+                    f"stopped after {self.refusals[key]} refusals from {key} (last: "
+                    f"{exc.message}); fix the cause before the next run"
+                )
+
+    # -- contacts, documents, payments ------------------------------------------------
+    def _contact(self, run_id, customer: ExportCustomer) -> str | None:
+        rec = self._record(RecordKind.CONTACT, customer.id, customer.ref)
+        if rec.status == RecordStatus.EXPORTED and rec.remote_id:
+            return rec.remote_id
+        try:
+            found = self.c.find_contact(customer)  # found by our customer id, else created
+            if found is None:
+                self._save(rec, status=RecordStatus.POSTING, attempts=rec.attempts + 1)
+                found = self.c.create_contact(customer)
+                self.crash_hook("contact_posted", customer.id)
+        except ExportApiError as exc:
+            self._refused(rec, run_id, exc)
+            return None
+        self._exported(rec, run_id, found)
+        return found
+
+    def _export_document(self, run_id, doc: ExportDocument, p: _Progress) -> None:
+        kind = (
+            RecordKind.CREDIT_NOTE if doc.kind is DocumentKind.CREDIT_NOTE else RecordKind.INVOICE
+        )
+        rec = self._record(kind, doc.id, doc.number)
+        if rec.status == RecordStatus.EXPORTED:
+            p.skipped += 1
+            return
+        contact_id = self._contact(run_id, doc.customer)
+        if contact_id is None:
+            self._save(rec, status=RecordStatus.FAILED, last_error="customer not exported")
+            p.failed += 1
+            return
+        try:
+            remote: RemoteDocument | None = None
+            if rec.status == RecordStatus.POSTING:  # an earlier POST's outcome is unknown
+                remote = self.c.find_document(doc, contact_id)
+            if remote is None:
+                self._save(
+                    rec,
+                    status=RecordStatus.POSTING,
+                    attempts=rec.attempts + 1,
+                    fingerprint=doc.fingerprint(),
+                    local_totals={str(k): list(v) for k, v in doc.vat_by_rate().items()},
+                    last_run_id=run_id,
+                )
+                remote = self.c.create_document(doc, contact_id)
+                self.crash_hook("document_posted", doc.id)
+        except ExportApiError as exc:
+            self._refused(rec, run_id, exc)
+            p.failed += 1
+            return
+        self._exported(rec, run_id, remote.id, remote.version)
+        p.touched[remote.id] = doc.id
+        p.exported += 1
+
+    def _export_payment(self, run_id, pay: ExportPayment, p: _Progress) -> None:
+        rec = self._record(RecordKind.PAYMENT, pay.id, pay.id)
+        if rec.status == RecordStatus.EXPORTED:
+            p.skipped += 1
+            return
+        doc = self.source.document(pay.document_id)
+        doc_rec = None
+        if doc is not None:
+            kind = (
+                RecordKind.CREDIT_NOTE
+                if doc.kind is DocumentKind.CREDIT_NOTE
+                else RecordKind.INVOICE
+            )
+            doc_rec = self._record(kind, doc.id, doc.number)
+        contact = (
+            self._record(RecordKind.CONTACT, doc.customer.id, doc.customer.ref) if doc else None
+        )
+        if doc_rec is None or doc_rec.status != RecordStatus.EXPORTED or not contact.remote_id:
+            self._save(rec, status=RecordStatus.PENDING, last_error="its document is not exported")
+            p.payments.append((pay.id, pay.document_id, "waiting"))
+            p.failed += 1
+            return
+        try:
+            remote_id = None
+            if rec.status == RecordStatus.POSTING:
+                remote_id = self.c.find_payment(pay, doc, doc_rec.remote_id, contact.remote_id)
+            if remote_id is None:
+                self._save(
+                    rec, status=RecordStatus.POSTING, attempts=rec.attempts + 1, last_run_id=run_id
+                )
+                remote_id = self.c.create_payment(pay, doc, doc_rec.remote_id, contact.remote_id)
+                self.crash_hook("payment_posted", pay.id)
+        except ExportApiError as exc:
+            self._refused(rec, run_id, exc)
+            p.payments.append((pay.id, pay.document_id, "failed"))
+            p.failed += 1
+            return
+        self._exported(rec, run_id, remote_id)
+        p.payments.append((pay.id, doc_rec.remote_id, "exported"))
+        p.exported += 1
+
+    # -- progress and ETA -----------------------------------------------------------------
+    def _tick(self, run_id, p: _Progress) -> None:
+        p.done += 1
+        # Progress and heartbeat at most every PROGRESS_EVERY s: a write per document
+        # would cost more than the API call on a fast target.
+        if time.monotonic() - self._last_update >= PROGRESS_EVERY or p.done == p.total:
+            self._update(run_id, p)
+
+    def _plan(self, docs: list[ExportDocument], payments: list[ExportPayment]) -> int:
+        """Calls this run will make: one per new document or payment, two per new
+        customer (lookup + create), plus the reconciliation re-reads (100 per call)."""
+        with transaction(self.sf) as session:
+            exported = set(
+                session.execute(
+                    select(ExportRecord.our_id).where(
+                        ExportRecord.target == self.target,
+                        ExportRecord.status == RecordStatus.EXPORTED,
+                    )
+                ).scalars()
+            )
+        new_docs = [d for d in docs if d.id not in exported]
+        customers = {d.customer.id for d in new_docs if d.customer.id not in exported}
+        new_pays = [p for p in payments if p.id not in exported]
+        return len(new_docs) + len(new_pays) + 2 * len(customers) + len(new_docs) // 60 + 1
+
+    def _eta(self, p: _Progress) -> int:
+        """Seconds left: the rate limit's bound on the calls still planned, or the pace so
+        far when we are slower than the limit."""
+        left_calls = max(0, self._planned_calls - self.c.calls)
+        by_limit = self.c.seconds_for(left_calls)
+        left = max(0, p.total - p.done)
+        by_pace = (time.monotonic() - self._started) / p.done * left if p.done >= 20 else 0.0
+        return int(max(by_limit, by_pace) + 0.5)
+
+    def _update(self, run_id, p: _Progress) -> None:
+        self._last_update = time.monotonic()
+        with transaction(self.sf) as session:
+            run = session.get(ExportRun, run_id)
+            run.total, run.done, run.exported = p.total, p.done, p.exported
+            run.failed, run.skipped, run.api_calls = p.failed, p.skipped, self.c.calls
+            run.eta_seconds = self._eta(p)
+            run.heartbeat_at = utcnow()
+        if self.on_progress:
+            self.on_progress(run)
+
+    def _finish(self, run_id, p: _Progress, status, message, report) -> ExportRun:
+        with transaction(self.sf) as session:
+            run = session.get(ExportRun, run_id)
+            run.total, run.done, run.exported = p.total, p.done, p.exported
+            run.failed, run.skipped, run.api_calls = p.failed, p.skipped, self.c.calls
+            run.status, run.message, run.eta_seconds = status, message, 0
+            run.report = {**report, "api_calls": self.c.calls, "throttled": self.c.throttled}
+            run.finished_at = utcnow()
+        log.info("export run %s %s: %s", run_id, status, message or "ok")
+        return run

@@ -1,0 +1,289 @@
+"""A strict fake Exact Online: OAuth2 with 10-minute access tokens and single-use,
+rotating refresh tokens (an early refresh is refused), OData pages of 60 with
+``d.__next``, 60 calls/minute and 5,000/day reported in epoch milliseconds, and Exact's
+error shape ``{"error": {"code", "message": {"lang", "value"}}}``. Time is scalable.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+import uuid
+from urllib.parse import parse_qs, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from server.exports.documents import vat_cents
+from tests.helpers.fakes.serving import FixedWindow, refuse_production
+
+PAGE = 60
+_TERM = re.compile(r"^(trim\()?(\w+)\)? (eq|gt) (?:guid|datetime)?'((?:[^']|'')*)'$")
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": "", "message": {"lang": "", "value": message}}}, status)
+
+
+def _match(row: dict, query: str) -> bool:
+    for term in filter(None, (t.strip() for t in query.split(" and "))):
+        found = _TERM.match(term)
+        if not found:
+            raise ValueError(f"unsupported filter term: {term}")
+        trim, field, op, value = found.groups()
+        value = value.replace("''", "'")
+        have = str(row.get(field, ""))
+        if trim:
+            have = have.strip()
+        if op == "eq" and have != value:
+            return False
+        if op == "gt" and not have > value:
+            return False
+    return True
+
+
+class FakeExact:
+    def __init__(
+        self,
+        *,
+        division: str = "12345",
+        client_id: str = "exact-client",
+        client_secret: str = "exact-secret",
+        per_minute: int = 60,
+        per_day: int = 5000,
+        minute: float = 60.0,
+        day: float = 86400.0,
+        token_lifetime: float = 600.0,
+        vat_codes: dict[str, int] | None = None,
+        gl_accounts: set[str] | None = None,
+    ) -> None:
+        refuse_production()
+        self.division = division
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.minutely = FixedWindow(per_minute, minute)
+        self.daily = FixedWindow(per_day, day)
+        self.token_lifetime = token_lifetime
+        self.vat_codes = vat_codes or {"2": 21, "1": 9, "0": 0}
+        self.gl_accounts = gl_accounts or {str(uuid.UUID(int=8000 + i)) for i in range(3)}
+        self.refresh_token = "rt-initial"
+        self.access_token: str | None = None
+        self.access_expires = 0.0
+        self.refreshes = 0
+        self.refused_refreshes = 0
+        self.lock = threading.Lock()
+        self.accounts: dict[str, dict] = {}
+        self.entries: dict[str, dict] = {}
+        self.bank_lines: dict[str, dict] = {}
+        self.requests = 0
+        self.throttled = 0
+        self.posts = {"accounts": 0, "entries": 0, "payments": 0}
+        self.app = self._build()
+
+    def entry_count_by_ref(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self.entries.values():
+            counts[entry["YourRef"]] = counts.get(entry["YourRef"], 0) + 1
+        return counts
+
+    def _now_modified(self) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{time.time_ns() % 10**9:09d}"
+
+    def _page(self, request: Request, rows: list[dict]) -> dict:
+        skip = int(request.query_params.get("$skiptoken", "0"))
+        chunk = rows[skip : skip + PAGE]
+        select = request.query_params.get("$select")
+        if select:
+            keep = set(select.split(","))
+            chunk = [{k: v for k, v in r.items() if k in keep} for r in chunk]
+        data: dict = {"results": chunk}
+        if skip + PAGE < len(rows):
+            params = {k: v for k, v in request.query_params.items() if k != "$skiptoken"}
+            params["$skiptoken"] = str(skip + PAGE)
+            base = str(request.base_url).rstrip("/") + request.url.path
+            data["__next"] = f"{base}?{urlencode(params, safe='$')}"
+        return {"d": data}
+
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+        fake = self
+        api = f"/api/v1/{self.division}"
+
+        @app.middleware("http")
+        async def gate(request: Request, call_next):
+            if request.url.path in ("/api/oauth2/token", "/_fake/stats"):
+                return await call_next(request)
+            fake.requests += 1
+            auth = request.headers.get("authorization", "")
+            if not fake.access_token or auth != f"Bearer {fake.access_token}":
+                return _error(401, "Invalid access token")
+            if time.time() >= fake.access_expires:
+                return _error(401, "Access token expired")
+            now = time.time()
+            ok_min, rem_min, reset_min = fake.minutely.hit(now)
+            ok_day, rem_day, reset_day = fake.daily.hit(now) if ok_min else (True, 0, 0.0)
+            headers = {
+                "X-RateLimit-Minutely-Limit": str(fake.minutely.limit),
+                "X-RateLimit-Minutely-Remaining": str(rem_min),
+                "X-RateLimit-Minutely-Reset": str(int(reset_min * 1000)),
+                "X-RateLimit-Limit": str(fake.daily.limit),
+                "X-RateLimit-Remaining": str(rem_day),
+                "X-RateLimit-Reset": str(int(reset_day * 1000)),
+            }
+            if not (ok_min and ok_day):
+                fake.throttled += 1
+                response = _error(429, "API rate limit exceeded")
+                response.headers.update(headers)
+                return response
+            try:
+                response = await call_next(request)
+            except ValueError as exc:
+                response = _error(400, str(exc))
+            response.headers.update(headers)
+            return response
+
+        @app.post("/api/oauth2/token")
+        async def token(request: Request):
+            form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+            with fake.lock:
+                if (
+                    form.get("client_id") != fake.client_id
+                    or form.get("client_secret") != fake.client_secret
+                ):
+                    return JSONResponse({"error": "invalid_client"}, 400)
+                if (
+                    form.get("grant_type") != "refresh_token"
+                    or form.get("refresh_token") != fake.refresh_token
+                ):
+                    fake.refused_refreshes += 1
+                    return JSONResponse({"error": "invalid_grant"}, 400)
+                if fake.access_token and fake.access_expires - time.time() > 60:
+                    fake.refused_refreshes += 1  # Exact: only refresh near expiry
+                    return JSONResponse(
+                        {"error": "invalid_request", "error_description": "token still valid"}, 400
+                    )
+                fake.refreshes += 1
+                fake.access_token = "at-" + secrets.token_hex(8)
+                fake.refresh_token = "rt-" + secrets.token_hex(8)
+                fake.access_expires = time.time() + fake.token_lifetime
+                return {
+                    "access_token": fake.access_token,
+                    "token_type": "bearer",
+                    "expires_in": str(int(fake.token_lifetime)),
+                    "refresh_token": fake.refresh_token,
+                }
+
+        @app.get("/_fake/stats")
+        def stats():  # for the benchmark, which runs the fake in another process
+            refs = fake.entry_count_by_ref()
+            return {
+                "requests": fake.requests,
+                "throttled": fake.throttled,
+                "posts": fake.posts,
+                "documents": len(refs),
+                "duplicates": sum(n - 1 for n in refs.values()),
+                "refresh_token": fake.refresh_token,
+            }
+
+        @app.get(api + "/crm/Accounts")
+        def accounts(request: Request):
+            query = request.query_params.get("$filter", "")
+            return fake._page(request, [a for a in fake.accounts.values() if _match(a, query)])
+
+        @app.post(api + "/crm/Accounts")
+        async def create_account(request: Request):
+            body = await request.json()
+            if not isinstance(body.get("Name"), str) or not body["Name"]:
+                return _error(400, "Name: mandatory")
+            code = body.get("Code")
+            if code is not None and (not isinstance(code, str) or len(code) > 18):
+                return _error(400, "Code: max 18 characters")
+            if body.get("Status") not in (None, "A", "S", "C", "P"):
+                return _error(400, "Status: invalid value")
+            with fake.lock:
+                if code and any(a["Code"].strip() == code for a in fake.accounts.values()):
+                    return _error(400, f"Code {code} already exists")
+                row = {**body, "ID": str(uuid.uuid4()), "Code": (code or "").rjust(18)}
+                fake.accounts[row["ID"]] = row
+                fake.posts["accounts"] += 1
+            return JSONResponse({"d": row}, 201)
+
+        @app.get(api + "/salesentry/SalesEntries")
+        def entries(request: Request):
+            query = request.query_params.get("$filter", "")
+            rows = [e for e in fake.entries.values() if _match(e, query)]
+            if "SalesEntryLines" not in request.query_params.get("$expand", ""):
+                rows = [{k: v for k, v in r.items() if k != "SalesEntryLines"} for r in rows]
+            return fake._page(request, rows)
+
+        @app.post(api + "/salesentry/SalesEntries")
+        async def create_entry(request: Request):
+            body = await request.json()
+            problems = []
+            if body.get("Type") not in (20, 21):
+                problems.append("Type: must be 20 or 21")
+            if body.get("Customer") not in fake.accounts:
+                problems.append("Customer: not found")
+            if not isinstance(body.get("Journal"), str):
+                problems.append("Journal: mandatory")
+            lines = body.get("SalesEntryLines")
+            if not isinstance(lines, list) or not lines:
+                problems.append("SalesEntryLines: mandatory")
+            out_lines = []
+            for line in lines or []:
+                if line.get("GLAccount") not in fake.gl_accounts:
+                    problems.append("GLAccount: not found")
+                if str(line.get("VATCode")) not in fake.vat_codes:
+                    problems.append("VATCode: not found")
+                if not isinstance(line.get("AmountFC"), int | float):
+                    problems.append("AmountFC: number expected")
+                    continue
+                cents = round(line["AmountFC"] * 100)
+                vat = vat_cents(cents, fake.vat_codes.get(str(line.get("VATCode")), 0))
+                out_lines.append({**line, "VATAmountFC": vat / 100})
+            if problems:
+                return _error(400, "; ".join(problems))
+            with fake.lock:
+                row = {
+                    **body,
+                    "EntryID": str(uuid.uuid4()),
+                    "Modified": fake._now_modified(),
+                    "SalesEntryLines": {"results": out_lines},
+                }
+                fake.entries[row["EntryID"]] = row
+                fake.posts["entries"] += 1
+            return JSONResponse({"d": row}, 201)
+
+        @app.post(api + "/financialtransaction/BankEntries")
+        async def create_bank_entry(request: Request):
+            body = await request.json()
+            lines = body.get("BankEntryLines")
+            if (
+                not isinstance(body.get("JournalCode"), str)
+                or not isinstance(lines, list)
+                or not lines
+            ):
+                return _error(400, "JournalCode and BankEntryLines: mandatory")
+            for line in lines:
+                if line.get("AccountID") not in fake.accounts:
+                    return _error(400, "AccountID: not found")
+                if not isinstance(line.get("AmountFC"), int | float):
+                    return _error(400, "AmountFC: number expected")
+            with fake.lock:
+                entry_id = str(uuid.uuid4())
+                for line in lines:
+                    row = {**line, "ID": str(uuid.uuid4()), "EntryID": entry_id}
+                    fake.bank_lines[row["ID"]] = row
+                fake.posts["payments"] += 1
+            return JSONResponse(
+                {"d": {"EntryID": entry_id, "JournalCode": body["JournalCode"]}}, 201
+            )
+
+        @app.get(api + "/financialtransaction/BankEntryLines")
+        def bank_lines(request: Request):
+            query = request.query_params.get("$filter", "")
+            return fake._page(request, [r for r in fake.bank_lines.values() if _match(r, query)])
+
+        return app

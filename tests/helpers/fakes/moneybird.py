@@ -1,0 +1,333 @@
+"""A strict fake Moneybird: every request body is validated against the official OpenAPI
+file (``shared/specs/moneybird-openapi.yml``) with JSON Schema 2020-12 (OpenAPI 3.1), so
+an unknown field, a wrong type or a missing required field gets Moneybird's 422 shape.
+It enforces 150 requests per window (5 min, scalable) with Moneybird's headers, where
+``RateLimit-Reset`` and ``Retry-After`` are epoch seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import threading
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from server.exports.documents import cents_to_str, str_to_cents, vat_cents
+from tests.helpers.fakes.serving import FixedWindow, refuse_production
+
+REPO = Path(__file__).resolve().parents[3]
+SPEC_URI = "urn:moneybird-openapi"
+
+
+def openapi_path() -> Path | None:
+    """The official file: env override, ``<repo>/../shared/specs``, then /work/shared."""
+    candidates = [
+        os.environ.get("RENTGUY_MONEYBIRD_OPENAPI"),
+        REPO.parent / "shared" / "specs" / "moneybird-openapi.yml",
+        Path("/work/shared/specs/moneybird-openapi.yml"),
+    ]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+@lru_cache(maxsize=2)
+def _spec(path: str) -> dict:
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+@lru_cache(maxsize=32)
+def request_validator(path: str, api_path: str, method: str) -> Draft202012Validator:
+    spec = _spec(path)
+    registry = Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012)
+    )
+    content = spec["paths"][api_path][method]["requestBody"]["content"]
+    media = next(iter(content))
+    ref = f"{SPEC_URI}#/" + _pointer(
+        "paths", api_path, method, "requestBody", "content", media, "schema"
+    )
+    return Draft202012Validator({"$ref": ref}, registry=registry)
+
+
+def _errors(validator: Draft202012Validator, body) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for err in validator.iter_errors(body):
+        where = ".".join(str(p) for p in err.absolute_path) or "body"
+        errors.setdefault(where, []).append(err.message[:200])
+    return errors
+
+
+class FakeMoneybird:
+    def __init__(
+        self,
+        *,
+        spec_path: Path,
+        administration_id: str = "123",
+        token: str = "mb-test-token",
+        limit: int = 150,
+        window: float = 300.0,
+        tax_rates: dict[str, int] | None = None,
+        ledger_accounts: set[str] | None = None,
+    ) -> None:
+        refuse_production()
+        self.spec_path = str(spec_path)
+        self.administration_id = administration_id
+        self.token = token
+        self.rate = FixedWindow(limit, window)
+        self.tax_rates = tax_rates or {"1001": 21, "1002": 9, "1003": 0}
+        self.ledger_accounts = ledger_accounts or {"2001", "2002"}
+        self.ids = itertools.count(496081458000000001)
+        self.lock = threading.Lock()
+        self.contacts: dict[str, dict] = {}
+        self.invoices: dict[str, dict] = {}
+        self.requests = 0
+        self.throttled = 0
+        self.posts = {"contacts": 0, "invoices": 0, "payments": 0}
+        # Fault injection: the next N invoice POSTs are stored, but answered this late.
+        self.slow_invoice_posts = 0
+        self.slow_seconds = 0.0
+        self.app = self._build()
+        for op in ("contacts{format}", "external_sales_invoices{format}"):
+            request_validator(self.spec_path, "/{administration_id}/" + op, "post")
+
+    # -- helpers ------------------------------------------------------------------------
+    def _new_id(self) -> str:
+        return str(next(self.ids))
+
+    def invoice_count_by_reference(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for inv in self.invoices.values():
+            counts[inv["reference"]] = counts.get(inv["reference"], 0) + 1
+        return counts
+
+    def _validate(self, api_path: str, body) -> JSONResponse | None:
+        errors = _errors(request_validator(self.spec_path, api_path, "post"), body)
+        if errors:
+            return JSONResponse(
+                {"error": errors, "details": {k: [{"error": "invalid"}] for k in errors}},
+                status_code=422,
+            )
+        return None
+
+    def _invoice_json(self, inv: dict) -> dict:
+        return {**inv, "payments": list(inv["payments"])}
+
+    # -- app ------------------------------------------------------------------------------
+    def _build(self) -> FastAPI:
+        app = FastAPI()
+        fake = self
+        prefix = f"/{self.administration_id}"
+
+        @app.middleware("http")
+        async def limits(request: Request, call_next):
+            if request.url.path == "/_fake/stats":
+                return await call_next(request)
+            fake.requests += 1
+            if request.headers.get("authorization") != f"Bearer {fake.token}":
+                return JSONResponse({"error": "Token is invalid", "symbolic": {}}, 401)
+            allowed, remaining, reset = fake.rate.hit(time.time())
+            headers = {
+                "RateLimit-Limit": str(fake.rate.limit),
+                "RateLimit-Remaining": str(remaining),
+                "RateLimit-Reset": str(int(reset + 0.999)),
+            }
+            if not allowed:
+                fake.throttled += 1
+                headers["Retry-After"] = headers["RateLimit-Reset"]
+                return JSONResponse(
+                    {"error": "Too many requests", "symbolic": {}}, 429, headers=headers
+                )
+            response = await call_next(request)
+            response.headers.update(headers)
+            return response
+
+        @app.get("/_fake/stats")
+        def stats():  # for the benchmark, which runs the fake in another process
+            refs = fake.invoice_count_by_reference()
+            return {
+                "requests": fake.requests,
+                "throttled": fake.throttled,
+                "posts": fake.posts,
+                "documents": len(refs),
+                "duplicates": sum(n - 1 for n in refs.values()),
+            }
+
+        @app.get(prefix + "/contacts/customer_id/{customer_id}.json")
+        def contact_by_customer_id(customer_id: str):
+            for contact in fake.contacts.values():
+                if contact["customer_id"] == customer_id:
+                    return contact
+            return JSONResponse({"error": "record not found", "symbolic": {}}, 404)
+
+        @app.post(prefix + "/contacts.json")
+        async def create_contact(request: Request):
+            body = await request.json()
+            if bad := fake._validate("/{administration_id}/contacts{format}", body):
+                return bad
+            data = body.get("contact", {})
+            if not data.get("company_name") and not (
+                data.get("firstname") and data.get("lastname")
+            ):
+                return JSONResponse({"error": {"company_name": ["can't be blank"]}}, 422)
+            with fake.lock:
+                contact = {
+                    "id": fake._new_id(),
+                    "administration_id": fake.administration_id,
+                    "customer_id": data.get("customer_id", ""),
+                    **data,
+                }
+                fake.contacts[contact["id"]] = contact
+                fake.posts["contacts"] += 1
+            return JSONResponse(contact, 201)
+
+        @app.post(prefix + "/external_sales_invoices.json")
+        async def create_invoice(request: Request):
+            body = await request.json()
+            if bad := fake._validate("/{administration_id}/external_sales_invoices{format}", body):
+                return bad
+            data = body.get("external_sales_invoice", {})
+            if str(data.get("contact_id")) not in fake.contacts:
+                return JSONResponse(
+                    {
+                        "error": "Contact ID is invalid",
+                        "symbolic": {"external_sales_invoice": {"contact_id": "contact_invalid"}},
+                    },
+                    400,
+                )
+            problems: dict[str, list[str]] = {}
+            if not data.get("reference"):
+                problems["reference"] = ["can't be blank"]
+            details = data.get("details_attributes") or []
+            if isinstance(details, dict):
+                details = list(details.values())
+            for line in details:
+                if str(line.get("tax_rate_id")) not in fake.tax_rates:
+                    problems.setdefault("details.tax_rate_id", []).append("is not found")
+                if str(line.get("ledger_account_id")) not in fake.ledger_accounts:
+                    problems.setdefault("details.ledger_account_id", []).append("is not found")
+            if problems:
+                return JSONResponse(
+                    {"error": problems, "details": {k: [{"error": "invalid"}] for k in problems}},
+                    422,
+                )
+            nets: dict[str, int] = {}
+            rows = []
+            for order, line in enumerate(details):
+                cents = str_to_cents(line["price"]) * int(str(line.get("amount", "1")))
+                nets[str(line["tax_rate_id"])] = nets.get(str(line["tax_rate_id"]), 0) + cents
+                rows.append(
+                    {
+                        "id": fake._new_id(),
+                        "description": line.get("description"),
+                        "price": cents_to_str(cents),
+                        "tax_rate_id": str(line["tax_rate_id"]),
+                        "ledger_account_id": str(line["ledger_account_id"]),
+                        "row_order": order,
+                    }
+                )
+            tax_totals = [
+                {
+                    "tax_rate_id": tid,
+                    "taxable_amount": cents_to_str(net),
+                    "tax_amount": cents_to_str(vat_cents(net, fake.tax_rates[tid])),
+                }
+                for tid, net in nets.items()
+            ]
+            with fake.lock:
+                inv = {
+                    "id": fake._new_id(),
+                    "administration_id": fake.administration_id,
+                    "contact_id": str(data["contact_id"]),
+                    "reference": data["reference"],
+                    "date": data.get("date"),
+                    "state": "open",
+                    "currency": data.get("currency", "EUR"),
+                    "version": int(time.time()),
+                    "details": rows,
+                    "tax_totals": tax_totals,
+                    "payments": [],
+                }
+                fake.invoices[inv["id"]] = inv
+                fake.posts["invoices"] += 1
+                slow = fake.slow_invoice_posts > 0
+                fake.slow_invoice_posts -= int(slow)
+            if slow:
+                await asyncio.sleep(fake.slow_seconds)
+            return JSONResponse(fake._invoice_json(inv), 201)
+
+        @app.get(prefix + "/external_sales_invoices.json")
+        def list_invoices(filter: str = "", page: int = 1, per_page: int = 100):
+            terms = dict(t.split(":", 1) for t in filter.split(",") if ":" in t)
+            rows = list(fake.invoices.values())
+            if "contact_id" in terms:
+                rows = [r for r in rows if r["contact_id"] == terms["contact_id"]]
+            if ".." in terms.get("period", ""):
+                lo, hi = terms["period"].split("..")
+                rows = [r for r in rows if lo <= (r["date"] or "").replace("-", "") <= hi]
+            start = (page - 1) * per_page
+            return [fake._invoice_json(r) for r in rows[start : start + per_page]]
+
+        @app.get(prefix + "/external_sales_invoices/synchronization.json")
+        def sync_list(filter: str = ""):
+            return [{"id": r["id"], "version": r["version"]} for r in fake.invoices.values()]
+
+        @app.post(prefix + "/external_sales_invoices/synchronization.json")
+        async def sync_fetch(request: Request):
+            body = await request.json()
+            api = "/{administration_id}/external_sales_invoices/synchronization{format}"
+            if bad := fake._validate(api, body):
+                return bad
+            ids = [str(i) for i in body["ids"]][:100]
+            return [fake._invoice_json(fake.invoices[i]) for i in ids if i in fake.invoices]
+
+        @app.get(prefix + "/external_sales_invoices/{invoice_id}.json")
+        def get_invoice(invoice_id: str):
+            if invoice_id not in fake.invoices:
+                return JSONResponse({"error": "record not found", "symbolic": {}}, 404)
+            return fake._invoice_json(fake.invoices[invoice_id])
+
+        @app.post(prefix + "/external_sales_invoices/{invoice_id}/payments.json")
+        async def create_payment(invoice_id: str, request: Request):
+            body = await request.json()
+            api = (
+                "/{administration_id}/external_sales_invoices/"
+                "{external_sales_invoice_id}/payments{format}"
+            )
+            if bad := fake._validate(api, body):
+                return bad
+            if invoice_id not in fake.invoices:
+                return JSONResponse({"error": "record not found", "symbolic": {}}, 404)
+            data = body["payment"]
+            with fake.lock:
+                inv = fake.invoices[invoice_id]
+                payment = {
+                    "id": fake._new_id(),
+                    "invoice_type": "ExternalSalesInvoice",
+                    "invoice_id": invoice_id,
+                    "payment_date": data["payment_date"],
+                    "price": cents_to_str(str_to_cents(data["price"])),
+                    "transaction_identifier": data.get("transaction_identifier"),
+                }
+                inv["payments"].append(payment)
+                inv["version"] += 1
+                fake.posts["payments"] += 1
+            return JSONResponse(payment, 201)
+
+        return app

@@ -1,0 +1,145 @@
+"""The fakes are strict: they refuse what the real services refuse."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.helpers.fakes.exact import FakeExact
+from tests.helpers.fakes.moneybird import FakeMoneybird
+from tests.helpers.fakes.serving import serve
+
+
+def _mb(fake, method, path, **kwargs):
+    return httpx.request(
+        method,
+        f"{fake.url}/{fake.administration_id}/{path}",
+        headers={"Authorization": f"Bearer {fake.token}"},
+        timeout=10,
+        **kwargs,
+    )
+
+
+def test_moneybird_validates_bodies_against_the_official_openapi_file(fake_moneybird):
+    contact = _mb(
+        fake_moneybird,
+        "POST",
+        "contacts.json",
+        json={"contact": {"company_name": "A", "customer_id": "C1"}},
+    )
+    assert contact.status_code == 201
+    cid = contact.json()["id"]
+
+    unknown_field = _mb(
+        fake_moneybird,
+        "POST",
+        "external_sales_invoices.json",
+        json={"external_sales_invoice": {"contact_id": cid, "reference": "X", "colour": "red"}},
+    )
+    assert unknown_field.status_code == 422
+    assert "colour" in str(unknown_field.json()["error"])
+
+    wrong_type = _mb(
+        fake_moneybird,
+        "POST",
+        "external_sales_invoices.json",
+        json={"external_sales_invoice": {"contact_id": "not-a-number", "reference": "X"}},
+    )
+    assert wrong_type.status_code == 422
+    assert set(wrong_type.json()) == {"error", "details"}  # Moneybird's 422 shape
+
+    inv = _mb(
+        fake_moneybird,
+        "POST",
+        "external_sales_invoices.json",
+        json={
+            "external_sales_invoice": {
+                "contact_id": cid,
+                "reference": "INV-1",
+                "details_attributes": [
+                    {
+                        "description": "Huur",
+                        "price": "100.00",
+                        "tax_rate_id": "1001",
+                        "ledger_account_id": "2001",
+                    }
+                ],
+            }
+        },
+    )
+    assert inv.status_code == 201, inv.text
+    missing_required = _mb(
+        fake_moneybird,
+        "POST",
+        f"external_sales_invoices/{inv.json()['id']}/payments.json",
+        json={"payment": {"price": "121.00"}},
+    )
+    assert missing_required.status_code == 422
+    assert "payment_date" in str(missing_required.json()["error"])
+
+
+def test_moneybird_rate_limit_headers_are_epoch_times(moneybird_spec):
+    fake = FakeMoneybird(spec_path=moneybird_spec, limit=3, window=3600)
+    with serve(fake.app) as url:
+        fake.url = url
+        answers = [_mb(fake, "GET", "contacts/customer_id/none.json") for _ in range(4)]
+    assert [a.status_code for a in answers] == [404, 404, 404, 429]
+    reset = int(answers[0].headers["RateLimit-Reset"])
+    assert time.time() < reset <= time.time() + 3601
+    assert answers[3].headers["Retry-After"] == str(reset)
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+
+
+def test_exact_oauth_rotates_refresh_tokens_and_refuses_early_or_reused(fake_exact):
+    token_url = f"{fake_exact.url}/api/oauth2/token"
+    form = {
+        "grant_type": "refresh_token",
+        "client_id": fake_exact.client_id,
+        "client_secret": fake_exact.client_secret,
+    }
+    first = httpx.post(token_url, data={**form, "refresh_token": "rt-initial"})
+    assert first.status_code == 200 and first.json()["expires_in"] == "600"
+    # reused (single-use) and early refreshes are refused
+    assert httpx.post(token_url, data={**form, "refresh_token": "rt-initial"}).status_code == 400
+    early = httpx.post(token_url, data={**form, "refresh_token": first.json()["refresh_token"]})
+    assert early.status_code == 400 and "still valid" in early.text
+    # expired access token: 401 in Exact's error shape
+    fake_exact.access_expires = time.time() - 1
+    expired = httpx.get(
+        f"{fake_exact.url}/api/v1/{fake_exact.division}/crm/Accounts",
+        headers={"Authorization": f"Bearer {first.json()['access_token']}"},
+    )
+    assert expired.status_code == 401
+    assert expired.json()["error"]["message"]["value"] == "Access token expired"
+
+
+def test_exact_pages_of_60_and_minutely_limit_in_epoch_ms():
+    fake = FakeExact(per_minute=5, minute=3600)  # a long 'minute': no rollover mid-test
+    fake.access_token, fake.access_expires = "at", time.time() + 600
+    for i in range(130):
+        fake.accounts[str(i)] = {"ID": str(i), "Code": f"{i:>18}", "Name": f"n{i}"}
+    with serve(fake.app) as url:
+        headers = {"Authorization": "Bearer at"}
+        page = httpx.get(f"{url}/api/v1/{fake.division}/crm/Accounts", headers=headers).json()
+        assert len(page["d"]["results"]) == 60 and "$skiptoken=60" in page["d"]["__next"]
+        page2 = httpx.get(page["d"]["__next"], headers=headers).json()
+        page3 = httpx.get(page2["d"]["__next"], headers=headers)
+        assert len(page3.json()["d"]["results"]) == 10 and "__next" not in page3.json()["d"]
+        reset_ms = int(page3.headers["X-RateLimit-Minutely-Reset"])
+        assert time.time() * 1000 < reset_ms <= (time.time() + 3601) * 1000
+        answers = [
+            httpx.get(f"{url}/api/v1/{fake.division}/crm/Accounts", headers=headers)
+            for _ in range(3)
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert answers[2].json()["error"]["message"]["value"] == "API rate limit exceeded"
+
+
+def test_fakes_refuse_to_run_in_production(monkeypatch, moneybird_spec):
+    monkeypatch.setenv("RENTGUY_ENVIRONMENT", "production")
+    with pytest.raises(RuntimeError, match="production"):
+        FakeExact()
+    with pytest.raises(RuntimeError, match="production"):
+        FakeMoneybird(spec_path=moneybird_spec)
