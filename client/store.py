@@ -104,6 +104,8 @@ class QueuedScan:
             qty=self.qty,
             scanned_at=self.scanned_at,
             annuls_scan_id=uuid.UUID(self.annuls_scan_id) if self.annuls_scan_id else None,
+            # Only returns carry a condition (shared.protocol.ReturnCondition).
+            condition=self.condition if self.mode == "in" else None,
         )
 
 

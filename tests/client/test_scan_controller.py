@@ -228,6 +228,7 @@ def test_a_return_can_be_marked_damaged(controller, qtbot):
         controller.set_condition("damaged")
     back = controller.handle(now_read("RG-U-0001"))
     assert back.scan.condition == "damaged"
+    assert back.scan.to_scan_in().condition == "damaged"  # the server learns it too
     assert controller.condition is None  # one scan only
     assert controller.handle(now_read("RG-U-0002")).scan.condition is None
     with pytest.raises(ValueError):
