@@ -43,6 +43,16 @@ class ExportLine:
     amount_cents: int  # excluding VAT, > 0
     vat_rate: int  # 21, 9 or 0
     category: str  # revenue category -> ledger account by configuration
+    # The VAT the invoice itself charged on this line (invoicing rounds per line); None
+    # for documents without their own VAT, which then get per-rate rounding.
+    vat_cents: int | None = None
+
+    def vat(self) -> int:
+        return (
+            self.vat_cents
+            if self.vat_cents is not None
+            else vat_cents(self.amount_cents, self.vat_rate)
+        )
 
 
 @dataclass(frozen=True)
@@ -62,11 +72,22 @@ class ExportDocument:
         return sum(line.amount_cents for line in self.lines)
 
     def vat_by_rate(self) -> dict[int, tuple[int, int]]:
-        """{rate: (net cents, VAT cents)}; VAT is rounded per rate, as on the invoice."""
+        """{rate: (net cents, VAT cents)}, the VAT exactly as on the invoice.
+
+        Lines that carry the invoice's own VAT (``server.invoicing`` rounds per line) are
+        summed as they are, so these totals equal the total the customer was charged;
+        otherwise VAT is rounded once per rate.
+        """
         nets: dict[int, int] = {}
+        vats: dict[int, int] = {}
+        carried = all(line.vat_cents is not None for line in self.lines)
         for line in self.lines:
             nets[line.vat_rate] = nets.get(line.vat_rate, 0) + line.amount_cents
-        return {rate: (net, vat_cents(net, rate)) for rate, net in sorted(nets.items())}
+            vats[line.vat_rate] = vats.get(line.vat_rate, 0) + (line.vat_cents or 0)
+        return {
+            rate: (net, vats[rate] if carried else vat_cents(net, rate))
+            for rate, net in sorted(nets.items())
+        }
 
     def vat_cents(self) -> int:
         return sum(vat for _net, vat in self.vat_by_rate().values())

@@ -21,7 +21,6 @@ from server.exports.documents import (
     ExportCustomer,
     ExportDocument,
     cents_to_str,
-    vat_cents,
 )
 
 NLCIUS = "urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0"
@@ -72,7 +71,7 @@ def write_csv(documents: Iterable[ExportDocument], out: io.TextIOBase) -> int:
         count += 1
         sign = doc.sign()
         for index, line in enumerate(doc.lines, 1):
-            vat = vat_cents(line.amount_cents, line.vat_rate)  # per line; the UBL rounds per rate
+            vat = line.vat()  # the invoice's own line VAT when it carries one
             writer.writerow(
                 [
                     doc.kind.value,

@@ -1,5 +1,6 @@
 """Export fixtures: the official Moneybird OpenAPI file, the strict fakes on loopback, and
-a small in-test document source (the invoicing module is wired in later: issue 6)."""
+a small in-memory document source (the real one over the invoicing tables is tested in
+test_invoicing_source.py)."""
 
 from __future__ import annotations
 

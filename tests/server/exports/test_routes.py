@@ -14,7 +14,8 @@ from server.exports.runner import start_run
 
 @pytest.fixture
 def wired(app, export_settings, source, monkeypatch):
-    # The one seam: today document_source() is empty until invoicing (issue 6) is merged.
+    # The one seam: these route tests use the in-memory source (the real invoicing source
+    # is tested end to end in test_invoicing_source.py).
     app.state.settings = export_settings
     monkeypatch.setattr("server.exports.router.document_source", lambda _sf: source)
     return app
