@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from server.audit import service as audit
 from server.deps import Requires, SessionDep, SettingsDep
 from server.exports import service
 from server.exports.report import render_csv, render_html, run_summary
@@ -36,6 +37,15 @@ def start_run(
         settings=settings,
         target=service.parse_target(target),
         source=document_source(request.app.state.session_factory),
+    )
+    audit.record(
+        session=session,
+        action="export.run_started",
+        actor_user_id=user.id,
+        ip=request.client.host if request.client else None,
+        target_type="export_run",
+        target_id=run.id,
+        details={"target": target, "trigger": "manual"},
     )
     background.add_task(launch)  # after the response: the run row is committed by then
     return run_summary(run)

@@ -11,7 +11,9 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from server.audit import service as audit
 from server.config import Settings
+from server.db import transaction
 from server.errors import BadRequest, NotFound
 from server.exports.documents import DocumentSource
 from server.exports.exact.client import ExactClient
@@ -118,6 +120,14 @@ def run_export(
     """Claim the target and run the export in this thread (CLI, scheduler, tests)."""
     check_configured(settings, target)
     run = start_run(session_factory=session_factory, target=target.value, trigger=trigger)
+    with transaction(session_factory) as session:
+        audit.record(
+            session=session,
+            action="export.run_started",
+            target_type="export_run",
+            target_id=run.id,
+            details={"target": target.value, "trigger": trigger},
+        )
     return execute_run(
         session_factory=session_factory,
         settings=settings,

@@ -43,6 +43,10 @@ def test_run_over_http_with_report(target, wired, client, user_headers):
 
     listed = client.get(f"/api/v1/exports/{target}/runs", headers=admin).json()
     assert [r["id"] for r in listed] == [run["id"]]
+    audited = client.get(
+        "/api/v1/audit", params={"action": "export.run_started"}, headers=admin
+    ).json()["items"]
+    assert [(e["target_id"], e["details"]["target"]) for e in audited] == [(run["id"], target)]
 
     html = client.get(f"/api/v1/exports/{target}/runs/{run['id']}/report", headers=admin)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
