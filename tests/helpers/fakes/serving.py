@@ -1,41 +1,24 @@
-"""Run an ASGI app with uvicorn in a thread on a free loopback port."""
+"""Serving helpers for the accounting fakes: loopback server and a rate-limit window."""
 
 from __future__ import annotations
 
-import os
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import uvicorn
-
-from tests.helpers.live_server import free_port
+from tests.helpers.fakes.server import FakeServer, refuse_in_production
 
 
 def refuse_production() -> None:
-    if os.environ.get("RENTGUY_ENVIRONMENT", "").lower() == "production":
-        raise RuntimeError("the accounting fakes refuse to run with RENTGUY_ENVIRONMENT=production")
+    refuse_in_production("the accounting fakes")
 
 
 @contextmanager
 def serve(app) -> Iterator[str]:
+    """``with serve(app) as url:`` — the accounting fakes' spelling of ``FakeServer``."""
     refuse_production()
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("fake server did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with FakeServer(app) as url:
+        yield url
 
 
 class FixedWindow:
