@@ -9,8 +9,8 @@ database lock is held:
        stored as ``duplicate``/``ignored`` without calling the provider
     3. fetch the payment from the provider (the body is only a hint); failure → stored
        as ``failed`` (reconciliation retries it) and 503 so the provider retries too
-    4. one write transaction: store the delivery, claim its event id (unique key, row
-       lock), lock the payment, merge the provider's state, mark the claim done
+    4. one write transaction: claim its event id (inserted done; unique key, row lock),
+       lock the payment, merge the provider's state, store the delivery with its outcome
 
 Concurrent duplicates can all reach step 4; the claim's row lock lets exactly one apply,
 the others see it done and end as ``duplicate``.
@@ -107,11 +107,11 @@ _CLAIMS = EventClaim.__table__
 _INSERT_DELIVERY = _EVENTS.insert()
 _FINISH_DELIVERY = (
     _EVENTS.update()
-    .where(_EVENTS.c.id == bindparam("delivery_id"))
+    .where(_EVENTS.c.id == bindparam("b_id"))
     .values(
-        outcome=bindparam("outcome"),
-        detail=bindparam("detail"),
-        processed_at=bindparam("processed_at"),
+        outcome=bindparam("b_outcome"),
+        detail=bindparam("b_detail"),
+        processed_at=bindparam("b_processed_at"),
         next_attempt_at=None,
     )
 )
@@ -125,7 +125,10 @@ _PAYMENT_KNOWN = select(Payment.__table__.c.id).where(
 _LOCK_CLAIM = _CLAIM_DONE.with_for_update()
 _SET_DONE = (
     _CLAIMS.update()
-    .where(_CLAIMS.c.provider == bindparam("provider"), _CLAIMS.c.event_id == bindparam("event_id"))
+    .where(
+        _CLAIMS.c.provider == bindparam("b_provider"),
+        _CLAIMS.c.event_id == bindparam("b_event_id"),
+    )
     .values(done=True)
 )
 _NEW_CLAIM: dict[str, object] = {}
@@ -228,8 +231,9 @@ def receive(
     if not known:
         detail = f"unknown payment {ref.payment_id}" if ref.payment_id else "not a payment"
         with transaction(factory) as session:
-            _claim(session, provider, ref.event_id)
-            delivery_id = _store(session, rec, "ignored", detail)
+            delivery_id = uuid7()
+            _claim(session, provider, ref.event_id, delivery_id)
+            _store(session, rec, "ignored", detail, delivery_id=delivery_id)
         seen.mark_done(provider, ref.event_id)
         return DeliveryResult(delivery_id, "ignored", detail)
 
@@ -244,7 +248,7 @@ def receive(
         # Decide first, then store the delivery once with its outcome (one insert, no update).
         delivery_id = uuid7()
         outcome, detail = _apply(
-            session, provider, ref.event_id, ref.payment_id, snapshot, fetched_at
+            session, provider, delivery_id, ref.event_id, ref.payment_id, snapshot, fetched_at
         )
         _store(session, rec, outcome, detail, delivery_id=delivery_id)
         result = DeliveryResult(delivery_id, outcome, detail)
@@ -252,7 +256,7 @@ def receive(
     return result
 
 
-def _claim(session: Session, provider: str, event_id: str | None) -> bool:
+def _claim(session: Session, provider: str, event_id: str | None, delivery_id: uuid.UUID) -> bool:
     """Claim the event id for this transaction; True when it was already done.
 
     The claim is inserted as done (``INSERT … ON CONFLICT DO NOTHING RETURNING``): it
@@ -266,13 +270,13 @@ def _claim(session: Session, provider: str, event_id: str | None) -> bool:
     conn = session.connection()
     inserted = conn.execute(
         _new_claim_stmt(conn.dialect.name),
-        {**params, "first_delivery_id": uuid7(), "done": True, "created_at": utcnow()},
+        {**params, "first_delivery_id": delivery_id, "done": True, "created_at": utcnow()},
     ).first()
     if inserted is not None:
         return False
     if conn.execute(_LOCK_CLAIM, params).scalar():
         return True
-    conn.execute(_SET_DONE, params)
+    conn.execute(_SET_DONE, {"b_provider": provider, "b_event_id": event_id})
     return False
 
 
@@ -282,10 +286,10 @@ def _finish(
     session.connection().execute(
         _FINISH_DELIVERY,
         {
-            "delivery_id": delivery_id,
-            "outcome": outcome,
-            "detail": detail[:2000],
-            "processed_at": utcnow(),
+            "b_id": delivery_id,
+            "b_outcome": outcome,
+            "b_detail": detail[:2000],
+            "b_processed_at": utcnow(),
         },
     )
     return DeliveryResult(delivery_id, outcome, detail)
@@ -294,13 +298,14 @@ def _finish(
 def _apply(
     session: Session,
     provider: str,
+    delivery_id: uuid.UUID,
     event_id: str | None,
     payment_id: str,
     snapshot: PaymentSnapshot | None,
     fetched_at,
 ) -> tuple[str, str]:
     """Claim the event and merge the provider's read; the delivery's (outcome, detail)."""
-    if _claim(session, provider, event_id):
+    if _claim(session, provider, event_id, delivery_id):
         return "duplicate", f"event {event_id} done"
     if snapshot is None:
         return "ignored", f"{provider} does not know {payment_id}"
@@ -341,7 +346,9 @@ def process(
             delivery.next_attempt_at = utcnow() + RETRY_BACKOFF * min(delivery.attempts, 8)
         raise
     with transaction(factory) as session:
-        outcome, detail = _apply(session, provider, event_id, payment_id, snapshot, fetched_at)
+        outcome, detail = _apply(
+            session, provider, delivery_id, event_id, payment_id, snapshot, fetched_at
+        )
         return _finish(session, delivery_id, outcome, detail)
 
 
