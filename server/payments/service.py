@@ -16,8 +16,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, lazyload
 
 from server.audit.service import record
 from server.config import Settings
@@ -66,15 +66,33 @@ def get_payment(*, session: Session, payment_id: uuid.UUID, lock: bool = False) 
     return payment
 
 
+# Webhook hot-path statements, built once (building and cache-keying them per call cost
+# more CPU than running them).
+_FIND = select(Payment).where(
+    Payment.provider == bindparam("provider"),
+    Payment.provider_payment_id == bindparam("provider_payment_id"),
+)
+_FIND_LOCKED = _FIND.with_for_update().execution_options(populate_existing=True)
+_LOCK_INVOICE = (
+    select(Invoice)
+    .where(Invoice.id == bindparam("invoice_id"))
+    .options(lazyload(Invoice.lines))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+_INVOICE_SUMS = select(
+    func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == "paid"), 0),
+    func.coalesce(func.sum(Payment.amount_refunded_cents), 0),
+    func.coalesce(func.sum(Payment.amount_charged_back_cents), 0),
+).where(Payment.invoice_id == bindparam("invoice_id"))
+_REFUND_IDS = select(Refund.provider_refund_id).where(Refund.payment_id == bindparam("payment_id"))
+
+
 def find_payment(
     *, session: Session, provider: str, provider_payment_id: str, lock: bool = False
 ) -> Payment | None:
-    stmt = select(Payment).where(
-        Payment.provider == provider, Payment.provider_payment_id == provider_payment_id
-    )
-    if lock:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
-    return session.scalar(stmt)
+    params = {"provider": provider, "provider_payment_id": provider_payment_id}
+    return session.scalar(_FIND_LOCKED if lock else _FIND, params)
 
 
 def idempotency_key(
@@ -186,11 +204,7 @@ def apply_snapshot(
     after = (status, snapshot.amount_refunded_cents, charged_back, dispute)
     known: set[str] = set()
     if snapshot.refunds:  # most reads carry none: skip the query
-        known = set(
-            session.scalars(
-                select(Refund.provider_refund_id).where(Refund.payment_id == payment.id)
-            )
-        )
+        known = set(session.scalars(_REFUND_IDS, {"payment_id": payment.id}))
     new_refunds = [r for r in snapshot.refunds if r.provider_refund_id not in known]
     payment.synced_at = fetched_at
     payment.provider_status = snapshot.provider_status
@@ -245,14 +259,10 @@ def _upsert_refund(
 
 def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
     """Sum the invoice's payments and derive its state (row-locked)."""
-    invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lock=True, lines=False)
-    paid, refunded, charged_back = session.execute(
-        select(
-            func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == "paid"), 0),
-            func.coalesce(func.sum(Payment.amount_refunded_cents), 0),
-            func.coalesce(func.sum(Payment.amount_charged_back_cents), 0),
-        ).where(Payment.invoice_id == invoice_id)
-    ).one()
+    invoice = session.scalar(_LOCK_INVOICE, {"invoice_id": invoice_id})
+    if invoice is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    paid, refunded, charged_back = session.execute(_INVOICE_SUMS, {"invoice_id": invoice_id}).one()
     invoicing.apply_payment_totals(
         session=session,
         invoice=invoice,

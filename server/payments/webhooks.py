@@ -9,8 +9,8 @@ database lock is held:
        stored as ``duplicate``/``ignored`` without calling the provider
     3. fetch the payment from the provider (the body is only a hint); failure → stored
        as ``failed`` (reconciliation retries it) and 503 so the provider retries too
-    4. one write transaction: store the delivery, claim its event id (unique key, row
-       lock), lock the payment, merge the provider's state, mark the claim done
+    4. one write transaction: claim its event id (inserted done; unique key, row lock),
+       lock the payment, merge the provider's state, store the delivery with its outcome
 
 Concurrent duplicates can all reach step 4; the claim's row lock lets exactly one apply,
 the others see it done and end as ``duplicate``.
@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -99,28 +99,86 @@ class _Received:
     ref: WebhookRef | None
 
 
-def _store(session: Session, rec: _Received, outcome: str, detail: str = "", **extra) -> uuid.UUID:
+# Statements built once: building and cache-keying a fresh SQL expression per call was a
+# large share of the server's CPU per delivery. Core statements on the tables (not the ORM
+# bulk path) with bound parameters; the column types still convert UTC times and JSON.
+_EVENTS = ProviderEvent.__table__
+_CLAIMS = EventClaim.__table__
+_INSERT_DELIVERY = _EVENTS.insert()
+_FINISH_DELIVERY = (
+    _EVENTS.update()
+    .where(_EVENTS.c.id == bindparam("b_id"))
+    .values(
+        outcome=bindparam("b_outcome"),
+        detail=bindparam("b_detail"),
+        processed_at=bindparam("b_processed_at"),
+        next_attempt_at=None,
+    )
+)
+_CLAIM_DONE = select(_CLAIMS.c.done).where(
+    _CLAIMS.c.provider == bindparam("provider"), _CLAIMS.c.event_id == bindparam("event_id")
+)
+_PAYMENT_KNOWN = select(Payment.__table__.c.id).where(
+    Payment.__table__.c.provider == bindparam("provider"),
+    Payment.__table__.c.provider_payment_id == bindparam("payment_id"),
+)
+_LOCK_CLAIM = _CLAIM_DONE.with_for_update()
+_SET_DONE = (
+    _CLAIMS.update()
+    .where(
+        _CLAIMS.c.provider == bindparam("b_provider"),
+        _CLAIMS.c.event_id == bindparam("b_event_id"),
+    )
+    .values(done=True)
+)
+_NEW_CLAIM: dict[str, object] = {}
+
+
+def _new_claim_stmt(dialect: str):
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING`` for a claim, built once per dialect."""
+    stmt = _NEW_CLAIM.get(dialect)
+    if stmt is None:
+        make = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            make(_CLAIMS)
+            .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+            .returning(_CLAIMS.c.done)
+        )
+        _NEW_CLAIM[dialect] = stmt
+    return stmt
+
+
+def _store(
+    session: Session,
+    rec: _Received,
+    outcome: str,
+    detail: str = "",
+    *,
+    delivery_id: uuid.UUID | None = None,
+    next_attempt_at=None,
+) -> uuid.UUID:
     """Insert the delivery row once, with its outcome (a Core insert: this is the hot path)."""
-    delivery_id = uuid7()
+    delivery_id = delivery_id or uuid7()
     now = utcnow()
     ref = rec.ref
-    session.execute(
-        insert(ProviderEvent).values(
-            id=delivery_id,
-            provider=rec.provider,
-            received_at=now,
-            headers=rec.headers,
-            body=rec.body,
-            event_id=ref.event_id if ref else None,
-            event_type=ref.event_type if ref else None,
-            object_id=ref.payment_id if ref else None,
-            outcome=outcome,
-            detail=detail[:2000],
-            attempts=1,
-            processed_at=None if outcome == "failed" else now,
-            next_attempt_at=extra.get("next_attempt_at"),
-            lease_until=None,
-        )
+    session.connection().execute(
+        _INSERT_DELIVERY,
+        {
+            "id": delivery_id,
+            "provider": rec.provider,
+            "received_at": now,
+            "headers": rec.headers,
+            "body": rec.body,
+            "event_id": ref.event_id if ref else None,
+            "event_type": ref.event_type if ref else None,
+            "object_id": ref.payment_id if ref else None,
+            "outcome": outcome,
+            "detail": detail[:2000],
+            "attempts": 1,
+            "processed_at": None if outcome == "failed" else now,
+            "next_attempt_at": next_attempt_at,
+            "lease_until": None,
+        },
     )
     return delivery_id
 
@@ -152,20 +210,15 @@ def receive(
     known = seen.payment_known(provider, ref.payment_id)
     if not done and not known:
         with factory() as session:  # read-only look, no locks kept
+            conn = session.connection()
             done = ref.event_id is not None and bool(
-                session.scalar(
-                    select(EventClaim.done).where(
-                        EventClaim.provider == provider, EventClaim.event_id == ref.event_id
-                    )
-                )
+                conn.execute(_CLAIM_DONE, {"provider": provider, "event_id": ref.event_id}).scalar()
             )
             known = (
                 ref.payment_id is not None
-                and session.scalar(
-                    select(Payment.id).where(
-                        Payment.provider == provider, Payment.provider_payment_id == ref.payment_id
-                    )
-                )
+                and conn.execute(
+                    _PAYMENT_KNOWN, {"provider": provider, "payment_id": ref.payment_id}
+                ).scalar()
                 is not None
             )
         if known:
@@ -178,8 +231,9 @@ def receive(
     if not known:
         detail = f"unknown payment {ref.payment_id}" if ref.payment_id else "not a payment"
         with transaction(factory) as session:
-            _claim(session, provider, ref.event_id, done=True)
-            delivery_id = _store(session, rec, "ignored", detail)
+            delivery_id = uuid7()
+            _claim(session, provider, ref.event_id, delivery_id)
+            _store(session, rec, "ignored", detail, delivery_id=delivery_id)
         seen.mark_done(provider, ref.event_id)
         return DeliveryResult(delivery_id, "ignored", detail)
 
@@ -191,60 +245,52 @@ def receive(
             _store(session, rec, "failed", exc.message, next_attempt_at=utcnow() + RETRY_BACKOFF)
         raise
     with transaction(factory) as session:
-        delivery_id = _store(session, rec, "received")
-        result = _apply(
+        # Decide first, then store the delivery once with its outcome (one insert, no update).
+        delivery_id = uuid7()
+        outcome, detail = _apply(
             session, provider, delivery_id, ref.event_id, ref.payment_id, snapshot, fetched_at
         )
+        _store(session, rec, outcome, detail, delivery_id=delivery_id)
+        result = DeliveryResult(delivery_id, outcome, detail)
     seen.mark_done(provider, ref.event_id)  # committed: from now on a replay is a duplicate
     return result
 
 
-@dataclass
-class _Claim:
-    provider: str
-    event_id: str
-    done: bool
+def _claim(session: Session, provider: str, event_id: str | None, delivery_id: uuid.UUID) -> bool:
+    """Claim the event id for this transaction; True when it was already done.
 
-
-def _claim(session: Session, provider: str, event_id: str | None, *, done: bool = False):
-    """Insert-or-find the event's claim and lock its row, in one statement
-    (``INSERT … ON CONFLICT DO UPDATE … RETURNING``: the conflicting row is locked on
-    PostgreSQL; SQLite's write lock is already ours). None without an event id.
-    ``done`` reports the state *before* this call; with ``done=True`` it is set."""
+    The claim is inserted as done (``INSERT … ON CONFLICT DO NOTHING RETURNING``): it
+    commits together with the state it applied, or not at all. On PostgreSQL a concurrent
+    claim of the same id waits for the other transaction and then conflicts; SQLite's write
+    lock is already ours. A conflicting claim is read under its row lock; one left not done
+    is taken over and marked done. No event id: nothing to claim."""
     if event_id is None:
-        return None
-    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = make(EventClaim).values(
-        provider=provider,
-        event_id=event_id,
-        first_delivery_id=uuid7(),
-        done=False,
-        created_at=utcnow(),
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["provider", "event_id"], set_={"event_id": stmt.excluded.event_id}
-    ).returning(EventClaim.done)
-    claim = _Claim(provider, event_id, bool(session.execute(stmt).scalar_one()))
-    if done:
-        _set_done(session, claim)
-    return claim
-
-
-def _set_done(session: Session, claim: _Claim) -> None:
-    session.execute(
-        update(EventClaim)
-        .where(EventClaim.provider == claim.provider, EventClaim.event_id == claim.event_id)
-        .values(done=True)
-    )
+        return False
+    params = {"provider": provider, "event_id": event_id}
+    conn = session.connection()
+    inserted = conn.execute(
+        _new_claim_stmt(conn.dialect.name),
+        {**params, "first_delivery_id": delivery_id, "done": True, "created_at": utcnow()},
+    ).first()
+    if inserted is not None:
+        return False
+    if conn.execute(_LOCK_CLAIM, params).scalar():
+        return True
+    conn.execute(_SET_DONE, {"b_provider": provider, "b_event_id": event_id})
+    return False
 
 
 def _finish(
     session: Session, delivery_id: uuid.UUID, outcome: str, detail: str = ""
 ) -> DeliveryResult:
-    session.execute(
-        update(ProviderEvent)
-        .where(ProviderEvent.id == delivery_id)
-        .values(outcome=outcome, detail=detail[:2000], processed_at=utcnow(), next_attempt_at=None)
+    session.connection().execute(
+        _FINISH_DELIVERY,
+        {
+            "b_id": delivery_id,
+            "b_outcome": outcome,
+            "b_detail": detail[:2000],
+            "b_processed_at": utcnow(),
+        },
     )
     return DeliveryResult(delivery_id, outcome, detail)
 
@@ -257,19 +303,17 @@ def _apply(
     payment_id: str,
     snapshot: PaymentSnapshot | None,
     fetched_at,
-) -> DeliveryResult:
-    claim = _claim(session, provider, event_id)
-    if claim is not None and claim.done:
-        return _finish(session, delivery_id, "duplicate", f"event {event_id} done")
-    if claim is not None:
-        _set_done(session, claim)
+) -> tuple[str, str]:
+    """Claim the event and merge the provider's read; the delivery's (outcome, detail)."""
+    if _claim(session, provider, event_id, delivery_id):
+        return "duplicate", f"event {event_id} done"
     if snapshot is None:
-        return _finish(session, delivery_id, "ignored", f"{provider} does not know {payment_id}")
+        return "ignored", f"{provider} does not know {payment_id}"
     payment = service.find_payment(
         session=session, provider=provider, provider_payment_id=payment_id, lock=True
     )
     if payment is None:  # pragma: no cover - payments are never deleted
-        return _finish(session, delivery_id, "ignored", f"unknown payment {payment_id}")
+        return "ignored", f"unknown payment {payment_id}"
     result = service.apply_snapshot(
         session=session, payment=payment, snapshot=snapshot, fetched_at=fetched_at
     )
@@ -277,7 +321,7 @@ def _apply(
         log.error(
             "webhook payment mismatch", extra={"payment": payment_id, "detail": result.detail}
         )
-    return _finish(session, delivery_id, result.outcome, result.detail)
+    return result.outcome, result.detail
 
 
 def process(
@@ -302,7 +346,10 @@ def process(
             delivery.next_attempt_at = utcnow() + RETRY_BACKOFF * min(delivery.attempts, 8)
         raise
     with transaction(factory) as session:
-        return _apply(session, provider, delivery_id, event_id, payment_id, snapshot, fetched_at)
+        outcome, detail = _apply(
+            session, provider, delivery_id, event_id, payment_id, snapshot, fetched_at
+        )
+        return _finish(session, delivery_id, outcome, detail)
 
 
 def retry_candidates(*, session: Session, limit: int) -> list[ProviderEvent]:

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from server.db import transaction
 from server.payments import webhooks
-from server.payments.models import Payment, ProviderEvent
+from server.payments.models import EventClaim, Payment, ProviderEvent
+from shared.ids import uuid7
 from tests.server.payments.conftest import OLD_WEBHOOK_SECRET
 
 URL = "/api/v1/webhooks/stripe"
@@ -128,6 +129,27 @@ def test_concurrent_double_delivery_applies_once(app, client, fake_stripe, pay, 
     with session_factory() as session:
         (payment,) = session.scalars(select(Payment)).all()
         assert payment.status == "paid" and payment.paid_at is not None
+
+
+def test_claim_records_first_delivery_and_an_unfinished_claim_is_taken_over(
+    app, client, fake_stripe, pay, session_factory
+):
+    """Claims are inserted done with the delivery that applied them; a claim row left not
+    done (written before claims were inserted done) does not block the event forever."""
+    pi = pay("stripe")["provider_payment_id"]
+    first = fake_stripe.processing(pi)
+    answer = deliver(client, fake_stripe, first).json()
+    with session_factory() as session:
+        claim = session.get(EventClaim, ("stripe", first["id"]))
+        assert claim.done and str(claim.first_delivery_id) == answer["delivery_id"]
+    event = fake_stripe.succeed(pi)
+    with transaction(session_factory) as session:
+        session.add(EventClaim(provider="stripe", event_id=event["id"], first_delivery_id=uuid7()))
+    assert deliver(client, fake_stripe, event).json()["outcome"] == "processed"
+    assert deliver(client, fake_stripe, event).json()["outcome"] == "duplicate"
+    with session_factory() as session:
+        assert session.get(EventClaim, ("stripe", event["id"])).done
+        assert session.scalars(select(Payment)).one().status == "paid"
 
 
 @pytest.mark.parametrize("late", ["processing", "fail"])
