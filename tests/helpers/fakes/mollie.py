@@ -20,7 +20,13 @@ from decimal import Decimal
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.helpers.fakes.server import FakeServer, Faults, fault_middleware, refuse_in_production
+from tests.helpers.fakes.server import (
+    FakeServer,
+    Faults,
+    ServedFake,
+    fault_middleware,
+    refuse_in_production,
+)
 
 _VALUE = re.compile(r"^\d{1,10}\.\d{2}$")
 _CURRENCIES = {"EUR", "USD", "GBP"}
@@ -100,7 +106,7 @@ def _amount(raw, field: str) -> tuple[str, int]:
     return raw["currency"], cents
 
 
-class FakeMollie:
+class FakeMollie(ServedFake):
     """``with FakeMollie() as fake:`` → ``fake.url`` for ``RENTGUY_MOLLIE_API_BASE``."""
 
     def __init__(self, *, api_key: str = "test_fakefakefakefakefakefakefake00") -> None:
@@ -115,21 +121,6 @@ class FakeMollie:
         self._lock = threading.RLock()
         self.app = self._build_app()
         self._server = FakeServer(self.app)
-
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> FakeMollie:
-        self._server.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.stop()
-
-    @property
-    def request_count(self) -> int:
-        return self.app.state.requests
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}_fake{next(self._ids):07d}"

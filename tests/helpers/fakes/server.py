@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Self
 
 import uvicorn
 from fastapi import FastAPI, Request
@@ -103,3 +104,26 @@ class FakeServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class ServedFake:
+    """Lifecycle every provider fake shares: ``with FakeX() as fake:`` serves ``fake.app``
+    on loopback (``fake.url``). Subclasses set ``self.app`` and ``self._server``."""
+
+    app: FastAPI
+    _server: FakeServer
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def __enter__(self) -> Self:
+        self._server.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.stop()
+
+    @property
+    def request_count(self) -> int:
+        return self.app.state.requests

@@ -22,7 +22,13 @@ import stripe
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.helpers.fakes.server import FakeServer, Faults, fault_middleware, refuse_in_production
+from tests.helpers.fakes.server import (
+    FakeServer,
+    Faults,
+    ServedFake,
+    fault_middleware,
+    refuse_in_production,
+)
 
 _CURRENCIES = {"eur", "usd", "gbp"}
 _PI_CREATE = {
@@ -100,7 +106,7 @@ def _int(params: dict, name: str, *, required: bool) -> int | None:
     return int(raw)
 
 
-class FakeStripe:
+class FakeStripe(ServedFake):
     """``with FakeStripe() as fake:`` → ``fake.url`` for ``RENTGUY_STRIPE_API_BASE``."""
 
     def __init__(
@@ -123,22 +129,6 @@ class FakeStripe:
         self._lock = threading.RLock()
         self.app = self._build_app()
         self._server = FakeServer(self.app)
-
-    # -- lifecycle --------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        return self._server.url
-
-    def __enter__(self) -> FakeStripe:
-        self._server.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._server.stop()
-
-    @property
-    def request_count(self) -> int:
-        return self.app.state.requests
 
     def _id(self, prefix: str) -> str:
         return f"{prefix}_fake{next(self._ids):08d}"
