@@ -11,7 +11,18 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    MetaData,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -53,6 +64,19 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def one_of(session: Session, column, values) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL as ONE array parameter, ``column = ANY(:values)``.
+
+    An IN list is a placeholder per value, so every list length is a new query text that
+    psycopg must parse and PostgreSQL must plan; at ingest's 500-code batches that cost
+    more than the index lookups. One array keeps the text constant (prepared once).
+    """
+    values = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column.in_(select(func.unnest(bindparam(None, values, type_=ARRAY(column.type)))))
+    return column.in_(values)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

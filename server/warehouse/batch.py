@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from server.db import one_of
 from server.identity.models import Station, User
 from server.warehouse.ledger import AVAILABLE, Balance, UnitPosition, project_balances, status_of
 from server.warehouse.ledger import unit_positions as load_positions
@@ -119,17 +120,21 @@ class BatchState:
         project_ids = list({s.project_id for s in scans if s.project_id})
 
         users = dict(
-            session.execute(select(User.id, User.active).where(User.id.in_(user_ids))).all()
+            session.execute(
+                select(User.id, User.active).where(one_of(session, User.id, user_ids))
+            ).all()
         )
         projects = {
             pid: pid
-            for pid in session.scalars(select(Project.id).where(Project.id.in_(project_ids)))
+            for pid in session.scalars(
+                select(Project.id).where(one_of(session, Project.id, project_ids))
+            )
         }
         pick_qty = {
             (p, prod): qty
             for p, prod, qty in session.execute(
                 select(PickLine.project_id, PickLine.product_id, PickLine.qty).where(
-                    PickLine.project_id.in_(project_ids)
+                    one_of(session, PickLine.project_id, project_ids)
                 )
             )
         }
@@ -137,7 +142,7 @@ class BatchState:
         for p, unit_id, product_id in session.execute(
             select(PickUnit.project_id, PickUnit.unit_id, Unit.product_id)
             .join(Unit, Unit.id == PickUnit.unit_id)
-            .where(PickUnit.project_id.in_(project_ids))
+            .where(one_of(session, PickUnit.project_id, project_ids))
         ):
             named.setdefault((p, product_id), set()).add(unit_id)
 
@@ -146,18 +151,22 @@ class BatchState:
         bulk: dict[str, UnitRow] = {}
         if codes:
             for uid, pid, barcode in session.execute(
-                select(Unit.id, Unit.product_id, Unit.barcode).where(Unit.barcode.in_(codes))
+                select(Unit.id, Unit.product_id, Unit.barcode).where(
+                    one_of(session, Unit.barcode, codes)
+                )
             ):
                 units[barcode] = UnitRow(uid, pid, barcode)
             contents: dict[uuid.UUID, list[UnitRow]] = {}
             case_rows = session.execute(
-                select(Case.id, Case.barcode, Case.name, Case.kind).where(Case.barcode.in_(codes))
+                select(Case.id, Case.barcode, Case.name, Case.kind).where(
+                    one_of(session, Case.barcode, codes)
+                )
             ).all()
             if case_rows:
                 for case_id, uid, pid, barcode in session.execute(
                     select(CaseUnit.case_id, Unit.id, Unit.product_id, Unit.barcode)
                     .join(Unit, Unit.id == CaseUnit.unit_id)
-                    .where(CaseUnit.case_id.in_([row.id for row in case_rows]))
+                    .where(one_of(session, CaseUnit.case_id, [row.id for row in case_rows]))
                     .order_by(Unit.barcode)
                 ):
                     contents.setdefault(case_id, []).append(UnitRow(uid, pid, barcode))
@@ -168,7 +177,7 @@ class BatchState:
                     units.setdefault(unit.barcode, unit)
             for product_id, barcode in session.execute(
                 select(Product.id, Product.barcode).where(
-                    Product.barcode.in_(codes), Product.tracking == "bulk"
+                    one_of(session, Product.barcode, codes), Product.tracking == "bulk"
                 )
             ):
                 bulk[barcode] = UnitRow(product_id, product_id, barcode)
@@ -178,7 +187,7 @@ class BatchState:
             unit_case = dict(
                 session.execute(
                     select(CaseUnit.unit_id, CaseUnit.case_id).where(
-                        CaseUnit.unit_id.in_(list(unit_by_id))
+                        one_of(session, CaseUnit.unit_id, list(unit_by_id))
                     )
                 ).all()
             )
@@ -187,14 +196,18 @@ class BatchState:
         targets: dict[uuid.UUID, AnnulTarget] = {}
         annulled_by: dict[uuid.UUID, uuid.UUID] = {}
         if target_ids:
-            for row in session.scalars(select(Scan).where(Scan.scan_id.in_(target_ids))):
+            for row in session.scalars(
+                select(Scan).where(one_of(session, Scan.scan_id, target_ids))
+            ):
                 if row.status == "pending":
                     continue  # claimed by this very batch: decided in memory below
                 targets[row.scan_id] = AnnulTarget(
                     row.scan_id, row.station_id, row.mode, row.received_at, row.status, []
                 )
             for m in session.scalars(
-                select(Movement).where(Movement.scan_id.in_(list(targets))).order_by(Movement.id)
+                select(Movement)
+                .where(one_of(session, Movement.scan_id, list(targets)))
+                .order_by(Movement.id)
             ):
                 targets[m.scan_id].movements.append(
                     {
@@ -210,7 +223,7 @@ class BatchState:
             annulled_by = dict(
                 session.execute(
                     select(Scan.annuls_scan_id, Scan.scan_id).where(
-                        Scan.annuls_scan_id.in_(target_ids),
+                        one_of(session, Scan.annuls_scan_id, target_ids),
                         Scan.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
                     )
                 ).all()

@@ -10,10 +10,9 @@ NOTHING RETURNING scan_id``, so exactly-once still rests on the primary key.
 
 from __future__ import annotations
 
-import json
 import uuid
-from datetime import datetime
 
+import orjson
 from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -62,14 +61,8 @@ def _recordset(columns: dict[str, str]) -> str:
 
 
 def _json(rows: list[dict], columns: dict[str, str]) -> dict[str, str]:
-    # UUIDs and datetimes go as their text forms (isoformat keeps the UTC offset).
-    return {"rows": json.dumps([{k: row[k] for k in columns} for row in rows], default=_text)}
-
-
-def _text(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+    # orjson writes UUIDs and aware datetimes (RFC 3339, offset kept) natively, in C.
+    return {"rows": orjson.dumps([{k: row[k] for k in columns} for row in rows]).decode()}
 
 
 def claim(session: Session, rows: list[dict]) -> set[uuid.UUID]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from server.db import one_of
 from server.warehouse.models import Movement
 from shared.protocol import MovementKind
 
@@ -42,7 +43,7 @@ def status_of(kind: str) -> str:
     return "available" if kind == MovementKind.IN.value else kind
 
 
-def _latest_per_unit(unit_ids: Iterable[uuid.UUID] | None):
+def _latest_per_unit(session: Session, unit_ids: Iterable[uuid.UUID] | None):
     ranked = select(
         Movement.unit_id,
         Movement.kind,
@@ -52,7 +53,7 @@ def _latest_per_unit(unit_ids: Iterable[uuid.UUID] | None):
         .label("rank"),
     ).where(Movement.unit_id.is_not(None))
     if unit_ids is not None:
-        ranked = ranked.where(Movement.unit_id.in_(list(unit_ids)))
+        ranked = ranked.where(one_of(session, Movement.unit_id, list(unit_ids)))
     ranked = ranked.subquery()
     return select(ranked.c.unit_id, ranked.c.kind, ranked.c.project_id).where(ranked.c.rank == 1)
 
@@ -70,7 +71,7 @@ def unit_positions(
     for chunk in chunks:
         if chunk is not None and not chunk:
             continue
-        for unit_id, kind, project_id in session.execute(_latest_per_unit(chunk)):
+        for unit_id, kind, project_id in session.execute(_latest_per_unit(session, chunk)):
             status = status_of(kind)
             positions[unit_id] = UnitPosition(status, project_id if status != "available" else None)
     return positions
@@ -124,7 +125,7 @@ def project_balances(
             _sum(MovementKind.DAMAGED),
             _sum(MovementKind.MISSING),
         )
-        .where(Movement.project_id.in_(ids))
+        .where(one_of(session, Movement.project_id, ids))
         .group_by(Movement.project_id, Movement.product_id)
     )
     return {

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
+import orjson
 from fastapi import APIRouter, Query, Request, Response
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
@@ -33,9 +33,11 @@ def upload_scans(
         annul_window=timedelta(seconds=settings.annul_window_seconds),
         on_applied=lambda decided: feed.publish_after_commit(session, decided),
     )
-    # Serialized here once: the answers are already JSON-ready (see ingest_batch).
+    # Serialized here once, by orjson: the answers are plain dicts (see ingest_batch).
     return Response(
-        json.dumps({"protocol_version": PROTOCOL_VERSION, "received_at": None, "results": results}),
+        orjson.dumps(
+            {"protocol_version": PROTOCOL_VERSION, "received_at": None, "results": results}
+        ),
         media_type="application/json",
     )
 
