@@ -247,11 +247,13 @@ def run(db: str, deliveries: int, concurrency: int, seed: int) -> None:
                         form = {"Content-Type": "application/x-www-form-urlencoded"}
                         items = [(body, form) for body in schedule]
                     cpu_before = _cpu_seconds(server.process.pid)
+                    fake_before = _cpu_seconds(os.getpid())  # the fakes answer from here
                     elapsed, codes = _send_all(
                         f"{server.url}/api/v1/webhooks/{name}", items, concurrency
                     )
                     server_cpu_ms = (_cpu_seconds(server.process.pid) - cpu_before) * 1000
                     server_cpu_ms /= len(schedule)
+                    fake_cpu_ms = (_cpu_seconds(os.getpid()) - fake_before) * 1000 / len(schedule)
                     correct = _check(factory, expected)
                     print(
                         f"{db:10s} {name:6s} payments={len(payments):5d} "
@@ -259,6 +261,7 @@ def run(db: str, deliveries: int, concurrency: int, seed: int) -> None:
                         f"time={elapsed:6.2f}s rate={len(schedule) / elapsed:7.1f}/s "
                         f"statuses={dict(sorted(codes.items()))} correct={correct:.1f}% "
                         f"server_cpu={server_cpu_ms:.2f}ms/delivery "
+                        f"fake_cpu={fake_cpu_ms:.2f}ms/delivery "
                         f"(setup {setup:.1f}s)",
                         flush=True,
                     )
