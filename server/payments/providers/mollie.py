@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
+import requests
 from mollie.api import error as mollie_errors
 from mollie.api.client import Client
 from mollie.api.objects.payment import Payment as MolliePayment
@@ -78,6 +79,7 @@ class MollieProvider(PaymentProvider):
         self._api_key = api_key
         self._api_base = api_base.rstrip("/")
         self._local = threading.local()  # the SDK keeps one requests.Session per client
+        self._proxies = requests.utils.get_environ_proxies(self._api_base)
         self._client()  # validate the key format now, not at the first payment
 
     def _client(self) -> Client:
@@ -86,6 +88,13 @@ class MollieProvider(PaymentProvider):
             try:
                 client = Client(api_endpoint=self._api_base, retry=0)
                 client.set_api_key(self._api_key)
+                # The SDK makes its requests.Session on first use unless one is there. Ours
+                # does not re-read proxies and ~/.netrc from the environment on every call
+                # (a measurable share of a webhook's CPU): the proxy is read once, here.
+                session = requests.Session()
+                session.trust_env = False
+                session.proxies.update(self._proxies)
+                client._client = session
             except mollie_errors.Error as exc:
                 raise map_error(exc) from exc
             self._local.client = client

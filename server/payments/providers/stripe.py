@@ -8,10 +8,10 @@ there are any. Webhook bodies are verified and then used only for the ids they c
 from __future__ import annotations
 
 import json
-import threading
+import urllib.request
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
-import requests
 import stripe
 from stripe import _error as stripe_errors
 
@@ -23,6 +23,7 @@ from server.payments.providers.base import (
     RefundInfo,
     WebhookRef,
 )
+from server.payments.providers.transport import Urllib3StripeClient
 
 TOLERANCE_SECONDS = 300
 
@@ -115,29 +116,17 @@ class StripeProvider(PaymentProvider):
     def __init__(self, *, api_key: str, api_base: str, webhook_secrets: list[str]) -> None:
         self._api_key = api_key
         self._api_base = api_base.rstrip("/")
-        # The environment's proxy for Stripe, read once: a session that trusts the
-        # environment re-reads it (and ~/.netrc) on every call, a measurable share of a
-        # webhook's CPU. Stripe sends its own Authorization and CA bundle, so nothing else
-        # from the environment applies.
-        self._proxies = requests.utils.get_environ_proxies(self._api_base)
-        self._local = threading.local()  # one client and keep-alive session per thread
+        # The environment's proxy for Stripe, read once (not re-read on every call).
+        proxy = urllib.request.getproxies().get(urlsplit(self._api_base).scheme)
+        if proxy and urllib.request.proxy_bypass(urlsplit(self._api_base).hostname or ""):
+            proxy = None
+        self._client = stripe.StripeClient(
+            api_key,
+            base_addresses={"api": self._api_base},
+            max_network_retries=0,
+            http_client=Urllib3StripeClient(proxy=proxy),
+        )
         self._secrets = list(webhook_secrets)
-
-    @property
-    def _client(self) -> stripe.StripeClient:
-        client = getattr(self._local, "client", None)
-        if client is None:
-            session = requests.Session()
-            session.trust_env = False
-            session.proxies.update(self._proxies)
-            client = stripe.StripeClient(
-                self._api_key,
-                base_addresses={"api": self._api_base},
-                max_network_retries=0,
-                http_client=stripe.RequestsClient(session=session),
-            )
-            self._local.client = client
-        return client
 
     def create_payment(self, request: CreatePayment) -> PaymentSnapshot:
         params: dict = {
@@ -159,21 +148,21 @@ class StripeProvider(PaymentProvider):
         return self._snapshot(pi.to_dict(), refunds=[], disputes=[])
 
     def fetch_payment(self, provider_payment_id: str) -> PaymentSnapshot | None:
+        # raw_request: the SDK's own request path (auth, versioning, errors) returning the
+        # parsed JSON, without building StripeObjects we would only turn back into dicts.
         try:
-            pi = self._client.v1.payment_intents.retrieve(
-                provider_payment_id, params={"expand": ["latest_charge"]}
-            ).to_dict()
+            pi = self._get(f"/v1/payment_intents/{provider_payment_id}", expand=["latest_charge"])
             charge = pi.get("latest_charge") or {}
             refunds = []
             if charge and charge.get("amount_refunded"):
-                refunds = self._client.v1.refunds.list(
-                    params={"payment_intent": provider_payment_id, "limit": 100}
-                ).to_dict()["data"]
+                refunds = self._get("/v1/refunds", payment_intent=provider_payment_id, limit=100)[
+                    "data"
+                ]
             disputes = []
             if charge and charge.get("disputed"):
-                disputes = self._client.v1.disputes.list(
-                    params={"payment_intent": provider_payment_id, "limit": 100}
-                ).to_dict()["data"]
+                disputes = self._get("/v1/disputes", payment_intent=provider_payment_id, limit=100)[
+                    "data"
+                ]
         except stripe_errors.InvalidRequestError as exc:
             if exc.http_status == 404:
                 return None
@@ -181,6 +170,9 @@ class StripeProvider(PaymentProvider):
         except stripe_errors.StripeError as exc:
             raise map_error(exc) from exc
         return self._snapshot(pi, refunds=refunds, disputes=disputes)
+
+    def _get(self, path: str, **params) -> dict:
+        return self._client.raw_request("get", path, **params).data
 
     def refund(
         self, *, provider_payment_id: str, amount_cents: int, currency: str, idempotency_key: str

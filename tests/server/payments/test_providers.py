@@ -166,3 +166,34 @@ def test_a_changed_request_after_a_lost_answer_gets_its_own_key(
     changed = client.post(url, json={"provider": "stripe", "amount_cents": 12_000}, headers=admin)
     assert changed.status_code == 201, changed.text  # not an idempotency_error
     assert fake_stripe.payment_intents[changed.json()["provider_payment_id"]]["amount"] == 12_000
+
+
+def test_stripe_unreachable_is_provider_unavailable_and_proxy_is_honoured(monkeypatch):
+    from tests.helpers.live_server import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    adapter = stripe_adapter.StripeProvider(
+        api_key="sk_test_x", api_base=closed, webhook_secrets=[]
+    )
+    with pytest.raises(ProviderUnavailable, match="could not reach Stripe"):
+        adapter.fetch_payment("pi_123")
+    # The environment's proxy is read once, at start-up, and used for every call.
+    monkeypatch.setenv("HTTP_PROXY", closed)
+    monkeypatch.setenv("NO_PROXY", "")
+    proxied = stripe_adapter.StripeProvider(
+        api_key="sk_test_x", api_base="http://stripe.invalid", webhook_secrets=[]
+    )
+    with pytest.raises(ProviderUnavailable, match="(?i)proxy"):
+        proxied.fetch_payment("pi_123")
+
+
+def test_stripe_fetch_reads_through_the_real_sdk_against_the_fake():
+    with FakeStripe(webhook_secret="whsec_x") as fake:
+        adapter = stripe_adapter.StripeProvider(
+            api_key=fake.api_key, api_base=fake.url, webhook_secrets=["whsec_x"]
+        )
+        assert adapter.fetch_payment("pi_does_not_exist") is None
+        with pytest.raises(PaymentProviderError):
+            stripe_adapter.StripeProvider(
+                api_key="sk_test_wrong", api_base=fake.url, webhook_secrets=[]
+            ).fetch_payment("pi_x")
