@@ -49,3 +49,26 @@ def test_one_of_same_answer_every_time_the_statement_is_reused(session):
         codes = [r.barcode for r in rows[:size]]
         stmt = select(Product.barcode).where(one_of(session, Product.barcode, codes))
         assert sorted(session.scalars(stmt)) == sorted(codes)
+
+
+def test_dead_pooled_connection_is_replaced_before_use(database_url, monkeypatch):
+    """A database restart kills pooled connections silently: the next checkout of one
+    that sat idle pings it, and the pool opens a new one instead of failing the request."""
+    import pytest
+    from sqlalchemy import create_engine, text
+
+    import server.db as db
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite connections are files: nothing to lose")
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout counts as idle
+    engine = db.make_engine(database_url, pool_size=2)
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    with engine.connect() as conn:  # the pooled, now dead connection is pinged and replaced
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    admin.dispose()
+    engine.dispose()
