@@ -11,6 +11,18 @@ after its last key, imperceptible to a typist), and keys that turn out to be typ
 replayed, in order, to the object that was to receive them. Undoing typed text instead
 would mean knowing what every widget did with a key (validators, completers, buttons
 that fire on Space, ``textEdited`` already emitted), which is not knowable in general.
+
+Time: gaps are measured between the key events' own timestamps (the windowing system's,
+taken when the key was pressed) whenever the platform gives them. The UI thread's clock
+only says when a key was *handled*: a stall mid-burst (first paint of a screen, a slow
+query) makes that late and bunched, and a burst judged by it falls apart into "typing".
+For the same reason a run is released only after the event loop has turned a few more
+times without a new key: keys pressed before the gap ran out may still be queued behind
+the stall.
+
+A scan never vanishes: a line that was released as typing but that no widget took (the
+scan screen has no text field) and that ends in Enter/Tab is read as a scan all the same
+(a slow scanner, or a code typed by hand), through the same rules.
 """
 
 from __future__ import annotations
@@ -26,6 +38,12 @@ from PySide6.QtWidgets import QWidget
 from client.scanners.base import Scanner, ScanRead
 
 Clock = Callable[[], float]  # monotonic milliseconds
+# Event-loop turns that must pass without a key, after the gap is over, before a held run
+# is released: what was queued while the thread was busy is delivered in those turns.
+SETTLE_TURNS = 2
+# Keys that no widget took belong to one line unless this long apart (a fresh start after
+# someone leaned on the keyboard, not a prefix glued to the next code).
+LINE_PAUSE_MS = 3_000
 TERMINATOR_KEYS = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab})
 _MODIFIER_KEYS = frozenset(
     {
@@ -45,12 +63,24 @@ def monotonic_ms() -> float:
     return time.monotonic_ns() / 1_000_000
 
 
+def elapsed(now: float, at: int, since_now: float, since_at: int) -> float:
+    """Milliseconds between two keys, each known by the clock when it was handled (``now``)
+    and its event's stamp (``at``, 0 if none). Stamps say when the keys were pressed, the
+    clock only when this thread got to them, so stamps win when both keys have one; an
+    older stamp than the other (a 32-bit server time wrapping) is no measure."""
+    if at and since_at and at >= since_at:
+        return at - since_at
+    return now - since_now
+
+
 class WedgeParser(QObject):
     """The timing rule alone: offered keys in, ``scanned`` or ``released`` out.
 
-    Payloads are opaque to the parser (the filter passes the key events it holds). The
-    clock is injectable so tests decide every gap exactly, without sleeping; the timer
-    only asks ``poll()`` to look at that clock again.
+    Payloads are opaque to the parser (the filter passes the key events it holds). A key
+    may carry its event's timestamp (``at``, ms, 0 when unknown): gaps between two stamped
+    keys are measured with those, other gaps with the clock. The clock is injectable so
+    tests decide every gap exactly, without sleeping; the timer only asks the parser to
+    look at that clock again.
     """
 
     scanned = Signal(object)  # ScanRead
@@ -72,29 +102,34 @@ class WedgeParser(QObject):
         self.prefix = prefix
         self.suffix = suffix
         self.min_length = min_length
-        self._clock = clock
+        self.clock = clock
         self._held: list[object] = []
         self._text = ""
-        self._last = 0.0
+        self._last = 0.0  # the clock when the run's last key was offered
+        self._last_at = 0  # that key's own timestamp (0: none)
+        self._settled = 0  # loop turns without a key since the gap ran out
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.timeout.connect(self.poll)
+        self._timer.timeout.connect(self._on_timer)
 
     @property
     def holding(self) -> bool:
         return bool(self._held)
 
-    def key(self, text: str, payload: object = None, *, terminator: bool = False) -> bool:
-        """Offer one key press. True: the parser holds ``payload`` (do not deliver it now)."""
-        now = self._clock()
-        if self._held and now - self._last >= self.gap_ms:
+    def key(
+        self, text: str, payload: object = None, *, terminator: bool = False, at: int = 0
+    ) -> bool:
+        """Offer one key press, ``at`` its event's timestamp (ms, 0 if unknown).
+        True: the parser holds ``payload`` (do not deliver it now)."""
+        now = self.clock()
+        if self._held and elapsed(now, at, self._last, self._last_at) >= self.gap_ms:
             self._release()  # the previous run ended by a pause: it was typing
         if terminator:
             if not self._held:
                 return False  # a lone Enter or Tab is just a key
             self._held.append(payload)
-            code = self._code()
+            code = self._code(self._text)
             if code is None:
                 self._release()
             else:
@@ -105,7 +140,7 @@ class WedgeParser(QObject):
             return True
         self._held.append(payload)
         self._text += text
-        self._last = now
+        self._last, self._last_at, self._settled = now, at, 0
         self._timer.start(max(1, round(self.gap_ms)))
         return True
 
@@ -117,22 +152,43 @@ class WedgeParser(QObject):
         return True
 
     def poll(self) -> None:
-        """Release the held run once its last key is ``gap_ms`` old."""
+        """Release the held run now if its last key is ``gap_ms`` old by the clock.
+
+        For a caller that knows no key is still queued (a test); the timer does the same,
+        but only once the event loop has settled (``SETTLE_TURNS``)."""
+        if self._held and self.clock() - self._last >= self.gap_ms:
+            self._release()
+
+    def _on_timer(self) -> None:
         if not self._held:
             return
-        waited = self._clock() - self._last
-        if waited >= self.gap_ms:
-            self._release()
-        else:  # timers may fire early; look again when the gap is really over
+        waited = self.clock() - self._last
+        if waited < self.gap_ms:  # timers may fire early; look again when the gap is over
             self._timer.start(max(1, round(self.gap_ms - waited)))
+        elif self._settled < SETTLE_TURNS:
+            # The gap is over, but a stalled thread may not have been handed the keys
+            # pressed before it ran out: those are delivered before the next turn's timer
+            # (Qt runs timers after pending input). A key that arrives resets the count.
+            self._settled += 1
+            self._timer.start(0)
+        else:
+            self._release()
+
+    def read_typed(self, line: str) -> bool:
+        """A line of keys that no widget took, just ended by Enter/Tab: emit it as a scan
+        if it passes the rules (prefix, suffix, length). True if it did."""
+        code = self._code(line)
+        if code is None:
+            return False
+        self.scanned.emit(ScanRead(code=code, source="wedge"))
+        return True
 
     def flush(self) -> None:
         """Release everything held now (a shortcut key or shutdown interrupts the run)."""
         if self._held:
             self._release()
 
-    def _code(self) -> str | None:
-        text = self._text
+    def _code(self, text: str) -> str | None:
         if self.prefix:
             if not text.startswith(self.prefix):
                 return None
@@ -164,6 +220,8 @@ class WedgeFilter(QObject):
         self.parser = parser
         self._replaying: list[QKeyEvent] = []
         self._swallow_releases: set[int] = set()
+        self._unclaimed = ""  # printable keys replayed that no widget accepted, this line
+        self._unclaimed_last = (0.0, 0)  # the last of them: clock and stamp
         parser.released.connect(self._replay)
         parser.discarded.connect(self._forget)
 
@@ -192,18 +250,24 @@ class WedgeFilter(QObject):
         key = event.key()
         if key in _MODIFIER_KEYS:
             return self.parser.attach(payload)
-        if event.isAutoRepeat() or event.modifiers() & ~_SCAN_MODIFIERS:
+        # No test of isAutoRepeat(): Qt's xcb backend flags a release and the next press
+        # of the same key under 10 ms apart as auto-repeat when both are already queued,
+        # which is a scanner typing "00" behind a stalled thread. A key really held down
+        # repeats 25-40 times a second: the gap rule calls that typing by itself.
+        if event.modifiers() & ~_SCAN_MODIFIERS:
             self.parser.flush()
             return False
+        at = event.timestamp()
         if key in TERMINATOR_KEYS:
-            return self.parser.key("", payload, terminator=True)
+            return self.parser.key("", payload, terminator=True, at=at)
         text = event.text()
         if text and text.isprintable():
-            return self.parser.key(text, payload)
+            return self.parser.key(text, payload, at=at)
         self.parser.flush()  # arrows, Backspace, Escape...: typing, deliver in order
         return False
 
     def _forget(self, payloads: list) -> None:
+        self._unclaimed = ""  # a scan ends whatever line was typed before it
         for _obj, event in payloads:
             if event.type() == QEvent.Type.KeyPress:
                 self._swallow_releases.add(event.key())
@@ -212,6 +276,8 @@ class WedgeFilter(QObject):
 
     def _replay(self, payloads: list) -> None:
         for obj, event in payloads:
+            if self._reads_unclaimed_line(event):
+                continue  # this Enter ended a read: it is the scan's, not a key
             if not shiboken6.isValid(obj):
                 continue  # its window closed while the key was held
             self._replaying.append(event)
@@ -219,6 +285,39 @@ class WedgeFilter(QObject):
                 QCoreApplication.sendEvent(obj, event)
             finally:
                 self._replaying.pop()
+            self._track(event)
+
+    def _track(self, event: QKeyEvent) -> None:
+        """Collect the printable keys that no widget accepted: on a screen without a text
+        field they would otherwise vanish."""
+        if event.type() != QEvent.Type.KeyPress or event.key() in _MODIFIER_KEYS:
+            return
+        text = event.text()
+        unclaimed = (
+            text
+            and text.isprintable()
+            and not event.isAccepted()
+            and not event.modifiers() & ~_SCAN_MODIFIERS
+        )
+        if not unclaimed:
+            self._unclaimed = ""  # taken by a widget, or an editing key: not one line
+            return
+        now, at = self.parser.clock(), event.timestamp()
+        if elapsed(now, at, *self._unclaimed_last) > LINE_PAUSE_MS:
+            self._unclaimed = ""
+        self._unclaimed += text
+        self._unclaimed_last = (now, at)
+
+    def _reads_unclaimed_line(self, event: QKeyEvent) -> bool:
+        """Enter/Tab after keys that no widget took: read them as a scan (a slow scanner,
+        a code typed by hand on the scan screen). True: the scan has this key."""
+        if event.type() != QEvent.Type.KeyPress or event.key() not in TERMINATOR_KEYS:
+            return False
+        line, self._unclaimed = self._unclaimed, ""
+        if not line or not self.parser.read_typed(line):
+            return False
+        self._swallow_releases.add(event.key())
+        return True
 
 
 class WedgeScanner(Scanner):
