@@ -6,11 +6,11 @@ import time
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
-from PySide6.QtGui import QKeyEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from client.scanners.wedge import LINE_PAUSE_MS, WedgeParser, WedgeScanner
+from tests.helpers.kiosk import post, pressed
 
 pytestmark = pytest.mark.gui
 
@@ -46,36 +46,6 @@ class Bystander(QWidget):
     def keyReleaseEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.events.append(("release", event.text()))
         event.ignore()
-
-
-def pressed(text: str, *, at: int, step: int, repeats: bool = False) -> list[QKeyEvent]:
-    """``text`` and Enter as the platform hands them over: press and release events with
-    the time each key was pressed, ``step`` ms apart. ``repeats``: a release and a press
-    of the same key back to back are flagged auto-repeat, as Qt's xcb backend flags them
-    when both were already queued (a scanner typing "00" behind a busy thread)."""
-    events: list[QKeyEvent] = []
-    previous = ""
-    for char in [*text, "\r"]:
-        key = Qt.Key.Key_Return if char == "\r" else Qt.Key(ord(char.upper()))
-        repeat = repeats and char == previous
-        if repeat:  # the release before this press is flagged too
-            last = events.pop()
-            events.append(QKeyEvent(last.type(), last.key(), last.modifiers(), last.text(), True))
-            events[-1].setTimestamp(last.timestamp())
-        for etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-            event = QKeyEvent(etype, key, Qt.KeyboardModifier.NoModifier, char, repeat)
-            event.setTimestamp(at)
-            events.append(event)
-            repeat = repeat and etype == QEvent.Type.KeyRelease
-        at += step
-        previous = char
-    return events
-
-
-def post(window: QWidget, events: list[QKeyEvent]) -> None:
-    """Queue key events at the QWindow, where real keyboards deliver them."""
-    for event in events:
-        QCoreApplication.postEvent(window.windowHandle(), event)
 
 
 def stall(ms: float) -> None:
