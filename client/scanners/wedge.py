@@ -6,11 +6,12 @@ configured prefix/suffix. Gaps, not whole-burst time: a scanner sends a key ever
 so a long code takes longer than any burst limit a short one would suggest.
 
 Hold and replay, not type-and-undo: the filter takes every key event out of normal
-delivery, the parser holds a run while it could still be a scan (at most ``gap_ms``
-after its last key, imperceptible to a typist), and keys that turn out to be typing are
-replayed, in order, to the object that was to receive them. Undoing typed text instead
-would mean knowing what every widget did with a key (validators, completers, buttons
-that fire on Space, ``textEdited`` already emitted), which is not knowable in general.
+delivery, the parser holds a run while it could still be a scan (``gap_ms`` and a turn
+or two of the event loop after its last key, imperceptible to a typist), and keys that
+turn out to be typing are replayed, in order, to the object that was to receive them.
+Undoing typed text instead would mean knowing what every widget did with a key
+(validators, completers, buttons that fire on Space, ``textEdited`` already emitted),
+which is not knowable in general.
 
 Time: gaps are measured between the key events' own timestamps (the windowing system's,
 taken when the key was pressed) whenever the platform gives them. The UI thread's clock
@@ -20,9 +21,10 @@ For the same reason a run is released only after the event loop has turned a few
 times without a new key: keys pressed before the gap ran out may still be queued behind
 the stall.
 
-A scan never vanishes: a line that was released as typing but that no widget took (the
-scan screen has no text field) and that ends in Enter/Tab is read as a scan all the same
-(a slow scanner, or a code typed by hand), through the same rules.
+A scan never vanishes: keys released as typing that no widget took (the scan screen
+has no text field) make a line, and that line is read, through the same rules: ended by
+Enter/Tab it is a scan (a slow scanner, a code typed by hand), and a fast run ending a
+scan right after it is read with it (a scanner that paused after its first key).
 """
 
 from __future__ import annotations
@@ -80,7 +82,8 @@ class WedgeParser(QObject):
     may carry its event's timestamp (``at``, ms, 0 when unknown): gaps between two stamped
     keys are measured with those, other gaps with the clock. The clock is injectable so
     tests decide every gap exactly, without sleeping; the timer only asks the parser to
-    look at that clock again.
+    look at that clock again. The filter reports what became of released keys
+    (``unclaimed`` / ``claimed``): the unclaimed ones make the line that is read too.
     """
 
     scanned = Signal(object)  # ScanRead
@@ -108,6 +111,8 @@ class WedgeParser(QObject):
         self._last = 0.0  # the clock when the run's last key was offered
         self._last_at = 0  # that key's own timestamp (0: none)
         self._settled = 0  # loop turns without a key since the gap ran out
+        self._line = ""  # released keys that no widget took, since the last line break
+        self._line_last = (0.0, 0)  # the last of them: clock and stamp
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -129,15 +134,19 @@ class WedgeParser(QObject):
             if not self._held:
                 return False  # a lone Enter or Tab is just a key
             self._held.append(payload)
-            code = self._code(self._text)
+            # Keys before a pause that went nowhere are this scan's start, if they fit.
+            joined = self._code(self._line + self._text) if self._line else None
+            code = joined or self._code(self._text)
             if code is None:
                 self._release()
             else:
-                held, self._held, self._text = self._held, [], ""
+                held, self._held, self._text, self._line = self._held, [], "", ""
                 self._timer.stop()
                 self.discarded.emit(held)
                 self.scanned.emit(ScanRead(code=code, source="wedge"))
             return True
+        if not self._held and self._line and self._pause(now, at):
+            self._line = ""  # a run after a long pause: the line before it is no prefix
         self._held.append(payload)
         self._text += text
         self._last, self._last_at, self._settled = now, at, 0
@@ -166,18 +175,32 @@ class WedgeParser(QObject):
         if waited < self.gap_ms:  # timers may fire early; look again when the gap is over
             self._timer.start(max(1, round(self.gap_ms - waited)))
         elif self._settled < SETTLE_TURNS:
-            # The gap is over, but a stalled thread may not have been handed the keys
-            # pressed before it ran out: those are delivered before the next turn's timer
-            # (Qt runs timers after pending input). A key that arrives resets the count.
+            # The gap is over by the clock, but keys pressed before it ran out may still
+            # wait in the queue behind a stall (their stamps would keep them in the run).
+            # Input already queued is dispatched within the next turns of the loop: wait
+            # that long without a key (a key resets the count) before calling it typing.
             self._settled += 1
             self._timer.start(0)
         else:
             self._release()
 
-    def read_typed(self, line: str) -> bool:
-        """A line of keys that no widget took, just ended by Enter/Tab: emit it as a scan
-        if it passes the rules (prefix, suffix, length). True if it did."""
-        code = self._code(line)
+    def unclaimed(self, text: str, at: int = 0) -> None:
+        """A released key that no widget took: it joins the line."""
+        now = self.clock()
+        if self._pause(now, at):
+            self._line = ""
+        self._line += text
+        self._line_last = (now, at)
+
+    def claimed(self) -> None:
+        """A released key that a widget took (or an editing key): the line is broken."""
+        self._line = ""
+
+    def end_line(self) -> bool:
+        """Enter/Tab that was not held ends the line: emit the line as a scan if it passes
+        the rules (prefix, suffix, length). True if it did: the key is the scan's."""
+        line, self._line = self._line, ""
+        code = self._code(line) if line else None
         if code is None:
             return False
         self.scanned.emit(ScanRead(code=code, source="wedge"))
@@ -187,6 +210,9 @@ class WedgeParser(QObject):
         """Release everything held now (a shortcut key or shutdown interrupts the run)."""
         if self._held:
             self._release()
+
+    def _pause(self, now: float, at: int) -> bool:
+        return elapsed(now, at, *self._line_last) > LINE_PAUSE_MS
 
     def _code(self, text: str) -> str | None:
         if self.prefix:
@@ -220,8 +246,6 @@ class WedgeFilter(QObject):
         self.parser = parser
         self._replaying: list[QKeyEvent] = []
         self._swallow_releases: set[int] = set()
-        self._unclaimed = ""  # printable keys replayed that no widget accepted, this line
-        self._unclaimed_last = (0.0, 0)  # the last of them: clock and stamp
         parser.released.connect(self._replay)
         parser.discarded.connect(self._forget)
 
@@ -267,7 +291,6 @@ class WedgeFilter(QObject):
         return False
 
     def _forget(self, payloads: list) -> None:
-        self._unclaimed = ""  # a scan ends whatever line was typed before it
         for _obj, event in payloads:
             if event.type() == QEvent.Type.KeyPress:
                 self._swallow_releases.add(event.key())
@@ -276,7 +299,7 @@ class WedgeFilter(QObject):
 
     def _replay(self, payloads: list) -> None:
         for obj, event in payloads:
-            if self._reads_unclaimed_line(event):
+            if self._ends_a_read(event):
                 continue  # this Enter ended a read: it is the scan's, not a key
             if not shiboken6.isValid(obj):
                 continue  # its window closed while the key was held
@@ -285,36 +308,28 @@ class WedgeFilter(QObject):
                 QCoreApplication.sendEvent(obj, event)
             finally:
                 self._replaying.pop()
-            self._track(event)
+            self._report(event)
 
-    def _track(self, event: QKeyEvent) -> None:
-        """Collect the printable keys that no widget accepted: on a screen without a text
-        field they would otherwise vanish."""
+    def _report(self, event: QKeyEvent) -> None:
+        """Tell the parser whether a widget took a delivered key: on a screen without a
+        text field, printable keys are left unaccepted and would vanish."""
         if event.type() != QEvent.Type.KeyPress or event.key() in _MODIFIER_KEYS:
             return
         text = event.text()
-        unclaimed = (
+        if (
             text
             and text.isprintable()
             and not event.isAccepted()
             and not event.modifiers() & ~_SCAN_MODIFIERS
-        )
-        if not unclaimed:
-            self._unclaimed = ""  # taken by a widget, or an editing key: not one line
-            return
-        now, at = self.parser.clock(), event.timestamp()
-        if elapsed(now, at, *self._unclaimed_last) > LINE_PAUSE_MS:
-            self._unclaimed = ""
-        self._unclaimed += text
-        self._unclaimed_last = (now, at)
+        ):
+            self.parser.unclaimed(text, event.timestamp())
+        else:
+            self.parser.claimed()
 
-    def _reads_unclaimed_line(self, event: QKeyEvent) -> bool:
-        """Enter/Tab after keys that no widget took: read them as a scan (a slow scanner,
-        a code typed by hand on the scan screen). True: the scan has this key."""
+    def _ends_a_read(self, event: QKeyEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or event.key() not in TERMINATOR_KEYS:
             return False
-        line, self._unclaimed = self._unclaimed, ""
-        if not line or not self.parser.read_typed(line):
+        if not self.parser.end_line():
             return False
         self._swallow_releases.add(event.key())
         return True

@@ -264,6 +264,16 @@ def test_a_slow_scan_where_no_widget_takes_text_is_read(bystander, scanner_facto
     assert not scanner.parser.holding
 
 
+def test_a_scanner_that_pauses_after_its_first_key_is_read_whole(bystander, scanner_factory):
+    window, widget = bystander
+    _scanner, reads = scanner_factory(lambda: 0.0)  # stamps decide every gap here
+    first = pressed("R", at=50_000, step=2)[:2]  # "R", then 30 ms of nothing
+    post(window, first + pressed("G-LGT-MAC-003", at=50_030, step=2))
+    QCoreApplication.sendPostedEvents()
+    assert [read.code for read in reads] == ["RG-LGT-MAC-003"]
+    assert ("press", "R") in widget.events  # released (a pause), and nobody took it
+
+
 def test_a_code_typed_into_a_text_field_is_not_read_as_a_scan(form, scanner_factory, make_clock):
     window, field = form
     _scanner, reads = scanner_factory(make_clock(step=1.0))

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from client.scanners.wedge import WedgeParser
+from client.scanners.wedge import LINE_PAUSE_MS, WedgeParser
 
 
 class Recorder:
@@ -199,13 +199,74 @@ def test_the_timer_releases_a_run_that_went_stale(qtbot, parser, clock):
     qtbot.waitUntil(lambda: seen.released == ["x", "y", "z"], timeout=2000)
 
 
-def test_read_typed_applies_the_scan_rules(qapp, clock):
+def unclaimed(parser, text: str, *, at: int, step: int) -> None:
+    """What the filter reports for released keys that no widget took."""
+    for char in text:
+        parser.unclaimed(char, at)
+        at += step
+
+
+def test_an_unclaimed_line_ended_by_enter_is_a_scan(parser, clock):
+    seen = Recorder(parser)
+    unclaimed(parser, "RG-U-0001", at=5_000, step=60)
+    assert parser.end_line() is True
+    assert seen.scans == ["RG-U-0001"] and seen.reads[0].source == "wedge"
+    assert parser.end_line() is False  # the line is gone with its read
+
+
+def test_the_line_follows_the_scan_rules(qapp, clock):
     parser = WedgeParser(gap_ms=20, prefix="$", min_length=3, clock=clock)
     seen = Recorder(parser)
-    assert parser.read_typed("$RG-U-0001") is True
-    assert parser.read_typed("RG-U-0001") is False  # no prefix: not our scanner's
-    assert parser.read_typed("$ab") is False  # too short
-    assert seen.scans == ["RG-U-0001"] and seen.reads[0].source == "wedge"
+    for line, read in (("$RG-U-0001", True), ("RG-U-0001", False), ("$ab", False)):
+        unclaimed(parser, line, at=5_000, step=60)
+        assert parser.end_line() is read, line
+    assert seen.scans == ["RG-U-0001"]
+
+
+def test_a_key_a_widget_took_breaks_the_line(parser, clock):
+    unclaimed(parser, "RG-U", at=5_000, step=60)
+    parser.claimed()
+    unclaimed(parser, "-0001", at=6_000, step=60)
+    seen = Recorder(parser)
+    parser.end_line()
+    assert seen.scans == ["-0001"]
+
+
+def test_a_long_pause_breaks_the_line(parser, clock):
+    unclaimed(parser, "xyz", at=5_000, step=60)
+    unclaimed(parser, "RG-U-0001", at=5_120 + LINE_PAUSE_MS + 1, step=60)
+    seen = Recorder(parser)
+    parser.end_line()
+    assert seen.scans == ["RG-U-0001"]
+
+
+def test_a_scan_that_paused_after_its_first_key_is_read_whole(parser, clock):
+    # "R", then 30 ms of nothing: released, and no widget took it. "G-LGT-MAC-003" and
+    # Enter follow fast: the scan is the line and the run together.
+    seen = Recorder(parser)
+    parser.key("R", "R", at=5_000)
+    clock.advance(30.0)
+    parser.key("G", "G", at=5_030)  # releases "R"...
+    assert seen.released == ["R"]
+    parser.unclaimed("R", 5_000)  # ...which the filter delivered, and nobody took
+    stamped(parser, clock, "-LGT-MAC-003", at=5_032, step=2, handled_every=2.0)
+    assert seen.scans == ["RG-LGT-MAC-003"]
+    assert parser.end_line() is False  # the line went into that scan
+
+
+def test_a_run_long_after_the_line_is_read_alone(parser, clock):
+    seen = Recorder(parser)
+    unclaimed(parser, "xyz", at=5_000, step=60)
+    stamped(parser, clock, "RG-U-0001", at=5_120 + LINE_PAUSE_MS + 1, step=2, handled_every=2.0)
+    assert seen.scans == ["RG-U-0001"]
+
+
+def test_a_line_that_breaks_the_rules_is_not_glued_on(qapp, clock):
+    parser = WedgeParser(gap_ms=20, prefix="$", min_length=3, clock=clock)
+    seen = Recorder(parser)
+    unclaimed(parser, "zz", at=5_000, step=60)
+    stamped(parser, clock, "$RG-U-0001", at=5_200, step=2, handled_every=2.0)
+    assert seen.scans == ["RG-U-0001"]  # "zz$RG-U-0001" has no prefix: the run alone
 
 
 @settings(
