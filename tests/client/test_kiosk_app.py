@@ -180,6 +180,17 @@ def test_a_slow_scan_on_the_scan_screen_is_recorded_not_lost(qtbot, make_kiosk, 
     assert "Shure SM58" in kiosk.window.scan.banner.text()
 
 
+def test_keys_on_the_scan_screen_press_no_button(qtbot, make_kiosk, make_clock, demo):
+    clock = make_clock()
+    kiosk = make_kiosk(wedge_clock=clock)
+    log_in_and_choose(qtbot, kiosk, demo)
+    clock.step = 400.0
+    with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
+        post(kiosk.window, pressed("RG-U 0001", at=90_000, step=400))  # slow, with a Space
+    assert recorded.args[0].scan.code == "RG-U 0001"
+    assert kiosk.window.stack.currentWidget() is kiosk.window.scan
+
+
 def test_logout_returns_to_the_badge_screen(qtbot, kiosk, demo):
     log_in_and_choose(qtbot, kiosk, demo)
     with qtbot.waitSignal(kiosk.controller.logged_out, timeout=5000):
