@@ -130,6 +130,10 @@ class ScanScreen(QWidget):
         self.logout_button = QPushButton(self.tr("Log out"))
         self.logout_button.setObjectName("logout")
         self.logout_button.clicked.connect(self.logout_requested)
+        for button in (self.projects_button, self.logout_button):
+            # Keys belong to the scanner: a Space in a slowly typed code must not press
+            # "Projects" (the focus lands here when the project list goes away).
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
         header = QFrame()
         header.setObjectName("header")

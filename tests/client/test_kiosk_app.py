@@ -11,11 +11,11 @@ import json
 
 import httpx
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 
 from client.app import KioskApp, build_app
 from shared.protocol import ScanBatch
-from tests.helpers.kiosk import choose_project, log_in, recent_states
+from tests.helpers.kiosk import choose_project, log_in, post, pressed, recent_states
 from tests.helpers.kiosk import wedge_scan as scan
 
 pytestmark = pytest.mark.gui
@@ -146,6 +146,49 @@ def test_typing_the_badge_by_hand_still_works(qtbot, make_kiosk, make_clock, dem
     with qtbot.waitSignal(kiosk.controller.logged_in, timeout=5000):
         qtbot.keyClick(field, Qt.Key.Key_Return)  # releases the last held key, then Enter
     assert field.text() == ""  # the login screen clears it
+
+
+def test_the_first_scan_after_choosing_a_project_survives_a_busy_ui_thread(
+    qtbot, make_kiosk, make_clock, demo
+):
+    # The scanner presses a key every 2 ms; the UI thread handles "RG-" and is then busy
+    # for a second (the clock is the parser's; the stamps are the keys' own).
+    clock = make_clock()
+    kiosk = make_kiosk(wedge_clock=clock)
+    log_in_and_choose(qtbot, kiosk, demo)
+    events = pressed("RG-U-0001", at=90_000, step=2, repeats=True)
+    post(kiosk.window, events[:6])
+    QCoreApplication.sendPostedEvents()
+    clock.advance(1_000)
+    with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
+        post(kiosk.window, events[6:])
+    assert recorded.args[0].scan.code == "RG-U-0001" and recorded.args[0].level == "ok"
+    assert len(kiosk.controller.recent()) == 1  # one scan, whatever its sync state
+
+
+def test_a_slow_scan_on_the_scan_screen_is_recorded_not_lost(qtbot, make_kiosk, make_clock, demo):
+    # 400 ms a key (by stamps and clock) is no burst by the 300 ms rule; the scan screen
+    # has no text field that would take the keys, so they are the scan all the same.
+    clock = make_clock()
+    kiosk = make_kiosk(wedge_clock=clock)
+    log_in_and_choose(qtbot, kiosk, demo)
+    clock.step = 400.0
+    with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
+        post(kiosk.window, pressed("RG-U-0001", at=90_000, step=400))
+    assert recorded.args[0].scan.code == "RG-U-0001" and recorded.args[0].level == "ok"
+    assert kiosk.window.stack.currentWidget() is kiosk.window.scan
+    assert "Shure SM58" in kiosk.window.scan.banner.text()
+
+
+def test_keys_on_the_scan_screen_press_no_button(qtbot, make_kiosk, make_clock, demo):
+    clock = make_clock()
+    kiosk = make_kiosk(wedge_clock=clock)
+    log_in_and_choose(qtbot, kiosk, demo)
+    clock.step = 400.0
+    with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
+        post(kiosk.window, pressed("RG-U 0001", at=90_000, step=400))  # slow, with a Space
+    assert recorded.args[0].scan.code == "RG-U 0001"
+    assert kiosk.window.stack.currentWidget() is kiosk.window.scan
 
 
 def test_logout_returns_to_the_badge_screen(qtbot, kiosk, demo):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from client.scanners.wedge import WedgeParser
+from client.scanners.wedge import LINE_PAUSE_MS, WedgeParser
 
 
 class Recorder:
@@ -146,4 +146,147 @@ def test_any_fast_enough_burst_is_exactly_its_code(qapp, make_clock, code, gaps)
         parser.key(char, char)
         clock.advance(gap)
     parser.key("", "<enter>", terminator=True)
+    assert seen.scans == [code] and seen.released == []
+
+
+def stamped(parser, clock, text: str, *, at: int, step: int, handled_every: float) -> bool:
+    """Offer ``text`` + Enter with key stamps ``step`` ms apart, handled ``handled_every``
+    ms apart by the clock (a stalled thread handles keys late, or bunched). Returns
+    whether the parser held the Enter."""
+    for char in text:
+        parser.key(char, char, at=at)
+        at += step
+        clock.advance(handled_every)
+    return parser.key("", "<enter>", terminator=True, at=at)
+
+
+def test_a_burst_handled_late_is_judged_by_its_stamps(parser, clock):
+    # Pressed 3 ms apart; the UI thread got to each key 100 ms after the last.
+    seen = Recorder(parser)
+    stamped(parser, clock, "RG-U-0001", at=5_000, step=3, handled_every=100.0)
+    assert seen.scans == ["RG-U-0001"] and seen.released == []
+
+
+def test_typing_handled_in_a_bunch_is_still_typing(parser, clock):
+    # Pressed 150 ms apart, all handled at once when a stalled thread woke up.
+    seen = Recorder(parser)
+    enter_held = stamped(parser, clock, "abc", at=5_000, step=150, handled_every=0.0)
+    assert seen.scans == []
+    assert seen.released == ["a", "b", "c"] and enter_held is False
+
+
+def test_an_unstamped_key_is_measured_by_the_clock(parser, clock):
+    seen = Recorder(parser)
+    parser.key("A", "A", at=5_000)
+    clock.advance(50.0)
+    parser.key("B", "B")  # no stamp: the clock's 50 ms decide
+    assert seen.released == ["A"]
+
+
+def test_a_stamp_behind_the_last_one_is_measured_by_the_clock(parser, clock):
+    # X server time is 32 bits of milliseconds: it wraps every 49.7 days.
+    seen = Recorder(parser)
+    parser.key("A", "A", at=2**32 - 2)
+    clock.advance(50.0)
+    parser.key("B", "B", at=1)
+    assert seen.released == ["A"]
+
+
+def test_the_timer_releases_a_run_that_went_stale(qtbot, parser, clock):
+    seen = Recorder(parser)
+    burst(parser, clock, "xyz", terminator=False)
+    clock.advance(20.0)
+    qtbot.waitUntil(lambda: seen.released == ["x", "y", "z"], timeout=2000)
+
+
+def unclaimed(parser, text: str, *, at: int, step: int) -> None:
+    """What the filter reports for released keys that no widget took."""
+    for char in text:
+        parser.unclaimed(char, at)
+        at += step
+
+
+def test_an_unclaimed_line_ended_by_enter_is_a_scan(parser, clock):
+    seen = Recorder(parser)
+    unclaimed(parser, "RG-U-0001", at=5_000, step=60)
+    assert parser.end_line() is True
+    assert seen.scans == ["RG-U-0001"] and seen.reads[0].source == "wedge"
+    assert parser.end_line() is False  # the line is gone with its read
+
+
+def test_the_line_follows_the_scan_rules(qapp, clock):
+    parser = WedgeParser(gap_ms=20, prefix="$", min_length=3, clock=clock)
+    seen = Recorder(parser)
+    for line, read in (("$RG-U-0001", True), ("RG-U-0001", False), ("$ab", False)):
+        unclaimed(parser, line, at=5_000, step=60)
+        assert parser.end_line() is read, line
+    assert seen.scans == ["RG-U-0001"]
+
+
+def test_a_key_a_widget_took_breaks_the_line(parser, clock):
+    unclaimed(parser, "RG-U", at=5_000, step=60)
+    parser.claimed()
+    unclaimed(parser, "-0001", at=6_000, step=60)
+    seen = Recorder(parser)
+    parser.end_line()
+    assert seen.scans == ["-0001"]
+
+
+def test_a_long_pause_breaks_the_line(parser, clock):
+    unclaimed(parser, "xyz", at=5_000, step=60)
+    unclaimed(parser, "RG-U-0001", at=5_120 + LINE_PAUSE_MS + 1, step=60)
+    seen = Recorder(parser)
+    parser.end_line()
+    assert seen.scans == ["RG-U-0001"]
+
+
+def test_a_scan_that_paused_after_its_first_key_is_read_whole(parser, clock):
+    # "R", then 30 ms of nothing: released, and no widget took it. "G-LGT-MAC-003" and
+    # Enter follow fast: the scan is the line and the run together.
+    seen = Recorder(parser)
+    parser.key("R", "R", at=5_000)
+    clock.advance(30.0)
+    parser.key("G", "G", at=5_030)  # releases "R"...
+    assert seen.released == ["R"]
+    parser.unclaimed("R", 5_000)  # ...which the filter delivered, and nobody took
+    stamped(parser, clock, "-LGT-MAC-003", at=5_032, step=2, handled_every=2.0)
+    assert seen.scans == ["RG-LGT-MAC-003"]
+    assert parser.end_line() is False  # the line went into that scan
+
+
+def test_a_run_long_after_the_line_is_read_alone(parser, clock):
+    seen = Recorder(parser)
+    unclaimed(parser, "xyz", at=5_000, step=60)
+    stamped(parser, clock, "RG-U-0001", at=5_120 + LINE_PAUSE_MS + 1, step=2, handled_every=2.0)
+    assert seen.scans == ["RG-U-0001"]
+
+
+def test_a_line_that_breaks_the_rules_is_not_glued_on(qapp, clock):
+    parser = WedgeParser(gap_ms=20, prefix="$", min_length=3, clock=clock)
+    seen = Recorder(parser)
+    unclaimed(parser, "zz", at=5_000, step=60)
+    stamped(parser, clock, "$RG-U-0001", at=5_200, step=2, handled_every=2.0)
+    assert seen.scans == ["RG-U-0001"]  # "zz$RG-U-0001" has no prefix: the run alone
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    code=st.text(
+        alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=3, max_size=40
+    ),
+    steps=st.lists(st.integers(min_value=0, max_value=19), min_size=40, max_size=40),
+    stalls=st.lists(st.floats(min_value=0.0, max_value=2_000.0), min_size=40, max_size=40),
+)
+def test_any_stamped_fast_burst_survives_any_stall(qapp, make_clock, code, steps, stalls):
+    clock = make_clock()
+    parser = WedgeParser(gap_ms=20, min_length=3, clock=clock)
+    seen = Recorder(parser)
+    at = 1_000_000
+    for char, step, stall in zip(code, steps, stalls, strict=False):
+        parser.key(char, char, at=at)
+        at += step
+        clock.advance(stall)
+    parser.key("", "<enter>", terminator=True, at=at)
     assert seen.scans == [code] and seen.released == []
