@@ -262,8 +262,9 @@ class ScanScreen(QWidget):
     def show_project(self, project: ProjectInfo | None, user_name: str) -> None:
         self.project_name.setText(project.name if project else "")
         customer = project.customer if project else ""
-        # Who is scanning goes on the customer line: the header's width is the project's.
-        self.customer.setText(f"{customer}  ·  {user_name}" if user_name else customer)
+        # Who is scanning goes on the customer line (the header's width is the project's),
+        # first: a long customer name is what gets cut, never the operator's own name.
+        self.customer.setText(f"{user_name}  ·  {customer}" if user_name else customer)
         self.user.setText(user_name)
 
     def show_mode(self, mode: str) -> None:

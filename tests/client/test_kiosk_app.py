@@ -88,7 +88,7 @@ def test_badge_scan_project_scan_and_sync(qtbot, kiosk, demo, server):
     log_in_and_choose(qtbot, kiosk, demo)
     screen = kiosk.window.scan
     assert screen.project_name.text() == "Koningsdag Utrecht 2025"
-    assert screen.customer.text() == "Gemeente Utrecht  ·  Sanne de Vries"
+    assert screen.customer.text() == "Sanne de Vries  ·  Gemeente Utrecht"
 
     with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
         scan(qtbot, kiosk, "RG-U-0001")
