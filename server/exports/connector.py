@@ -15,6 +15,7 @@ class RemoteDocument:
     id: str
     version: str | None = None
     reference: str | None = None
+    number: str | None = None  # the target's own number (Exact EntryNumber: bank lines' OurRef)
     # {rate: [net cents, vat cents]} as the target has it (signed: credit notes negative)
     totals: dict[int, list[int]] = field(default_factory=dict)
     payment_refs: list[str] = field(default_factory=list)  # our payment ids seen remotely

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-VAT_RATES = (21, 9, 0)  # Dutch rates: high, low, zero/exempt
+from server.invoicing.totals import line_vat_shares, vat_by_rate, vat_cents
 
 
 class DocumentKind(StrEnum):
@@ -35,6 +35,7 @@ class ExportCustomer:
     zipcode: str | None = None
     city: str | None = None
     country: str = "NL"
+    kvk: str | None = None  # Chamber of Commerce number (UBL: SI-UBL 2.0 BR-NL-10)
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,10 @@ class ExportLine:
     amount_cents: int  # excluding VAT, > 0
     vat_rate: int  # 21, 9 or 0
     category: str  # revenue category -> ledger account by configuration
-    # The VAT the invoice itself charged on this line (invoicing rounds per line); None
-    # for documents without their own VAT, which then get per-rate rounding.
+    # The VAT the invoice itself booked on this line: its share of the rate's VAT, or, on
+    # an invoice issued before the per-rate rule, the per-line rounded VAT it was issued
+    # with. None for documents without their own VAT: those get the per-rate rule.
     vat_cents: int | None = None
-
-    def vat(self) -> int:
-        return (
-            self.vat_cents
-            if self.vat_cents is not None
-            else vat_cents(self.amount_cents, self.vat_rate)
-        )
 
 
 @dataclass(frozen=True)
@@ -71,23 +66,38 @@ class ExportDocument:
     def net_cents(self) -> int:
         return sum(line.amount_cents for line in self.lines)
 
+    def _carries_vat(self) -> bool:
+        return all(line.vat_cents is not None for line in self.lines)
+
     def vat_by_rate(self) -> dict[int, tuple[int, int]]:
         """{rate: (net cents, VAT cents)}, the VAT exactly as on the invoice.
 
-        Lines that carry the invoice's own VAT (``server.invoicing`` rounds per line) are
-        summed as they are, so these totals equal the total the customer was charged;
-        otherwise VAT is rounded once per rate.
+        VAT is rounded once per rate (``server.invoicing.totals``). Lines that carry the
+        invoice's own VAT are summed as they are instead, so an invoice issued under the
+        old per-line rule keeps the total the customer was charged.
         """
-        nets: dict[int, int] = {}
-        vats: dict[int, int] = {}
-        carried = all(line.vat_cents is not None for line in self.lines)
+        if not self._carries_vat():
+            return vat_by_rate((line.amount_cents, line.vat_rate) for line in self.lines)
+        out: dict[int, tuple[int, int]] = {}
         for line in self.lines:
-            nets[line.vat_rate] = nets.get(line.vat_rate, 0) + line.amount_cents
-            vats[line.vat_rate] = vats.get(line.vat_rate, 0) + (line.vat_cents or 0)
-        return {
-            rate: (net, vats[rate] if carried else vat_cents(net, rate))
-            for rate, net in sorted(nets.items())
-        }
+            net, vat = out.get(line.vat_rate, (0, 0))
+            out[line.vat_rate] = (net + line.amount_cents, vat + line.vat_cents)
+        return dict(sorted(out.items()))
+
+    def line_vats(self) -> list[int]:
+        """Each line's VAT; they add up to ``vat_cents()`` exactly (largest remainder)."""
+        if self._carries_vat():
+            return [line.vat_cents for line in self.lines]
+        return line_vat_shares([(line.amount_cents, line.vat_rate) for line in self.lines])
+
+    def rounding_rule_mismatch(self) -> dict[int, int]:
+        """{rate: cents} by which this document's VAT differs from the per-rate rule (an
+        invoice issued before it); empty for every document made since."""
+        out = {}
+        for rate, (net, vat) in self.vat_by_rate().items():
+            if vat != vat_cents(net, rate):
+                out[rate] = vat - vat_cents(net, rate)
+        return out
 
     def vat_cents(self) -> int:
         return sum(vat for _net, vat in self.vat_by_rate().values())
@@ -114,12 +124,6 @@ class ExportPayment:
     amount_cents: int  # > 0 (a refund is a payment on a credit note)
     method: str = "psp"
     extra: dict = field(default_factory=dict)
-
-
-def vat_cents(net_cents: int, rate: int) -> int:
-    """VAT on ``net_cents`` at ``rate`` percent, rounded half away from zero."""
-    sign = -1 if net_cents < 0 else 1
-    return sign * ((abs(net_cents) * rate + 50) // 100)
 
 
 def cents_to_str(cents: int) -> str:

@@ -81,6 +81,30 @@ def render_csv(run: ExportRun) -> str:
             ]
         )
     writer.writerow([])
+    writer.writerow(
+        [
+            "mismatch_number",
+            "vat_rate",
+            "local_net",
+            "remote_net",
+            "local_vat",
+            "remote_vat",
+            "note",
+        ]
+    )
+    for row in report.get("mismatches", []):
+        writer.writerow(
+            [
+                row["number"],
+                row["rate"],
+                cents_to_str(row["local_net"]),
+                cents_to_str(row["remote_net"]),
+                cents_to_str(row["local_vat"]),
+                cents_to_str(row["remote_vat"]),
+                row["note"],
+            ]
+        )
+    writer.writerow([])
     writer.writerow(["payment", "status", "matched"])
     for pay in report.get("payments_matched", []):
         writer.writerow([pay["payment"], pay["status"], "yes"])

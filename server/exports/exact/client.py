@@ -29,7 +29,7 @@ from server.exports.http import ApiClient, header_number
 from server.exports.mapping import Mapping
 from server.exports.ratelimit import WindowLimiter
 
-ENTRY_FIELDS = "EntryID,YourRef,Modified,Type"
+ENTRY_FIELDS = "EntryID,EntryNumber,YourRef,Modified,Type"
 
 
 def _quote(value: str) -> str:
@@ -170,14 +170,18 @@ class ExactClient(ApiClient):
             "EntryDate": doc.date.isoformat(),
             "Currency": doc.currency,
             "Description": f"{'Creditnota' if doc.sign() < 0 else 'Factuur'} {doc.number}",
+            # VATAmountFC overrides Exact's own per-line VAT (SalesEntryLine docs: "a VAT
+            # amount that differs from the VAT amount that is automatically calculated"):
+            # each line's share of its rate's VAT, so the entry's VAT is the invoice's.
             "SalesEntryLines": [
                 {
                     "GLAccount": self.mapping.account(line.category),
                     "AmountFC": _money(line.amount_cents),
                     "VATCode": self.mapping.tax(line.vat_rate),
+                    "VATAmountFC": _money(vat),
                     "Description": line.description[:60],
                 }
-                for line in doc.lines
+                for line, vat in zip(doc.lines, doc.line_vats(), strict=True)
             ],
         }
         if doc.due_date:
@@ -267,5 +271,6 @@ class ExactClient(ApiClient):
             id=str(row["EntryID"]),
             version=str(row.get("Modified")) if row.get("Modified") else None,
             reference=row.get("YourRef"),
+            number=str(row["EntryNumber"]) if row.get("EntryNumber") is not None else None,
             totals=totals,
         )
