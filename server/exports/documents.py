@@ -116,14 +116,40 @@ class ExportDocument:
         return hashlib.sha256(raw).hexdigest()[:32]
 
 
+class MovementKind(StrEnum):
+    """A money movement on a document, as the bookkeeping sees it (``ExportPayment``)."""
+
+    PAYMENT = "payment"  # the customer paid
+    REFUND = "refund"  # we paid money back
+    CHARGEBACK = "chargeback"  # the customer's bank or card scheme took it back
+    REVERSAL = "reversal"  # a chargeback reversed: the money came back
+
+
+MONEY_IN = (MovementKind.PAYMENT, MovementKind.REVERSAL)
+
+
 @dataclass(frozen=True)
 class ExportPayment:
-    id: str  # our payment id: Moneybird transaction_identifier
-    document_id: str  # the ExportDocument.id it pays
+    """One money movement: a payment, refund, chargeback or chargeback reversal.
+
+    ``id`` is ours and is what the target keeps to find it again (Moneybird
+    ``transaction_identifier``, the start of an Exact bank line's description): the
+    payment's, refund's or chargeback's id, and ``<chargeback id>-reversal`` for a reversal.
+    """
+
+    id: str
+    document_id: str  # the ExportDocument.id it settles (the invoice that was paid)
     date: date
-    amount_cents: int  # > 0 (a refund is a payment on a credit note)
+    amount_cents: int  # > 0; which way the money went is ``kind``
     method: str = "psp"
+    kind: MovementKind = MovementKind.PAYMENT
     extra: dict = field(default_factory=dict)
+
+    def signed_cents(self, doc: ExportDocument) -> int:
+        """The amount as the target books it on ``doc``: positive settles an invoice
+        (money in), negative opens it again (money out); mirrored on a credit note."""
+        direction = 1 if self.kind in MONEY_IN else -1
+        return doc.sign() * direction * self.amount_cents
 
 
 def cents_to_str(cents: int) -> str:
@@ -152,7 +178,12 @@ class DocumentSource(Protocol):
         ...
 
     def payments(self, *, since: datetime | None) -> Iterable[ExportPayment]:
-        """Payments received or changed since ``since`` (all when None)."""
+        """Money movements (payments, refunds, chargebacks, reversals) that happened or
+        changed since ``since`` (all when None)."""
+        ...
+
+    def movements(self, ids: Iterable[str]) -> Iterable[ExportPayment]:
+        """The movements with these ids, if they are still to be exported (a retry)."""
         ...
 
     def document(self, document_id: str) -> ExportDocument | None:
@@ -185,6 +216,10 @@ class ListSource:
 
     def payments(self, *, since: datetime | None) -> Iterable[ExportPayment]:
         return list(self._payments)
+
+    def movements(self, ids: Iterable[str]) -> Iterable[ExportPayment]:
+        wanted = set(ids)
+        return [pay for pay in self._payments if pay.id in wanted]
 
     def document(self, document_id: str) -> ExportDocument | None:
         return self._documents.get(document_id)

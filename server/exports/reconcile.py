@@ -69,6 +69,7 @@ def reconcile(
     progress,
     since,
     run_id,
+    run_started,
 ) -> dict[str, Any]:
     with transaction(session_factory) as session:
         records = list(
@@ -93,7 +94,7 @@ def reconcile(
             ).scalars()
         }
     docs = [r for r in records if r.kind in DOC_KINDS]
-    pay_doc_ids = {remote for _pay, remote, status in progress.payments if status == "exported"}
+    pay_doc_ids = {e["remote_doc"] for e in progress.payments if e["status"] == "exported"}
     wanted = set(progress.touched) | pay_doc_ids
     problems: list[str] = []
     try:
@@ -145,13 +146,18 @@ def reconcile(
         if known and known[1] and known[1] != version and remote_id not in wanted:
             changed_remotely.append({"number": known[0], "remote_id": remote_id})
 
+    # Money movements: re-read from the target, each must be there with its amount.
+    held: dict[str, int] = {}
+    if any(e["status"] == "exported" for e in progress.payments):
+        try:
+            held = connector.remote_movements(remote_docs, run_started)
+        except ExportApiError as exc:
+            problems = [*problems, f"re-reading payments failed: {exc.message}"]
     matched, unmatched = [], []
-    for pay_id, remote_doc, status in progress.payments:
-        doc = remote_docs.get(remote_doc)
-        ok = status == "exported"
-        if ok and doc is not None and connector.target == "moneybird":
-            ok = pay_id in doc.payment_refs  # re-read: the payment is really there
-        (matched if ok else unmatched).append({"payment": pay_id, "status": status})
+    for entry in progress.payments:
+        row = {**entry, "remote_amount": held.get(entry["payment"])}
+        ok = entry["status"] == "exported" and row["remote_amount"] == entry["amount"]
+        (matched if ok else unmatched).append(row)
 
     rates = sorted(
         set(local) | set(remote), key=lambda r: -int(r) if r.lstrip("-").isdigit() else 0

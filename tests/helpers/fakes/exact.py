@@ -159,7 +159,7 @@ class FakeExact:
         self.daily = FixedWindow(per_day, day)
         self.token_lifetime = token_lifetime
         self.vat_codes = vat_codes or {"2": 21, "1": 9, "0": 0}
-        self.gl_accounts = gl_accounts or {str(uuid.UUID(int=8000 + i)) for i in range(3)}
+        self.gl_accounts = gl_accounts or {str(uuid.UUID(int=8000 + i)) for i in range(2)}
         self.refresh_token = "rt-initial"
         self.access_token: str | None = None
         self.access_expires = 0.0
@@ -174,7 +174,9 @@ class FakeExact:
         self.posts = {"accounts": 0, "entries": 0, "payments": 0}
         self.entry_numbers: dict[str, int] = {}  # per journal: the last EntryNumber given
         self.bank_journals = {"20"}
+        self.receivables_gl = str(uuid.UUID(int=8002))  # a type 20 (accounts receivable) GL
         self.entry_gate = PostGate()  # hold a sales entry POST's answer (crash tests)
+        self.bank_gate = PostGate()  # ... and a bank entry's
         self.app = self._build()
 
     def entry_count_by_ref(self) -> dict[str, int]:
@@ -369,27 +371,56 @@ class FakeExact:
 
         @app.post(api + "/financialtransaction/BankEntries")
         async def create_bank_entry(request: Request):
+            # BankEntry: JournalCode and BankEntryLines are mandatory (docs/exports.md).
             body = await request.json()
+            if bad := _unknown_properties(body, BANK_ENTRY, "BankEntry"):
+                return bad
             lines = body.get("BankEntryLines")
-            if (
-                not isinstance(body.get("JournalCode"), str)
-                or not isinstance(lines, list)
-                or not lines
-            ):
+            if not isinstance(body.get("JournalCode"), str) or not isinstance(lines, list):
                 return _error(400, "JournalCode and BankEntryLines: mandatory")
+            if body["JournalCode"] not in fake.bank_journals:
+                return _error(400, f"Journal {body['JournalCode']}: not a bank journal")
+            if not lines:
+                return _error(400, "BankEntryLines: at least one line")
             for line in lines:
-                if line.get("AccountID") not in fake.accounts:
-                    return _error(400, "AccountID: not found")
-                if not isinstance(line.get("AmountFC"), int | float):
-                    return _error(400, "AmountFC: number expected")
+                if bad := _unknown_properties(line, BANK_ENTRY_LINE, "BankEntryLine"):
+                    return bad
+                gl = line.get("GLAccount")
+                if gl not in fake.gl_accounts | {fake.receivables_gl}:
+                    return _error(400, "GLAccount: mandatory, not found")
+                if "Account" in line:
+                    if line["Account"] not in fake.accounts:
+                        return _error(400, "Account: not found")
+                    # The customer's open item lives on a GL of type 20 (Receivable.GLAccount:
+                    # "Must be of type 20 (Accounts receivable)").
+                    if gl != fake.receivables_gl:
+                        return _error(400, "GLAccount: must be an accounts receivable account")
+                if not _is_number(line.get("AmountFC")):
+                    return _error(400, "AmountFC: mandatory number")
             with fake.lock:
                 entry_id = str(uuid.uuid4())
+                number = fake.entry_numbers.get(body["JournalCode"], 26_200_000) + 1
+                fake.entry_numbers[body["JournalCode"]] = number
                 for line in lines:
-                    row = {**line, "ID": str(uuid.uuid4()), "EntryID": entry_id}
+                    row = {
+                        **line,
+                        "ID": str(uuid.uuid4()),
+                        "EntryID": entry_id,
+                        "EntryNumber": number,
+                        "Modified": fake._now_modified(),
+                    }
                     fake.bank_lines[row["ID"]] = row
                 fake.posts["payments"] += 1
+            await fake.bank_gate.hold()
             return JSONResponse(
-                {"d": {"EntryID": entry_id, "JournalCode": body["JournalCode"]}}, 201
+                {
+                    "d": {
+                        "EntryID": entry_id,
+                        "EntryNumber": number,
+                        "JournalCode": body["JournalCode"],
+                    }
+                },
+                201,
             )
 
         @app.get(api + "/financialtransaction/BankEntryLines")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -19,63 +18,9 @@ from server.exports.service import run_export
 from server.exports.sources import document_source
 from server.invoicing import service as invoicing
 from server.invoicing.models import Invoice
-from server.payments import service as payments
 from server.payments.models import Payment
-from server.warehouse.models import Product
-from tests.helpers.billing import make_project
-
-
-def _invoice(
-    factory,
-    *,
-    lines: list[tuple[int, int]],
-    days: int = 1,
-    free: list[invoicing.FreeLine] = (),
-    category: str = "",
-    state: str = "open",
-) -> Invoice:
-    with transaction(factory) as session:
-        project = make_project(
-            session, lines=lines, days=days, customer=f"Klant {secrets.token_hex(3)}"
-        )
-        for pick in project.pick_lines:
-            session.get(Product, pick.product_id).category = category
-        invoice = invoicing.create_invoice_from_project(
-            session=session,
-            project_id=project.id,
-            free_lines=list(free),
-            issue_date=date(2026, 6, 2),
-        )
-        if state != "draft":
-            invoicing.open_invoice(session=session, invoice_id=invoice.id)
-        if state == "cancelled":
-            invoicing.cancel_invoice(session=session, invoice_id=invoice.id)
-        session.refresh(invoice)
-        _ = invoice.customer.name, invoice.lines  # loaded before the session ends
-        session.expunge_all()
-        return invoice
-
-
-def _paid(factory, invoice: Invoice, *, provider: str = "stripe", amount: int | None = None):
-    """A payment record as the Stripe/Mollie webhook leaves it (no provider call)."""
-    with transaction(factory) as session:
-        payment = Payment(
-            invoice_id=invoice.id,
-            provider=provider,
-            provider_payment_id=f"{'pi' if provider == 'stripe' else 'tr'}_{secrets.token_hex(6)}",
-            idempotency_key=f"test-{secrets.token_hex(8)}",
-            method="ideal",
-            amount_cents=amount or invoice.total_cents,
-            currency="EUR",
-            status="paid",
-            provider_status="succeeded" if provider == "stripe" else "paid",
-            paid_at=datetime(2026, 6, 3, 10, 0, tzinfo=utcnow().tzinfo),
-        )
-        session.add(payment)
-        session.flush()
-        payments.recompute_invoice(session=session, invoice_id=invoice.id)
-        session.expunge(payment)
-        return payment
+from tests.helpers.billing import make_invoice as _invoice
+from tests.helpers.billing import record_payment as _paid
 
 
 def test_maps_an_invoice_a_credit_note_and_a_payment(session_factory):
@@ -275,7 +220,13 @@ def test_end_to_end_to_moneybird_exactly_once(
     assert remote_pay["transaction_identifier"] == str(pay.id)
     (row,) = first.report["vat"]
     assert (row["local_net"], row["local_vat"]) == (row["remote_net"], row["remote_vat"])
-    assert first.report["payments_matched"] == [{"payment": str(pay.id), "status": "exported"}]
+    (matched,) = first.report["payments_matched"]
+    assert (matched["payment"], matched["kind"], matched["status"]) == (
+        str(pay.id),
+        "payment",
+        "exported",
+    )
+    assert matched["amount"] == matched["remote_amount"] == inv.total_cents
 
     second = run()
     assert second.status == RunStatus.SUCCEEDED, second.message
