@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from server.db import transaction, utcnow
 from server.exports.documents import str_to_cents
 from server.exports.models import ExportRecord, ExportRun, RecordStatus, RunStatus, Target
+from server.exports.report import render_csv, render_html
 from server.exports.service import run_export
 from server.exports.sources import document_source
 from server.payments.models import Refund
@@ -107,6 +108,8 @@ def test_refunds_and_chargebacks_are_booked_once_with_their_sign(
         k: (cents, cents) for k, (cents, _n) in expected.items()
     }
     assert {r["kind"] for r in report.values()} == {"payment", "refund", "chargeback", "reversal"}
+    assert f"{refund},refund,{a.number},-50.00,-50.00,exported,yes" in render_csv(run)
+    assert f"<td>{cb}</td><td>chargeback</td>" in render_html(run)
     if target is Target.EXACT:
         numbers = {e["YourRef"]: e["EntryNumber"] for e in fake_exact.entries.values()}
         for line in fake_exact.bank_lines.values():
