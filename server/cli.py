@@ -180,7 +180,14 @@ def _export_files(args: argparse.Namespace) -> int:
         )
         if not (supplier.name and supplier.kvk and supplier.vat_number and supplier.iban):
             raise SystemExit("error: UBL needs RENTGUY_COMPANY_NAME, _KVK, _VAT_NUMBER and _IBAN")
-        count = write_ubl_zip(docs, supplier, out)
+        problems: dict[str, list[str]] = {}
+        count = write_ubl_zip(docs, supplier, out, problems=problems)
+        # Written all the same (nothing is dropped); what a validator will refuse is named.
+        for number, found in sorted(problems.items()):
+            for problem in found:
+                print(f"{number}: {problem}", file=sys.stderr)
+        if problems:
+            print(f"{len(problems)} documents break SI-UBL 2.0 rules (see above)", file=sys.stderr)
     print(f"{count} documents written to {out}", file=sys.stderr)
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from server.exports.documents import ExportCustomer, ExportDocument, ExportPayment
@@ -15,9 +16,11 @@ class RemoteDocument:
     id: str
     version: str | None = None
     reference: str | None = None
+    number: str | None = None  # the target's own number (Exact EntryNumber: bank lines' OurRef)
     # {rate: [net cents, vat cents]} as the target has it (signed: credit notes negative)
     totals: dict[int, list[int]] = field(default_factory=dict)
-    payment_refs: list[str] = field(default_factory=list)  # our payment ids seen remotely
+    # {our movement id: signed cents} registered on it remotely (Moneybird embeds them)
+    payments: dict[str, int] = field(default_factory=dict)
 
 
 class Connector(Protocol):
@@ -34,13 +37,29 @@ class Connector(Protocol):
 
     def create_document(self, doc: ExportDocument, contact_id: str) -> RemoteDocument: ...
 
+    def document_number(self, remote_id: str) -> str | None:
+        """The target's own number of an exported document when movements need it (Exact:
+        the EntryNumber its bank lines refer to); None when they do not."""
+        ...
+
     def find_payment(
-        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
-    ) -> str | None: ...
+        self, payment: ExportPayment, doc: ExportDocument, remote: RemoteDocument, contact_id: str
+    ) -> str | None:
+        """A movement (payment, refund, chargeback, reversal) already there, by our id."""
+        ...
 
     def create_payment(
-        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
-    ) -> str: ...
+        self, payment: ExportPayment, doc: ExportDocument, remote: RemoteDocument, contact_id: str
+    ) -> str:
+        """Register one movement on ``remote`` (the exported ``doc``); its remote id."""
+        ...
+
+    def remote_movements(
+        self, remote_docs: dict[str, RemoteDocument], since: datetime
+    ) -> dict[str, int]:
+        """{our movement id: signed cents} as the target now holds the movements registered
+        since ``since`` (re-read for the report; ``remote_docs`` were just fetched)."""
+        ...
 
     def fetch_documents(self, remote_ids: Iterable[str]) -> dict[str, RemoteDocument]:
         """Re-read documents for reconciliation (batched where the API allows)."""

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-VAT_RATES = (21, 9, 0)  # Dutch rates: high, low, zero/exempt
+from server.invoicing.totals import line_vat_shares, vat_by_rate, vat_cents
 
 
 class DocumentKind(StrEnum):
@@ -35,6 +35,7 @@ class ExportCustomer:
     zipcode: str | None = None
     city: str | None = None
     country: str = "NL"
+    kvk: str | None = None  # Chamber of Commerce number (UBL: SI-UBL 2.0 BR-NL-10)
 
 
 @dataclass(frozen=True)
@@ -43,16 +44,10 @@ class ExportLine:
     amount_cents: int  # excluding VAT, > 0
     vat_rate: int  # 21, 9 or 0
     category: str  # revenue category -> ledger account by configuration
-    # The VAT the invoice itself charged on this line (invoicing rounds per line); None
-    # for documents without their own VAT, which then get per-rate rounding.
+    # The VAT the invoice itself booked on this line: its share of the rate's VAT, or, on
+    # an invoice issued before the per-rate rule, the per-line rounded VAT it was issued
+    # with. None for documents without their own VAT: those get the per-rate rule.
     vat_cents: int | None = None
-
-    def vat(self) -> int:
-        return (
-            self.vat_cents
-            if self.vat_cents is not None
-            else vat_cents(self.amount_cents, self.vat_rate)
-        )
 
 
 @dataclass(frozen=True)
@@ -71,23 +66,38 @@ class ExportDocument:
     def net_cents(self) -> int:
         return sum(line.amount_cents for line in self.lines)
 
+    def _carries_vat(self) -> bool:
+        return all(line.vat_cents is not None for line in self.lines)
+
     def vat_by_rate(self) -> dict[int, tuple[int, int]]:
         """{rate: (net cents, VAT cents)}, the VAT exactly as on the invoice.
 
-        Lines that carry the invoice's own VAT (``server.invoicing`` rounds per line) are
-        summed as they are, so these totals equal the total the customer was charged;
-        otherwise VAT is rounded once per rate.
+        VAT is rounded once per rate (``server.invoicing.totals``). Lines that carry the
+        invoice's own VAT are summed as they are instead, so an invoice issued under the
+        old per-line rule keeps the total the customer was charged.
         """
-        nets: dict[int, int] = {}
-        vats: dict[int, int] = {}
-        carried = all(line.vat_cents is not None for line in self.lines)
+        if not self._carries_vat():
+            return vat_by_rate((line.amount_cents, line.vat_rate) for line in self.lines)
+        out: dict[int, tuple[int, int]] = {}
         for line in self.lines:
-            nets[line.vat_rate] = nets.get(line.vat_rate, 0) + line.amount_cents
-            vats[line.vat_rate] = vats.get(line.vat_rate, 0) + (line.vat_cents or 0)
-        return {
-            rate: (net, vats[rate] if carried else vat_cents(net, rate))
-            for rate, net in sorted(nets.items())
-        }
+            net, vat = out.get(line.vat_rate, (0, 0))
+            out[line.vat_rate] = (net + line.amount_cents, vat + line.vat_cents)
+        return dict(sorted(out.items()))
+
+    def line_vats(self) -> list[int]:
+        """Each line's VAT; they add up to ``vat_cents()`` exactly (largest remainder)."""
+        if self._carries_vat():
+            return [line.vat_cents for line in self.lines]
+        return line_vat_shares([(line.amount_cents, line.vat_rate) for line in self.lines])
+
+    def rounding_rule_mismatch(self) -> dict[int, int]:
+        """{rate: cents} by which this document's VAT differs from the per-rate rule (an
+        invoice issued before it); empty for every document made since."""
+        out = {}
+        for rate, (net, vat) in self.vat_by_rate().items():
+            if vat != vat_cents(net, rate):
+                out[rate] = vat - vat_cents(net, rate)
+        return out
 
     def vat_cents(self) -> int:
         return sum(vat for _net, vat in self.vat_by_rate().values())
@@ -106,20 +116,40 @@ class ExportDocument:
         return hashlib.sha256(raw).hexdigest()[:32]
 
 
+class MovementKind(StrEnum):
+    """A money movement on a document, as the bookkeeping sees it (``ExportPayment``)."""
+
+    PAYMENT = "payment"  # the customer paid
+    REFUND = "refund"  # we paid money back
+    CHARGEBACK = "chargeback"  # the customer's bank or card scheme took it back
+    REVERSAL = "reversal"  # a chargeback reversed: the money came back
+
+
+MONEY_IN = (MovementKind.PAYMENT, MovementKind.REVERSAL)
+
+
 @dataclass(frozen=True)
 class ExportPayment:
-    id: str  # our payment id: Moneybird transaction_identifier
-    document_id: str  # the ExportDocument.id it pays
+    """One money movement: a payment, refund, chargeback or chargeback reversal.
+
+    ``id`` is ours and is what the target keeps to find it again (Moneybird
+    ``transaction_identifier``, the start of an Exact bank line's description): the
+    payment's, refund's or chargeback's id, and ``<chargeback id>-reversal`` for a reversal.
+    """
+
+    id: str
+    document_id: str  # the ExportDocument.id it settles (the invoice that was paid)
     date: date
-    amount_cents: int  # > 0 (a refund is a payment on a credit note)
+    amount_cents: int  # > 0; which way the money went is ``kind``
     method: str = "psp"
+    kind: MovementKind = MovementKind.PAYMENT
     extra: dict = field(default_factory=dict)
 
-
-def vat_cents(net_cents: int, rate: int) -> int:
-    """VAT on ``net_cents`` at ``rate`` percent, rounded half away from zero."""
-    sign = -1 if net_cents < 0 else 1
-    return sign * ((abs(net_cents) * rate + 50) // 100)
+    def signed_cents(self, doc: ExportDocument) -> int:
+        """The amount as the target books it on ``doc``: positive settles an invoice
+        (money in), negative opens it again (money out); mirrored on a credit note."""
+        direction = 1 if self.kind in MONEY_IN else -1
+        return doc.sign() * direction * self.amount_cents
 
 
 def cents_to_str(cents: int) -> str:
@@ -148,7 +178,12 @@ class DocumentSource(Protocol):
         ...
 
     def payments(self, *, since: datetime | None) -> Iterable[ExportPayment]:
-        """Payments received or changed since ``since`` (all when None)."""
+        """Money movements (payments, refunds, chargebacks, reversals) that happened or
+        changed since ``since`` (all when None)."""
+        ...
+
+    def movements(self, ids: Iterable[str]) -> Iterable[ExportPayment]:
+        """The movements with these ids, if they are still to be exported (a retry)."""
         ...
 
     def document(self, document_id: str) -> ExportDocument | None:
@@ -181,6 +216,10 @@ class ListSource:
 
     def payments(self, *, since: datetime | None) -> Iterable[ExportPayment]:
         return list(self._payments)
+
+    def movements(self, ids: Iterable[str]) -> Iterable[ExportPayment]:
+        wanted = set(ids)
+        return [pay for pay in self._payments if pay.id in wanted]
 
     def document(self, document_id: str) -> ExportDocument | None:
         return self._documents.get(document_id)

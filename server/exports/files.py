@@ -70,8 +70,7 @@ def write_csv(documents: Iterable[ExportDocument], out: io.TextIOBase) -> int:
     for doc in documents:
         count += 1
         sign = doc.sign()
-        for index, line in enumerate(doc.lines, 1):
-            vat = line.vat()  # the invoice's own line VAT when it carries one
+        for index, (line, vat) in enumerate(zip(doc.lines, doc.line_vats(), strict=True), 1):
             writer.writerow(
                 [
                     doc.kind.value,
@@ -137,7 +136,8 @@ def _customer_party(c: ExportCustomer) -> etree._Element:
         zipcode=c.zipcode,
         country=c.country,
         vat=c.vat_number,
-        kvk=None,
+        kvk=c.kvk,
+        endpoint=False,  # the buyer's electronic address is not ours to give
     )
     return holder[0]
 
@@ -150,9 +150,9 @@ def _tax_category(parent, tag: str, rate: int):
     return cat
 
 
-def _party(parent, tag: str, *, name, street, city, zipcode, country, vat, kvk):
+def _party(parent, tag: str, *, name, street, city, zipcode, country, vat, kvk, endpoint=True):
     party = _el(_el(parent, CAC, tag), CAC, "Party")
-    if kvk:
+    if kvk and endpoint:
         _el(party, CBC, "EndpointID", kvk, schemeID=KVK_SCHEME)
     _el(_el(party, CAC, "PartyName"), CBC, "Name", name)
     address = _el(party, CAC, "PostalAddress")
@@ -174,6 +174,14 @@ def _party(parent, tag: str, *, name, street, city, zipcode, country, vat, kvk):
 
 
 def ubl_document(doc: ExportDocument, supplier: Supplier) -> bytes:
+    return etree.tostring(ubl_tree(doc, supplier), xml_declaration=True, encoding="UTF-8")
+
+
+def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
+    """The document as UBL. Amounts agree by construction with EN 16931: lines sum to the
+    totals (BR-CO-10..16) and each rate's VAT is its taxable amount × rate, rounded once
+    (BR-CO-17) -- the invoicing rule. An invoice issued before that rule carries its own
+    per-line VAT, off by a cent or two (the official CEN check allows ±1.00)."""
     credit = doc.kind is DocumentKind.CREDIT_NOTE
     root_ns, root_tag = (NS_CREDIT, "CreditNote") if credit else (NS_INVOICE, "Invoice")
     root = etree.Element(f"{{{root_ns}}}{root_tag}", nsmap={None: root_ns, "cac": CAC, "cbc": CBC})
@@ -192,17 +200,7 @@ def ubl_document(doc: ExportDocument, supplier: Supplier) -> bytes:
     if credit and doc.credited_number:  # NLCIUS: a credit note names the invoice it corrects
         ref = _el(_el(root, CAC, "BillingReference"), CAC, "InvoiceDocumentReference")
         _el(ref, CBC, "ID", doc.credited_number)
-    _party(
-        root,
-        "AccountingSupplierParty",
-        name=supplier.name,
-        street=supplier.street,
-        city=supplier.city,
-        zipcode=supplier.zipcode,
-        country=supplier.country,
-        vat=supplier.vat_number,
-        kvk=supplier.kvk,
-    )
+    root.append(copy.deepcopy(_supplier_party(supplier)))
     root.append(copy.deepcopy(_customer_party(doc.customer)))
     means = _el(root, CAC, "PaymentMeans")
     _el(means, CBC, "PaymentMeansCode", "30")  # credit transfer
@@ -242,15 +240,32 @@ def ubl_document(doc: ExportDocument, supplier: Supplier) -> bytes:
             cents_to_str(line.amount_cents),
             currencyID=cur,
         )
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return root
 
 
-def write_ubl_zip(documents: Iterable[ExportDocument], supplier: Supplier, path: Path) -> int:
-    """One XML file per document, named by its number, in a zip (stored: XML is small)."""
+def write_ubl_zip(
+    documents: Iterable[ExportDocument],
+    supplier: Supplier,
+    path: Path,
+    *,
+    problems: dict[str, list[str]] | None = None,
+) -> int:
+    """One XML file per document, named by its number, in a zip (stored: XML is small).
+
+    With ``problems``, each document is also checked against the EN 16931 / SI-UBL 2.0
+    rules of ``server.exports.ubl_rules``; what fails is collected by number (the file is
+    still written: the bookkeeper decides, nothing is dropped)."""
+    from server.exports.ubl_rules import check
+
     count = 0
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for doc in documents:
             safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in doc.number)
-            archive.writestr(f"{safe}.xml", ubl_document(doc, supplier))
+            root = ubl_tree(doc, supplier)
+            if problems is not None and (found := check(root)):
+                problems[doc.number] = found
+            archive.writestr(
+                f"{safe}.xml", etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+            )
             count += 1
     return count

@@ -19,14 +19,17 @@ Decisions (kept here, next to the code they govern):
 - **VAT**: each line carries the invoice's own per-line VAT (``ExportLine.vat_cents``), so
   ``ExportDocument.vat_by_rate`` — the local side of the reconciliation report and the UBL
   totals — equals the invoice the customer got, cent for cent.
-- **Payments**: ``paid`` payments, for the full amount received, dated on ``paid_at``.
-  Refunds and chargebacks are **not** exported as money movements: the amount already
-  refunded / charged back rides along in ``ExportPayment.extra`` and the reconciliation
-  must be finished by the bookkeeper (a credit note and its refund payment). They are never
-  subtracted silently from a payment that may already be in the books.
+- **Money movements** (``ExportPayment``, each exported once under its own id):
+  ``paid`` payments, for the full amount received, dated on ``paid_at``; **refunds** once
+  the provider reports them done (Stripe ``succeeded``, Mollie ``refunded``), dated when
+  we learned that; **chargebacks** (Mollie chargebacks, Stripe disputes) when they take the
+  money, and their **reversal** (``<chargeback id>-reversal``) when it comes back. Refunds
+  and chargebacks are booked on the invoice the payment paid, never subtracted from a
+  payment that may already be in the books. A credit note for the same money is a
+  document of its own; matching it to the refund is the bookkeeper's (docs/exports.md).
 - **since**: invoices by ``invoices.updated_at`` (changes with every state move, including
-  a payment or refund landing on it), credit notes by ``created_at`` (immutable), payments
-  by ``payments.updated_at``.
+  a payment or refund landing on it), credit notes by ``created_at`` (immutable), payments,
+  refunds and chargebacks by their ``updated_at``.
 """
 
 from __future__ import annotations
@@ -47,12 +50,15 @@ from server.exports.documents import (
     ExportDocument,
     ExportLine,
     ExportPayment,
+    MovementKind,
 )
 from server.invoicing.models import CreditNote, Customer, Invoice
-from server.payments.models import Payment
+from server.payments.models import Chargeback, Payment, Refund
 from server.warehouse.models import Product
 
 EXPORTED_STATES = ("open", "partially_paid", "paid", "partially_refunded", "refunded")
+REFUND_DONE = ("succeeded", "refunded")  # Stripe's and Mollie's word for money sent back
+REVERSAL_SUFFIX = "-reversal"
 PAYMENT_TERM = timedelta(days=14)
 RENTAL_CATEGORY = "rental"  # a rental line whose product has no category
 FREE_CATEGORY = "other"  # free lines (transport, crew, ...): mapped by the "*" fallback
@@ -109,14 +115,99 @@ class InvoicingSource:
 
     def payments(self, *, since: datetime | None) -> Iterable[ExportPayment]:
         with transaction(self.sf) as session:
-            q = (
+            return self._movements(
+                session,
+                payments=[Payment.updated_at >= since] if since else [],
+                refunds=[Refund.updated_at >= since] if since else [],
+                chargebacks=[Chargeback.updated_at >= since] if since else [],
+            )
+
+    def movements(self, ids: Iterable[str]) -> Iterable[ExportPayment]:
+        wanted = set(ids)
+        keys = set()
+        for text in wanted:
+            try:
+                keys.add(uuid.UUID(text.removesuffix(REVERSAL_SUFFIX)))
+            except ValueError:
+                continue
+        if not keys:
+            return []
+        with transaction(self.sf) as session:
+            found = self._movements(
+                session,
+                payments=[Payment.id.in_(keys)],
+                refunds=[Refund.id.in_(keys)],
+                chargebacks=[Chargeback.id.in_(keys)],
+            )
+        return [move for move in found if move.id in wanted]
+
+    def _movements(self, session: Session, *, payments, refunds, chargebacks) -> list:
+        live = Invoice.state.in_(EXPORTED_STATES)
+        out = [
+            self._payment(p)
+            for p in session.scalars(
                 select(Payment)
                 .join(Invoice, Invoice.id == Payment.invoice_id)
-                .where(Payment.status == "paid", Invoice.state.in_(EXPORTED_STATES))
+                .where(Payment.status == "paid", live, *payments)
+                .order_by(Payment.id)
             )
-            if since is not None:
-                q = q.where(Payment.updated_at >= since)
-            return [self._payment(p) for p in session.scalars(q.order_by(Payment.id))]
+        ]
+        for refund, payment in session.execute(
+            select(Refund, Payment)
+            .join(Payment, Payment.id == Refund.payment_id)
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(Refund.status.in_(REFUND_DONE), live, *refunds)
+            .order_by(Refund.id)
+        ):
+            out.append(
+                ExportPayment(
+                    id=str(refund.id),
+                    document_id=str(payment.invoice_id),
+                    date=refund.updated_at.date(),
+                    amount_cents=refund.amount_cents,
+                    method=refund.provider,
+                    kind=MovementKind.REFUND,
+                    extra={
+                        "payment_id": str(payment.id),
+                        "provider_refund_id": refund.provider_refund_id,
+                        "initiated_by": refund.initiated_by,
+                    },
+                )
+            )
+        for chargeback, payment in session.execute(
+            select(Chargeback, Payment)
+            .join(Payment, Payment.id == Chargeback.payment_id)
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(live, *chargebacks)
+            .order_by(Chargeback.id)
+        ):
+            common = {
+                "document_id": str(payment.invoice_id),
+                "amount_cents": chargeback.amount_cents,
+                "method": chargeback.provider,
+                "extra": {
+                    "payment_id": str(payment.id),
+                    "provider_chargeback_id": chargeback.provider_chargeback_id,
+                },
+            }
+            out.append(
+                ExportPayment(
+                    id=str(chargeback.id),
+                    date=chargeback.created_at.date(),
+                    kind=MovementKind.CHARGEBACK,
+                    **common,
+                )
+            )
+            if chargeback.reversed:
+                out.append(
+                    ExportPayment(
+                        id=f"{chargeback.id}{REVERSAL_SUFFIX}",
+                        date=(chargeback.reversed_at or chargeback.updated_at).date(),
+                        kind=MovementKind.REVERSAL,
+                        **common,
+                    )
+                )
+        return out
 
     # -- mapping ----------------------------------------------------------------------
     def _map(

@@ -29,7 +29,14 @@ class RecordKind(StrEnum):
     CONTACT = "contact"
     INVOICE = "invoice"
     CREDIT_NOTE = "credit_note"
+    # money movements (``MovementKind``): keyed by the payment, refund or chargeback id
     PAYMENT = "payment"
+    REFUND = "refund"
+    CHARGEBACK = "chargeback"
+    REVERSAL = "reversal"
+
+
+MOVEMENT_KINDS = (RecordKind.PAYMENT, RecordKind.REFUND, RecordKind.CHARGEBACK, RecordKind.REVERSAL)
 
 
 class RecordStatus(StrEnum):
@@ -58,6 +65,8 @@ class ExportRecord(Base):
     our_id: Mapped[str] = mapped_column(String(64))
     reference: Mapped[str] = mapped_column(String(64))  # invoice number / customer ref
     remote_id: Mapped[str | None] = mapped_column(String(64))
+    # The target's own number for a document (Exact EntryNumber: a bank line's OurRef).
+    remote_number: Mapped[str | None] = mapped_column(String(32))
     remote_version: Mapped[str | None] = mapped_column(String(64))  # to notice remote edits
     fingerprint: Mapped[str | None] = mapped_column(String(64))  # of what we sent
     status: Mapped[str] = mapped_column(String(16), default=RecordStatus.PENDING)

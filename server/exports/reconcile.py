@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction
 from server.exports.connector import Connector
-from server.exports.documents import DocumentSource
+from server.exports.documents import DocumentSource, vat_cents
 from server.exports.http import ExportApiError
 from server.exports.models import ExportRecord, RecordKind, RecordStatus
 
@@ -27,6 +27,40 @@ def _add(totals: dict[str, list[int]], rate: Any, net: int, vat: int) -> None:
     row[1] += vat
 
 
+def _document_mismatches(
+    number: str, mine: dict[str, list[int]], theirs: dict[str, list[int]], target: str
+) -> list[dict[str, Any]]:
+    """One row per rate where a document's net or VAT differs between us and the target."""
+    out = []
+    for rate in sorted(
+        set(mine) | set(theirs), key=lambda r: -int(r) if r.lstrip("-").isdigit() else 0
+    ):
+        (l_net, l_vat), (r_net, r_vat) = mine.get(rate, [0, 0]), theirs.get(rate, [0, 0])
+        if (l_net, l_vat) == (r_net, r_vat):
+            continue
+        if rate.isdigit() and l_net == r_net and l_vat != vat_cents(l_net, int(rate)):
+            note = (
+                "issued under the per-line rounding rule (before VAT per rate); "
+                f"{target} computes VAT per rate"
+            )
+        elif rate == "-1":
+            note = f"a line at a VAT rate {target} is not mapped back to ours"
+        else:
+            note = f"differs in {target}: changed there after export?"
+        out.append(
+            {
+                "number": number,
+                "rate": rate,
+                "local_net": l_net,
+                "local_vat": l_vat,
+                "remote_net": r_net,
+                "remote_vat": r_vat,
+                "note": note,
+            }
+        )
+    return out
+
+
 def reconcile(
     *,
     session_factory: sessionmaker[Session],
@@ -35,6 +69,7 @@ def reconcile(
     progress,
     since,
     run_id,
+    run_started,
 ) -> dict[str, Any]:
     with transaction(session_factory) as session:
         records = list(
@@ -59,7 +94,7 @@ def reconcile(
             ).scalars()
         }
     docs = [r for r in records if r.kind in DOC_KINDS]
-    pay_doc_ids = {remote for _pay, remote, status in progress.payments if status == "exported"}
+    pay_doc_ids = {e["remote_doc"] for e in progress.payments if e["status"] == "exported"}
     wanted = set(progress.touched) | pay_doc_ids
     problems: list[str] = []
     try:
@@ -69,18 +104,24 @@ def reconcile(
 
     local: dict[str, list[int]] = {}
     remote: dict[str, list[int]] = {}
+    mismatches: list[dict[str, Any]] = []
     for rec in docs:
         if rec.remote_id not in progress.touched:
             continue
         sign = -1 if rec.kind == RecordKind.CREDIT_NOTE else 1
+        mine: dict[str, list[int]] = {}
         for rate, (net, vat) in (rec.local_totals or {}).items():
             _add(local, rate, sign * net, sign * vat)
+            _add(mine, rate, sign * net, sign * vat)
         found = remote_docs.get(rec.remote_id)
         if found is None:
             problems.append(f"{rec.reference}: not found remotely ({rec.remote_id})")
             continue
+        theirs: dict[str, list[int]] = {}
         for rate, (net, vat) in found.totals.items():
             _add(remote, rate, net, vat)
+            _add(theirs, rate, net, vat)
+        mismatches += _document_mismatches(rec.reference, mine, theirs, connector.target)
 
     # Our own payments changed the remote versions: store the versions we just read.
     new_versions = {rid: doc.version for rid, doc in remote_docs.items() if doc.version}
@@ -105,13 +146,18 @@ def reconcile(
         if known and known[1] and known[1] != version and remote_id not in wanted:
             changed_remotely.append({"number": known[0], "remote_id": remote_id})
 
+    # Money movements: re-read from the target, each must be there with its amount.
+    held: dict[str, int] = {}
+    if any(e["status"] == "exported" for e in progress.payments):
+        try:
+            held = connector.remote_movements(remote_docs, run_started)
+        except ExportApiError as exc:
+            problems = [*problems, f"re-reading payments failed: {exc.message}"]
     matched, unmatched = [], []
-    for pay_id, remote_doc, status in progress.payments:
-        doc = remote_docs.get(remote_doc)
-        ok = status == "exported"
-        if ok and doc is not None and connector.target == "moneybird":
-            ok = pay_id in doc.payment_refs  # re-read: the payment is really there
-        (matched if ok else unmatched).append({"payment": pay_id, "status": status})
+    for entry in progress.payments:
+        row = {**entry, "remote_amount": held.get(entry["payment"])}
+        ok = entry["status"] == "exported" and row["remote_amount"] == entry["amount"]
+        (matched if ok else unmatched).append(row)
 
     rates = sorted(
         set(local) | set(remote), key=lambda r: -int(r) if r.lstrip("-").isdigit() else 0
@@ -138,6 +184,7 @@ def reconcile(
             }
             for rate in rates
         ],
+        "mismatches": mismatches,
         "payments_matched": matched,
         "payments_unmatched": unmatched,
         "changed_remotely": changed_remotely,

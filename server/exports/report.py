@@ -48,6 +48,10 @@ def render_html(run: ExportRun) -> str:
     return _env().get_template("report.html").render(run=run, report=run.report or {})
 
 
+def _money(cents: int | None) -> str:
+    return "" if cents is None else cents_to_str(cents)
+
+
 def render_csv(run: ExportRun) -> str:
     """One section per table, separated by a blank line (spreadsheets open it as is)."""
     report = run.report or {}
@@ -81,11 +85,44 @@ def render_csv(run: ExportRun) -> str:
             ]
         )
     writer.writerow([])
-    writer.writerow(["payment", "status", "matched"])
-    for pay in report.get("payments_matched", []):
-        writer.writerow([pay["payment"], pay["status"], "yes"])
-    for pay in report.get("payments_unmatched", []):
-        writer.writerow([pay["payment"], pay["status"], "no"])
+    writer.writerow(
+        [
+            "mismatch_number",
+            "vat_rate",
+            "local_net",
+            "remote_net",
+            "local_vat",
+            "remote_vat",
+            "note",
+        ]
+    )
+    for row in report.get("mismatches", []):
+        writer.writerow(
+            [
+                row["number"],
+                row["rate"],
+                cents_to_str(row["local_net"]),
+                cents_to_str(row["remote_net"]),
+                cents_to_str(row["local_vat"]),
+                cents_to_str(row["remote_vat"]),
+                row["note"],
+            ]
+        )
+    writer.writerow([])
+    writer.writerow(["payment", "kind", "number", "amount", "remote_amount", "status", "matched"])
+    for matched, rows in (("yes", "payments_matched"), ("no", "payments_unmatched")):
+        for pay in report.get(rows, []):
+            writer.writerow(
+                [
+                    pay["payment"],
+                    pay.get("kind", "payment"),
+                    pay.get("number") or "",
+                    _money(pay.get("amount")),
+                    _money(pay.get("remote_amount")),
+                    pay["status"],
+                    matched,
+                ]
+            )
     writer.writerow([])
     writer.writerow(["changed_remotely_number", "remote_id"])
     for doc in report.get("changed_remotely", []):

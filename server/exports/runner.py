@@ -32,10 +32,12 @@ from server.exports.documents import (
     ExportCustomer,
     ExportDocument,
     ExportPayment,
+    MovementKind,
 )
 from server.exports.http import ExportApiError, OutcomeUnknown, Rejected
 from server.exports.mapping import MappingError
 from server.exports.models import (
+    MOVEMENT_KINDS,
     ExportRecord,
     ExportRun,
     RecordKind,
@@ -102,7 +104,9 @@ class _Progress:
     failed: int = 0
     skipped: int = 0
     touched: dict[str, str] = field(default_factory=dict)  # remote doc id -> our doc id
-    payments: list[tuple[str, str, str]] = field(default_factory=list)  # (pay, doc, status)
+    # one per money movement handled: id, kind, document number, remote doc id, signed
+    # cents as booked, status (exported | waiting | failed)
+    payments: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ExportRunner:
@@ -123,6 +127,7 @@ class ExportRunner:
         self.on_progress = on_progress
         self.refusals: dict[str, int] = {}
         self._started = time.monotonic()
+        self._started_at = utcnow()
         self._last_update = 0.0
         self._planned_calls = 0
 
@@ -150,6 +155,7 @@ class ExportRunner:
                 progress=p,
                 since=last_finished,
                 run_id=run_id,
+                run_started=self._started_at,
             )
             return self._finish(run_id, p, RunStatus.SUCCEEDED, None, report)
         except MappingError as exc:
@@ -196,8 +202,15 @@ class ExportRunner:
         return sorted(docs.values(), key=lambda d: (d.date, d.number))
 
     def _payments(self, since) -> list[ExportPayment]:
+        """Movements changed since the last run, plus any not exported yet (waiting for
+        their document, refused, or lost in a crash) however old."""
         pays = {pay.id: pay for pay in self.source.payments(since=since)}
-        return sorted(pays.values(), key=lambda p: (p.date, p.id))
+        retry = self._unfinished(list(MOVEMENT_KINDS)) - set(pays)
+        if retry:
+            pays.update((pay.id, pay) for pay in self.source.movements(sorted(retry)))
+        # Same day: a payment before its refund, a chargeback before its reversal.
+        order = {kind: rank for rank, kind in enumerate(MovementKind)}
+        return sorted(pays.values(), key=lambda p: (p.date, order[p.kind], p.id))
 
     # -- outbox records ---------------------------------------------------------------
     def _record(self, kind: str, our_id: str, reference: str) -> ExportRecord:
@@ -224,12 +237,15 @@ class ExportRunner:
                 setattr(row, key, value)
                 setattr(rec, key, value)
 
-    def _exported(self, rec, run_id, remote_id: str, version: str | None = None) -> None:
+    def _exported(
+        self, rec, run_id, remote_id: str, version: str | None = None, number: str | None = None
+    ) -> None:
         self._save(
             rec,
             status=RecordStatus.EXPORTED,
             remote_id=remote_id,
             remote_version=version,
+            remote_number=number,
             last_error=None,
             last_run_id=run_id,
             exported_at=utcnow(),
@@ -296,12 +312,14 @@ class ExportRunner:
             self._refused(rec, run_id, exc)
             p.failed += 1
             return
-        self._exported(rec, run_id, remote.id, remote.version)
+        self._exported(rec, run_id, remote.id, remote.version, remote.number)
         p.touched[remote.id] = doc.id
         p.exported += 1
 
     def _export_payment(self, run_id, pay: ExportPayment, p: _Progress) -> None:
-        rec = self._record(RecordKind.PAYMENT, pay.id, pay.id)
+        """One money movement, exactly once: keyed by its own id (payment, refund,
+        chargeback, reversal), looked up remotely by that id after an unknown outcome."""
+        rec = self._record(RecordKind(pay.kind.value), pay.id, pay.id)
         if rec.status == RecordStatus.EXPORTED:
             p.skipped += 1
             return
@@ -317,28 +335,43 @@ class ExportRunner:
         contact = (
             self._record(RecordKind.CONTACT, doc.customer.id, doc.customer.ref) if doc else None
         )
+        entry = {
+            "payment": pay.id,
+            "kind": pay.kind.value,
+            "number": doc.number if doc else None,
+            "remote_doc": None,
+            "amount": pay.signed_cents(doc) if doc else None,
+        }
         if doc_rec is None or doc_rec.status != RecordStatus.EXPORTED or not contact.remote_id:
             self._save(rec, status=RecordStatus.PENDING, last_error="its document is not exported")
-            p.payments.append((pay.id, pay.document_id, "waiting"))
+            p.payments.append({**entry, "status": "waiting"})
             p.failed += 1
             return
+        entry["remote_doc"] = doc_rec.remote_id
         try:
+            if doc_rec.remote_number is None and (
+                number := self.c.document_number(doc_rec.remote_id)
+            ):
+                self._save(doc_rec, remote_number=number)  # exported before we kept it
+            remote = RemoteDocument(
+                id=doc_rec.remote_id, reference=doc.number, number=doc_rec.remote_number
+            )
             remote_id = None
             if rec.status == RecordStatus.POSTING:
-                remote_id = self.c.find_payment(pay, doc, doc_rec.remote_id, contact.remote_id)
+                remote_id = self.c.find_payment(pay, doc, remote, contact.remote_id)
             if remote_id is None:
                 self._save(
                     rec, status=RecordStatus.POSTING, attempts=rec.attempts + 1, last_run_id=run_id
                 )
-                remote_id = self.c.create_payment(pay, doc, doc_rec.remote_id, contact.remote_id)
+                remote_id = self.c.create_payment(pay, doc, remote, contact.remote_id)
                 self.crash_hook("payment_posted", pay.id)
         except ExportApiError as exc:
             self._refused(rec, run_id, exc)
-            p.payments.append((pay.id, pay.document_id, "failed"))
+            p.payments.append({**entry, "status": "failed"})
             p.failed += 1
             return
         self._exported(rec, run_id, remote_id)
-        p.payments.append((pay.id, doc_rec.remote_id, "exported"))
+        p.payments.append({**entry, "status": "exported"})
         p.exported += 1
 
     # -- progress and ETA -----------------------------------------------------------------

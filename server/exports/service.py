@@ -15,6 +15,7 @@ from server.audit import service as audit
 from server.config import Settings
 from server.db import transaction
 from server.errors import BadRequest, NotFound
+from server.exports.crypto import TokenCipher
 from server.exports.documents import DocumentSource
 from server.exports.exact.client import ExactClient
 from server.exports.exact.tokens import ExactTokenStore
@@ -74,6 +75,7 @@ def build_connector(
         client_id=settings.exact_client_id,
         client_secret=settings.exact_client_secret.get_secret_value(),
         initial_refresh_token=settings.exact_refresh_token.get_secret_value(),
+        cipher=TokenCipher.from_settings(settings),
     )
     return ExactClient.from_settings(settings, http=http, mapping=mapping, tokens=tokens)
 

@@ -1,7 +1,7 @@
 """Customers, invoices, their lines, credit notes and the per-year number counters.
 
-Money is integer cents. A line's VAT is rounded half-up per line; document totals are the
-sums of the line amounts (see ``server.invoicing.totals``).
+Money is integer cents. VAT is rounded once per rate and spread over the lines; document
+totals are the sums of the line amounts (see ``server.invoicing.totals``).
 """
 
 from __future__ import annotations
@@ -108,6 +108,8 @@ class InvoiceLine(Base):
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     vat_rate: Mapped[int] = mapped_column(Integer)  # percent: 21, 9 or 0
     net_cents: Mapped[int] = mapped_column(Integer)
+    # This line's share of its rate's VAT (largest remainder); before migration 0007 an
+    # issued invoice's line VAT was rounded per line, and stays as issued.
     vat_cents: Mapped[int] = mapped_column(Integer)
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")

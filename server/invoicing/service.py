@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, lazyload
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
-from server.invoicing.totals import line_amounts
+from server.invoicing.totals import check_rate, line_net_cents, line_vat_shares
 from server.sqlutil import insert_ignore
 from server.warehouse.models import Product, Project
 from shared.ids import uuid7
@@ -51,6 +51,13 @@ def next_number(*, session: Session, series: str, year: int) -> int:
     counter.last_value += 1
     session.flush()
     return counter.last_value
+
+
+def _rate(position: int, rate: int) -> int:
+    try:
+        return check_rate(rate)
+    except ValueError as exc:
+        raise BadRequest(f"line {position}: {exc}") from None
 
 
 def get_or_create_customer(*, session: Session, name: str, email: str | None = None) -> Customer:
@@ -142,13 +149,16 @@ def create_invoice_from_project(
         issue_date=issue_date,
         state="draft",
     )
-    for position, (kind, product_id, text, qty, n_days, price, rate) in enumerate(specs, 1):
+    nets = []
+    for position, (_kind, _product, _text, qty, n_days, price, rate) in enumerate(specs, 1):
         if qty <= 0 or n_days <= 0 or price < 0:
             raise BadRequest(f"line {position}: qty and days must be > 0, price >= 0")
-        try:
-            net, vat = line_amounts(qty=qty, days=n_days, unit_price_cents=price, vat_rate=rate)
-        except ValueError as exc:
-            raise BadRequest(f"line {position}: {exc}") from None
+        nets.append(
+            (line_net_cents(qty=qty, days=n_days, unit_price_cents=price), _rate(position, rate))
+        )
+    shares = line_vat_shares(nets)  # VAT once per rate, spread over the lines
+    for position, (kind, product_id, text, qty, n_days, price, rate) in enumerate(specs, 1):
+        net, vat = nets[position - 1][0], shares[position - 1]
         invoice.lines.append(
             InvoiceLine(
                 position=position,
@@ -249,6 +259,8 @@ def create_credit_note(
         raise Conflict("a draft invoice is changed, not credited")
     issue_date = issue_date or utcnow().date()
     if lines is None:
+        # The invoice's own line VAT, whatever rule it was issued under: a full credit
+        # cancels it to the cent.
         computed = [
             {
                 "description": ln.description,
@@ -259,27 +271,21 @@ def create_credit_note(
             for ln in invoice.lines
         ]
     else:
-        computed = []
+        nets = []
         for i, ln in enumerate(lines, 1):
             if ln.qty <= 0 or ln.days <= 0 or ln.unit_price_cents <= 0:
                 raise BadRequest(f"line {i}: qty, days and price must be > 0")
-            try:
-                net, vat = line_amounts(
-                    qty=ln.qty,
-                    days=ln.days,
-                    unit_price_cents=ln.unit_price_cents,
-                    vat_rate=ln.vat_rate,
-                )
-            except ValueError as exc:
-                raise BadRequest(f"line {i}: {exc}") from None
-            computed.append(
-                {
-                    "description": ln.description,
-                    "net_cents": net,
-                    "vat_rate": ln.vat_rate,
-                    "vat_cents": vat,
-                }
-            )
+            net = line_net_cents(qty=ln.qty, days=ln.days, unit_price_cents=ln.unit_price_cents)
+            nets.append((net, _rate(i, ln.vat_rate)))
+        computed = [
+            {
+                "description": ln.description,
+                "net_cents": net,
+                "vat_rate": rate,
+                "vat_cents": vat,
+            }
+            for ln, (net, rate), vat in zip(lines, nets, line_vat_shares(nets), strict=True)
+        ]
     subtotal = sum(c["net_cents"] for c in computed)
     vat = sum(c["vat_cents"] for c in computed)
     already = sum(

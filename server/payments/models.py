@@ -95,6 +95,28 @@ class Refund(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class Chargeback(Base):
+    """One provider chargeback (Mollie) or dispute (Stripe) on a payment: the money it took,
+    and whether it came back. ``reversed`` only moves false → true (like disputes). Kept so
+    each is exported once to bookkeeping, keyed by its own id."""
+
+    __tablename__ = "chargebacks"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_chargeback_id"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    payment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payments.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_chargeback_id: Mapped[str] = mapped_column(String(64))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reversed: Mapped[bool] = mapped_column(default=False)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class ProviderEvent(Base):
     """One webhook delivery, stored as received (headers, raw body) with what we did."""
 

@@ -25,9 +25,15 @@ from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.invoicing import service as invoicing
 from server.invoicing.models import Invoice
-from server.payments.models import DISPUTE_RANK, FINAL_PAYMENT_STATES, Payment, Refund
+from server.payments.models import (
+    DISPUTE_RANK,
+    FINAL_PAYMENT_STATES,
+    Chargeback,
+    Payment,
+    Refund,
+)
 from server.payments.providers import ProviderSet
-from server.payments.providers.base import CreatePayment, PaymentSnapshot
+from server.payments.providers.base import ChargebackInfo, CreatePayment, PaymentSnapshot
 from server.sqlutil import insert_ignore
 from shared.ids import uuid7
 
@@ -85,7 +91,12 @@ _INVOICE_SUMS = select(
     func.coalesce(func.sum(Payment.amount_refunded_cents), 0),
     func.coalesce(func.sum(Payment.amount_charged_back_cents), 0),
 ).where(Payment.invoice_id == bindparam("invoice_id"))
-_REFUND_IDS = select(Refund.provider_refund_id).where(Refund.payment_id == bindparam("payment_id"))
+_REFUNDS_OF = select(Refund.provider_refund_id, Refund.status).where(
+    Refund.payment_id == bindparam("payment_id")
+)
+_CHARGEBACKS_OF = select(Chargeback.provider_chargeback_id, Chargeback.reversed).where(
+    Chargeback.payment_id == bindparam("payment_id")
+)
 
 
 def find_payment(
@@ -202,14 +213,26 @@ def apply_snapshot(
         dispute, charged_back = snapshot.dispute_status, snapshot.amount_charged_back_cents
     became_paid = status == "paid" and payment.status != "paid"
     after = (status, snapshot.amount_refunded_cents, charged_back, dispute)
-    known: set[str] = set()
-    if snapshot.refunds:  # most reads carry none: skip the query
-        known = set(session.scalars(_REFUND_IDS, {"payment_id": payment.id}))
-    new_refunds = [r for r in snapshot.refunds if r.provider_refund_id not in known]
+    # Refunds new or with a new status, chargebacks new or newly reversed (most reads
+    # carry none of either: skip the queries). Bookkeeping exports them one by one.
+    refund_changes, chargeback_changes = [], []
+    if snapshot.refunds:
+        known = dict(session.execute(_REFUNDS_OF, {"payment_id": payment.id}).all())
+        refund_changes = [
+            r for r in snapshot.refunds if known.get(r.provider_refund_id) != r.status
+        ]
+    if snapshot.chargebacks:
+        taken = dict(session.execute(_CHARGEBACKS_OF, {"payment_id": payment.id}).all())
+        chargeback_changes = [
+            c
+            for c in snapshot.chargebacks
+            if c.provider_chargeback_id not in taken
+            or (c.reversed and not taken[c.provider_chargeback_id])
+        ]
     payment.synced_at = fetched_at
     payment.provider_status = snapshot.provider_status
     payment.next_check_at = next_check(payment)
-    if after == before and not new_refunds:
+    if after == before and not refund_changes and not chargeback_changes:
         # Nothing moved (a duplicate, or a late event): the invoice needs no recompute.
         session.flush()
         return ApplyResult("unchanged")
@@ -219,10 +242,10 @@ def apply_snapshot(
     payment.next_check_at = next_check(payment)
     if became_paid:
         payment.paid_at = utcnow()
-    for info in snapshot.refunds:
-        if info.provider_refund_id in known:
-            continue  # refund statuses are the provider's; the amounts above already count
+    for info in refund_changes:  # the provider's latest word on each (amounts above count)
         _upsert_refund(session, payment, info.provider_refund_id, info.amount_cents, info.status)
+    for info in chargeback_changes:
+        _upsert_chargeback(session, payment, info)
     session.flush()
     recompute_invoice(session=session, invoice_id=payment.invoice_id)
     return ApplyResult("processed" if after != before else "unchanged", became_paid=became_paid)
@@ -255,6 +278,31 @@ def _upsert_refund(
         )
         if existing is not None and existing.status != status:
             existing.status = status
+
+
+def _upsert_chargeback(session: Session, payment: Payment, info: ChargebackInfo) -> None:
+    now = utcnow()
+    values = {
+        "id": uuid7(),
+        "payment_id": payment.id,
+        "provider": payment.provider,
+        "provider_chargeback_id": info.provider_chargeback_id,
+        "amount_cents": info.amount_cents,
+        "reversed": info.reversed,
+        "reversed_at": now if info.reversed else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    if insert_ignore(session, Chargeback, values, ["provider", "provider_chargeback_id"]):
+        return
+    existing = session.scalar(
+        select(Chargeback).where(
+            Chargeback.provider == payment.provider,
+            Chargeback.provider_chargeback_id == info.provider_chargeback_id,
+        )
+    )
+    if info.reversed and not existing.reversed:  # only ever false -> true
+        existing.reversed, existing.reversed_at = True, now
 
 
 def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:

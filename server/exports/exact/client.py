@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -25,11 +25,11 @@ from server.exports.documents import (
     str_to_cents,
 )
 from server.exports.exact.tokens import ExactTokenStore
-from server.exports.http import ApiClient, header_number
+from server.exports.http import ApiClient, Rejected, header_number
 from server.exports.mapping import Mapping
 from server.exports.ratelimit import WindowLimiter
 
-ENTRY_FIELDS = "EntryID,YourRef,Modified,Type"
+ENTRY_FIELDS = "EntryID,EntryNumber,YourRef,Modified,Type"
 
 
 def _quote(value: str) -> str:
@@ -170,14 +170,18 @@ class ExactClient(ApiClient):
             "EntryDate": doc.date.isoformat(),
             "Currency": doc.currency,
             "Description": f"{'Creditnota' if doc.sign() < 0 else 'Factuur'} {doc.number}",
+            # VATAmountFC overrides Exact's own per-line VAT (SalesEntryLine docs: "a VAT
+            # amount that differs from the VAT amount that is automatically calculated"):
+            # each line's share of its rate's VAT, so the entry's VAT is the invoice's.
             "SalesEntryLines": [
                 {
                     "GLAccount": self.mapping.account(line.category),
                     "AmountFC": _money(line.amount_cents),
                     "VATCode": self.mapping.tax(line.vat_rate),
+                    "VATAmountFC": _money(vat),
                     "Description": line.description[:60],
                 }
-                for line in doc.lines
+                for line, vat in zip(doc.lines, doc.line_vats(), strict=True)
             ],
         }
         if doc.due_date:
@@ -193,35 +197,77 @@ class ExactClient(ApiClient):
             return self._remote(row)
         return None
 
-    # -- payments: a bank entry line against the customer, our payment id in Notes ------
+    # -- payments, refunds, chargebacks: bank entries (docs/exports.md) ----------------------
+    # One BankEntry (financialtransaction/BankEntries: JournalCode + BankEntryLines) per
+    # movement, its line on the customer (Account) and the receivables GL account, OurRef =
+    # the sales entry's EntryNumber (Exact's "Invoice number", what it matches the open
+    # item by), AmountFC positive for money in (a payment, a reversed chargeback) and
+    # negative for money out (a refund, a chargeback). Description starts with our id: it is
+    # how we find the line again.
+    def document_number(self, remote_id: str) -> str | None:
+        for row in self._rows(
+            "/salesentry/SalesEntries",
+            {"$filter": f"EntryID eq guid{_quote(remote_id)}", "$select": "EntryID,EntryNumber"},
+        ):
+            return str(row["EntryNumber"])
+        return None
+
+    @staticmethod
+    def _line_description(payment: ExportPayment, doc: ExportDocument) -> str:
+        return f"{payment.id} {doc.number}"[:60]  # Description is 60 characters in Exact
+
     def create_payment(
-        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
+        self, payment: ExportPayment, doc: ExportDocument, remote: RemoteDocument, contact_id: str
     ) -> str:
+        if remote.number is None:
+            raise Rejected(
+                f"sales entry {remote.id} ({doc.number}) has no EntryNumber to refer to",
+                endpoint="/financialtransaction/BankEntries",
+            )
+        line = {
+            "Account": contact_id,
+            "GLAccount": self.receivables_gl,
+            "OurRef": int(remote.number),
+            "AmountFC": _money(payment.signed_cents(doc)),
+            "Date": payment.date.isoformat(),
+            "Description": self._line_description(payment, doc),
+            "Notes": f"RentGuy {payment.kind.value} {payment.id} on {doc.number}",
+        }
         body = {
             "JournalCode": self.bank_journal,
-            "BankEntryLines": [
-                {
-                    "AccountID": contact_id,
-                    "GLAccount": self.receivables_gl,
-                    "AmountFC": _money(doc.sign() * payment.amount_cents),
-                    "Date": payment.date.isoformat(),
-                    "Description": f"Betaling {doc.number}"[:60],
-                    "Notes": payment.id,
-                }
-            ],
+            "Currency": doc.currency,
+            "BankEntryLines": [line],
         }
         row = self.request("POST", "/financialtransaction/BankEntries", json=body).json()["d"]
         return str(row["EntryID"])
 
     def find_payment(
-        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
+        self, payment: ExportPayment, doc: ExportDocument, remote: RemoteDocument, contact_id: str
     ) -> str | None:
+        description = _quote(self._line_description(payment, doc))
         for row in self._rows(
             "/financialtransaction/BankEntryLines",
-            {"$filter": f"Notes eq {_quote(payment.id)}", "$select": "ID,EntryID"},
+            {"$filter": f"Description eq {description}", "$select": "ID,EntryID"},
         ):
             return str(row["EntryID"])
         return None
+
+    def remote_movements(self, remote_docs: dict[str, RemoteDocument], since) -> dict[str, int]:
+        # Modified is the division's local time, ahead of UTC: a UTC bound reads a little
+        # more than needed, never less. One page (60 lines) per call.
+        bound = (since - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")
+        held: dict[str, int] = {}
+        for row in self._rows(
+            "/financialtransaction/BankEntryLines",
+            {
+                "$filter": f"Modified ge datetime'{bound}'",
+                "$select": "ID,Description,AmountFC,OurRef",
+            },
+        ):
+            key = str(row.get("Description") or "").split(" ", 1)[0]
+            if key:
+                held[key] = held.get(key, 0) + str_to_cents(row.get("AmountFC") or 0)
+        return held
 
     # -- reconciliation -----------------------------------------------------------------
     def remote_versions(self, since: datetime | None = None) -> dict[str, str]:
@@ -267,5 +313,6 @@ class ExactClient(ApiClient):
             id=str(row["EntryID"]),
             version=str(row.get("Modified")) if row.get("Modified") else None,
             reference=row.get("YourRef"),
+            number=str(row["EntryNumber"]) if row.get("EntryNumber") is not None else None,
             totals=totals,
         )

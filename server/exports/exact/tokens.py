@@ -6,6 +6,9 @@ the target's ``export_credentials`` row lock (``SELECT ... FOR UPDATE`` on Postg
 ``BEGIN IMMEDIATE`` on SQLite), and the new pair is committed *before* the new access
 token is used. Exact also refuses a refresh while the access token is still fresh, so we
 refresh only within ``REFRESH_MARGIN`` of expiry.
+
+Both tokens are stored encrypted (``server.exports.crypto``); only this class sees them in
+the clear.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
+from server.exports.crypto import TokenCipher, TokenUnreadable
 from server.exports.http import ExportApiError, Rejected
 from server.exports.models import ExportCredential, Target
 
@@ -34,8 +38,10 @@ class ExactTokenStore:
         client_id: str,
         client_secret: str,
         initial_refresh_token: str,
+        cipher: TokenCipher,
     ) -> None:
         self.session_factory = session_factory
+        self.cipher = cipher
         self.http = http
         self.token_url = token_url
         self.client_id = client_id
@@ -54,24 +60,49 @@ class ExactTokenStore:
                 .where(ExportCredential.target == Target.EXACT.value)
                 .with_for_update()
             ).scalar_one()
+            access, stored_refresh = self._read(row)
             fresh = row.access_expires_at and row.access_expires_at > utcnow() + REFRESH_MARGIN
-            if row.access_token and fresh and not force:
-                self._cached = (row.access_token, row.access_expires_at)
-                return row.access_token
-            refresh_token = row.refresh_token or self.initial_refresh_token
+            if access and fresh and not force:
+                self._cached = (access, row.access_expires_at)
+                return access
+            refresh_token = stored_refresh or self.initial_refresh_token
             if not refresh_token:
                 raise ExportApiError(
                     "Exact Online is not connected: set RENTGUY_EXACT_REFRESH_TOKEN once"
                 )
-            pair = self._refresh(refresh_token)
-            row.access_token = pair["access_token"]
-            row.refresh_token = pair["refresh_token"]
+            try:
+                pair = self._refresh(refresh_token)
+            except Rejected as exc:
+                if stored_refresh is None and row.refresh_token is not None:
+                    raise ExportApiError(
+                        "the stored Exact Online tokens cannot be decrypted with this "
+                        "RENTGUY_SECRET_KEY (was it changed?) and RENTGUY_EXACT_REFRESH_TOKEN "
+                        f"was refused ({exc.message}): set it to a new refresh token"
+                    ) from exc
+                raise
+            token = pair["access_token"]
+            row.access_token = self.cipher.encrypt(token)
+            row.refresh_token = self.cipher.encrypt(pair["refresh_token"])
             row.access_expires_at = utcnow() + timedelta(seconds=int(pair["expires_in"]))
             expires = row.access_expires_at
-            token = row.access_token
         # Committed (lock released) before anyone uses the new access token.
         self._cached = (token, expires)
         return token
+
+    def _read(self, row: ExportCredential) -> tuple[str | None, str | None]:
+        """(access, refresh) in the clear. Tokens this secret key cannot read (the key was
+        changed) are useless: a newly configured RENTGUY_EXACT_REFRESH_TOKEN reconnects,
+        otherwise the run stops with what to do."""
+        try:
+            return self.cipher.decrypt(row.access_token), self.cipher.decrypt(row.refresh_token)
+        except TokenUnreadable:
+            if self.initial_refresh_token:
+                return None, None
+            raise ExportApiError(
+                "the stored Exact Online tokens cannot be decrypted with this "
+                "RENTGUY_SECRET_KEY (was it changed?): connect again by setting "
+                "RENTGUY_EXACT_REFRESH_TOKEN to a new refresh token"
+            ) from None
 
     def _ensure_row(self) -> None:
         # FOR UPDATE locks rows, not gaps: the row must exist before two processes race.

@@ -169,33 +169,44 @@ class MoneybirdClient(ApiClient):
                 return None
             page += 1
 
-    # -- payments -----------------------------------------------------------------------
+    # -- payments, refunds, chargebacks ------------------------------------------------
+    # All are payments on the external sales invoice: the API has no refund endpoint for
+    # it, and its ``price`` is ``money`` (``^-?[0-9]+...``): a refund or chargeback is a
+    # negative payment that opens the invoice again, a reversal a positive one. Our id is
+    # the ``transaction_identifier`` we find it by.
+    def document_number(self, remote_id: str) -> str | None:
+        return None  # payments go to the invoice's own URL
+
     def create_payment(
-        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
+        self, payment: ExportPayment, doc: ExportDocument, remote: RemoteDocument, contact_id: str
     ) -> str:
         body = {
             "payment": {
                 "payment_date": payment.date.isoformat(),
-                "price": cents_to_str(doc.sign() * payment.amount_cents),
+                "price": cents_to_str(payment.signed_cents(doc)),
                 "transaction_identifier": payment.id,
                 "manual_payment_action": "payment_without_proof",
             }
         }
         response = self.request(
             "POST",
-            self._path(f"external_sales_invoices/{remote_doc_id}/payments.json"),
+            self._path(f"external_sales_invoices/{remote.id}/payments.json"),
             json=body,
         )
         return str(response.json()["id"])
 
     def find_payment(
-        self, payment: ExportPayment, doc: ExportDocument, remote_doc_id: str, contact_id: str
+        self, payment: ExportPayment, doc: ExportDocument, remote: RemoteDocument, contact_id: str
     ) -> str | None:
-        response = self.request("GET", self._path(f"external_sales_invoices/{remote_doc_id}.json"))
+        response = self.request("GET", self._path(f"external_sales_invoices/{remote.id}.json"))
         for item in response.json().get("payments") or []:
             if item.get("transaction_identifier") == payment.id:
                 return str(item["id"])
         return None
+
+    def remote_movements(self, remote_docs: dict[str, RemoteDocument], since) -> dict[str, int]:
+        # The invoices just re-read carry their payments: no call of its own.
+        return {ref: cents for doc in remote_docs.values() for ref, cents in doc.payments.items()}
 
     # -- reconciliation -----------------------------------------------------------------
     def remote_versions(self, since=None) -> dict[str, str]:
@@ -232,11 +243,11 @@ class MoneybirdClient(ApiClient):
             version=str(item.get("version")) if item.get("version") is not None else None,
             reference=item.get("reference"),
             totals=totals,
-            payment_refs=[
-                p["transaction_identifier"]
+            payments={
+                p["transaction_identifier"]: str_to_cents(p.get("price") or 0)
                 for p in item.get("payments") or []
                 if p.get("transaction_identifier")
-            ],
+            },
         )
 
 

@@ -28,6 +28,15 @@ class RefundInfo:
 
 
 @dataclass(frozen=True)
+class ChargebackInfo:
+    """One chargeback (Mollie) or dispute (Stripe): money the provider took back."""
+
+    provider_chargeback_id: str
+    amount_cents: int
+    reversed: bool  # the money came back: Mollie reversedAt set, Stripe dispute won
+
+
+@dataclass(frozen=True)
 class PaymentSnapshot:
     """A provider's payment as read from its API at one moment, in our terms."""
 
@@ -41,6 +50,7 @@ class PaymentSnapshot:
     amount_charged_back_cents: int = 0
     dispute_status: str = "none"
     refunds: tuple[RefundInfo, ...] = ()
+    chargebacks: tuple[ChargebackInfo, ...] = ()
     checkout_url: str | None = None
 
 

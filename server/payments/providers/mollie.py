@@ -21,6 +21,7 @@ from mollie.api.resources.refunds import PaymentRefunds
 from server.invoicing.totals import cents_to_decimal_string, decimal_string_to_cents
 from server.payments.errors import PaymentProviderError, ProviderUnavailable, WebhookRejected
 from server.payments.providers.base import (
+    ChargebackInfo,
     CreatePayment,
     PaymentProvider,
     PaymentSnapshot,
@@ -179,6 +180,10 @@ class MollieProvider(PaymentProvider):
         else:
             dispute = "none"
         charged_back = sum(_cents(cb["amount"]) for cb in standing)
+        taken = tuple(
+            ChargebackInfo(cb["id"], _cents(cb["amount"]), bool(cb.get("reversedAt")))
+            for cb in chargebacks
+        )
         metadata = payment.get("metadata") or {}
         checkout = ((payment.get("_links") or {}).get("checkout") or {}).get("href")
         return PaymentSnapshot(
@@ -192,5 +197,6 @@ class MollieProvider(PaymentProvider):
             amount_charged_back_cents=charged_back,
             dispute_status=dispute,
             refunds=infos,
+            chargebacks=taken,
             checkout_url=checkout,
         )

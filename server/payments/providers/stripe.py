@@ -17,6 +17,7 @@ from stripe import _error as stripe_errors
 
 from server.payments.errors import PaymentProviderError, ProviderUnavailable, WebhookRejected
 from server.payments.providers.base import (
+    ChargebackInfo,
     CreatePayment,
     PaymentProvider,
     PaymentSnapshot,
@@ -227,6 +228,11 @@ class StripeProvider(PaymentProvider):
         charge = charge if isinstance(charge, Mapping) else {}
         infos = tuple(RefundInfo(r["id"], int(r["amount"]), r["status"]) for r in refunds)
         dispute_status, charged_back = _dispute(list(disputes))
+        # Like _dispute: money left with the dispute, and came back when it was won.
+        chargebacks = tuple(
+            ChargebackInfo(d["id"], int(d["amount"]), d["status"] in ("won", "warning_closed"))
+            for d in disputes
+        )
         metadata = pi.get("metadata") or {}
         return PaymentSnapshot(
             provider_payment_id=pi["id"],
@@ -239,5 +245,6 @@ class StripeProvider(PaymentProvider):
             amount_charged_back_cents=charged_back,
             dispute_status=dispute_status,
             refunds=infos,
+            chargebacks=chargebacks,
             checkout_url=None,
         )

@@ -2,6 +2,12 @@
 rotating refresh tokens (an early refresh is refused), OData pages of 60 with
 ``d.__next``, 60 calls/minute and 5,000/day reported in epoch milliseconds, and Exact's
 error shape ``{"error": {"code", "message": {"lang", "value"}}}``. Time is scalable.
+
+Request bodies are checked against the entities' property names and types as Exact's own
+.NET SDK declares them (exactonline/exactonline-api-dotnet-client, ``ExactOnline.Client.
+Models``): an unknown property or a GUID that is not one is refused the way Exact's OData
+layer refuses it ("Error processing request stream ..."). What we verified, and from where,
+is in docs/exports.md.
 """
 
 from __future__ import annotations
@@ -17,18 +23,102 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from server.exports.documents import vat_cents
-from tests.helpers.fakes.serving import FixedWindow, refuse_production
+from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
 
 PAGE = 60
-_TERM = re.compile(r"^(trim\()?(\w+)\)? (eq|gt) (?:guid|datetime)?'((?:[^']|'')*)'$")
+_TERM = re.compile(r"^(trim\()?(\w+)\)? (eq|gt|ge) (?:guid|datetime)?'((?:[^']|'')*)'$")
+_INT_TERM = re.compile(r"^(\w+) eq (-?\d+)$")
+
+# Property names per entity, from the SDK models (SalesEntry/, FinancialTransaction/).
+SALES_ENTRY = frozenset(
+    "AmountDC AmountFC BatchNumber Created Creator CreatorFullName Currency Customer "
+    "CustomerName Description Division Document DocumentNumber DocumentSubject DueDate "
+    "EntryDate EntryID EntryNumber ExternalLinkDescription ExternalLinkReference "
+    "GAccountAmountFC InvoiceNumber IsExtraDuty Journal JournalDescription Modified Modifier "
+    "ModifierFullName OrderNumber PaymentCondition PaymentConditionDescription "
+    "PaymentReference ProcessNumber Rate ReportingPeriod ReportingYear Reversal "
+    "SalesEntryLines Status StatusDescription Type TypeDescription VATAmountDC VATAmountFC "
+    "WithholdingTaxAmountDC WithholdingTaxBaseAmount WithholdingTaxPercentage YourRef".split()
+)
+SALES_ENTRY_LINE = frozenset(
+    "AmountDC AmountFC Asset AssetDescription CostCenter CostCenterDescription CostUnit "
+    "CostUnitDescription Description Division EntryID ExtraDutyAmountFC ExtraDutyPercentage "
+    "From GLAccount GLAccountCode GLAccountDescription ID IntraStatArea IntraStatCountry "
+    "IntraStatDeliveryTerm IntraStatTransactionA IntraStatTransportMethod LineNumber Notes "
+    "Project ProjectDescription Quantity SerialNumber StatisticalNetWeight StatisticalNumber "
+    "StatisticalQuantity StatisticalValue Subscription SubscriptionDescription TaxSchedule To "
+    "TrackingNumber TrackingNumberDescription Type VATAmountDC VATAmountFC VATBaseAmountDC "
+    "VATBaseAmountFC VATCode VATCodeDescription VATPercentage".split()
+)
+BANK_ENTRY = frozenset(
+    "BankEntryLines BankStatementDocument BankStatementDocumentNumber "
+    "BankStatementDocumentSubject ClosingBalanceFC Created Currency Division EntryID "
+    "EntryNumber FinancialPeriod FinancialYear JournalCode JournalDescription Modified "
+    "OpeningBalanceFC Status StatusDescription".split()
+)
+BANK_ENTRY_LINE = frozenset(
+    "Account AccountCode AccountName AmountDC AmountFC AmountVATFC Asset AssetCode "
+    "AssetDescription CostCenter CostCenterDescription CostUnit CostUnitDescription Created "
+    "Creator CreatorFullName Date Description Division Document DocumentNumber "
+    "DocumentSubject EntryID EntryNumber ExchangeRate GLAccount GLAccountCode "
+    "GLAccountDescription ID LineNumber Modified Modifier ModifierFullName Notes OffsetID "
+    "OurRef Project ProjectCode ProjectDescription Quantity VATCode VATCodeDescription "
+    "VATPercentage VATType".split()
+)
+GUID_PROPERTIES = frozenset({"Account", "Customer", "GLAccount", "EntryID", "Document"})
+INT_PROPERTIES = frozenset({"OurRef", "Type", "EntryNumber", "InvoiceNumber"})
 
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": "", "message": {"lang": "", "value": message}}}, status)
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _cents(value: float) -> int:
+    return round(value * 100)
+
+
+def _unknown_properties(body, allowed: frozenset[str], entity: str) -> JSONResponse | None:
+    """Exact's OData layer refuses a payload with a property its entity does not have, or
+    a value it cannot convert (picqer/exact-php-client#595 shows the GUID case)."""
+    if not isinstance(body, dict):
+        return _error(400, f"Error processing request stream. {entity}: object expected")
+    for name, value in body.items():
+        if name not in allowed:
+            return _error(
+                400,
+                f"Error processing request stream. The property name '{name}' specified for "
+                f"type 'Exact.Web.Api.Models.{entity}' is not valid.",
+            )
+        if value is None:
+            continue
+        if name in GUID_PROPERTIES:
+            try:
+                uuid.UUID(str(value))
+            except ValueError:
+                return _error(
+                    400,
+                    "Error processing request stream. Error encountered in converting the "
+                    f"value from request payload for property '{name}' to type 'Guid'",
+                )
+        if name in INT_PROPERTIES and (not isinstance(value, int) or isinstance(value, bool)):
+            return _error(
+                400,
+                "Error processing request stream. Error encountered in converting the value "
+                f"from request payload for property '{name}' to type 'Int32'",
+            )
+    return None
+
+
 def _match(row: dict, query: str) -> bool:
     for term in filter(None, (t.strip() for t in query.split(" and "))):
+        if number := _INT_TERM.match(term):
+            if row.get(number.group(1)) != int(number.group(2)):
+                return False
+            continue
         found = _TERM.match(term)
         if not found:
             raise ValueError(f"unsupported filter term: {term}")
@@ -40,6 +130,8 @@ def _match(row: dict, query: str) -> bool:
         if op == "eq" and have != value:
             return False
         if op == "gt" and not have > value:
+            return False
+        if op == "ge" and not have >= value:
             return False
     return True
 
@@ -67,7 +159,7 @@ class FakeExact:
         self.daily = FixedWindow(per_day, day)
         self.token_lifetime = token_lifetime
         self.vat_codes = vat_codes or {"2": 21, "1": 9, "0": 0}
-        self.gl_accounts = gl_accounts or {str(uuid.UUID(int=8000 + i)) for i in range(3)}
+        self.gl_accounts = gl_accounts or {str(uuid.UUID(int=8000 + i)) for i in range(2)}
         self.refresh_token = "rt-initial"
         self.access_token: str | None = None
         self.access_expires = 0.0
@@ -80,6 +172,11 @@ class FakeExact:
         self.requests = 0
         self.throttled = 0
         self.posts = {"accounts": 0, "entries": 0, "payments": 0}
+        self.entry_numbers: dict[str, int] = {}  # per journal: the last EntryNumber given
+        self.bank_journals = {"20"}
+        self.receivables_gl = str(uuid.UUID(int=8002))  # a type 20 (accounts receivable) GL
+        self.entry_gate = PostGate()  # hold a sales entry POST's answer (crash tests)
+        self.bank_gate = PostGate()  # ... and a bank entry's
         self.app = self._build()
 
     def entry_count_by_ref(self) -> dict[str, int]:
@@ -221,6 +318,8 @@ class FakeExact:
         @app.post(api + "/salesentry/SalesEntries")
         async def create_entry(request: Request):
             body = await request.json()
+            if bad := _unknown_properties(body, SALES_ENTRY, "SalesEntry"):
+                return bad
             problems = []
             if body.get("Type") not in (20, 21):
                 problems.append("Type: must be 20 or 21")
@@ -233,52 +332,95 @@ class FakeExact:
                 problems.append("SalesEntryLines: mandatory")
             out_lines = []
             for line in lines or []:
+                if bad := _unknown_properties(line, SALES_ENTRY_LINE, "SalesEntryLine"):
+                    return bad
                 if line.get("GLAccount") not in fake.gl_accounts:
                     problems.append("GLAccount: not found")
                 if str(line.get("VATCode")) not in fake.vat_codes:
                     problems.append("VATCode: not found")
-                if not isinstance(line.get("AmountFC"), int | float):
+                if not _is_number(line.get("AmountFC")):
                     problems.append("AmountFC: number expected")
                     continue
-                cents = round(line["AmountFC"] * 100)
-                vat = vat_cents(cents, fake.vat_codes.get(str(line.get("VATCode")), 0))
+                if "VATAmountFC" in line:
+                    # Like GeneralJournalEntryLine.AmountVATFC: "If you want to set this in a
+                    # POST you have to specify VATCode as well".
+                    if not _is_number(line["VATAmountFC"]) or "VATCode" not in line:
+                        problems.append("VATAmountFC: a number, and only with a VATCode")
+                        continue
+                    vat = _cents(line["VATAmountFC"])
+                else:  # Exact's own calculation: per line
+                    rate = fake.vat_codes.get(str(line.get("VATCode")), 0)
+                    vat = vat_cents(_cents(line["AmountFC"]), rate)
                 out_lines.append({**line, "VATAmountFC": vat / 100})
             if problems:
                 return _error(400, "; ".join(problems))
             with fake.lock:
+                number = fake.entry_numbers.get(body["Journal"], 26_000_000) + 1
+                fake.entry_numbers[body["Journal"]] = number
                 row = {
                     **body,
                     "EntryID": str(uuid.uuid4()),
+                    "EntryNumber": number,
                     "Modified": fake._now_modified(),
                     "SalesEntryLines": {"results": out_lines},
                 }
                 fake.entries[row["EntryID"]] = row
                 fake.posts["entries"] += 1
+            await fake.entry_gate.hold()
             return JSONResponse({"d": row}, 201)
 
         @app.post(api + "/financialtransaction/BankEntries")
         async def create_bank_entry(request: Request):
+            # BankEntry: JournalCode and BankEntryLines are mandatory (docs/exports.md).
             body = await request.json()
+            if bad := _unknown_properties(body, BANK_ENTRY, "BankEntry"):
+                return bad
             lines = body.get("BankEntryLines")
-            if (
-                not isinstance(body.get("JournalCode"), str)
-                or not isinstance(lines, list)
-                or not lines
-            ):
+            if not isinstance(body.get("JournalCode"), str) or not isinstance(lines, list):
                 return _error(400, "JournalCode and BankEntryLines: mandatory")
+            if body["JournalCode"] not in fake.bank_journals:
+                return _error(400, f"Journal {body['JournalCode']}: not a bank journal")
+            if not lines:
+                return _error(400, "BankEntryLines: at least one line")
             for line in lines:
-                if line.get("AccountID") not in fake.accounts:
-                    return _error(400, "AccountID: not found")
-                if not isinstance(line.get("AmountFC"), int | float):
-                    return _error(400, "AmountFC: number expected")
+                if bad := _unknown_properties(line, BANK_ENTRY_LINE, "BankEntryLine"):
+                    return bad
+                gl = line.get("GLAccount")
+                if gl not in fake.gl_accounts | {fake.receivables_gl}:
+                    return _error(400, "GLAccount: mandatory, not found")
+                if "Account" in line:
+                    if line["Account"] not in fake.accounts:
+                        return _error(400, "Account: not found")
+                    # The customer's open item lives on a GL of type 20 (Receivable.GLAccount:
+                    # "Must be of type 20 (Accounts receivable)").
+                    if gl != fake.receivables_gl:
+                        return _error(400, "GLAccount: must be an accounts receivable account")
+                if not _is_number(line.get("AmountFC")):
+                    return _error(400, "AmountFC: mandatory number")
             with fake.lock:
                 entry_id = str(uuid.uuid4())
+                number = fake.entry_numbers.get(body["JournalCode"], 26_200_000) + 1
+                fake.entry_numbers[body["JournalCode"]] = number
                 for line in lines:
-                    row = {**line, "ID": str(uuid.uuid4()), "EntryID": entry_id}
+                    row = {
+                        **line,
+                        "ID": str(uuid.uuid4()),
+                        "EntryID": entry_id,
+                        "EntryNumber": number,
+                        "Modified": fake._now_modified(),
+                    }
                     fake.bank_lines[row["ID"]] = row
                 fake.posts["payments"] += 1
+            await fake.bank_gate.hold()
             return JSONResponse(
-                {"d": {"EntryID": entry_id, "JournalCode": body["JournalCode"]}}, 201
+                {
+                    "d": {
+                        "EntryID": entry_id,
+                        "EntryNumber": number,
+                        "JournalCode": body["JournalCode"],
+                    }
+                },
+                201,
             )
 
         @app.get(api + "/financialtransaction/BankEntryLines")

@@ -336,6 +336,14 @@ class FakeMollie(ServedFake):
             self._refresh_amounts(payment)
             return refund if raw else self.webhook_body(payment_id)
 
+    def settle_refunds(self, payment_id: str) -> bytes:
+        """Mollie has paid every pending refund of the payment out (status ``refunded``)."""
+        with self._lock:
+            for refund in self.refunds.get(payment_id, []):
+                if refund["status"] in ("queued", "pending", "processing"):
+                    refund["status"] = "refunded"
+            return self.webhook_body(payment_id)
+
     def chargeback(self, payment_id: str, cents: int | None = None) -> bytes:
         with self._lock:
             payment = self._payment_or_404(payment_id)

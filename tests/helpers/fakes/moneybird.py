@@ -23,7 +23,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from server.exports.documents import cents_to_str, str_to_cents, vat_cents
-from tests.helpers.fakes.serving import FixedWindow, refuse_production
+from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_URI = "urn:moneybird-openapi"
@@ -103,6 +103,7 @@ class FakeMoneybird:
         # Fault injection: the next N invoice POSTs are stored, but answered this late.
         self.slow_invoice_posts = 0
         self.slow_seconds = 0.0
+        self.invoice_gate = PostGate()  # hold an invoice POST's answer (crash tests)
         self.app = self._build()
         for op in ("contacts{format}", "external_sales_invoices{format}"):
             request_validator(self.spec_path, "/{administration_id}/" + op, "post")
@@ -270,6 +271,7 @@ class FakeMoneybird:
                 fake.slow_invoice_posts -= int(slow)
             if slow:
                 await asyncio.sleep(fake.slow_seconds)
+            await fake.invoice_gate.hold()
             return JSONResponse(fake._invoice_json(inv), 201)
 
         @app.get(prefix + "/external_sales_invoices.json")

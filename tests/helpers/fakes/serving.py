@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,3 +43,30 @@ class FixedWindow:
                 return False, 0, reset
             self.count += 1
             return True, self.limit - self.count, reset
+
+
+class PostGate:
+    """Holds the answer to the next POST of one kind after the fake has stored its object,
+    so a test can kill the client right then (the object exists remotely, the client
+    never heard). ``arm()``, wait for ``stored``, kill, then ``release()``."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.stored = threading.Event()
+        self.released = threading.Event()
+
+    def arm(self) -> None:
+        self.stored.clear()
+        self.released.clear()
+        self.armed = True
+
+    def release(self) -> None:
+        self.released.set()
+
+    async def hold(self) -> None:
+        if not self.armed:
+            return
+        self.armed = False
+        self.stored.set()
+        while not self.released.is_set():  # the event loop keeps serving other requests
+            await asyncio.sleep(0.01)

@@ -143,3 +143,73 @@ def test_fakes_refuse_to_run_in_production(monkeypatch, moneybird_spec):
         FakeExact()
     with pytest.raises(RuntimeError, match="production"):
         FakeMoneybird(spec_path=moneybird_spec)
+
+
+def test_exact_refuses_bank_and_sales_entries_as_its_odata_layer_does():
+    """Property names and types as Exact's own SDK declares them (docs/exports.md): an
+    unknown property, a GUID that is not one, a customer line off the receivables account,
+    a VAT amount without a VAT code -- each a 400 in Exact's error shape, nothing stored."""
+    fake = FakeExact()
+    fake.access_token, fake.access_expires = "at", time.time() + 600
+    customer = "00000000-0000-0000-0000-00000000c001"
+    fake.accounts[customer] = {"ID": customer, "Code": "C1".rjust(18), "Name": "Klant"}
+    rent, _other = sorted(fake.gl_accounts)
+    line = {
+        "Account": customer,
+        "GLAccount": fake.receivables_gl,
+        "OurRef": 26000001,
+        "AmountFC": 121.0,
+        "Date": "2026-06-03",
+        "Description": "pay-1 2026-00001",
+    }
+    with serve(fake.app) as url:
+        api = f"{url}/api/v1/{fake.division}"
+        headers = {"Authorization": "Bearer at"}
+
+        def bank(**changes):
+            body = {"JournalCode": "20", "BankEntryLines": [{**line, **changes}]}
+            return httpx.post(f"{api}/financialtransaction/BankEntries", json=body, headers=headers)
+
+        def message(answer):
+            assert answer.status_code == 400, answer.text
+            return answer.json()["error"]["message"]["value"]
+
+        wrong_name = bank(AccountID=customer)  # what our client used to send
+        assert "The property name 'AccountID' specified for type" in message(wrong_name)
+        assert "to type 'Guid'" in message(bank(GLAccount="1300"))
+        assert "to type 'Int32'" in message(bank(OurRef="2026-00001"))
+        assert "accounts receivable" in message(bank(GLAccount=rent))
+        no_journal = httpx.post(
+            f"{api}/financialtransaction/BankEntries",
+            json={"BankEntryLines": [line]},
+            headers=headers,
+        )
+        assert "JournalCode" in message(no_journal)
+        assert fake.bank_lines == {}
+        ok = bank()
+        assert ok.status_code == 201 and ok.json()["d"]["EntryNumber"]
+        (stored,) = fake.bank_lines.values()
+        found = httpx.get(
+            f"{api}/financialtransaction/BankEntryLines",
+            params={"$filter": "Description eq 'pay-1 2026-00001'", "$select": "ID,AmountFC"},
+            headers=headers,
+        ).json()["d"]["results"]
+        assert found == [{"ID": stored["ID"], "AmountFC": 121.0}]
+
+        entry = {
+            "Journal": "70",
+            "Customer": customer,
+            "Type": 20,
+            "YourRef": "2026-00001",
+            "SalesEntryLines": [{"GLAccount": rent, "AmountFC": 100.0, "VATCode": "2"}],
+        }
+        sales = f"{api}/salesentry/SalesEntries"
+        unknown = {**entry, "InvoiceRef": "x"}
+        assert "'InvoiceRef'" in message(httpx.post(sales, json=unknown, headers=headers))
+        no_code = {
+            **entry,
+            "SalesEntryLines": [{"GLAccount": rent, "AmountFC": 100.0, "VATAmountFC": 21.0}],
+        }
+        assert "VATAmountFC" in message(httpx.post(sales, json=no_code, headers=headers))
+        made = httpx.post(sales, json=entry, headers=headers).json()["d"]
+        assert made["EntryNumber"] and made["SalesEntryLines"]["results"][0]["VATAmountFC"] == 21.0

@@ -4,15 +4,13 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
-import secrets
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from server.db import transaction, utcnow
-from server.exports.documents import DocumentKind, ExportLine
+from server.exports.documents import DocumentKind, ExportLine, vat_cents
 from server.exports.files import write_csv
 from server.exports.invoicing_source import InvoicingSource, customer_ref
 from server.exports.models import ExportRecord, RunStatus, Target
@@ -20,63 +18,9 @@ from server.exports.service import run_export
 from server.exports.sources import document_source
 from server.invoicing import service as invoicing
 from server.invoicing.models import Invoice
-from server.payments import service as payments
 from server.payments.models import Payment
-from server.warehouse.models import Product
-from tests.helpers.billing import make_project
-
-
-def _invoice(
-    factory,
-    *,
-    lines: list[tuple[int, int]],
-    days: int = 1,
-    free: list[invoicing.FreeLine] = (),
-    category: str = "",
-    state: str = "open",
-) -> Invoice:
-    with transaction(factory) as session:
-        project = make_project(
-            session, lines=lines, days=days, customer=f"Klant {secrets.token_hex(3)}"
-        )
-        for pick in project.pick_lines:
-            session.get(Product, pick.product_id).category = category
-        invoice = invoicing.create_invoice_from_project(
-            session=session,
-            project_id=project.id,
-            free_lines=list(free),
-            issue_date=date(2026, 6, 2),
-        )
-        if state != "draft":
-            invoicing.open_invoice(session=session, invoice_id=invoice.id)
-        if state == "cancelled":
-            invoicing.cancel_invoice(session=session, invoice_id=invoice.id)
-        session.refresh(invoice)
-        _ = invoice.customer.name, invoice.lines  # loaded before the session ends
-        session.expunge_all()
-        return invoice
-
-
-def _paid(factory, invoice: Invoice, *, provider: str = "stripe", amount: int | None = None):
-    """A payment record as the Stripe/Mollie webhook leaves it (no provider call)."""
-    with transaction(factory) as session:
-        payment = Payment(
-            invoice_id=invoice.id,
-            provider=provider,
-            provider_payment_id=f"{'pi' if provider == 'stripe' else 'tr'}_{secrets.token_hex(6)}",
-            idempotency_key=f"test-{secrets.token_hex(8)}",
-            method="ideal",
-            amount_cents=amount or invoice.total_cents,
-            currency="EUR",
-            status="paid",
-            provider_status="succeeded" if provider == "stripe" else "paid",
-            paid_at=datetime(2026, 6, 3, 10, 0, tzinfo=utcnow().tzinfo),
-        )
-        session.add(payment)
-        session.flush()
-        payments.recompute_invoice(session=session, invoice_id=invoice.id)
-        session.expunge(payment)
-        return payment
+from tests.helpers.billing import make_invoice as _invoice
+from tests.helpers.billing import record_payment as _paid
 
 
 def test_maps_an_invoice_a_credit_note_and_a_payment(session_factory):
@@ -181,26 +125,48 @@ def test_since_returns_what_changed(session_factory):
     assert list(source.documents(since=utcnow() + timedelta(seconds=5))) == []
 
 
-def test_vat_is_the_invoices_own_where_per_line_and_per_rate_rounding_differ(session_factory):
+def _issued_under_the_per_line_rule(factory, invoice: Invoice) -> Invoice:
+    """Rewrite an invoice's VAT as the old rule (per line, before migration 0007) left it."""
+    with transaction(factory) as session:
+        inv = session.get(Invoice, invoice.id)
+        for line in inv.lines:
+            line.vat_cents = vat_cents(line.net_cents, line.vat_rate)
+        inv.vat_cents = sum(line.vat_cents for line in inv.lines)
+        inv.total_cents = inv.subtotal_cents + inv.vat_cents
+        session.flush()
+        session.expunge_all()
+        return inv
+
+
+def test_vat_is_per_rate_and_an_old_invoice_keeps_its_own(session_factory):
     # Two lines of 2.50 at 21 %: 0.525 -> 0.53 per line (1.06), but 5.00 x 21 % = 1.05.
-    inv = _invoice(session_factory, lines=[(250, 1), (250, 1)])
-    assert (inv.subtotal_cents, inv.vat_cents, inv.total_cents) == (500, 106, 606)
-    (doc,) = InvoicingSource(session_factory).documents(since=None)
-    assert doc.vat_by_rate() == {21: (500, 106)}
-    assert doc.gross_cents() == inv.total_cents == 606
-    # Without the carried VAT the export would have rounded per rate and said 605.
-    bare = tuple(dataclasses.replace(ln, vat_cents=None) for ln in doc.lines)
-    assert dataclasses.replace(doc, lines=bare).gross_cents() == 605
+    new = _invoice(session_factory, lines=[(250, 1), (250, 1)])
+    assert (new.subtotal_cents, new.vat_cents, new.total_cents) == (500, 105, 605)
+    old = _issued_under_the_per_line_rule(
+        session_factory, _invoice(session_factory, lines=[(250, 1), (250, 1)])
+    )
+    assert old.total_cents == 606
+    docs = {d.id: d for d in InvoicingSource(session_factory).documents(since=None)}
+    new_doc, old_doc = docs[str(new.id)], docs[str(old.id)]
+    assert new_doc.vat_by_rate() == {21: (500, 105)} and new_doc.line_vats() == [53, 52]
+    assert new_doc.rounding_rule_mismatch() == {}
+    # The old one is exported as issued: the total the customer was charged.
+    assert old_doc.vat_by_rate() == {21: (500, 106)} and old_doc.gross_cents() == 606
+    assert old_doc.rounding_rule_mismatch() == {21: 1}
     out = io.StringIO()
-    write_csv([doc], out)
+    write_csv([new_doc, old_doc], out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert [r["vat"] for r in rows] == ["0.53", "0.53"]  # the CSV carries the invoice's VAT
+    assert [r["vat"] for r in rows] == ["0.53", "0.52", "0.53", "0.53"]
 
 
-def test_rounding_case_reaches_exact_with_the_invoice_total(
+def test_an_old_invoice_reaches_exact_with_its_own_total(
     session_factory, export_settings, http, fake_exact
 ):
-    inv = _invoice(session_factory, lines=[(250, 1), (250, 1)])
+    """Exact takes a VAT amount per line: even an invoice issued under the per-line rule is
+    booked with exactly the VAT the customer was charged."""
+    old = _issued_under_the_per_line_rule(
+        session_factory, _invoice(session_factory, lines=[(250, 1), (250, 1)])
+    )
     run = run_export(
         session_factory=session_factory,
         settings=export_settings,
@@ -210,9 +176,16 @@ def test_rounding_case_reaches_exact_with_the_invoice_total(
     )
     assert run.status == RunStatus.SUCCEEDED, run.message
     (row,) = run.report["vat"]
-    assert (row["local_net"], row["local_vat"]) == (500, 106)
-    assert (row["remote_net"], row["remote_vat"]) == (500, 106)  # Exact books VAT per line
-    assert row["local_net"] + row["local_vat"] == inv.total_cents
+    assert (
+        (row["local_net"], row["local_vat"])
+        == (row["remote_net"], row["remote_vat"])
+        == (
+            500,
+            106,
+        )
+    )
+    assert row["local_net"] + row["local_vat"] == old.total_cents
+    assert run.report["mismatches"] == []
 
 
 def test_end_to_end_to_moneybird_exactly_once(
@@ -247,7 +220,13 @@ def test_end_to_end_to_moneybird_exactly_once(
     assert remote_pay["transaction_identifier"] == str(pay.id)
     (row,) = first.report["vat"]
     assert (row["local_net"], row["local_vat"]) == (row["remote_net"], row["remote_vat"])
-    assert first.report["payments_matched"] == [{"payment": str(pay.id), "status": "exported"}]
+    (matched,) = first.report["payments_matched"]
+    assert (matched["payment"], matched["kind"], matched["status"]) == (
+        str(pay.id),
+        "payment",
+        "exported",
+    )
+    assert matched["amount"] == matched["remote_amount"] == inv.total_cents
 
     second = run()
     assert second.status == RunStatus.SUCCEEDED, second.message
@@ -257,11 +236,15 @@ def test_end_to_end_to_moneybird_exactly_once(
         assert len(session.scalars(select(ExportRecord)).all()) == 3
 
 
-def test_moneybird_shows_a_per_rate_rounding_cent_in_the_report(
+def test_moneybird_shows_an_old_invoices_rounding_cent_in_the_report(
     session_factory, export_settings, http, fake_moneybird
 ):
-    """Moneybird takes no VAT amount per line and rounds per rate: the one cent the invoice's
-    per-line rounding differs by is shown in the report, never hidden (see README)."""
+    """Moneybird takes no VAT amount per line and rounds per rate: an invoice issued under
+    the old per-line rule differs by a cent there, and the report names it, never hides it.
+    An invoice made under the per-rate rule matches to the cent."""
+    old = _issued_under_the_per_line_rule(
+        session_factory, _invoice(session_factory, lines=[(250, 1), (250, 1)])
+    )
     _invoice(session_factory, lines=[(250, 1), (250, 1)])
     run = run_export(
         session_factory=session_factory,
@@ -272,4 +255,8 @@ def test_moneybird_shows_a_per_rate_rounding_cent_in_the_report(
     )
     assert run.status == RunStatus.SUCCEEDED, run.message
     (row,) = run.report["vat"]
-    assert (row["local_vat"], row["remote_vat"]) == (106, 105)
+    assert (row["local_vat"], row["remote_vat"]) == (106 + 105, 105 + 105)
+    (mismatch,) = run.report["mismatches"]
+    assert mismatch["number"] == old.number and mismatch["rate"] == "21"
+    assert (mismatch["local_vat"], mismatch["remote_vat"]) == (106, 105)
+    assert "per-line" in mismatch["note"]

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from server.db import transaction, utcnow
 from server.errors import Conflict
+from server.exports.crypto import TokenCipher
 from server.exports.documents import ExportLine, ListSource
 from server.exports.models import ExportRecord, ExportRun, RecordStatus, RunStatus, Target
 from server.exports.runner import start_run
@@ -155,9 +156,11 @@ def test_exact_refresh_token_rotates_and_is_persisted(
     docs = make_documents(2, customers=1)
     _run(session_factory, export_settings, Target.EXACT, ListSource(docs), http)
     assert fake_exact.refreshes == 1 and fake_exact.refused_refreshes == 0
+    cipher = TokenCipher.from_settings(export_settings)
     with transaction(session_factory) as session:
         cred = session.get(ExportCredential, "exact")
-        assert cred.refresh_token == fake_exact.refresh_token != "rt-initial"
+        assert cipher.decrypt(cred.refresh_token) == fake_exact.refresh_token != "rt-initial"
+        assert fake_exact.refresh_token not in cred.refresh_token  # encrypted at rest
     # A new process (fresh token store) reuses the stored, still-valid access token.
     _run(session_factory, export_settings, Target.EXACT, ListSource(docs), http)
     assert fake_exact.refreshes == 1
@@ -221,6 +224,7 @@ def test_concurrent_token_refresh_uses_the_single_use_refresh_token_once(
             client_id=fake_exact.client_id,
             client_secret=fake_exact.client_secret,
             initial_refresh_token="rt-initial",
+            cipher=TokenCipher.from_settings(export_settings),
         )
 
     tokens, barrier = [], threading.Barrier(4)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
-from server.payments.models import Refund
+from server.payments.models import Chargeback, Refund
 
 STRIPE = "/api/v1/webhooks/stripe"
 MOLLIE = "/api/v1/webhooks/mollie"
@@ -205,3 +207,50 @@ def test_mollie_chargeback_reversed_is_won(client, admin, fake_mollie, pay, open
         "paid",
         "reversed",
     )
+
+
+def _chargebacks(session_factory, payment_id) -> list[tuple[str, int, bool]]:
+    with session_factory() as session:
+        rows = session.scalars(select(Chargeback).where(Chargeback.payment_id == payment_id))
+        return sorted((c.provider_chargeback_id[:3], c.amount_cents, c.reversed) for c in rows)
+
+
+def test_each_mollie_chargeback_is_kept_with_its_id(
+    client, admin, fake_mollie, pay, session_factory
+):
+    """What bookkeeping exports one by one: chargebacks by their own ids, the money taken,
+    and whether it came back."""
+    mollie = paid_mollie(client, fake_mollie, pay)
+    tr_id = mollie["provider_payment_id"]
+    client.post(MOLLIE, content=fake_mollie.chargeback(tr_id, 10_000), headers=FORM)
+    client.post(MOLLIE, content=fake_mollie.chargeback(tr_id, 5_000), headers=FORM)
+    assert _chargebacks(session_factory, uuid.UUID(mollie["id"])) == [
+        ("chb", 5_000, False),
+        ("chb", 10_000, False),
+    ]
+    client.post(MOLLIE, content=fake_mollie.reverse_chargeback(tr_id), headers=FORM)
+    assert [c[2] for c in _chargebacks(session_factory, uuid.UUID(mollie["id"]))] == [True, True]
+
+
+def test_a_stripe_dispute_is_kept_and_never_un_reversed(
+    client, admin, fake_stripe, pay, session_factory
+):
+    stripe_payment = paid_stripe(client, fake_stripe, pay)
+    pi_id = stripe_payment["provider_payment_id"]
+    created = fake_stripe.dispute(pi_id)
+    won = fake_stripe.close_dispute(pi_id, won=True)
+    for event in (won, created):  # the late "created" must not un-reverse it
+        body, headers = fake_stripe.signed(event)
+        client.post(STRIPE, content=body, headers=headers)
+    assert _chargebacks(session_factory, uuid.UUID(stripe_payment["id"])) == [("dp_", 30_250, True)]
+
+
+def test_a_refunds_later_status_is_stored(client, admin, fake_mollie, pay, session_factory):
+    payment = paid_mollie(client, fake_mollie, pay)
+    assert refund(client, admin, payment["id"], 1_000, "settle-1").status_code == 201
+    with session_factory() as session:
+        assert session.scalar(select(Refund.status)) == "pending"
+    body = fake_mollie.settle_refunds(payment["provider_payment_id"])
+    assert client.post(MOLLIE, content=body, headers=FORM).status_code == 200
+    with session_factory() as session:
+        assert session.scalar(select(Refund.status)) == "refunded"

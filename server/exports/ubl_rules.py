@@ -1,0 +1,213 @@
+"""The EN 16931 and SI-UBL 2.0 (NLCIUS) business rules our UBL can break, checked in Python.
+
+The official rule sets are Schematron (CEN/TC 434 for EN 16931; Peppol Autoriteit NL's
+``si-ubl-2.0-nlcius.sch`` for BR-NL-*); running them needs an XSLT 2 processor we do not
+ship. These are the rules about what our writer decides -- sums, VAT per rate, parties,
+payment means -- with the official ids and wording, so a failure reads like the validator's.
+The XML Schema itself (UBL 2.1) is checked in the tests against the OASIS XSD files.
+
+BR-CO-17 is checked exactly (a cent off fails); the official CEN rule allows ±1.00 so an
+invoice issued under our old per-line rounding passes there (``vat_tolerance_cents``).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from lxml import etree
+
+from server.exports.files import CAC, CBC, NLCIUS, NS_CREDIT
+
+NS = {"cac": CAC, "cbc": CBC}
+LEGAL_ID_SCHEMES = {"0106", "0190"}  # KvK, OIN
+NL_PAYMENT_MEANS = {"30", "48", "49", "57", "58", "59"}
+CREDIT_TRANSFER = {"30", "58"}  # BR-61: these need the payee's account
+
+
+def _cents(node) -> int | None:
+    if node is None or node.text is None:
+        return None
+    return int(Decimal(node.text.strip()) * 100)
+
+
+def _amount(root, path: str) -> int:
+    value = _cents(root.find(path, NS))
+    return 0 if value is None else value
+
+
+def _text(node, path: str) -> str:
+    return (node.findtext(path, default="", namespaces=NS) or "").strip()
+
+
+def check(root: etree._Element, *, vat_tolerance_cents: int = 0) -> list[str]:
+    """The rules ``root`` (an Invoice or CreditNote) breaks, as '[ID] message' strings."""
+    out: list[str] = []
+    credit = etree.QName(root).namespace == NS_CREDIT
+    line_tag = "cac:CreditNoteLine" if credit else "cac:InvoiceLine"
+    lines = root.findall(line_tag, NS)
+
+    def fail(rule: str, message: str) -> None:
+        out.append(f"[{rule}] {message}")
+
+    # -- amounts: two decimals (BR-DEC-*), then the EN 16931 sums ----------------------
+    for node in root.iter(f"{{{CBC}}}*"):
+        if node.get("currencyID") is not None:
+            text = (node.text or "").strip()
+            if "." in text and len(text.split(".")[1]) > 2:
+                fail("BR-DEC", f"{etree.QName(node).localname} {text} has more than 2 decimals")
+    totals = "cac:LegalMonetaryTotal/"
+    line_sum = sum(_amount(line, "cbc:LineExtensionAmount") for line in lines)
+    line_total = _amount(root, totals + "cbc:LineExtensionAmount")
+    if line_sum != line_total:
+        fail("BR-CO-10", f"Sum of Invoice line net amount {line_sum} != {line_total}")
+    exclusive = _amount(root, totals + "cbc:TaxExclusiveAmount")
+    allowances = _amount(root, totals + "cbc:AllowanceTotalAmount")
+    charges = _amount(root, totals + "cbc:ChargeTotalAmount")
+    if exclusive != line_total - allowances + charges:
+        fail(
+            "BR-CO-13",
+            f"Invoice total amount without VAT {exclusive} != lines - allowances + charges",
+        )
+    tax_totals = [
+        t for t in root.findall("cac:TaxTotal", NS) if t.find("cac:TaxSubtotal", NS) is not None
+    ]
+    if not tax_totals:
+        fail("BR-CO-18", "An Invoice shall at least have one VAT breakdown group (BG-23)")
+    vat_total = 0
+    for tax_total in tax_totals:
+        vat_total = _amount(tax_total, "cbc:TaxAmount")
+        subtotals = tax_total.findall("cac:TaxSubtotal", NS)
+        summed = sum(_amount(sub, "cbc:TaxAmount") for sub in subtotals)
+        if summed != vat_total:
+            fail(
+                "BR-CO-14",
+                f"Invoice total VAT amount {vat_total} != Σ VAT category tax amount {summed}",
+            )
+        for sub in subtotals:
+            _check_breakdown(sub, lines, vat_tolerance_cents, fail)
+    inclusive = _amount(root, totals + "cbc:TaxInclusiveAmount")
+    if inclusive != exclusive + vat_total:
+        fail("BR-CO-15", f"Invoice total amount with VAT {inclusive} != {exclusive} + {vat_total}")
+    payable = _amount(root, totals + "cbc:PayableAmount")
+    prepaid = _amount(root, totals + "cbc:PrepaidAmount")
+    rounding = _amount(root, totals + "cbc:PayableRoundingAmount")
+    if payable != inclusive - prepaid + rounding:
+        fail(
+            "BR-CO-16", f"Amount due for payment {payable} != {inclusive} - {prepaid} + {rounding}"
+        )
+    for line in lines:
+        if not _text(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"):
+            fail("BR-CO-04", f"Invoice line {_text(line, 'cbc:ID')} has no VAT category code")
+
+    # -- SI-UBL 2.0 / NLCIUS ------------------------------------------------------------------
+    if not _text(root, "cbc:CustomizationID").startswith(NLCIUS):
+        fail(
+            "SI-V20-INV-R000",
+            "This XML instance is NOT tagged as an SI-UBL 2.0 invoice or credit note",
+        )
+    supplier = root.find("cac:AccountingSupplierParty/cac:Party", NS)
+    customer = root.find("cac:AccountingCustomerParty/cac:Party", NS)
+    if supplier is None or customer is None:
+        fail("BR-06/BR-07", "Seller and buyer are mandatory")
+        return out
+    if _text(supplier, "cac:PostalAddress/cac:Country/cbc:IdentificationCode").upper() != "NL":
+        return out  # the BR-NL rules bind suppliers in the Netherlands only
+    if not _legal_id(supplier):
+        fail(
+            "BR-NL-1",
+            "For suppliers in the Netherlands the supplier MUST provide either a KVK or "
+            "OIN number for its legal entity identifier",
+        )
+    if not _text(root, "cbc:BuyerReference") and not _text(root, "cac:OrderReference/cbc:ID"):
+        fail(
+            "BR-NL-2", "The invoice MUST contain either the buyer reference or the order reference"
+        )
+    if not _full_address(supplier):
+        fail("BR-NL-3", "The supplier's address MUST contain street name, city and postal zone")
+    customer_nl = _text(customer, "cac:PostalAddress/cac:Country/cbc:IdentificationCode") == "NL"
+    if customer_nl and not _full_address(customer):
+        fail(
+            "BR-NL-4",
+            "If the customer is in the Netherlands, the customer address MUST contain the "
+            "street name, the city and the postal zone",
+        )
+    type_code = _text(root, "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode")
+    if type_code not in {"380", "381", "384", "389"}:
+        fail(
+            "BR-NL-7",
+            f"The invoice or credit note type code {type_code!r} MUST be one of 380, 381, 384, 389",
+        )
+    if (type_code == "381") != credit:
+        fail(
+            "BR-NL-8",
+            "Type code 381 goes with the CreditNote scheme, 380/384/389 with the Invoice scheme",
+        )
+    if (
+        customer_nl
+        and customer.find("cac:PartyLegalEntity", NS) is not None
+        and not _legal_id(customer)
+    ):
+        fail(
+            "BR-NL-10",
+            "If the customer is in the Netherlands, the customer's legal entity identifier "
+            "MUST be either a KVK (schemeID=0106) or OIN number (schemeID=0190)",
+        )
+    means = root.findall("cac:PaymentMeans", NS)
+    if not credit and payable > 0 and not means:
+        fail(
+            "BR-NL-11",
+            "The supplier MUST provide a means of payment (cac:PaymentMeans) if the "
+            "payment is from customer to supplier",
+        )
+    for mean in means:
+        code = _text(mean, "cbc:PaymentMeansCode")
+        if code not in NL_PAYMENT_MEANS:
+            fail(
+                "BR-NL-12",
+                f"The payment means code {code!r} MUST be one of 30, 48, 49, 57, 58 or 59",
+            )
+        if code in CREDIT_TRANSFER and not _text(mean, "cac:PayeeFinancialAccount/cbc:ID"):
+            fail("BR-61", "A credit transfer needs the payment account identifier (BT-84)")
+    return out
+
+
+def _check_breakdown(sub, lines, tolerance: int, fail) -> None:
+    category = _text(sub, "cac:TaxCategory/cbc:ID")
+    percent = Decimal(_text(sub, "cac:TaxCategory/cbc:Percent") or "0")
+    taxable = _amount(sub, "cbc:TaxableAmount")
+    tax = _amount(sub, "cbc:TaxAmount")
+    exact = (Decimal(taxable) * percent / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    if abs(tax - int(exact)) > tolerance:
+        fail(
+            "BR-CO-17",
+            f"VAT category tax amount {tax} != VAT category taxable amount {taxable} x "
+            f"({percent} / 100), rounded to two decimals ({int(exact)})",
+        )
+    of_category = sum(
+        _amount(line, "cbc:LineExtensionAmount")
+        for line in lines
+        if _text(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID") == category
+        and Decimal(_text(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent") or "0") == percent
+    )
+    if of_category != taxable:
+        fail(
+            f"BR-{category}-08",
+            f"VAT category taxable amount {taxable} for {category} {percent} % != Σ its "
+            f"line net amounts {of_category}",
+        )
+    if category == "Z" and tax != 0:
+        fail("BR-Z-09", "The VAT category tax amount for zero rated VAT shall be 0")
+
+
+def _legal_id(party) -> bool:
+    return any(
+        node.get("schemeID") in LEGAL_ID_SCHEMES and (node.text or "").strip()
+        for node in party.findall("cac:PartyLegalEntity/cbc:CompanyID", NS)
+    )
+
+
+def _full_address(party) -> bool:
+    address = party.find("cac:PostalAddress", NS)
+    return address is not None and all(
+        _text(address, f"cbc:{part}") for part in ("StreetName", "CityName", "PostalZone")
+    )
