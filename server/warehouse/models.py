@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -199,3 +200,14 @@ class ReferenceVersion(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     digests: Mapped[str] = mapped_column(Text)
+
+
+class ReferenceStamp(Base):
+    """One counter, bumped by database triggers on any write to the tables a station's
+    reference data is built from (migration 0010): unchanged stamp, unchanged data."""
+
+    __tablename__ = "reference_stamp"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    changes: Mapped[int] = mapped_column(BigInteger)

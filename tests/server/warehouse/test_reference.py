@@ -237,3 +237,83 @@ def test_paged_sync_with_changes_between_any_pages_converges(
         assert mirror.rows == _fresh(client, station_headers)
 
     check()
+
+
+# -- the change stamp: the map is rebuilt only when reference data changed ----------------
+
+
+def _builds(monkeypatch) -> list[int]:
+    """Count how often the current map is built from the tables."""
+    from server.warehouse import reference
+
+    calls: list[int] = []
+    build = reference._current_rows
+
+    def counting(session):
+        calls.append(1)
+        return build(session)
+
+    monkeypatch.setattr(reference, "_current_rows", counting)
+    return calls
+
+
+def test_unchanged_data_is_not_rebuilt_per_request(client, station_headers, demo, monkeypatch):
+    builds = _builds(monkeypatch)
+    first = _get(client, station_headers)
+    for _ in range(3):
+        assert _get(client, station_headers, cursor=first.cursor).cursor == first.cursor
+    _get(client, station_headers, full=True)  # a full download from the same map
+    assert len(builds) <= 1  # built once (or not at all: an earlier test's map is current)
+
+
+def test_every_kind_of_write_to_reference_data_is_seen(
+    client, station_headers, demo, upload, scans, session_factory, monkeypatch
+):
+    """Writes that bypass the app too (plain SQL, as psql or a migration would): the
+    triggers bump the stamp, so the next request rebuilds and sends the change."""
+    from sqlalchemy import text
+
+    mirror = Mirror()
+    mirror.sync(client, station_headers)
+    builds = _builds(monkeypatch)
+    unit = demo["unit_codes"][1]
+    edits = [
+        ("UPDATE products SET name = 'Renamed speaker' WHERE name LIKE '%K2%'", "products"),
+        (f"UPDATE units SET barcode = 'RG-RENAMED-1' WHERE barcode = '{unit}'", "units"),
+        ("UPDATE cases SET name = 'Renamed case'", "cases"),
+        ("DELETE FROM case_units", "cases"),
+        ("UPDATE pick_lines SET qty = qty + 1", "projects"),
+        ("UPDATE projects SET name = 'Renamed project'", "projects"),
+        ("UPDATE users SET name = 'Renamed user'", "badges"),
+        ("DELETE FROM user_roles", "badges"),
+        ("UPDATE badges SET active = false", "badges"),
+    ]
+    for sql, kind in edits:
+        with session_factory.begin() as session:
+            session.execute(text(sql))
+        page = _get(client, station_headers, cursor=mirror.cursor)
+        changed = getattr(page, kind) or getattr(page.deleted, kind)
+        assert changed, f"{sql!r} did not reach the station"
+        mirror.apply(page)
+        assert mirror.rows == _fresh(client, station_headers), sql
+    assert len(builds) >= len(edits)
+    # A movement alone (the ledger has no trigger: its row count is the stamp).
+    upload(scans.scan(demo["unit_codes"][0]))
+    page = _get(client, station_headers, cursor=mirror.cursor)
+    assert [u.status for u in page.units] == ["out"]
+
+
+def test_a_pruned_current_version_is_stored_again(client, station_headers, demo, session_factory):
+    from sqlalchemy import delete, select
+
+    from server.warehouse.models import ReferenceVersion
+
+    first = _get(client, station_headers)
+    with session_factory.begin() as session:
+        session.execute(delete(ReferenceVersion))  # pruned while this process holds it
+    again = _get(client, station_headers, cursor=first.cursor)
+    # Versions are named by content: the kiosk still holds the current one.
+    assert again.cursor == first.cursor and not again.full and _rows(again) == 0
+    with session_factory() as session:
+        stored = session.scalars(select(ReferenceVersion.id)).all()
+    assert stored == [first.cursor.split(".")[1]]
