@@ -1,14 +1,16 @@
 """Scan ingest throughput over loopback HTTP against a real ``rentguy-server serve``.
 
     .venv/bin/python bench/ingest_bench.py [--db sqlite|postgresql|both] [--scans 20000]
+        [--workers N]
 
 Seeds a catalogue (≈37,000 units, 2,000 fixed cases of 10 units), then 4 simulated
 stations upload 20,000 scans in batches of 500 at the same time, each from its own
 thread and HTTP connection, in ``seq`` order: 10 % case scans (10 units each), 5 %
 conflicts (a unit already out), 2 % unknown codes, the rest single units. Prints scans/s
 applied (every scan answered and stored), movements written, then resends all 20,000 and
-checks that no movement was added. PostgreSQL: 127.0.0.1:5432, user postgres, trust auth
-(a throw-away database is created and dropped).
+checks that no movement was added. ``--workers``: the server's worker processes (default:
+what ``rentguy-server serve`` uses on this machine). PostgreSQL: 127.0.0.1:5432, user
+postgres, trust auth (a throw-away database is created and dropped).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ os.environ.setdefault("RENTGUY_SECRET_KEY", secrets.token_urlsafe(32))
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
+from server.config import default_workers  # noqa: E402
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
 from server.identity import service as identity  # noqa: E402
 from server.identity.models import Role  # noqa: E402
@@ -190,7 +193,7 @@ def movements(url: str) -> int:
     return n
 
 
-def run(db: str, *, scans: int, batch: int, stations: int, workdir: Path) -> None:
+def run(db: str, *, scans: int, batch: int, stations: int, workers: int, workdir: Path) -> None:
     if db == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         cleanup = None
@@ -215,7 +218,7 @@ def run(db: str, *, scans: int, batch: int, stations: int, workdir: Path) -> Non
             f"in {time.perf_counter() - t0:.1f}s"
         )
         batches = make_batches(data, scans=scans, batch=batch)
-        server = LiveServer(url, workdir / f"server-{db}.log")
+        server = LiveServer(url, workdir / f"server-{db}.log", workers=workers)
         os.environ["RENTGUY_LOG_LEVEL"] = "WARNING"
         server.start()
         try:
@@ -223,7 +226,8 @@ def run(db: str, *, scans: int, batch: int, stations: int, workdir: Path) -> Non
             moved = movements(url)
             total = sum(statuses.values())
             print(
-                f"[{db}] {total} scans from {stations} stations in batches of {batch}: "
+                f"[{db}] {total} scans from {stations} stations in batches of {batch}, "
+                f"{workers} server worker(s): "
                 f"{elapsed:.2f}s = {total / elapsed:,.0f} scans/s applied; "
                 f"{moved} movements; answers {dict(statuses)}"
             )
@@ -249,11 +253,22 @@ def main() -> None:
     parser.add_argument("--scans", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--stations", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs (shared with other work: numbers are indicative)")
+    print(
+        f"machine: {os.cpu_count()} CPUs (shared with other work: numbers are indicative); "
+        f"server workers: {args.workers}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-            run(db, scans=args.scans, batch=args.batch, stations=args.stations, workdir=Path(tmp))
+            run(
+                db,
+                scans=args.scans,
+                batch=args.batch,
+                stations=args.stations,
+                workers=args.workers,
+                workdir=Path(tmp),
+            )
 
 
 if __name__ == "__main__":

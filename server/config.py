@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _WEAK_SECRETS = {"", "changeme", "change-me", "secret", "dev", "test", "password"}
 DEFAULT_SQLITE_PATH = Path("var") / "rentguy.sqlite3"
+# Each worker process holds up to 15 database connections (pool 5 + overflow 10): four
+# workers stay well inside PostgreSQL's default max_connections (100) with room for cron,
+# migrations and psql. Bigger machines raise RENTGUY_WORKERS on purpose.
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """One worker process per CPU this process may run on, at most ``MAX_DEFAULT_WORKERS``."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cpus or 1, MAX_DEFAULT_WORKERS))
 
 
 class Settings(BaseSettings):
@@ -28,6 +39,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(..., description="at least 32 characters, random")
     log_level: str = "INFO"
     log_json: bool = True
+    # ``rentguy-server serve`` worker processes (one per CPU; see docs/architecture.md).
+    workers: int = Field(default_factory=default_workers, ge=1, le=64)
     # Requests bigger than this are refused before they are parsed (SPEC: 10 MB body -> 4xx).
     max_body_bytes: int = 2 * 1024 * 1024
     # How long after the server received a scan its station may still annul it (SPEC §3).

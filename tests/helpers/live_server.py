@@ -18,11 +18,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), for benches' cost per request."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return float("nan")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
 class LiveServer:
     """``rentguy-server serve`` in a subprocess; stop and start it again on the same port."""
 
-    def __init__(self, database_url: str, log_path: Path, port: int | None = None) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        port: int | None = None,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.database_url = database_url
+        self.workers = workers
+        self.extra_env = env or {}
         self.port = port or free_port()
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
@@ -37,6 +63,8 @@ class LiveServer:
             **os.environ,
             "RENTGUY_DATABASE_URL": self.database_url,
             "RENTGUY_ENVIRONMENT": "test",
+            "RENTGUY_WORKERS": str(self.workers),
+            **self.extra_env,
         }
 
     def cli(self, *args: str) -> str:
@@ -64,12 +92,35 @@ class LiveServer:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
+                    break
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        self.stop()
-        raise TimeoutError(f"server not ready in {timeout}s")
+        else:
+            self.stop()
+            raise TimeoutError(f"server not ready in {timeout}s")
+        # Every worker serving: ask on fresh connections until each pid has answered.
+        pids: set[int] = set()
+        while len(pids) < self.workers and time.monotonic() < deadline:
+            pids.add(httpx.get(f"{self.url}/healthz", timeout=5).json()["pid"])
+        if len(pids) < self.workers:
+            self.stop()
+            raise TimeoutError(f"only {len(pids)} of {self.workers} workers answered")
+
+    def pids(self) -> list[int]:
+        """The server's processes: the ``serve`` process and, with workers, its children."""
+        if self.process is None:
+            return []
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(_children(pid))
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time of all the server's processes so far (workers are alive: no cutime)."""
+        return sum(cpu_seconds(pid) for pid in self.pids())
 
     def stop(self) -> None:
         if self.process is None:
