@@ -26,9 +26,13 @@ MAX_DEFAULT_WORKERS = 4
 
 
 def default_workers() -> int:
-    """One worker process per CPU this process may run on, at most ``MAX_DEFAULT_WORKERS``."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cpus or 1, MAX_DEFAULT_WORKERS))
+    """One worker process per CPU this process may run on, at most ``MAX_DEFAULT_WORKERS``.
+    (A container's CPU quota is not visible here: set ``RENTGUY_WORKERS`` to it.)"""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux, or a seccomp filter said no
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
 
 
 class Settings(BaseSettings):
@@ -39,7 +43,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(..., description="at least 32 characters, random")
     log_level: str = "INFO"
     log_json: bool = True
-    # ``rentguy-server serve`` worker processes (one per CPU; see docs/architecture.md).
+    # ``rentguy-server serve`` worker processes; "auto" = one per CPU, at most 4.
     workers: int = Field(default_factory=default_workers, ge=1, le=64)
     # Requests bigger than this are refused before they are parsed (SPEC: 10 MB body -> 4xx).
     max_body_bytes: int = 2 * 1024 * 1024
@@ -93,6 +97,14 @@ class Settings(BaseSettings):
     company_street: str = ""
     company_city: str = ""
     company_zipcode: str = ""
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _auto_workers(cls, value):
+        # "auto" (or empty: compose passes an unset variable on as "") = the default.
+        if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+            return default_workers()
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -105,9 +105,9 @@ def start_scheduler(
                 runs = None
             if first:
                 log.info(
-                    "export scheduler running: %s UTC; first tick started %s run(s)",
+                    "export scheduler running: %s UTC; first tick %s",
                     ", ".join(f"{t.value} {at:%H:%M}" for t, at in schedule.items()),
-                    "no" if runs is None else len(runs),
+                    "failed" if runs is None else f"started {len(runs)} run(s)",
                 )
             first = False
 

@@ -270,6 +270,7 @@ class _TailSource(FeedSource):
                 while True:
                     with cond:
                         if self._closed or not self.feed._wanted():
+                            self._live = False  # a stream joining from now waits for a reopen
                             break
                     self._step()
             except Exception:

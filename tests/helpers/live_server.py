@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -122,13 +124,20 @@ class LiveServer:
         """CPU time of all the server's processes so far (workers are alive: no cutime)."""
         return sum(cpu_seconds(pid) for pid in self.pids())
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Stop the server with ``sig`` as systemd (SIGTERM) or Ctrl-C (SIGINT) would;
+        the exit code, or None when it had to be killed (then its workers are, too)."""
         if self.process is None:
-            return
-        self.process.terminate()
+            return None
+        tree = self.pids()
+        self.process.send_signal(sig)
         try:
-            self.process.wait(timeout=10)
+            code = self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            for pid in tree:  # a SIGKILLed parent would leave its workers running
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
             self.process.wait()
+            code = None
         self.process = None
+        return code
