@@ -239,13 +239,18 @@ def run(db: str, deliveries: int, concurrency: int, seed: int, workers: int) -> 
                     else:
                         form = {"Content-Type": "application/x-www-form-urlencoded"}
                         items = [(body, form) for body in schedule]
-                    cpu_before = server.cpu_seconds()
+                    cpu_before = {pid: cpu_seconds(pid) for pid in server.pids()}
                     fake_before = cpu_seconds(os.getpid())  # the fakes answer from here
                     elapsed, codes = _send_all(
                         f"{server.url}/api/v1/webhooks/{name}", items, concurrency
                     )
-                    server_cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
-                    server_cpu_ms /= len(schedule)
+                    used = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in server.pids()}
+                    server_cpu_ms = sum(used.values()) * 1000 / len(schedule)
+                    # How the work spread over the processes (keep-alive connections stay
+                    # with the worker that accepted them).
+                    split = "/".join(
+                        f"{100 * v / sum(used.values()):.0f}%" for v in sorted(used.values())[::-1]
+                    )
                     fake_cpu_ms = (cpu_seconds(os.getpid()) - fake_before) * 1000 / len(schedule)
                     correct = _check(factory, expected)
                     print(
@@ -253,7 +258,7 @@ def run(db: str, deliveries: int, concurrency: int, seed: int, workers: int) -> 
                         f"deliveries={len(schedule):6d} unique_events={len(events):5d} "
                         f"time={elapsed:6.2f}s rate={len(schedule) / elapsed:7.1f}/s "
                         f"statuses={dict(sorted(codes.items()))} correct={correct:.1f}% "
-                        f"server_cpu={server_cpu_ms:.2f}ms/delivery "
+                        f"server_cpu={server_cpu_ms:.2f}ms/delivery (split {split}) "
                         f"fake_cpu={fake_cpu_ms:.2f}ms/delivery "
                         f"(setup {setup:.1f}s)",
                         flush=True,

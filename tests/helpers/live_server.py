@@ -120,10 +120,6 @@ class LiveServer:
             todo.extend(_children(pid))
         return found
 
-    def cpu_seconds(self) -> float:
-        """CPU time of all the server's processes so far (workers are alive: no cutime)."""
-        return sum(cpu_seconds(pid) for pid in self.pids())
-
     def stop(self, sig: int = signal.SIGTERM) -> int | None:
         """Stop the server with ``sig`` as systemd (SIGTERM) or Ctrl-C (SIGINT) would;
         the exit code, or None when it had to be killed (then its workers are, too)."""
