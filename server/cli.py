@@ -197,6 +197,12 @@ def _export_files(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 1 to 64")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rentguy-server", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -207,8 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     serve.add_argument(
         "--workers",
-        type=int,
-        choices=range(1, 65),
+        type=_worker_count,
         metavar="N",
         help="worker processes (default: RENTGUY_WORKERS, else one per CPU, at most 4)",
     )

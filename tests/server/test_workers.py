@@ -8,6 +8,7 @@ JSON log, where every line carries the pid of the worker that wrote it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import threading
@@ -210,3 +211,14 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_the_metrics_directory_is_fresh_private_and_removed(monkeypatch):
+    from server.ops.metrics import MULTIPROC_ENV, multiprocess_dir
+
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    with multiprocess_dir(1) as none:
+        assert none is None and MULTIPROC_ENV not in os.environ  # one process: its registry
+    with multiprocess_dir(2) as path:
+        assert os.environ[MULTIPROC_ENV] == path and os.listdir(path) == []
+    assert not Path(path).exists() and MULTIPROC_ENV not in os.environ
