@@ -263,6 +263,7 @@ class _TailSource(FeedSource):
                 with cond:
                     cond.wait(RETRY_SECONDS)
                 continue
+            lost = False
             try:
                 with cond:
                     self._live = True
@@ -275,12 +276,14 @@ class _TailSource(FeedSource):
                     self._step()
             except Exception:
                 log.warning("live scan feed: channel lost; re-opening", exc_info=True)
-                with cond:
-                    cond.wait(RETRY_SECONDS)
+                lost = True
             finally:
                 with cond:
                     self._live = False
                 self._shut()
+            if lost:
+                with cond:
+                    cond.wait(RETRY_SECONDS)
 
     def _open(self) -> None:
         raise NotImplementedError

@@ -190,3 +190,38 @@ def test_an_in_memory_database_uses_the_in_process_feed(url):
     engine = make_engine(url)
     assert type(feed_for(engine)._source).__name__ == "LocalSource"
     engine.dispose()
+
+
+_LISTENER_PIDS = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND classid = :k1 AND objid = :k2 AND objsubid = 2"
+)
+
+
+def test_a_lost_listen_connection_is_reopened(
+    session_factory, engine, this_process, other_process, demo
+):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's poller opens a connection per poll: nothing to lose")
+    scans = ScanFactory.for_demo(demo)
+    batch = [scans.scan("NOPE-AFTER")]
+
+    def listeners() -> set[int]:
+        with engine.connect() as conn:
+            return set(conn.execute(_LISTENER_PIDS, PG_LOCK_KEYS).scalars())
+
+    async def main() -> list[str]:
+        stream = other_process.stream(limit=1)
+        assert await anext(stream) == ": connected\n\n"
+        [first] = listeners()
+        with engine.connect() as conn:  # as a database restart would
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+        deadline = time.monotonic() + 60
+        while listeners() in (set(), {first}) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert listeners() and first not in listeners()
+        await asyncio.to_thread(ingest, session_factory, this_process, demo, batch)
+        return [chunk async for chunk in stream]
+
+    assert [e["code"] for e in scan_events(asyncio.run(main()))] == ["NOPE-AFTER"]
