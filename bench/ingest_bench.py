@@ -1,20 +1,26 @@
 """Scan ingest throughput over loopback HTTP against a real ``rentguy-server serve``.
 
     .venv/bin/python bench/ingest_bench.py [--db sqlite|postgresql|both] [--scans 20000]
+        [--workers N] [--watch]
 
 Seeds a catalogue (≈37,000 units, 2,000 fixed cases of 10 units), then 4 simulated
 stations upload 20,000 scans in batches of 500 at the same time, each from its own
 thread and HTTP connection, in ``seq`` order: 10 % case scans (10 units each), 5 %
 conflicts (a unit already out), 2 % unknown codes, the rest single units. Prints scans/s
 applied (every scan answered and stored), movements written, then resends all 20,000 and
-checks that no movement was added. PostgreSQL: 127.0.0.1:5432, user postgres, trust auth
-(a throw-away database is created and dropped).
+checks that no movement was added. ``--workers``: the server's worker processes (default:
+what ``rentguy-server serve`` uses on this machine). ``--watch``: an admin follows the live
+scan stream during the first upload; it must account for every scan (received, or reported
+dropped by a ``lagged`` event). PostgreSQL: 127.0.0.1:5432, user postgres, trust auth (a
+throw-away database is created and dropped).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -31,9 +37,11 @@ os.environ.setdefault("RENTGUY_SECRET_KEY", secrets.token_urlsafe(32))
 import httpx  # noqa: E402
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
+from server.config import Settings, default_workers  # noqa: E402
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
 from server.identity import service as identity  # noqa: E402
 from server.identity.models import Role  # noqa: E402
+from server.identity.tokens import issue_access_token  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
 from server.warehouse.models import (  # noqa: E402
     Case,
@@ -98,8 +106,13 @@ def seed(url: str, *, stations: int, scans: int) -> dict:
             for p in products:
                 session.add(PickLine(project_id=project.id, product_id=p.id, qty=1_000_000))
             projects.append(project)
+        watcher = identity.create_user(session=session, name="Bench admin", roles=[Role.ADMIN])
+        token, _ = issue_access_token(
+            settings=Settings(database_url=url), user_id=watcher.id, roles=[Role.ADMIN.value]
+        )
         result = {
             "user_id": str(user.id),
+            "admin_token": token,
             "stations": [(str(s.id), token) for s, token in made],
             "projects": [str(p.id) for p in projects],
             "loose": [u["barcode"] for u in units[:loose]],
@@ -182,6 +195,35 @@ def upload_all(url: str, data: dict, batches: list[list[list[dict]]]) -> tuple[f
     return elapsed, statuses
 
 
+class Watcher(threading.Thread):
+    """An admin on the live scan stream until ``expected`` scans are accounted for."""
+
+    def __init__(self, url: str, token: str, expected: int) -> None:
+        super().__init__(daemon=True)
+        self.url, self.token, self.expected = url, token, expected
+        self.connected = threading.Event()
+        self.received = self.dropped = 0
+
+    def run(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with httpx.Client(base_url=self.url, headers=headers, timeout=120) as client:
+            with client.stream("GET", "/api/v1/scans/stream") as response:
+                buffer = ""
+                for chunk in response.iter_text():
+                    buffer += chunk
+                    *events, buffer = buffer.split("\n\n")
+                    for item in events:
+                        if item.startswith(": connected"):
+                            self.connected.set()
+                        elif item.startswith("event: scan"):
+                            self.received += 1
+                        elif item.startswith("event: lagged"):
+                            data = re.search(r"^data: (.*)$", item, re.M).group(1)
+                            self.dropped += json.loads(data)["dropped"]
+                    if self.received + self.dropped >= self.expected:
+                        return
+
+
 def movements(url: str) -> int:
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -190,7 +232,9 @@ def movements(url: str) -> int:
     return n
 
 
-def run(db: str, *, scans: int, batch: int, stations: int, workdir: Path) -> None:
+def run(
+    db: str, *, scans: int, batch: int, stations: int, workers: int, watch: bool, workdir: Path
+) -> None:
     if db == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         cleanup = None
@@ -215,18 +259,34 @@ def run(db: str, *, scans: int, batch: int, stations: int, workdir: Path) -> Non
             f"in {time.perf_counter() - t0:.1f}s"
         )
         batches = make_batches(data, scans=scans, batch=batch)
-        server = LiveServer(url, workdir / f"server-{db}.log")
+        server = LiveServer(url, workdir / f"server-{db}.log", workers=workers)
         os.environ["RENTGUY_LOG_LEVEL"] = "WARNING"
         server.start()
         try:
+            watcher = None
+            if watch:
+                expected = sum(len(b) for station in batches for b in station)
+                watcher = Watcher(server.url, data["admin_token"], expected)
+                watcher.start()
+                if not watcher.connected.wait(60):
+                    raise SystemExit("the live scan stream never connected")
             elapsed, statuses = upload_all(server.url, data, batches)
             moved = movements(url)
             total = sum(statuses.values())
             print(
-                f"[{db}] {total} scans from {stations} stations in batches of {batch}: "
+                f"[{db}] {total} scans from {stations} stations in batches of {batch}, "
+                f"{workers} server worker(s){', watched' if watch else ''}: "
                 f"{elapsed:.2f}s = {total / elapsed:,.0f} scans/s applied; "
                 f"{moved} movements; answers {dict(statuses)}"
             )
+            if watcher is not None:
+                watcher.join(timeout=120)
+                print(
+                    f"[{db}] live stream: {watcher.received} scan events + "
+                    f"{watcher.dropped} reported dropped (lagged) of {total}"
+                )
+                if watcher.received + watcher.dropped != total:
+                    raise SystemExit("the live stream lost scans without saying so!")
             elapsed2, statuses2 = upload_all(server.url, data, batches)
             moved2 = movements(url)
             print(
@@ -249,11 +309,24 @@ def main() -> None:
     parser.add_argument("--scans", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--stations", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--watch", action="store_true", help="an admin on the live stream")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs (shared with other work: numbers are indicative)")
+    print(
+        f"machine: {os.cpu_count()} CPUs (shared with other work: numbers are indicative); "
+        f"server workers: {args.workers}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-            run(db, scans=args.scans, batch=args.batch, stations=args.stations, workdir=Path(tmp))
+            run(
+                db,
+                scans=args.scans,
+                batch=args.batch,
+                stations=args.stations,
+                workers=args.workers,
+                watch=args.watch,
+                workdir=Path(tmp),
+            )
 
 
 if __name__ == "__main__":

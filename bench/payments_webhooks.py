@@ -1,7 +1,7 @@
 """Webhook throughput and correctness over loopback HTTP against a real server subprocess.
 
     .venv/bin/python bench/payments_webhooks.py [--db sqlite|postgresql|both]
-        [--deliveries 10000] [--concurrency 8]
+        [--deliveries 10000] [--concurrency 8] [--workers N]
 
 For each database: payments are created through the real adapters (real SDKs → strict
 fakes), the fake provider plays each payment's life (succeeded, failed then retried,
@@ -10,7 +10,9 @@ POSTs them to ``rentguy-server serve``: Stripe events signed for real, 20 % dupl
 10 % moved later (out of order), from ``--concurrency`` threads; then the same for Mollie
 (``id=tr_…`` bodies). It prints deliveries/s and the share of payments whose final state
 (payment status, refunded and charged-back amounts, invoice state) matches what the
-provider says — which must be 100 %.
+provider says — which must be 100 %. ``--workers``: the server's worker processes
+(default: what ``rentguy-server serve`` uses on this machine); the server CPU is summed
+over its parent and workers.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("RENTGUY_SECRET_KEY", secrets.token_urlsafe(32))
 
 
-from server.config import Settings  # noqa: E402
+from server.config import Settings, default_workers  # noqa: E402
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
 from server.invoicing import service as invoicing  # noqa: E402
 from server.invoicing.models import Invoice  # noqa: E402
@@ -44,7 +46,7 @@ from server.payments.models import Payment  # noqa: E402
 from server.payments.providers import ProviderSet  # noqa: E402
 from tests.helpers.billing import make_project  # noqa: E402
 from tests.helpers.fakes import FakeMollie, FakeStripe  # noqa: E402
-from tests.helpers.live_server import LiveServer  # noqa: E402
+from tests.helpers.live_server import LiveServer, cpu_seconds  # noqa: E402
 
 WEBHOOK_SECRET = "whsec_bench_" + secrets.token_hex(8)
 AMOUNT = 12_100  # €100 + 21 % VAT per invoice
@@ -187,15 +189,6 @@ def _noop(_):
     return None
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to report cost per delivery."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except OSError:
-        return float("nan")
-
-
 def _check(factory, expected: dict) -> float:
     ok = 0
     with factory() as session:
@@ -212,7 +205,7 @@ def _check(factory, expected: dict) -> float:
     return 100.0 * ok / len(expected)
 
 
-def run(db: str, deliveries: int, concurrency: int, seed: int) -> None:
+def run(db: str, deliveries: int, concurrency: int, seed: int, workers: int) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="rentguy-bench-"))
     pg_name = None
     if db == "sqlite":
@@ -239,7 +232,7 @@ def run(db: str, deliveries: int, concurrency: int, seed: int) -> None:
             providers = ProviderSet.from_settings(settings)
             engine = make_engine(url)
             factory = make_session_factory(engine)
-            server = LiveServer(url, tmp / "server.log")
+            server = LiveServer(url, tmp / "server.log", workers=workers)
             server.start()
             try:
                 for name, fake, life in (
@@ -264,21 +257,26 @@ def run(db: str, deliveries: int, concurrency: int, seed: int) -> None:
                     else:
                         form = {"Content-Type": "application/x-www-form-urlencoded"}
                         items = [(body, form) for body in schedule]
-                    cpu_before = _cpu_seconds(server.process.pid)
-                    fake_before = _cpu_seconds(os.getpid())  # the fakes answer from here
+                    cpu_before = {pid: cpu_seconds(pid) for pid in server.pids()}
+                    fake_before = cpu_seconds(os.getpid())  # the fakes answer from here
                     elapsed, codes, sender_cpu = _send_all(
                         f"{server.url}/api/v1/webhooks/{name}", items, concurrency
                     )
-                    server_cpu_ms = (_cpu_seconds(server.process.pid) - cpu_before) * 1000
-                    server_cpu_ms /= len(schedule)
-                    fake_cpu_ms = (_cpu_seconds(os.getpid()) - fake_before) * 1000 / len(schedule)
+                    used = {p: cpu_seconds(p) - cpu_before.get(p, 0.0) for p in server.pids()}
+                    server_cpu_ms = sum(used.values()) * 1000 / len(schedule)
+                    # How the work spread over the processes (keep-alive connections stay
+                    # with the worker that accepted them).
+                    split = "/".join(
+                        f"{100 * v / sum(used.values()):.0f}%" for v in sorted(used.values())[::-1]
+                    )
+                    fake_cpu_ms = (cpu_seconds(os.getpid()) - fake_before) * 1000 / len(schedule)
                     correct = _check(factory, expected)
                     print(
-                        f"{db:10s} {name:6s} payments={len(payments):5d} "
+                        f"{db:10s} {name:6s} workers={workers} payments={len(payments):5d} "
                         f"deliveries={len(schedule):6d} unique_events={len(events):5d} "
                         f"time={elapsed:6.2f}s rate={len(schedule) / elapsed:7.1f}/s "
                         f"statuses={dict(sorted(codes.items()))} correct={correct:.1f}% "
-                        f"server_cpu={server_cpu_ms:.2f}ms/delivery "
+                        f"server_cpu={server_cpu_ms:.2f}ms/delivery (split {split}) "
                         f"fake_cpu={fake_cpu_ms:.2f}ms/delivery "
                         f"sender_cpu={sender_cpu * 1000 / len(schedule):.2f}ms/delivery "
                         f"(setup {setup:.1f}s)",
@@ -300,9 +298,11 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs; server workers: {args.workers}", flush=True)
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-        run(db, args.deliveries, args.concurrency, args.seed)
+        run(db, args.deliveries, args.concurrency, args.seed, args.workers)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from server.exports.schedule import start_scheduler
 from server.identity.admin import router as identity_admin_router
 from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
+from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
@@ -23,8 +24,16 @@ from server.payments.reconcile import ReconcileLoop
 from server.payments.router import router as payments_router
 from server.payments.webhooks import SeenCache
 from server.warehouse.admin import router as warehouse_admin_router
-from server.warehouse.feed import ScanFeed
+from server.warehouse.feed import feed_for
 from server.warehouse.router import router as warehouse_router
+
+
+def serve_app() -> FastAPI:
+    """The app ``rentguy-server serve`` runs (an import string for uvicorn): each worker
+    process builds its own from the environment, with logging set up in that process."""
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create_app(settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     providers = ProviderSet.from_settings(settings)
+    scan_feed = feed_for(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -49,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             scheduler.set()
         if loop is not None:
             loop.stop()
+        scan_feed.close()
         engine.dispose()
 
     app = FastAPI(
@@ -63,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.payment_providers = providers
     app.state.webhook_seen = SeenCache()
     app.state.metrics = Metrics()
-    app.state.scan_feed = ScanFeed()
+    app.state.scan_feed = scan_feed
 
     install_error_handlers(app)
     app.include_router(ops_router)

@@ -23,22 +23,34 @@ def _settings():
         raise SystemExit(f"configuration error: {problems}") from None
 
 
+# Seconds a stopping server waits for open requests; a live scan stream (SSE) never ends
+# by itself, so without a bound one watching admin would hold a stopping worker forever.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
     from server.ops.logging import configure_logging
+    from server.ops.metrics import multiprocess_dir
 
     settings = _settings()
+    workers = args.workers or settings.workers
     configure_logging(settings.log_level, json=settings.log_json)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        log_config=None,
-        proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-    )
+    # An import string and a factory: with several workers each process builds its own app
+    # from the environment (server.app.serve_app); uvicorn's parent only supervises them.
+    with multiprocess_dir(workers):
+        uvicorn.run(
+            "server.app:serve_app",
+            factory=True,
+            workers=workers,
+            host=args.host,
+            port=args.port,
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
     return 0
 
 
@@ -192,6 +204,12 @@ def _export_files(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_count(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 64:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number from 1 to 64")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rentguy-server", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument(
+        "--workers",
+        type=_worker_count,
+        metavar="N",
+        help="worker processes (default: RENTGUY_WORKERS, else one per CPU, at most 4)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="upgrade the database schema (or --downgrade)")

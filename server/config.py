@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -18,6 +19,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _WEAK_SECRETS = {"", "changeme", "change-me", "secret", "dev", "test", "password"}
 DEFAULT_SQLITE_PATH = Path("var") / "rentguy.sqlite3"
+# Each worker process holds up to 15 database connections (pool 5 + overflow 10): four
+# workers stay well inside PostgreSQL's default max_connections (100) with room for cron,
+# migrations and psql. Bigger machines raise RENTGUY_WORKERS on purpose.
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """One worker process per CPU this process may run on, at most ``MAX_DEFAULT_WORKERS``.
+    (A container's CPU quota is not visible here: set ``RENTGUY_WORKERS`` to it.)"""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux, or a seccomp filter said no
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_DEFAULT_WORKERS))
 
 
 class Settings(BaseSettings):
@@ -28,6 +43,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(..., description="at least 32 characters, random")
     log_level: str = "INFO"
     log_json: bool = True
+    # ``rentguy-server serve`` worker processes; "auto" = one per CPU, at most 4.
+    workers: int = Field(default_factory=default_workers, ge=1, le=64)
     # Requests bigger than this are refused before they are parsed (SPEC: 10 MB body -> 4xx).
     max_body_bytes: int = 2 * 1024 * 1024
     # How long after the server received a scan its station may still annul it (SPEC §3).
@@ -80,6 +97,14 @@ class Settings(BaseSettings):
     company_street: str = ""
     company_city: str = ""
     company_zipcode: str = ""
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _auto_workers(cls, value):
+        # "auto" (or empty: compose passes an unset variable on as "") = the default.
+        if isinstance(value, str) and value.strip().lower() in ("", "auto"):
+            return default_workers()
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -22,6 +22,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
@@ -79,6 +80,21 @@ def one_of(session: Session, column, values) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
         return column.in_(select(func.unnest(bindparam(None, values, type_=ARRAY(column.type)))))
     return column.in_(values)
+
+
+# PostgreSQL advisory locks, as two int4 keys ("RG", purpose), one per purpose.
+LOCK_SCAN_FEED_LISTENING = {"k1": 0x5247, "k2": 1}  # held shared by LISTEN connections
+LOCK_EXPORT_SCHEDULE = {"k1": 0x5247, "k2": 2}  # serializes scheduled-export claims
+
+
+def lock_for_transaction(session: Session, key: dict[str, int]) -> None:
+    """Serialize this transaction with every other one taking ``key``, across processes.
+
+    PostgreSQL: a transaction-level advisory lock. SQLite needs nothing: every transaction
+    here starts with ``BEGIN IMMEDIATE`` (below), which already holds the one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k1, :k2)"), key)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -22,7 +22,7 @@ from server.exports.exact.tokens import ExactTokenStore
 from server.exports.mapping import mapping_for
 from server.exports.models import ExportRun, Target
 from server.exports.moneybird.client import MoneybirdClient
-from server.exports.runner import ExportRunner, claim_run, start_run
+from server.exports.runner import ExportRunner, claim_run
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -110,6 +110,19 @@ def execute_run(
             http.close()
 
 
+def claim_recorded(*, session: Session, target: Target, trigger: str) -> ExportRun:
+    """``claim_run`` plus its audit line, in the caller's transaction (409 if taken)."""
+    run = claim_run(session=session, target=target.value, trigger=trigger)
+    audit.record(
+        session=session,
+        action="export.run_started",
+        target_type="export_run",
+        target_id=run.id,
+        details={"target": target.value, "trigger": trigger},
+    )
+    return run
+
+
 def run_export(
     *,
     session_factory: sessionmaker[Session],
@@ -119,17 +132,10 @@ def run_export(
     trigger: str = "manual",
     **kwargs,
 ) -> ExportRun:
-    """Claim the target and run the export in this thread (CLI, scheduler, tests)."""
+    """Claim the target and run the export in this thread (CLI, tests)."""
     check_configured(settings, target)
-    run = start_run(session_factory=session_factory, target=target.value, trigger=trigger)
     with transaction(session_factory) as session:
-        audit.record(
-            session=session,
-            action="export.run_started",
-            target_type="export_run",
-            target_id=run.id,
-            details={"target": target.value, "trigger": trigger},
-        )
+        run = claim_recorded(session=session, target=target, trigger=trigger)
     return execute_run(
         session_factory=session_factory,
         settings=settings,

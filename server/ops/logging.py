@@ -1,4 +1,5 @@
-"""JSON log lines, each carrying the id of the request that caused it."""
+"""JSON log lines, each carrying the id of the request that caused it and the pid of the
+worker process that wrote it (``serve --workers N`` interleaves several on one stderr)."""
 
 from __future__ import annotations
 
@@ -24,14 +25,21 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
     if json:
         handler.setFormatter(
             JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+                rename_fields={
+                    "asctime": "time",
+                    "levelname": "level",
+                    "name": "logger",
+                    "process": "pid",
+                },
                 datefmt="%Y-%m-%dT%H:%M:%S%z",
             )
         )
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s [%(process)d %(request_id)s] %(message)s"
+            )
         )
     root = logging.getLogger()
     root.handlers[:] = [handler]

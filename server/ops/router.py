@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -14,7 +16,8 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/healthz")
 def healthz() -> dict:
-    return {"status": "ok"}
+    # The pid says which worker process answered (``serve --workers N``).
+    return {"status": "ok", "pid": os.getpid()}
 
 
 @router.get("/readyz")

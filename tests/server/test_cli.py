@@ -67,3 +67,18 @@ def test_missing_secret_is_a_clear_error(cli_env):
     assert result.returncode != 0
     assert "RENTGUY_SECRET_KEY" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["--workers", "0"], {}, "--workers: '0' is not a number from 1 to 64"),
+        ([], {"RENTGUY_WORKERS": "0"}, "RENTGUY_WORKERS"),
+        ([], {"RENTGUY_WORKERS": "many"}, "RENTGUY_WORKERS"),
+    ],
+)
+def test_a_bad_worker_count_is_a_clear_error(cli_env, args, env, says):
+    result = _cli("serve", *args, env={**cli_env, **env}, check=False)
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,5 +1,7 @@
 """Operations endpoints: health, readiness, metrics, OpenAPI, request ids."""
 
+import os
+
 from fastapi.testclient import TestClient
 
 from server.app import create_app
@@ -9,7 +11,7 @@ from server.config import Settings
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {"status": "ok", "pid": os.getpid()}  # the answering worker
 
 
 def test_readyz_at_head(client):
