@@ -22,7 +22,7 @@ class CustomerCreate(_Strict):
 
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254)
-    country: str = Field(default="NL", max_length=60)  # ISO 3166-1 alpha-2
+    country: str = Field(default="NL", max_length=60)  # ISO 3166-1 alpha-2 (validator says)
     # Street and house number; 500 as the column (an old address migrated whole).
     street: str | None = Field(default=None, max_length=500)
     zipcode: str | None = Field(default=None, max_length=40)
