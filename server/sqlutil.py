@@ -1,4 +1,5 @@
-"""Portable ``INSERT … ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL."""
+"""Portable ``INSERT … ON CONFLICT DO NOTHING`` for SQLite and PostgreSQL, and a flush that
+turns a unique-key race into a 409."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+
+from server.errors import Conflict
 
 
 def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: list[str]) -> bool:
@@ -19,3 +23,11 @@ def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: l
     make = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = make(model).values(**values).on_conflict_do_nothing(index_elements=keys)
     return session.execute(stmt).rowcount == 1
+
+
+def flush_unique(session: Session, what: str) -> None:
+    # The up-front checks answer the common case; this catches the race between two writers.
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"{what} already exists") from exc

@@ -31,10 +31,10 @@ class ExportCustomer:
     name: str
     email: str | None = None
     vat_number: str | None = None
-    address: str | None = None
+    street: str | None = None  # street and house number, one line
     zipcode: str | None = None
     city: str | None = None
-    country: str = "NL"
+    country: str = "NL"  # ISO 3166-1 alpha-2
     kvk: str | None = None  # Chamber of Commerce number (UBL: SI-UBL 2.0 BR-NL-10)
 
 

@@ -131,7 +131,7 @@ def _customer_party(c: ExportCustomer) -> etree._Element:
         holder,
         "AccountingCustomerParty",
         name=c.name,
-        street=c.address,
+        street=c.street,
         city=c.city,
         zipcode=c.zipcode,
         country=c.country,

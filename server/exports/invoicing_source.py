@@ -322,5 +322,9 @@ def _customer(customer: Customer) -> ExportCustomer:
         name=customer.name,
         email=customer.email,
         vat_number=customer.vat_number,
-        address=customer.address or None,
+        street=customer.street,
+        zipcode=customer.zipcode,
+        city=customer.city,
+        country=customer.country,
+        kvk=customer.kvk,
     )

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from lxml import etree
 
 from server.exports.files import CAC, CBC, NLCIUS, NS_CREDIT
+from server.invoicing.customer_details import VAT_PREFIXES
 
 NS = {"cac": CAC, "cbc": CBC}
 LEGAL_ID_SCHEMES = {"0106", "0190"}  # KvK, OIN
@@ -110,6 +111,20 @@ def check(root: etree._Element, *, vat_tolerance_cents: int = 0) -> list[str]:
     if supplier is None or customer is None:
         fail("BR-06/BR-07", "Seller and buyer are mandatory")
         return out
+    # The buyer's name is its PartyLegalEntity's: a writer cannot leave that element out
+    # to dodge BR-NL-10 (which is why SI-UBL 2.0 has no form for a Dutch private customer).
+    if not _text(customer, "cac:PartyLegalEntity/cbc:RegistrationName"):
+        fail("BR-07", "An Invoice shall contain the Buyer name (BT-44)")
+    for party in (supplier, customer):
+        for vat in party.findall("cac:PartyTaxScheme", NS):
+            if _text(vat, "cac:TaxScheme/cbc:ID") != "VAT":
+                continue
+            if _text(vat, "cbc:CompanyID")[:2] not in VAT_PREFIXES:
+                fail(
+                    "BR-CO-09",
+                    f"The VAT identifier {_text(vat, 'cbc:CompanyID')!r} shall have a prefix "
+                    "in accordance with ISO code ISO 3166-1 alpha-2 (Greece may use 'EL')",
+                )
     if _text(supplier, "cac:PostalAddress/cac:Country/cbc:IdentificationCode").upper() != "NL":
         return out  # the BR-NL rules bind suppliers in the Netherlands only
     if not _legal_id(supplier):

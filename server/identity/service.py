@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
@@ -15,6 +14,7 @@ from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound, Unauthorized
 from server.identity.models import Badge, RefreshToken, Role, Station, User, UserRole
 from server.identity.security import hash_password, new_station_token, token_hash
+from server.sqlutil import flush_unique
 from shared.badges import badge_hash
 
 # Fields an admin may change with a plain update (roles and active have their own paths).
@@ -26,14 +26,6 @@ def _normalize_email(email: str | None) -> str | None:
         return None
     email = email.strip().lower()
     return email or None
-
-
-def _flush_unique(session: Session, what: str) -> None:
-    # The up-front checks answer the common case; this catches the race between two writers.
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        raise Conflict(f"{what} already exists") from exc
 
 
 def create_user(
@@ -68,7 +60,7 @@ def create_user(
         deactivated_at=None if active else utcnow(),
     )
     session.add(user)
-    _flush_unique(session, f"a user with email {email}")
+    flush_unique(session, f"a user with email {email}")
     record(
         session=session,
         action="user.created",
@@ -144,7 +136,7 @@ def update_profile(
     changed = sorted(k for k, v in changes.items() if getattr(user, k) != v)
     for key in changed:
         setattr(user, key, changes[key])
-    _flush_unique(session, f"a user with email {changes.get('email')}")
+    flush_unique(session, f"a user with email {changes.get('email')}")
     if changed:
         record(
             session=session,
@@ -282,7 +274,7 @@ def issue_badge(
         raise Conflict("this badge is already issued")
     badge = Badge(user_id=user.id, code_hash=code_hash, label=label)
     session.add(badge)
-    _flush_unique(session, "this badge")
+    flush_unique(session, "this badge")
     record(
         session=session,
         action="badge.issued",
@@ -356,7 +348,7 @@ def create_station(*, session: Session, name: str) -> tuple[Station, str]:
     token = new_station_token()
     station = Station(name=name, token_hash=token_hash(token))
     session.add(station)
-    _flush_unique(session, f"a station named {name!r}")
+    flush_unique(session, f"a station named {name!r}")
     return station, token
 
 

@@ -42,7 +42,16 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     email: Mapped[str | None] = mapped_column(String(254))
     vat_number: Mapped[str | None] = mapped_column(String(32))
-    address: Mapped[str] = mapped_column(String(500), default="")
+    # The invoice address (EN 16931 BG-8) and Chamber of Commerce number, which SI-UBL 2.0
+    # needs for a Dutch business customer (BR-NL-4, BR-NL-10). Shapes and normal forms:
+    # ``server.invoicing.customer_details``. ``street`` is street and house number in one
+    # line (UBL StreetName, Moneybird address1, Exact AddressLine1); 500 long because
+    # migration 0011 moved an old free-text address it could not split into it whole.
+    street: Mapped[str | None] = mapped_column(String(500))
+    zipcode: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2), default="NL", server_default="NL")
+    kvk: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 
+from server.audit.service import Actor
 from server.deps import Requires, SessionDep
-from server.errors import Conflict
 from server.identity.models import User
 from server.identity.permissions import Permission
+from server.identity.router import client_ip
 from server.invoicing import service
 from server.invoicing.models import Customer, Invoice
 from server.invoicing.schemas import (
@@ -19,6 +22,7 @@ from server.invoicing.schemas import (
     CreditNoteRead,
     CustomerCreate,
     CustomerRead,
+    CustomerUpdate,
     InvoiceFromProject,
     InvoiceRead,
 )
@@ -32,21 +36,52 @@ def _free(lines):
     return [service.FreeLine(**line.model_dump()) for line in lines]
 
 
+def _actor(request: Request, user: User) -> Actor:
+    return Actor(user_id=user.id, ip=client_ip(request))
+
+
 @router.post("/customers", response_model=CustomerRead, status_code=201)
-def create_customer(body: CustomerCreate, session: SessionDep, user: Writer) -> Customer:
+def create_customer(
+    body: CustomerCreate, request: Request, session: SessionDep, user: Writer
+) -> Customer:
     """Create a customer (409 when the name exists)."""
-    if session.scalar(select(Customer).where(Customer.name == body.name.strip())):
-        raise Conflict(f"a customer called {body.name!r} exists")
-    customer = Customer(**{**body.model_dump(), "name": body.name.strip()})
-    session.add(customer)
-    session.flush()
-    return customer
+    return service.create_customer(
+        session=session, details=body.model_dump(), actor=_actor(request, user)
+    )
 
 
 @router.get("/customers", response_model=list[CustomerRead])
 def list_customers(session: SessionDep, user: Reader) -> list[Customer]:
     """All customers by name."""
     return list(session.scalars(select(Customer).order_by(Customer.name).limit(1000)))
+
+
+@router.get("/customers/{customer_id}", response_model=CustomerRead)
+def read_customer(customer_id: uuid.UUID, session: SessionDep, user: Reader) -> Customer:
+    return service.get_customer(session=session, customer_id=customer_id)
+
+
+@router.patch("/customers/{customer_id}", response_model=CustomerRead)
+def update_customer(
+    customer_id: uuid.UUID,
+    body: CustomerUpdate,
+    request: Request,
+    session: SessionDep,
+    user: Writer,
+) -> Customer:
+    """Change the fields sent (``null`` clears one); the result must be a valid customer
+    as a whole, else 422 naming the field (a stored postcode that does not fit a new
+    country, say)."""
+    customer = service.get_customer(session=session, customer_id=customer_id)
+    merged = {**service.customer_details(customer), **body.model_dump(exclude_unset=True)}
+    try:
+        details = CustomerCreate.model_validate(merged).model_dump()
+    except ValidationError as exc:
+        errors = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
+        raise RequestValidationError(errors) from None
+    return service.update_customer(
+        session=session, customer=customer, details=details, actor=_actor(request, user)
+    )
 
 
 @router.post("/invoices/from-project", response_model=InvoiceRead, status_code=201)

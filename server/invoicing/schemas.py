@@ -6,7 +6,9 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from server.invoicing import customer_details as details
 
 VatRate = Literal[21, 9, 0]
 
@@ -16,10 +18,64 @@ class _Strict(BaseModel):
 
 
 class CustomerCreate(_Strict):
+    """A customer; ``country`` comes before the fields whose shape depends on it."""
+
     name: str = Field(min_length=1, max_length=200)
     email: str | None = Field(default=None, max_length=254)
-    vat_number: str | None = Field(default=None, max_length=32)
-    address: str = Field(default="", max_length=500)
+    country: str = Field(default="NL", max_length=60)  # ISO 3166-1 alpha-2 (validator says)
+    # Street and house number; 500 as the column (an old address migrated whole).
+    street: str | None = Field(default=None, max_length=500)
+    zipcode: str | None = Field(default=None, max_length=40)
+    city: str | None = Field(default=None, max_length=100)
+    kvk: str | None = Field(default=None, max_length=40)  # Chamber of Commerce, 8 digits
+    vat_number: str | None = Field(default=None, max_length=40)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a customer needs a name")
+        return value.strip()
+
+    @field_validator("street", "city")
+    @classmethod
+    def _line(cls, value: str | None) -> str | None:
+        return " ".join((value or "").split()) or None  # one line; blank is none
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        return details.country(value)
+
+    @field_validator("zipcode")
+    @classmethod
+    def _zipcode(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return details.postcode(value, info.data.get("country"))
+
+    @field_validator("kvk")
+    @classmethod
+    def _kvk(cls, value: str | None) -> str | None:
+        return details.kvk(value)
+
+    @field_validator("vat_number")
+    @classmethod
+    def _vat(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return details.vat_number(value, info.data.get("country"))
+
+
+class CustomerUpdate(_Strict):
+    """Only the fields sent change; ``null`` clears an optional one. The customer as it
+    would be is then checked as a whole (``CustomerCreate``): a new country can make the
+    stored postcode or VAT number wrong."""
+
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    country: str | None = Field(default=None, max_length=60)
+    street: str | None = Field(default=None, max_length=500)
+    zipcode: str | None = Field(default=None, max_length=40)
+    city: str | None = Field(default=None, max_length=100)
+    kvk: str | None = Field(default=None, max_length=40)
+    vat_number: str | None = Field(default=None, max_length=40)
 
 
 class CustomerRead(BaseModel):
@@ -27,8 +83,12 @@ class CustomerRead(BaseModel):
     id: uuid.UUID
     name: str
     email: str | None
+    street: str | None
+    zipcode: str | None
+    city: str | None
+    country: str
+    kvk: str | None
     vat_number: str | None
-    address: str
 
 
 class FreeLineIn(_Strict):

@@ -9,11 +9,12 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
+from server.audit.service import Actor, record
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
 from server.invoicing.totals import check_rate, line_net_cents, line_vat_shares
-from server.sqlutil import insert_ignore
+from server.sqlutil import flush_unique, insert_ignore
 from server.warehouse.models import Product, Project
 from shared.ids import uuid7
 
@@ -69,12 +70,71 @@ def get_or_create_customer(*, session: Session, name: str, email: str | None = N
     insert_ignore(
         session,
         Customer,
-        {"id": uuid7(), "name": name, "email": email, "address": "", "created_at": utcnow()},
+        {"id": uuid7(), "name": name, "email": email, "country": "NL", "created_at": utcnow()},
         ["name"],
     )
     customer = session.scalars(
         select(Customer).where(Customer.name == name).execution_options(populate_existing=True)
     ).one()
+    return customer
+
+
+CUSTOMER_FIELDS = ("name", "email", "street", "zipcode", "city", "country", "kvk", "vat_number")
+
+
+def get_customer(*, session: Session, customer_id: uuid.UUID) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    return customer
+
+
+def customer_details(customer: Customer) -> dict:
+    return {key: getattr(customer, key) for key in CUSTOMER_FIELDS}
+
+
+def _name_free(session: Session, name: str, customer_id: uuid.UUID | None = None) -> None:
+    taken = session.scalar(select(Customer.id).where(Customer.name == name))
+    if taken is not None and taken != customer_id:
+        raise Conflict(f"a customer called {name!r} exists")
+
+
+def create_customer(*, session: Session, details: dict, actor: Actor | None = None) -> Customer:
+    """A customer from validated details (``schemas.CustomerCreate``); 409 on a taken name."""
+    _name_free(session, details["name"])
+    customer = Customer(**details)
+    session.add(customer)
+    flush_unique(session, f"a customer called {details['name']!r}")
+    record(
+        session=session,
+        action="customer.created",
+        actor=actor,
+        target_type="customer",
+        target_id=customer.id,
+    )
+    return customer
+
+
+def update_customer(
+    *, session: Session, customer: Customer, details: dict, actor: Actor | None = None
+) -> Customer:
+    """Store the customer's validated new details; the audit line names what changed (the
+    tax and address fields reach every invoice exported from now on)."""
+    if details["name"] != customer.name:
+        _name_free(session, details["name"], customer.id)
+    changed = sorted(k for k in CUSTOMER_FIELDS if getattr(customer, k) != details[k])
+    for key in changed:
+        setattr(customer, key, details[key])
+    flush_unique(session, f"a customer called {details['name']!r}")
+    if changed:
+        record(
+            session=session,
+            action="customer.updated",
+            actor=actor,
+            target_type="customer",
+            target_id=customer.id,
+            details={"fields": changed},
+        )
     return customer
 
 

@@ -151,10 +151,11 @@ class ExactClient(ApiClient):
         for key, value in (
             ("Email", customer.email),
             ("VATNumber", customer.vat_number),
-            ("AddressLine1", customer.address),
+            ("AddressLine1", customer.street),
             ("Postcode", customer.zipcode),
             ("City", customer.city),
             ("Country", customer.country),
+            ("ChamberOfCommerce", customer.kvk),
         ):
             if value:
                 body[key] = value

@@ -103,9 +103,10 @@ class MoneybirdClient(ApiClient):
         for key, value in (
             ("send_invoices_to_email", customer.email),
             ("tax_number", customer.vat_number),
-            ("address1", customer.address),
+            ("address1", customer.street),
             ("zipcode", customer.zipcode),
             ("city", customer.city),
+            ("chamber_of_commerce", customer.kvk),
         ):
             if value:
                 contact[key] = value

@@ -65,8 +65,47 @@ BANK_ENTRY_LINE = frozenset(
     "OurRef Project ProjectCode ProjectDescription Quantity VATCode VATCodeDescription "
     "VATPercentage VATType".split()
 )
+# crm/Accounts (CRM/Account.cs): the address, ChamberOfCommerce, VATNumber and Country
+# (a code) are plain strings there.
+ACCOUNT = frozenset(
+    "Accountant AccountManager AccountManagerFullName AccountManagerHID ActivitySector "
+    "ActivitySubSector AddressLine1 AddressLine2 AddressLine3 BankAccounts Blocked BRIN "
+    "BusinessType CanDropShip ChamberOfCommerce City Classification Classification1 "
+    "Classification2 Classification3 Classification4 Classification5 Classification6 "
+    "Classification7 Classification8 ClassificationDescription Code CodeAtSupplier "
+    "CompanySize ConsolidationScenario ControlledDate Costcenter CostcenterDescription "
+    "CostPaid Country CountryName Created Creator CreatorFullName CreditLinePurchase "
+    "CreditLineSales Currency CustomerSince DatevCreditorCode DatevDebtorCode "
+    "DiscountPurchase DiscountSales Division Document DunsNumber Email EndDate "
+    "EstablishedDate Fax GLAccountPurchase GLAccountSales GLAP GLAR GlnNumber "
+    "HasWithholdingTaxSales ID IgnoreDatevWarningMessage IntraStatArea IntraStatDeliveryTerm "
+    "IntraStatSystem IntraStatTransactionA IntraStatTransactionB IntraStatTransportMethod "
+    "InvoiceAccount InvoiceAccountCode InvoiceAccountName InvoiceAttachmentType "
+    "InvoicingMethod IsAccountant IsAgency IsAnonymised IsBank IsCompetitor IsExtraDuty "
+    "IsMailing IsMember IsPilot IsPurchase IsReseller IsSales IsSupplier Language "
+    "LanguageDescription Latitude LeadPurpose LeadSource Logo LogoFileName LogoThumbnailUrl "
+    "LogoUrl Longitude MainContact Modified Modifier ModifierFullName Name OINNumber Parent "
+    "PayAsYouEarn PaymentConditionPurchase PaymentConditionPurchaseDescription "
+    "PaymentConditionSales PaymentConditionSalesDescription Phone PhoneExtension Postcode "
+    "PriceList PurchaseCurrency PurchaseCurrencyDescription PurchaseLeadDays PurchaseVATCode "
+    "PurchaseVATCodeDescription RecepientOfCommissions Remarks Reseller ResellerCode "
+    "ResellerName RSIN SalesCurrency SalesCurrencyDescription SalesTaxSchedule "
+    "SalesTaxScheduleCode SalesTaxScheduleDescription SalesVATCode SalesVATCodeDescription "
+    "SearchCode SecurityLevel SeparateInvPerProject SeparateInvPerSubscription "
+    "ShippingLeadDays ShippingMethod StartDate State StateName Status StatusSince TradeName "
+    "Type UniqueTaxpayerReference VATLiability VATNumber Website".split()
+)
 GUID_PROPERTIES = frozenset({"Account", "Customer", "GLAccount", "EntryID", "Document"})
 INT_PROPERTIES = frozenset({"OurRef", "Type", "EntryNumber", "InvoiceNumber"})
+ACCOUNT_GUIDS = frozenset(
+    "Accountant AccountManager ActivitySector ActivitySubSector BusinessType CompanySize "
+    "Document GLAccountPurchase GLAccountSales GLAP GLAR InvoiceAccount LeadPurpose "
+    "LeadSource MainContact Parent PriceList Reseller ShippingMethod".split()
+)
+ACCOUNT_INTS = frozenset(
+    "AccountManagerHID InvoiceAttachmentType InvoicingMethod PurchaseLeadDays SecurityLevel "
+    "ShippingLeadDays".split()
+)
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -81,7 +120,13 @@ def _cents(value: float) -> int:
     return round(value * 100)
 
 
-def _unknown_properties(body, allowed: frozenset[str], entity: str) -> JSONResponse | None:
+def _unknown_properties(
+    body,
+    allowed: frozenset[str],
+    entity: str,
+    guids: frozenset[str] = GUID_PROPERTIES,
+    ints: frozenset[str] = INT_PROPERTIES,
+) -> JSONResponse | None:
     """Exact's OData layer refuses a payload with a property its entity does not have, or
     a value it cannot convert (picqer/exact-php-client#595 shows the GUID case)."""
     if not isinstance(body, dict):
@@ -95,7 +140,7 @@ def _unknown_properties(body, allowed: frozenset[str], entity: str) -> JSONRespo
             )
         if value is None:
             continue
-        if name in GUID_PROPERTIES:
+        if name in guids:
             try:
                 uuid.UUID(str(value))
             except ValueError:
@@ -104,7 +149,7 @@ def _unknown_properties(body, allowed: frozenset[str], entity: str) -> JSONRespo
                     "Error processing request stream. Error encountered in converting the "
                     f"value from request payload for property '{name}' to type 'Guid'",
                 )
-        if name in INT_PROPERTIES and (not isinstance(value, int) or isinstance(value, bool)):
+        if name in ints and (not isinstance(value, int) or isinstance(value, bool)):
             return _error(
                 400,
                 "Error processing request stream. Error encountered in converting the value "
@@ -292,6 +337,8 @@ class FakeExact:
         @app.post(api + "/crm/Accounts")
         async def create_account(request: Request):
             body = await request.json()
+            if bad := _unknown_properties(body, ACCOUNT, "Account", ACCOUNT_GUIDS, ACCOUNT_INTS):
+                return bad
             if not isinstance(body.get("Name"), str) or not body["Name"]:
                 return _error(400, "Name: mandatory")
             code = body.get("Code")

@@ -213,3 +213,52 @@ def test_exact_refuses_bank_and_sales_entries_as_its_odata_layer_does():
         assert "VATAmountFC" in message(httpx.post(sales, json=no_code, headers=headers))
         made = httpx.post(sales, json=entry, headers=headers).json()["d"]
         assert made["EntryNumber"] and made["SalesEntryLines"]["results"][0]["VATAmountFC"] == 21.0
+
+
+def test_exact_accounts_take_the_sdk_properties_only():
+    """crm/Accounts: ChamberOfCommerce, Postcode, ... as CRM/Account.cs names them; a name
+    Exact does not have (KvK, Zipcode) or a GUID that is not one is refused, nothing stored."""
+    fake = FakeExact()
+    fake.access_token, fake.access_expires = "at", time.time() + 600
+    account = {
+        "Code": "R1",
+        "Name": "Podiumbouw Noord B.V.",
+        "Status": "C",
+        "AddressLine1": "Stationsplein 12",
+        "Postcode": "9726 AE",
+        "City": "Groningen",
+        "Country": "NL",
+        "ChamberOfCommerce": "87654321",
+        "VATNumber": "NL009876543B01",
+    }
+    with serve(fake.app) as url:
+        accounts = f"{url}/api/v1/{fake.division}/crm/Accounts"
+        headers = {"Authorization": "Bearer at"}
+        for wrong in ({"KvK": "87654321"}, {"Zipcode": "9726 AE"}, {"MainContact": "jan"}):
+            answer = httpx.post(accounts, json={**account, **wrong}, headers=headers)
+            assert answer.status_code == 400, answer.text
+            assert answer.json()["error"]["message"]["value"].startswith(
+                "Error processing request stream."
+            )
+        assert fake.accounts == {}
+        made = httpx.post(accounts, json=account, headers=headers)
+        assert made.status_code == 201 and made.json()["d"]["ChamberOfCommerce"] == "87654321"
+
+
+def test_moneybird_contacts_take_address_kvk_and_vat(fake_moneybird):
+    contact = {
+        "company_name": "Podiumbouw Noord B.V.",
+        "customer_id": "R1",
+        "address1": "Stationsplein 12",
+        "zipcode": "9726 AE",
+        "city": "Groningen",
+        "country": "NL",
+        "chamber_of_commerce": "87654321",
+        "tax_number": "NL009876543B01",
+    }
+    made = _mb(fake_moneybird, "POST", "contacts.json", json={"contact": contact})
+    assert made.status_code == 201 and made.json()["chamber_of_commerce"] == "87654321"
+    wrong = _mb(fake_moneybird, "POST", "contacts.json", json={"contact": {**contact, "kvk": "1"}})
+    assert wrong.status_code == 422 and "kvk" in wrong.text
+    number = {**contact, "chamber_of_commerce": 87654321}  # a string in the OpenAPI file
+    assert _mb(fake_moneybird, "POST", "contacts.json", json={"contact": number}).status_code == 422

@@ -32,7 +32,7 @@ CUSTOMER = ExportCustomer(
     ref="RABCDEFGHIJKLMNOP",
     name="Podiumbouw Noord B.V.",
     vat_number="NL009876543B01",
-    address="Stationsplein 12",
+    street="Stationsplein 12",
     zipcode="9726 AE",
     city="Groningen",
     kvk="87654321",
@@ -152,3 +152,47 @@ def test_an_invoice_issued_under_the_old_per_line_rule():
     assert xsd(DocumentKind.INVOICE).validate(root)
     assert {p.split("]")[0] for p in check(root)} == {"[BR-CO-17"}
     assert check(root, vat_tolerance_cents=100) == []
+
+
+def test_a_private_customer_abroad_passes():
+    """BR-NL-4 and BR-NL-10 bind customers in the Netherlands only."""
+    private = ExportCustomer(
+        id="c-2",
+        ref="RPRIVATE",
+        name="Jan Peeters",
+        street="Rue Royale 1",
+        zipcode="1000",
+        city="Brussel",
+        country="BE",
+    )
+    root = assert_valid(replace(many_lines(), customer=private))
+    assert root.find("cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme", NS) is None
+
+
+def test_a_dutch_private_customer_has_no_valid_si_ubl_form():
+    """NLCIUS is for business and government customers: the buyer's name lives in its
+    PartyLegalEntity (EN 16931 BR-07), and BR-NL-10's context is that element, so a Dutch
+    customer without a KvK or OIN number breaks BR-NL-10 whatever the writer does. The file
+    is still written and XSD-valid; the CLI names the rule."""
+    private = ExportCustomer(
+        id="c-3",
+        ref="RPRIVATE",
+        name="Jan de Vries",
+        street="Dorpsstraat 5",
+        zipcode="1234 AB",
+        city="Ons Dorp",
+    )
+    root = ubl_tree(replace(many_lines(), customer=private), SUPPLIER)
+    assert xsd(DocumentKind.INVOICE).validate(root)
+    assert [p.split("]")[0] for p in check(root)] == ["[BR-NL-10"]
+    # Leaving the legal entity out trades BR-NL-10 for BR-07.
+    party = root.find("cac:AccountingCustomerParty/cac:Party", NS)
+    party.remove(party.find("cac:PartyLegalEntity", NS))
+    assert [p.split("]")[0] for p in check(root)] == ["[BR-07"]
+
+
+def test_a_vat_number_needs_its_country_prefix():
+    doc = replace(many_lines(), customer=replace(CUSTOMER, vat_number="009876543B01"))
+    assert [p.split("]")[0] for p in check(ubl_tree(doc, SUPPLIER))] == ["[BR-CO-09"]
+    greek = replace(CUSTOMER, vat_number="EL123456789", country="GR", kvk=None)
+    assert_valid(replace(many_lines(), customer=greek))

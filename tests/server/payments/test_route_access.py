@@ -21,7 +21,9 @@ def test_each_route_is_public_or_guarded(client, user_headers):
     seen = 0
     for method, path in _routes(client.app):
         seen += 1
-        url = path.format(invoice_id=uuid.uuid4(), payment_id=uuid.uuid4())
+        url = path.format(
+            invoice_id=uuid.uuid4(), payment_id=uuid.uuid4(), customer_id=uuid.uuid4()
+        )
         if (method, path) in PUBLIC_ROUTES:
             assert path.startswith("/api/v1/webhooks/"), path
             continue

@@ -1,0 +1,121 @@
+"""A customer's address, KvK and VAT number from the invoicing tables to Moneybird's
+contact, Exact's account and the UBL buyer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from lxml import etree
+
+from server.db import transaction
+from server.exports.documents import DocumentKind, ExportCustomer
+from server.exports.files import ubl_document
+from server.exports.invoicing_source import InvoicingSource, customer_ref
+from server.exports.models import RunStatus, Target
+from server.exports.service import run_export
+from server.exports.sources import document_source
+from server.exports.ubl_rules import check
+from server.invoicing import service as invoicing
+from server.invoicing.models import Customer
+from server.invoicing.schemas import CustomerCreate
+from tests.helpers.billing import make_invoice
+from tests.server.exports.test_ubl_validation import NS, SUPPLIER, assert_valid, xsd
+
+DETAILS = {
+    "street": "Stationsplein 12",
+    "zipcode": "9726AE",
+    "city": "Groningen",
+    "kvk": "87654321",
+    "vat_number": "NL009876543B01",
+}
+
+
+def _invoice_to(session_factory, details: dict):
+    inv = make_invoice(session_factory, lines=[(12_500, 2)], days=2, category="rental")
+    with transaction(session_factory) as session:
+        customer = session.get(Customer, inv.customer_id)
+        merged = {**invoicing.customer_details(customer), **details}
+        invoicing.update_customer(
+            session=session,
+            customer=customer,
+            details=CustomerCreate.model_validate(merged).model_dump(),
+        )
+    return inv
+
+
+def test_a_dutch_business_customer_everywhere(
+    session_factory, export_settings, http, fake_moneybird, fake_exact
+):
+    inv = _invoice_to(session_factory, DETAILS)
+    (doc,) = InvoicingSource(session_factory).documents(since=None)
+    assert doc.customer == ExportCustomer(
+        id=str(inv.customer_id),
+        ref=customer_ref(inv.customer_id),
+        name=inv.customer.name,
+        **{**DETAILS, "zipcode": "9726 AE"},
+        country="NL",
+    )
+
+    for target in (Target.MONEYBIRD, Target.EXACT):
+        run = run_export(
+            session_factory=session_factory,
+            settings=export_settings,
+            target=target,
+            source=document_source(session_factory),
+            http=http,
+        )
+        assert run.status == RunStatus.SUCCEEDED, run.message
+    (contact,) = fake_moneybird.contacts.values()  # validated against the OpenAPI file
+    assert {
+        key: contact.get(key)
+        for key in ("address1", "zipcode", "city", "country", "chamber_of_commerce", "tax_number")
+    } == {
+        "address1": "Stationsplein 12",
+        "zipcode": "9726 AE",
+        "city": "Groningen",
+        "country": "NL",
+        "chamber_of_commerce": "87654321",
+        "tax_number": "NL009876543B01",
+    }
+    (account,) = fake_exact.accounts.values()  # property names as Exact's SDK declares
+    assert {
+        key: account.get(key)
+        for key in ("AddressLine1", "Postcode", "City", "Country", "ChamberOfCommerce", "VATNumber")
+    } == {
+        "AddressLine1": "Stationsplein 12",
+        "Postcode": "9726 AE",
+        "City": "Groningen",
+        "Country": "NL",
+        "ChamberOfCommerce": "87654321",
+        "VATNumber": "NL009876543B01",
+    }
+
+    root = assert_valid(doc)  # OASIS XSD and every rule, BR-NL-4 and BR-NL-10 included
+    party = root.find("cac:AccountingCustomerParty/cac:Party", NS)
+    assert [
+        party.findtext(path, namespaces=NS)
+        for path in (
+            "cac:PostalAddress/cbc:StreetName",
+            "cac:PostalAddress/cbc:CityName",
+            "cac:PostalAddress/cbc:PostalZone",
+            "cac:PostalAddress/cac:Country/cbc:IdentificationCode",
+            "cac:PartyTaxScheme/cbc:CompanyID",
+            "cac:PartyLegalEntity/cbc:CompanyID",
+        )
+    ] == ["Stationsplein 12", "Groningen", "9726 AE", "NL", "NL009876543B01", "87654321"]
+    assert party.find("cac:PartyLegalEntity/cbc:CompanyID", NS).get("schemeID") == "0106"
+
+
+@pytest.mark.parametrize(
+    "details,broken",
+    [
+        ({}, ["BR-NL-4", "BR-NL-10"]),  # a customer made from a project: a name only
+        ({k: v for k, v in DETAILS.items() if k != "kvk"}, ["BR-NL-10"]),  # private, NL
+        ({**DETAILS, "kvk": None, "vat_number": None, "country": "DE", "zipcode": "10115"}, []),
+    ],
+)
+def test_what_a_customer_without_details_breaks(session_factory, details, broken):
+    _invoice_to(session_factory, details)
+    (doc,) = InvoicingSource(session_factory).documents(since=None)
+    root = etree.fromstring(ubl_document(doc, SUPPLIER))
+    assert xsd(DocumentKind.INVOICE).validate(root)  # written all the same
+    assert [p.split("]")[0].lstrip("[") for p in check(root)] == broken
