@@ -317,3 +317,29 @@ def test_a_pruned_current_version_is_stored_again(client, station_headers, demo,
     with session_factory() as session:
         stored = session.scalars(select(ReferenceVersion.id)).all()
     assert stored == [first.cursor.split(".")[1]]
+
+
+def test_stamp_moves_once_per_transaction_and_survives_a_rolled_back_savepoint(
+    session_factory, demo
+):
+    from sqlalchemy import text
+
+    def stamp() -> int:
+        with session_factory() as session:
+            return session.execute(text("SELECT changes FROM reference_stamp")).scalar_one()
+
+    before = stamp()
+    with session_factory.begin() as session:
+        for i in range(3):
+            session.execute(text(f"UPDATE products SET name = name || '{i}'"))
+    bulk = stamp() - before
+    with session_factory.begin() as session:
+        savepoint = session.begin_nested()
+        session.execute(text("UPDATE products SET name = name || 'x'"))
+        savepoint.rollback()  # its bump goes too ...
+        session.execute(text("UPDATE cases SET name = name || 'y'"))  # ... so this one counts
+    after_savepoint = stamp() - before - bulk
+    if session_factory.kw["bind"].dialect.name == "postgresql":
+        assert (bulk, after_savepoint) == (1, 1)  # once per transaction
+    else:
+        assert bulk >= 1 and after_savepoint >= 1  # SQLite: once per row
