@@ -33,7 +33,7 @@ from pydantic import SecretStr  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.db import make_engine, make_session_factory  # noqa: E402
 from server.exports.documents import ListSource  # noqa: E402
-from server.exports.files import Supplier, write_csv, write_ubl_zip  # noqa: E402
+from server.exports.files import write_csv, write_ubl_zip  # noqa: E402
 from server.exports.models import Target  # noqa: E402
 from server.exports.service import run_export  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
@@ -45,6 +45,7 @@ from tests.server.exports.conftest import (  # noqa: E402
     EX_VAT,
     MB_LEDGER,
     MB_TAX,
+    SUPPLIER,
     make_documents,
     make_payments,
 )
@@ -164,15 +165,7 @@ def main() -> int:
                 _bench_target("exact", ex_url, settings, source, 60, args.exact_minute)
 
         many = make_documents(args.files, customers=500, credit_every=10)
-        supplier = Supplier(
-            name="RentGuy Verhuur B.V.",
-            kvk="12345678",
-            vat_number="NL001234567B01",
-            iban="NL91ABNA0417164300",
-            street="Havenweg 1",
-            city="Utrecht",
-            zipcode="3542 AB",
-        )
+        supplier = SUPPLIER
         started = time.perf_counter()
         buffer = io.StringIO()
         write_csv(many, buffer)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
+from server.sqlutil import flush_unique
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,35 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def record_update(
+    *,
+    session: Session,
+    row: Any,
+    values: dict[str, Any],
+    action: str,
+    actor: Actor | None,
+    target_type: str,
+    unique_what: str,
+) -> list[str]:
+    """Apply ``values`` to ``row``; audit the names of the fields that really changed
+    (values stay out of the trail: they may be personal data). A unique-key race is a 409.
+    Returns the changed field names."""
+    changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
+    for key in changed:
+        setattr(row, key, values[key])
+    flush_unique(session, unique_what)
+    if changed:
+        record(
+            session=session,
+            action=action,
+            actor=actor,
+            target_type=target_type,
+            target_id=row.id,
+            details={"fields": changed},
+        )
+    return changed
 
 
 def list_events(

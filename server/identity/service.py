@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from server.audit.service import Actor, record
+from server.audit.service import Actor, record, record_update
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound, Unauthorized
 from server.identity.models import Badge, RefreshToken, Role, Station, User, UserRole
@@ -133,19 +133,15 @@ def update_profile(
                 raise Conflict(f"a user with email {email} already exists")
     if "skills" in changes and changes["skills"] is None:
         changes["skills"] = []
-    changed = sorted(k for k, v in changes.items() if getattr(user, k) != v)
-    for key in changed:
-        setattr(user, key, changes[key])
-    flush_unique(session, f"a user with email {changes.get('email')}")
-    if changed:
-        record(
-            session=session,
-            action="user.updated",
-            actor=actor,
-            target_type="user",
-            target_id=user.id,
-            details={"fields": changed},
-        )
+    record_update(
+        session=session,
+        row=user,
+        values=changes,
+        action="user.updated",
+        actor=actor,
+        target_type="user",
+        unique_what=f"a user with email {changes.get('email')}",
+    )
     return user
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
-from server.audit.service import Actor, record
+from server.audit.service import Actor, record, record_update
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
@@ -122,19 +122,15 @@ def update_customer(
     tax and address fields reach every invoice exported from now on)."""
     if details["name"] != customer.name:
         _name_free(session, details["name"], customer.id)
-    changed = sorted(k for k in CUSTOMER_FIELDS if getattr(customer, k) != details[k])
-    for key in changed:
-        setattr(customer, key, details[key])
-    flush_unique(session, f"a customer called {details['name']!r}")
-    if changed:
-        record(
-            session=session,
-            action="customer.updated",
-            actor=actor,
-            target_type="customer",
-            target_id=customer.id,
-            details={"fields": changed},
-        )
+    record_update(
+        session=session,
+        row=customer,
+        values={k: details[k] for k in CUSTOMER_FIELDS},
+        action="customer.updated",
+        actor=actor,
+        target_type="customer",
+        unique_what=f"a customer called {details['name']!r}",
+    )
     return customer
 
 

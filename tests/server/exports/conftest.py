@@ -20,6 +20,7 @@ from server.exports.documents import (
     ExportPayment,
     ListSource,
 )
+from server.exports.files import Supplier
 from tests.helpers.fakes.exact import FakeExact
 from tests.helpers.fakes.moneybird import FakeMoneybird, openapi_path
 from tests.helpers.fakes.serving import serve
@@ -29,6 +30,16 @@ MB_LEDGER = {"rental": "2001", "*": "2002"}
 EX_VAT = {"21": "2", "9": "1", "0": "0"}
 EX_GL = {"rental": str(uuid.UUID(int=8000)), "*": str(uuid.UUID(int=8001))}
 EX_RECEIVABLES = str(uuid.UUID(int=8002))
+# The seller on UBL files in tests and the bench (all fields SI-UBL 2.0 asks of a Dutch seller).
+SUPPLIER = Supplier(
+    name="RentGuy Verhuur B.V.",
+    kvk="12345678",
+    vat_number="NL001234567B01",
+    iban="NL91ABNA0417164300",
+    street="Havenweg 1",
+    city="Utrecht",
+    zipcode="3542 AB",
+)
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +145,23 @@ def make_payments(docs, count: int):
 def source():
     docs = make_documents(12, credit_every=4)
     return ListSource(docs, make_payments(docs, 5))
+
+
+def export_to_both(session_factory, settings, http) -> list:
+    """Run the export of the database's documents to Moneybird, then Exact; both succeed."""
+    from server.exports.models import RunStatus, Target
+    from server.exports.service import run_export
+    from server.exports.sources import document_source
+
+    runs = []
+    for target in (Target.MONEYBIRD, Target.EXACT):
+        run = run_export(
+            session_factory=session_factory,
+            settings=settings,
+            target=target,
+            source=document_source(session_factory),
+            http=http,
+        )
+        assert run.status == RunStatus.SUCCEEDED, run.message
+        runs.append(run)
+    return runs

@@ -10,14 +10,12 @@ from server.db import transaction
 from server.exports.documents import DocumentKind, ExportCustomer
 from server.exports.files import ubl_document
 from server.exports.invoicing_source import InvoicingSource, customer_ref
-from server.exports.models import RunStatus, Target
-from server.exports.service import run_export
-from server.exports.sources import document_source
 from server.exports.ubl_rules import check
 from server.invoicing import service as invoicing
 from server.invoicing.models import Customer
 from server.invoicing.schemas import CustomerCreate
 from tests.helpers.billing import make_invoice
+from tests.server.exports.conftest import export_to_both
 from tests.server.exports.test_ubl_validation import NS, SUPPLIER, assert_valid, xsd
 
 DETAILS = {
@@ -55,15 +53,7 @@ def test_a_dutch_business_customer_everywhere(
         country="NL",
     )
 
-    for target in (Target.MONEYBIRD, Target.EXACT):
-        run = run_export(
-            session_factory=session_factory,
-            settings=export_settings,
-            target=target,
-            source=document_source(session_factory),
-            http=http,
-        )
-        assert run.status == RunStatus.SUCCEEDED, run.message
+    export_to_both(session_factory, export_settings, http)
     (contact,) = fake_moneybird.contacts.values()  # validated against the OpenAPI file
     assert {
         key: contact.get(key)

@@ -16,22 +16,12 @@ from server.exports.files import (
     NLCIUS,
     NS_CREDIT,
     NS_INVOICE,
-    Supplier,
     ubl_document,
     write_csv,
     write_ubl_zip,
 )
-from tests.server.exports.conftest import make_documents
+from tests.server.exports.conftest import SUPPLIER, make_documents
 
-SUPPLIER = Supplier(
-    name="RentGuy Verhuur B.V.",
-    kvk="12345678",
-    vat_number="NL001234567B01",
-    iban="NL91ABNA0417164300",
-    street="Havenweg 1",
-    city="Utrecht",
-    zipcode="3542 AB",
-)
 NS = {"cac": CAC, "cbc": CBC}
 
 # SI-UBL 2.0 / EN 16931 mandatory elements (BT numbers in comments), as XPath from the root.

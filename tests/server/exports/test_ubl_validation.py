@@ -16,17 +16,9 @@ from lxml import etree
 from server.exports.documents import DocumentKind, ExportCustomer, ExportDocument, ExportLine
 from server.exports.files import CAC, CBC, Supplier, ubl_document, ubl_tree
 from server.exports.ubl_rules import check
+from tests.server.exports.conftest import SUPPLIER
 
 NS = {"cac": CAC, "cbc": CBC}
-SUPPLIER = Supplier(
-    name="RentGuy Verhuur B.V.",
-    kvk="12345678",
-    vat_number="NL001234567B01",
-    iban="NL91ABNA0417164300",
-    street="Havenweg 1",
-    city="Utrecht",
-    zipcode="3542 AB",
-)
 CUSTOMER = ExportCustomer(
     id="c-1",
     ref="RABCDEFGHIJKLMNOP",
