@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 
 import orjson
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import event
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
 from server.warehouse.ingest import ingest_batch
@@ -32,6 +34,15 @@ def upload_scans(
         batch=batch,
         annul_window=timedelta(seconds=settings.annul_window_seconds),
         on_applied=lambda decided: feed.publish_after_commit(session, decided),
+    )
+    # Counted once the answers are stored: a batch that fails to commit answered nothing.
+    answered = Counter(result["status"] for result in results)
+    scans_total = request.app.state.metrics.scans
+    event.listen(
+        session,
+        "after_commit",
+        lambda _session: [scans_total.labels(s).inc(n) for s, n in answered.items()],
+        once=True,
     )
     # Serialized here once, by orjson: the answers are plain dicts (see ingest_batch).
     return Response(

@@ -189,3 +189,18 @@ def test_two_concurrent_uploads_of_the_same_batch_apply_once(
     assert {r["status"] for r in second} == {"duplicate"}
     assert [r["original_status"] for r in second] == [r["status"] for r in first]
     assert _count(session_factory, Movement) == len(demo["unit_codes"]) + 2
+
+
+def test_scan_answers_are_counted_in_metrics(client, upload, scans, demo):
+    def counted(status: str) -> float:
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith(f'rentguy_scans_total{{status="{status}"}}'):
+                return float(line.split()[-1])
+        return 0.0
+
+    before = {s: counted(s) for s in ("applied", "duplicate", "rejected")}
+    first = scans.scan(demo["unit_codes"][0])
+    upload(first, scans.scan("RG-NO-SUCH-CODE"))
+    upload(first)  # resent: a duplicate
+    after = {s: counted(s) - before[s] for s in before}
+    assert after == {"applied": 1, "duplicate": 1, "rejected": 1}
