@@ -39,18 +39,48 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, json=settings.log_json)
     # An import string and a factory: with several workers each process builds its own app
     # from the environment (server.app.serve_app); uvicorn's parent only supervises them.
+    options = {
+        "app": "server.app:serve_app",
+        "factory": True,
+        "workers": workers,
+        "host": args.host,
+        "port": args.port,
+        "log_config": None,
+        "proxy_headers": True,
+        "forwarded_allow_ips": args.forwarded_allow_ips,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+    }
+    # Build the app here first: a configuration that cannot make an app fails now, with
+    # one clear line, instead of in every worker (which uvicorn would restart forever).
+    from uvicorn.config import STARTUP_FAILURE
+
+    from server.app import serve_app
+
+    try:
+        app = serve_app()
+    except Exception as exc:  # noqa: BLE001 - any reason the app cannot be built
+        print(f"cannot start the server: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return STARTUP_FAILURE
     with multiprocess_dir(workers):
-        uvicorn.run(
-            "server.app:serve_app",
-            factory=True,
-            workers=workers,
-            host=args.host,
-            port=args.port,
-            log_config=None,
-            proxy_headers=True,
-            forwarded_allow_ips=args.forwarded_allow_ips,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        )
+        if workers == 1:
+            # uvicorn exits with STARTUP_FAILURE itself when the lifespan fails.
+            uvicorn.run(**{**options, "app": app, "factory": False})
+            return 0
+        return _supervise(uvicorn.Config(**options))
+
+
+def _supervise(config) -> int:
+    """uvicorn's own worker supervisor, plus an exit code: when a worker fails at start-up
+    (uvicorn then stops them all), exit non-zero so systemd's Restart=on-failure and
+    container restart policies see it; uvicorn.run would return as if all went well."""
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes):
+        print("a server worker failed to start; see the log above", file=sys.stderr)
+        return STARTUP_FAILURE
     return 0
 
 

@@ -82,3 +82,16 @@ def test_a_bad_worker_count_is_a_clear_error(cli_env, args, env, says):
     assert result.returncode != 0
     assert says in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_worker_that_cannot_start_makes_serve_exit_non_zero(cli_env, workers):
+    """Not a restart loop of workers that can never build the app: one clear line and a
+    failure exit code, which systemd's Restart=on-failure and container policies see."""
+    from tests.helpers.live_server import free_port
+
+    env = {**cli_env, "RENTGUY_DATABASE_URL": "nosuchdialect://nowhere/db"}
+    result = _cli("serve", "--workers", workers, "--port", str(free_port()), env=env, check=False)
+    assert result.returncode == 3, result.stderr[-2000:]  # uvicorn's STARTUP_FAILURE
+    assert "cannot start the server: NoSuchModuleError" in result.stderr
+    assert "Traceback" not in result.stderr
