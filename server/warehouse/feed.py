@@ -3,6 +3,8 @@
 Each server process has one ``ScanFeed``: a broadcaster to the SSE subscribers connected to
 *that* process. Each subscriber gets a bounded asyncio queue; one too slow to keep up loses
 the oldest events and is told so (a ``lagged`` event) rather than slowing ingest down.
+When the shared channel below is lost (a database restart), the streams are told with a
+``gap`` event: scans committed until it reopens are not shown, so re-read the status.
 
 What feeds the broadcasters is a channel all processes share, so an admin connected to
 one worker sees the scans every worker ingests (``rentguy-server serve --workers N``, or
@@ -98,6 +100,17 @@ class ScanFeed:
             except RuntimeError:  # its event loop is gone
                 self._drop(sub)
 
+    def interrupted(self) -> None:
+        """The channel was lost: scans committed until it reopens never reach this
+        process's streams, so each is told (a ``gap`` event) to re-read what it shows."""
+        with self._cond:
+            subscribers = list(self._subscribers)
+        for sub in subscribers:
+            try:
+                sub.loop.call_soon_threadsafe(_offer, sub, [_GAP])
+            except RuntimeError:
+                self._drop(sub)
+
     def _drop(self, sub: _Subscriber) -> None:
         with self._cond:
             if sub in self._subscribers:
@@ -138,10 +151,17 @@ class ScanFeed:
                 if sub.lagged:
                     yield _sse("lagged", {"dropped": sub.lagged})
                     sub.lagged = 0
+                if item is _GAP:
+                    yield _sse("gap", {"reason": "the live channel was interrupted"})
+                    continue
                 yield f"event: scan\nid: {item['scan_id']}\ndata: {json.dumps(item)}\n\n"
                 sent += 1
         finally:
             self._drop(sub)
+
+
+# Queued like a scan, so a stream reports the gap in order with the scans around it.
+_GAP: dict = {"gap": True}
 
 
 def _sse(name: str, data: dict) -> str:
@@ -277,6 +297,7 @@ class _TailSource(FeedSource):
             except Exception:
                 log.warning("live scan feed: channel lost; re-opening", exc_info=True)
                 lost = True
+                self.feed.interrupted()
             finally:
                 with cond:
                     self._live = False

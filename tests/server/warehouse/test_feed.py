@@ -224,4 +224,8 @@ def test_a_lost_listen_connection_is_reopened(
         await asyncio.to_thread(ingest, session_factory, this_process, demo, batch)
         return [chunk async for chunk in stream]
 
-    assert [e["code"] for e in scan_events(asyncio.run(main()))] == ["NOPE-AFTER"]
+    chunks = asyncio.run(main())
+    assert [e["code"] for e in scan_events(chunks)] == ["NOPE-AFTER"]
+    # The open stream was told it may have missed scans while the channel was down.
+    gaps = [c for c in chunks if c.startswith("event: gap")]
+    assert len(gaps) == 1 and chunks.index(gaps[0]) < len(chunks) - 1
