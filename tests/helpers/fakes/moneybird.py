@@ -102,6 +102,7 @@ class FakeMoneybird:
         self.throttled = 0
         self.posts = {"contacts": 0, "invoices": 0, "payments": 0}
         self.contact_updates = 0  # PATCHes of a contact: not counted as posts
+        self.refuse_contact_updates = 0  # fault injection: answer the next N PATCHes 422
         # Fault injection: the next N invoice POSTs are stored, but answered this late.
         self.slow_invoice_posts = 0
         self.slow_seconds = 0.0
@@ -209,6 +210,9 @@ class FakeMoneybird:
             if bad := fake._validate(CONTACT_PATH, body, "patch"):
                 return bad
             with fake.lock:
+                if fake.refuse_contact_updates > 0:
+                    fake.refuse_contact_updates -= 1
+                    return JSONResponse({"error": {"tax_number": ["is invalid"]}}, 422)
                 contact = fake.contacts.get(contact_id)
                 if contact is None:
                     return JSONResponse(

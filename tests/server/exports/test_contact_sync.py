@@ -176,3 +176,25 @@ def test_contacts_exported_before_fingerprints_are_updated_once(
     ] == ["updated"]
     assert _run(session_factory, export_settings, http, target).report["contacts"] == []
     assert fake.contact_updates == 1
+
+
+def test_a_refused_update_is_reported_and_tried_again(
+    session_factory, export_settings, http, fake_moneybird
+):
+    inv = _invoice_to(session_factory, DETAILS)
+    _run(session_factory, export_settings, http, Target.MONEYBIRD)
+    (contact,) = fake_moneybird.contacts.values()
+    _change(session_factory, inv.customer_id, **MOVED)
+    later = make_invoice(session_factory, lines=[(5_000, 1)], customer=inv.customer.name)
+    fake_moneybird.refuse_contact_updates = 1
+
+    run = _run(session_factory, export_settings, http, Target.MONEYBIRD)
+    (line,) = run.report["contacts"]
+    assert line["status"] == "failed" and "422" in line["note"]
+    assert contact["address1"] == DETAILS["street"]  # unchanged remotely
+    (booked,) = [i for i in fake_moneybird.invoices.values() if i["reference"] == later.number]
+    assert booked["contact_id"] == contact["id"]  # the document still went out
+
+    again = _run(session_factory, export_settings, http, Target.MONEYBIRD)
+    assert [line["status"] for line in again.report["contacts"]] == ["updated"]
+    assert contact["address1"] == MOVED["street"]
