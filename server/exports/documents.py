@@ -37,6 +37,14 @@ class ExportCustomer:
     country: str = "NL"  # ISO 3166-1 alpha-2
     kvk: str | None = None  # Chamber of Commerce number (UBL: SI-UBL 2.0 BR-NL-10)
 
+    def fingerprint(self) -> str:
+        """A hash of what the exporters send of a customer, kept per target with its
+        remote contact: when it differs, the contact is updated (``ExportRunner``)."""
+        data = asdict(self)
+        data.pop("id")
+        raw = json.dumps(data, sort_keys=True).encode()
+        return hashlib.sha256(raw).hexdigest()[:32]
+
 
 @dataclass(frozen=True)
 class ExportLine:
@@ -190,6 +198,11 @@ class DocumentSource(Protocol):
         """One document by our id (payments need their invoice)."""
         ...
 
+    def customers(self, ids: Iterable[str]) -> Iterable[ExportCustomer]:
+        """The customers with these ids as they are now (their exported contacts are kept
+        in step); a customer that no longer exists is left out."""
+        ...
+
 
 class ListSource:
     """A ``DocumentSource`` over in-memory lists (tests, benchmarks, and the empty source)."""
@@ -199,13 +212,20 @@ class ListSource:
         documents: Iterable[ExportDocument] = (),
         payments: Iterable[ExportPayment] = (),
     ) -> None:
-        self._documents = {doc.id: doc for doc in documents}
-        self._payments = list(payments)
+        self._documents: dict[str, ExportDocument] = {}
+        self._customers: dict[str, ExportCustomer] = {}
+        self._payments: list[ExportPayment] = []
+        self.add(*documents, *payments)
 
-    def add(self, *items: ExportDocument | ExportPayment) -> None:
+    def add(self, *items: ExportDocument | ExportPayment | ExportCustomer) -> None:
+        """Add documents or payments; a customer (or a document's) replaces the one with
+        its id, as an edit of the customer would."""
         for item in items:
             if isinstance(item, ExportDocument):
                 self._documents[item.id] = item
+                self._customers[item.customer.id] = item.customer
+            elif isinstance(item, ExportCustomer):
+                self._customers[item.id] = item
             else:
                 self._payments.append(item)
 
@@ -223,3 +243,6 @@ class ListSource:
 
     def document(self, document_id: str) -> ExportDocument | None:
         return self._documents.get(document_id)
+
+    def customers(self, ids: Iterable[str]) -> Iterable[ExportCustomer]:
+        return [self._customers[i] for i in ids if i in self._customers]

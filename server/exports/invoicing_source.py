@@ -113,6 +113,23 @@ class InvoicingSource:
                 return None
             return self._map(session, [], [note])[0]
 
+    def customers(self, ids: Iterable[str]) -> Iterable[ExportCustomer]:
+        keys = []
+        for text in ids:
+            try:
+                keys.append(uuid.UUID(str(text)))
+            except ValueError:
+                continue
+        out = []
+        with transaction(self.sf) as session:
+            for start in range(0, len(keys), 500):  # bound the IN list
+                chunk = keys[start : start + 500]
+                out += [
+                    _customer(c)
+                    for c in session.scalars(select(Customer).where(Customer.id.in_(chunk)))
+                ]
+        return out
+
     def payments(self, *, since: datetime | None) -> Iterable[ExportPayment]:
         with transaction(self.sf) as session:
             return self._movements(

@@ -124,6 +124,23 @@ def render_csv(run: ExportRun) -> str:
                 ]
             )
     writer.writerow([])
+    writer.writerow(
+        ["contact_customer", "name", "address", "vat_number", "kvk", "remote_id", "status", "note"]
+    )
+    for row in report.get("contacts", []):
+        writer.writerow(
+            [
+                row["customer"],
+                row["name"],
+                row["address"],
+                row["vat_number"],
+                row["kvk"],
+                row["remote_id"] or "",
+                row["status"],
+                row["note"],
+            ]
+        )
+    writer.writerow([])
     writer.writerow(["changed_remotely_number", "remote_id"])
     for doc in report.get("changed_remotely", []):
         writer.writerow([doc["number"], doc["remote_id"]])

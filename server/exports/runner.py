@@ -6,6 +6,10 @@ Exactly once, without idempotency keys on the remote side:
 3. a record still in ``posting`` (timeout, 5xx, crash, SIGKILL in between) is looked up
    remotely by reference before anything is posted again.
 
+Contacts are kept in step: each contact record holds a fingerprint of the customer data
+last sent; before any document goes out, every exported contact whose customer changed
+since is updated once (an update is idempotent, so a crash at worst repeats it).
+
 Every outbox change is its own short transaction, so a crash loses at most the one call
 in flight, and that one is found again by step 3.
 """
@@ -107,6 +111,8 @@ class _Progress:
     # one per money movement handled: id, kind, document number, remote doc id, signed
     # cents as booked, status (exported | waiting | failed)
     payments: list[dict[str, Any]] = field(default_factory=list)
+    # one per contact updated (or recreated, or refused) to match its customer
+    contacts: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ExportRunner:
@@ -130,6 +136,7 @@ class ExportRunner:
         self._started_at = utcnow()
         self._last_update = 0.0
         self._planned_calls = 0
+        self._contacts_done: set[str] = set()  # customers whose contact this run has handled
 
     # -- the run ---------------------------------------------------------------------
     def execute(self, run_id) -> ExportRun:
@@ -139,9 +146,13 @@ class ExportRunner:
             docs = self._documents(since)
             payments = self._payments(since)
             self.c.mapping.validate(docs)  # before a single call goes out
+            stale = self._stale_contacts()
             p.total = len(docs) + len(payments)
-            self._planned_calls = self._plan(docs, payments)
+            self._planned_calls = self._plan(docs, payments) + len(stale)
             self._update(run_id, p)
+            for customer in stale:  # before any document is booked against them
+                self._contact(run_id, customer, p)
+                self._heartbeat(run_id, p)
             for doc in docs:
                 self._export_document(run_id, doc, p)
                 self._tick(run_id, p)
@@ -238,10 +249,17 @@ class ExportRunner:
                 setattr(rec, key, value)
 
     def _exported(
-        self, rec, run_id, remote_id: str, version: str | None = None, number: str | None = None
+        self,
+        rec,
+        run_id,
+        remote_id: str,
+        version: str | None = None,
+        number: str | None = None,
+        **changes: Any,
     ) -> None:
         self._save(
             rec,
+            **changes,
             status=RecordStatus.EXPORTED,
             remote_id=remote_id,
             remote_version=version,
@@ -254,8 +272,10 @@ class ExportRunner:
     def _refused(self, rec, run_id, exc: ExportApiError) -> None:
         status = RecordStatus.POSTING if isinstance(exc, OutcomeUnknown) else RecordStatus.FAILED
         self._save(rec, status=status, last_error=exc.message[:2000], last_run_id=run_id)
+        self._count_refusal(exc, exc.endpoint.split("?")[0])
+
+    def _count_refusal(self, exc: ExportApiError, key: str) -> None:
         if isinstance(exc, Rejected):
-            key = exc.endpoint.split("?")[0]
             self.refusals[key] = self.refusals.get(key, 0) + 1
             if self.refusals[key] >= MAX_REFUSALS_PER_ENDPOINT:
                 raise RunAborted(
@@ -264,21 +284,109 @@ class ExportRunner:
                 )
 
     # -- contacts, documents, payments ------------------------------------------------
-    def _contact(self, run_id, customer: ExportCustomer) -> str | None:
+    def _stale_contacts(self) -> list[ExportCustomer]:
+        """Customers whose exported contact holds other data than they have now (changed
+        since, or exported before fingerprints were kept)."""
+        with transaction(self.sf) as session:
+            sent = dict(
+                session.execute(
+                    select(ExportRecord.our_id, ExportRecord.fingerprint).where(
+                        ExportRecord.target == self.target,
+                        ExportRecord.kind == RecordKind.CONTACT,
+                        ExportRecord.status == RecordStatus.EXPORTED,
+                    )
+                ).all()
+            )
+        if not sent:
+            return []
+        return [
+            customer
+            for customer in self.source.customers(sorted(sent))
+            if customer.fingerprint() != sent[customer.id]
+        ]
+
+    def _contact(self, run_id, customer: ExportCustomer, p: _Progress) -> str | None:
+        """The customer's remote contact: found by our customer ref or created once, and
+        updated (once per run) when the customer changed since it was last sent."""
         rec = self._record(RecordKind.CONTACT, customer.id, customer.ref)
+        if customer.id in self._contacts_done:
+            return rec.remote_id if rec.status == RecordStatus.EXPORTED else None
+        self._contacts_done.add(customer.id)
+        fingerprint = customer.fingerprint()
         if rec.status == RecordStatus.EXPORTED and rec.remote_id:
-            return rec.remote_id
+            if rec.fingerprint == fingerprint:
+                return rec.remote_id
+            return self._update_contact(run_id, rec, customer, p)
         try:
-            found = self.c.find_contact(customer)  # found by our customer id, else created
+            found = self.c.find_contact(customer)  # found by our customer ref, else created
             if found is None:
-                self._save(rec, status=RecordStatus.POSTING, attempts=rec.attempts + 1)
+                self._save(
+                    rec,
+                    status=RecordStatus.POSTING,
+                    attempts=rec.attempts + 1,
+                    fingerprint=fingerprint,
+                    last_run_id=run_id,
+                )
                 found = self.c.create_contact(customer)
                 self.crash_hook("contact_posted", customer.id)
+            elif rec.fingerprint != fingerprint:  # not known to be what we created: update
+                self.c.update_contact(found, customer)
         except ExportApiError as exc:
             self._refused(rec, run_id, exc)
             return None
-        self._exported(rec, run_id, found)
+        self._exported(rec, run_id, found, fingerprint=fingerprint)
         return found
+
+    def _update_contact(self, run_id, rec, customer: ExportCustomer, p: _Progress) -> str | None:
+        entry = {
+            "customer": customer.ref,
+            "name": customer.name,
+            "address": ", ".join(
+                part
+                for part in (customer.street, customer.zipcode, customer.city, customer.country)
+                if part
+            ),
+            "vat_number": customer.vat_number or "",
+            "kvk": customer.kvk or "",
+            "remote_id": rec.remote_id,
+            "note": "",
+        }
+        try:
+            self.c.update_contact(rec.remote_id, customer)
+        except Rejected as exc:
+            if exc.status != 404:
+                return self._contact_not_updated(run_id, rec, exc, entry, p)
+            # Deleted in the target. Documents still to come need a contact with today's
+            # data, so it is looked up by our ref and else made again; the report names
+            # both ids (what was booked on the old one stays there).
+            old = rec.remote_id
+            self._save(rec, status=RecordStatus.PENDING, remote_id=None, last_run_id=run_id)
+            self._contacts_done.discard(customer.id)
+            new = self._contact(run_id, customer, p)
+            error = "" if new else self._record(rec.kind, rec.our_id, rec.reference).last_error
+            p.contacts.append(
+                {
+                    **entry,
+                    "remote_id": new or "",
+                    "status": "recreated" if new else "failed",
+                    "note": f"contact {old} no longer exists in {self.target}"
+                    + (f"; making it again failed: {error}" if error else ""),
+                }
+            )
+            return new
+        except ExportApiError as exc:
+            return self._contact_not_updated(run_id, rec, exc, entry, p)
+        self._save(rec, fingerprint=customer.fingerprint(), last_error=None, last_run_id=run_id)
+        p.contacts.append({**entry, "status": "updated"})
+        return rec.remote_id
+
+    def _contact_not_updated(self, run_id, rec, exc, entry, p: _Progress) -> str:
+        """An update refused or lost: the old fingerprint stays, so the next run tries again;
+        documents meanwhile go to the contact as it is (its data is stale, not wrong party)."""
+        self._save(rec, last_error=exc.message[:2000], last_run_id=run_id)
+        p.contacts.append({**entry, "status": "failed", "note": exc.message})
+        self._count_refusal(exc, f"{self.target} contact updates")
+        return rec.remote_id
 
     def _export_document(self, run_id, doc: ExportDocument, p: _Progress) -> None:
         kind = (
@@ -288,7 +396,7 @@ class ExportRunner:
         if rec.status == RecordStatus.EXPORTED:
             p.skipped += 1
             return
-        contact_id = self._contact(run_id, doc.customer)
+        contact_id = self._contact(run_id, doc.customer, p)
         if contact_id is None:
             self._save(rec, status=RecordStatus.FAILED, last_error="customer not exported")
             p.failed += 1
@@ -377,6 +485,9 @@ class ExportRunner:
     # -- progress and ETA -----------------------------------------------------------------
     def _tick(self, run_id, p: _Progress) -> None:
         p.done += 1
+        self._heartbeat(run_id, p)
+
+    def _heartbeat(self, run_id, p: _Progress) -> None:
         # Progress and heartbeat at most every PROGRESS_EVERY s: a write per document
         # would cost more than the API call on a fast target.
         if time.monotonic() - self._last_update >= PROGRESS_EVERY or p.done == p.total:
@@ -384,7 +495,8 @@ class ExportRunner:
 
     def _plan(self, docs: list[ExportDocument], payments: list[ExportPayment]) -> int:
         """Calls this run will make: one per new document or payment, two per new
-        customer (lookup + create), plus the reconciliation re-reads (100 per call)."""
+        customer (lookup + create), plus the reconciliation re-reads (100 per call).
+        Contact updates (one call each) are added by the caller."""
         with transaction(self.sf) as session:
             exported = set(
                 session.execute(
@@ -425,7 +537,12 @@ class ExportRunner:
             run.total, run.done, run.exported = p.total, p.done, p.exported
             run.failed, run.skipped, run.api_calls = p.failed, p.skipped, self.c.calls
             run.status, run.message, run.eta_seconds = status, message, 0
-            run.report = {**report, "api_calls": self.c.calls, "throttled": self.c.throttled}
+            run.report = {
+                **report,
+                "contacts": p.contacts,  # also when the run stopped: these calls were made
+                "api_calls": self.c.calls,
+                "throttled": self.c.throttled,
+            }
             run.finished_at = utcnow()
         log.info("export run %s %s: %s", run_id, status, message or "ok")
         return run

@@ -60,12 +60,17 @@ def make_invoice(
     free: list[invoicing.FreeLine] = (),
     category: str = "",
     state: str = "open",
+    customer: str | None = None,
 ) -> Invoice:
-    """An invoice from a new project (its own customer), issued (open) unless ``state``
-    says otherwise; returned detached with its customer and lines loaded."""
+    """An invoice from a new project (its own customer, or the one named ``customer``),
+    issued (open) unless ``state`` says otherwise; returned detached with its customer and
+    lines loaded."""
     with transaction(factory) as session:
         project = make_project(
-            session, lines=lines, days=days, customer=f"Klant {secrets.token_hex(3)}"
+            session,
+            lines=lines,
+            days=days,
+            customer=customer or f"Klant {secrets.token_hex(3)}",
         )
         for pick in project.pick_lines:
             session.get(Product, pick.product_id).category = category

@@ -146,20 +146,31 @@ class ExactClient(ApiClient):
             return str(row["ID"])
         return None
 
+    @staticmethod
+    def _account_fields(customer: ExportCustomer) -> dict[str, str | None]:
+        return {
+            "Name": customer.name,
+            "Email": customer.email,
+            "VATNumber": customer.vat_number,
+            "AddressLine1": customer.street,
+            "Postcode": customer.zipcode,
+            "City": customer.city,
+            "Country": customer.country,
+            "ChamberOfCommerce": customer.kvk,
+        }
+
     def create_contact(self, customer: ExportCustomer) -> str:
-        body = {"Code": customer.ref, "Name": customer.name, "Status": "C"}
-        for key, value in (
-            ("Email", customer.email),
-            ("VATNumber", customer.vat_number),
-            ("AddressLine1", customer.street),
-            ("Postcode", customer.zipcode),
-            ("City", customer.city),
-            ("Country", customer.country),
-            ("ChamberOfCommerce", customer.kvk),
-        ):
-            if value:
-                body[key] = value
+        body = {"Code": customer.ref, "Status": "C"}
+        body.update((k, v) for k, v in self._account_fields(customer).items() if v)
         return str(self.request("POST", "/crm/Accounts", json=body).json()["d"]["ID"])
+
+    def update_contact(self, remote_id: str, customer: ExportCustomer) -> None:
+        # PUT <entity>(guid'<id>') with the properties to change; Exact answers 204 with no
+        # body (picqer/exact-php-client, Persistance/Storable::update). Every field we own is
+        # sent, a cleared one as null, so nothing stale stays behind.
+        self.request(
+            "PUT", f"/crm/Accounts(guid{_quote(remote_id)})", json=self._account_fields(customer)
+        )
 
     # -- sales entries: Type 20 invoice, 21 credit note; our number in YourRef ----------
     def create_document(self, doc: ExportDocument, contact_id: str) -> RemoteDocument:

@@ -94,24 +94,31 @@ class MoneybirdClient(ApiClient):
             raise
         return str(response.json()["id"])
 
-    def create_contact(self, customer: ExportCustomer) -> str:
-        contact: dict[str, object] = {
+    @staticmethod
+    def _contact_fields(customer: ExportCustomer) -> dict[str, str | None]:
+        return {
             "company_name": customer.name,
-            "customer_id": customer.ref,
             "country": customer.country,
+            "send_invoices_to_email": customer.email,
+            "tax_number": customer.vat_number,
+            "address1": customer.street,
+            "zipcode": customer.zipcode,
+            "city": customer.city,
+            "chamber_of_commerce": customer.kvk,
         }
-        for key, value in (
-            ("send_invoices_to_email", customer.email),
-            ("tax_number", customer.vat_number),
-            ("address1", customer.street),
-            ("zipcode", customer.zipcode),
-            ("city", customer.city),
-            ("chamber_of_commerce", customer.kvk),
-        ):
-            if value:
-                contact[key] = value
+
+    def create_contact(self, customer: ExportCustomer) -> str:
+        contact = {"customer_id": customer.ref}
+        contact.update((k, v) for k, v in self._contact_fields(customer).items() if v)
         response = self.request("POST", self._path("contacts.json"), json={"contact": contact})
         return str(response.json()["id"])
+
+    def update_contact(self, remote_id: str, customer: ExportCustomer) -> None:
+        # PATCH changes only what it is given; "Optional attributes can be removed by
+        # setting them to an empty string value" (OpenAPI file, patch_administration_id_
+        # contacts_id). Every field we own is sent, a cleared one as "".
+        contact = {k: v or "" for k, v in self._contact_fields(customer).items()}
+        self.request("PATCH", self._path(f"contacts/{remote_id}.json"), json={"contact": contact})
 
     # -- external sales invoices (credit notes: negative prices) ----------------------
     def _invoice_body(self, doc: ExportDocument, contact_id: str) -> dict:

@@ -20,7 +20,7 @@ import uuid
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from server.exports.documents import vat_cents
 from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
@@ -101,6 +101,10 @@ ACCOUNT_GUIDS = frozenset(
     "Accountant AccountManager ActivitySector ActivitySubSector BusinessType CompanySize "
     "Document GLAccountPurchase GLAccountSales GLAP GLAR InvoiceAccount LeadPurpose "
     "LeadSource MainContact Parent PriceList Reseller ShippingMethod".split()
+)
+# Edm.String in CRM/Account.cs (those the export sends).
+ACCOUNT_STRINGS = frozenset(
+    "Name Email VATNumber AddressLine1 Postcode City Country ChamberOfCommerce".split()
 )
 ACCOUNT_INTS = frozenset(
     "AccountManagerHID InvoiceAttachmentType InvoicingMethod PurchaseLeadDays SecurityLevel "
@@ -217,6 +221,7 @@ class FakeExact:
         self.requests = 0
         self.throttled = 0
         self.posts = {"accounts": 0, "entries": 0, "payments": 0}
+        self.contact_updates = 0  # PUTs of an account: not counted as posts
         self.entry_numbers: dict[str, int] = {}  # per journal: the last EntryNumber given
         self.bank_journals = {"20"}
         self.receivables_gl = str(uuid.UUID(int=8002))  # a type 20 (accounts receivable) GL
@@ -324,6 +329,7 @@ class FakeExact:
                 "requests": fake.requests,
                 "throttled": fake.throttled,
                 "posts": fake.posts,
+                "contact_updates": fake.contact_updates,
                 "documents": len(refs),
                 "duplicates": sum(n - 1 for n in refs.values()),
                 "refresh_token": fake.refresh_token,
@@ -353,6 +359,28 @@ class FakeExact:
                 fake.accounts[row["ID"]] = row
                 fake.posts["accounts"] += 1
             return JSONResponse({"d": row}, 201)
+
+        @app.put(api + "/crm/Accounts(guid'{account_id}')")
+        async def update_account(account_id: str, request: Request):
+            # PUT changes the properties given and answers 204 without a body.
+            body = await request.json()
+            if bad := _unknown_properties(body, ACCOUNT, "Account", ACCOUNT_GUIDS, ACCOUNT_INTS):
+                return bad
+            for name in ("ID", "Code"):  # the key, and our ref we find accounts by
+                if name in body:
+                    return _error(400, f"{name}: cannot be changed")
+            if "Name" in body and (not isinstance(body["Name"], str) or not body["Name"]):
+                return _error(400, "Name: mandatory")
+            for name, value in body.items():
+                if name in ACCOUNT_STRINGS and not isinstance(value, str | None):
+                    return _error(400, f"{name}: string expected")
+            with fake.lock:
+                row = fake.accounts.get(account_id)
+                if row is None:
+                    return _error(404, "Account: not found")
+                row.update(body)
+                fake.contact_updates += 1
+            return Response(status_code=204)
 
         @app.get(api + "/salesentry/SalesEntries")
         def entries(request: Request):

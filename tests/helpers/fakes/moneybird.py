@@ -27,6 +27,7 @@ from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_URI = "urn:moneybird-openapi"
+CONTACT_PATH = "/{administration_id}/contacts/{id}{format}"
 
 
 def openapi_path() -> Path | None:
@@ -100,6 +101,8 @@ class FakeMoneybird:
         self.requests = 0
         self.throttled = 0
         self.posts = {"contacts": 0, "invoices": 0, "payments": 0}
+        self.contact_updates = 0  # PATCHes of a contact: not counted as posts
+        self.refuse_contact_updates = 0  # fault injection: answer the next N PATCHes 422
         # Fault injection: the next N invoice POSTs are stored, but answered this late.
         self.slow_invoice_posts = 0
         self.slow_seconds = 0.0
@@ -107,6 +110,7 @@ class FakeMoneybird:
         self.app = self._build()
         for op in ("contacts{format}", "external_sales_invoices{format}"):
             request_validator(self.spec_path, "/{administration_id}/" + op, "post")
+        request_validator(self.spec_path, CONTACT_PATH, "patch")
 
     # -- helpers ------------------------------------------------------------------------
     def _new_id(self) -> str:
@@ -118,8 +122,8 @@ class FakeMoneybird:
             counts[inv["reference"]] = counts.get(inv["reference"], 0) + 1
         return counts
 
-    def _validate(self, api_path: str, body) -> JSONResponse | None:
-        errors = _errors(request_validator(self.spec_path, api_path, "post"), body)
+    def _validate(self, api_path: str, body, method: str = "post") -> JSONResponse | None:
+        errors = _errors(request_validator(self.spec_path, api_path, method), body)
         if errors:
             return JSONResponse(
                 {"error": errors, "details": {k: [{"error": "invalid"}] for k in errors}},
@@ -166,6 +170,7 @@ class FakeMoneybird:
                 "requests": fake.requests,
                 "throttled": fake.throttled,
                 "posts": fake.posts,
+                "contact_updates": fake.contact_updates,
                 "documents": len(refs),
                 "duplicates": sum(n - 1 for n in refs.values()),
             }
@@ -197,6 +202,31 @@ class FakeMoneybird:
                 fake.contacts[contact["id"]] = contact
                 fake.posts["contacts"] += 1
             return JSONResponse(contact, 201)
+
+        @app.patch(prefix + "/contacts/{contact_id}.json")
+        async def update_contact(contact_id: str, request: Request):
+            # Only what is given changes; "" removes an optional attribute (OpenAPI file).
+            body = await request.json()
+            if bad := fake._validate(CONTACT_PATH, body, "patch"):
+                return bad
+            with fake.lock:
+                if fake.refuse_contact_updates > 0:
+                    fake.refuse_contact_updates -= 1
+                    return JSONResponse({"error": {"tax_number": ["is invalid"]}}, 422)
+                contact = fake.contacts.get(contact_id)
+                if contact is None:
+                    return JSONResponse(
+                        {"error": "record not found", "symbolic": {"id": "not_found"}}, 404
+                    )
+                data = body.get("contact", {})
+                merged = {**contact, **data}
+                if not merged.get("company_name") and not (
+                    merged.get("firstname") and merged.get("lastname")
+                ):
+                    return JSONResponse({"error": {"company_name": ["can't be blank"]}}, 422)
+                contact.update(data)
+                fake.contact_updates += 1
+                return JSONResponse(dict(contact), 200)
 
         @app.post(prefix + "/external_sales_invoices.json")
         async def create_invoice(request: Request):
