@@ -147,21 +147,28 @@ def source():
     return ListSource(docs, make_payments(docs, 5))
 
 
-def export_to_both(session_factory, settings, http) -> list:
-    """Run the export of the database's documents to Moneybird, then Exact; both succeed."""
-    from server.exports.models import RunStatus, Target
+def export_once(session_factory, settings, http, target):
+    """Run the export of the database's documents to ``target``; it succeeds."""
+    from server.exports.models import RunStatus
     from server.exports.service import run_export
     from server.exports.sources import document_source
 
-    runs = []
-    for target in (Target.MONEYBIRD, Target.EXACT):
-        run = run_export(
-            session_factory=session_factory,
-            settings=settings,
-            target=target,
-            source=document_source(session_factory),
-            http=http,
-        )
-        assert run.status == RunStatus.SUCCEEDED, run.message
-        runs.append(run)
-    return runs
+    run = run_export(
+        session_factory=session_factory,
+        settings=settings,
+        target=target,
+        source=document_source(session_factory),
+        http=http,
+    )
+    assert run.status == RunStatus.SUCCEEDED, run.message
+    return run
+
+
+def export_to_both(session_factory, settings, http) -> list:
+    """Export to Moneybird, then Exact; both succeed."""
+    from server.exports.models import Target
+
+    return [
+        export_once(session_factory, settings, http, target)
+        for target in (Target.MONEYBIRD, Target.EXACT)
+    ]

@@ -8,29 +8,19 @@ import pytest
 from sqlalchemy import update
 
 from server.db import make_engine, make_session_factory, transaction
-from server.exports.models import ExportRecord, RecordKind, RunStatus, Target
+from server.exports.models import ExportRecord, RecordKind, Target
 from server.exports.report import render_csv, render_html
-from server.exports.service import run_export
-from server.exports.sources import document_source
 from server.invoicing import service as invoicing
 from server.invoicing.models import Customer
 from server.invoicing.schemas import CustomerCreate
 from tests.helpers.billing import make_invoice
+from tests.server.exports.conftest import export_once
 from tests.server.exports.test_customer_details import DETAILS, _invoice_to
 
 MOVED = {"street": "Nieuwe Markt 3", "zipcode": "1011AB", "city": "Amsterdam"}
 
 
-def _run(session_factory, settings, http, target):
-    run = run_export(
-        session_factory=session_factory,
-        settings=settings,
-        target=target,
-        source=document_source(session_factory),
-        http=http,
-    )
-    assert run.status == RunStatus.SUCCEEDED, run.message
-    return run
+_run = export_once
 
 
 def _change(session_factory, customer_id, **changes):
