@@ -32,13 +32,13 @@ See bench/reference_bench.py.
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 
+import orjson
 from sqlalchemy import Engine, String, cast, delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -103,6 +103,20 @@ def _current_rows(session: Session) -> dict[str, tuple]:
         contents.setdefault(case_id, []).append(unit_id)
     for c in session.execute(select(_s(Case.id), Case.barcode, Case.name, Case.kind)):
         rows[f"3c:{c[0]}"] = (*c, tuple(contents.get(c[0], ())))
+    rows.update(_project_rows(session))
+    for badge, user in active_badges(session=session):
+        rows[f"5b:{badge.code_hash}"] = (
+            badge.code_hash,
+            user.id,
+            user.name,
+            tuple(user.role_names),
+        )
+    return rows
+
+
+def _project_rows(session: Session) -> dict[str, tuple]:
+    """Open projects with their pick lines and the counts out and returned so far."""
+    rows: dict[str, tuple] = {}
     projects = session.scalars(
         select(Project).where(Project.status.in_(OPEN_PROJECT_STATUSES))
     ).all()
@@ -122,14 +136,27 @@ def _current_rows(session: Session) -> dict[str, tuple]:
             project.status,
             tuple(lines),
         )
-    for badge, user in active_badges(session=session):
-        rows[f"5b:{badge.code_hash}"] = (
-            badge.code_hash,
-            user.id,
-            user.name,
-            tuple(user.role_names),
-        )
     return rows
+
+
+def _after_movements(session: Session, built: _Current) -> tuple[dict, dict]:
+    """(rows, digests) when only the ledger moved since ``built``: no reference table
+    changed, so only unit positions and project counts are read again, and only the rows
+    that differ are digested again (scanning touches a few units of thousands)."""
+    positions = _unit_positions_text(session)
+    rows = {k: v for k, v in built.rows.items() if not k.startswith("4j:")}
+    digests = {k: v for k, v in built.digests.items() if not k.startswith("4j:")}
+    for key, row in built.rows.items():
+        if key.startswith("2u:"):
+            uid, pid, barcode, status, project = row
+            now = positions.get(uid, ("available", None))
+            if now != (status, project):
+                rows[key] = row = (uid, pid, barcode, *now)
+                digests[key] = _digest(row)
+    for key, row in _project_rows(session).items():
+        rows[key] = row
+        digests[key] = _digest(row)
+    return rows, digests
 
 
 def _s(column):
@@ -225,8 +252,11 @@ def _current(session: Session) -> _Current:
         exists = select(ReferenceVersion.id).where(ReferenceVersion.id == cached.version)
         if session.scalar(exists) is not None:
             return cached
-    rows = _current_rows(session)
-    digests = {key: _digest(row) for key, row in rows.items()}
+    if stamp is not None and cached is not None and cached.stamp[0] == stamp[0]:
+        rows, digests = _after_movements(session, cached)
+    else:
+        rows = _current_rows(session)
+        digests = {key: _digest(row) for key, row in rows.items()}
     current = _Current(stamp, rows, digests, _store(session, digests))
     if stamp is not None:
         with _built_lock:
@@ -244,7 +274,7 @@ def _store(session: Session, digests: dict[str, str]) -> str:
         )
         session.execute(
             dialect_insert(ReferenceVersion)
-            .values(id=version, created_at=utcnow(), digests=json.dumps(digests))
+            .values(id=version, created_at=utcnow(), digests=orjson.dumps(digests).decode())
             .on_conflict_do_nothing(index_elements=["id"])
         )
         keep = (
@@ -265,7 +295,7 @@ def _store(session: Session, digests: dict[str, str]) -> str:
 
 def _load(session: Session, version: str) -> dict[str, str] | None:
     text = session.scalar(select(ReferenceVersion.digests).where(ReferenceVersion.id == version))
-    return json.loads(text) if text is not None else None
+    return orjson.loads(text) if text is not None else None
 
 
 def _parse_cursor(

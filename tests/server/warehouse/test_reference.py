@@ -253,6 +253,7 @@ def _builds(monkeypatch) -> list[int]:
         calls.append(1)
         return build(session)
 
+    counting.__wrapped__ = build  # the real one, for tests that compare against it
     monkeypatch.setattr(reference, "_current_rows", counting)
     return calls
 
@@ -343,3 +344,28 @@ def test_stamp_moves_once_per_transaction_and_survives_a_rolled_back_savepoint(
         assert (bulk, after_savepoint) == (1, 1)  # once per transaction
     else:
         assert bulk >= 1 and after_savepoint >= 1  # SQLite: once per row
+
+
+def test_after_scans_only_positions_and_counts_are_read_again(
+    client, station_headers, demo, upload, scans, session_factory, monkeypatch
+):
+    """Scanning moves the ledger only: the map is refreshed from the one already built
+    (unit positions, project counts), and it equals a map built from scratch."""
+    from server.warehouse import reference
+
+    mirror = Mirror()
+    mirror.sync(client, station_headers)
+    builds = _builds(monkeypatch)
+    upload(*(scans.scan(code) for code in demo["unit_codes"][:3]))
+    page = _get(client, station_headers, cursor=mirror.cursor)
+    assert sorted(u.barcode for u in page.units) == sorted(demo["unit_codes"][:3])
+    assert {u.status for u in page.units} == {"out"}
+    assert len(page.projects) == 1  # its counts moved
+    assert builds == []  # not built from scratch
+    with session_factory() as session:
+        current = reference._current(session)
+        scratch = reference._current_rows.__wrapped__(session)
+    assert current.rows == scratch
+    assert current.digests == {key: reference._digest(row) for key, row in scratch.items()}
+    mirror.apply(page)
+    assert mirror.rows == _fresh(client, station_headers)
