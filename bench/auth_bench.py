@@ -35,6 +35,7 @@ from server.identity import service as identity  # noqa: E402
 from server.identity.models import Role  # noqa: E402
 from server.identity.tokens import decode_access_token, issue_access_token  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
+from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
 
 PASSWORD = "bench password 1234"
 
@@ -79,26 +80,13 @@ def main() -> int:
     url = args.database_url or f"sqlite:///{Path(tmp.name) / 'bench.sqlite3'}"
     scratch = None
     if args.postgres:
-        scratch = f"rentguy_bench_{secrets.token_hex(4)}"
-        _pg_admin(f'CREATE DATABASE "{scratch}"')
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{scratch}"
+        scratch, url = create_pg_database()
     try:
         return _run(args, url)
     finally:
         tmp.cleanup()
         if scratch:
-            _pg_admin(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-
-
-def _pg_admin(sql: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(
-        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT"
-    )
-    with engine.connect() as conn:
-        conn.execute(text(sql))
-    engine.dispose()
+            drop_pg_database(scratch)
 
 
 def _run(args: argparse.Namespace, url: str) -> int:

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RENTGUY_SECRET_KEY", secrets.token_urlsafe(32))
 
 import httpx  # noqa: E402
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 
 from server.config import Settings, default_workers  # noqa: E402
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
@@ -53,9 +53,8 @@ from server.warehouse.models import (  # noqa: E402
     Unit,
 )
 from shared.ids import uuid7  # noqa: E402
+from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
 from tests.helpers.live_server import LiveServer  # noqa: E402
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def seed(url: str, *, stations: int, scans: int) -> dict:
@@ -239,16 +238,10 @@ def run(
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
         cleanup = None
     else:
-        name = f"rentguy_bench_{os.getpid()}_{secrets.token_hex(3)}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        pg_name, url = create_pg_database()
 
         def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            drop_pg_database(pg_name)
 
     try:
         upgrade(url)

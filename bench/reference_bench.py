@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RENTGUY_SECRET_KEY", secrets.token_urlsafe(32))
 
 import httpx  # noqa: E402
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
 from server.identity import service as identity  # noqa: E402
@@ -32,9 +32,8 @@ from server.identity.models import Role  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
 from server.warehouse.models import Case, CaseUnit, Movement, PickLine, Product, Project, Scan, Unit  # noqa: E402,E501
 from shared.ids import uuid7  # noqa: E402
+from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
 from tests.helpers.live_server import LiveServer  # noqa: E402
-
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 def seed(url: str, units: int) -> dict:
@@ -151,16 +150,10 @@ def run(db: str, units: int, workdir: Path) -> None:
     if db == "sqlite":
         url = f"sqlite:///{workdir / 'ref.sqlite3'}"
     else:
-        name = f"rentguy_refbench_{os.getpid()}_{secrets.token_hex(3)}"
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        pg_name, url = create_pg_database()
 
         def cleanup() -> None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            drop_pg_database(pg_name)
 
     try:
         upgrade(url)
