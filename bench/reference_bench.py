@@ -35,6 +35,9 @@ from shared.ids import uuid7  # noqa: E402
 from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
 from tests.helpers.live_server import LiveServer  # noqa: E402
 
+# Units 0-4,999 are in cases, 10,000-14,999 are out, 20,000-20,099 get scanned.
+MIN_UNITS = 20_100
+
 
 def seed(url: str, units: int) -> dict:
     engine = make_engine(url)
@@ -127,7 +130,7 @@ def seed(url: str, units: int) -> dict:
             "station_id": str(station.id),
             "user_id": str(user.id),
             "project_id": str(projects[0]),
-            "codes": [u["barcode"] for u in unit_rows[20_000:20_100]],
+            "codes": [u["barcode"] for u in unit_rows[20_000:MIN_UNITS]],
         }
     engine.dispose()
     return out
@@ -219,6 +222,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--units", type=int, default=50_000)
     args = parser.parse_args()
+    if args.units < MIN_UNITS:  # the seed's fixed layout: cases, units out, units scanned
+        parser.error(f"--units must be at least {MIN_UNITS:,}")
     print(f"machine: {os.cpu_count()} CPUs (shared with other work: numbers are indicative)")
     with tempfile.TemporaryDirectory() as tmp:
         for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
