@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from client.scanners.base import Scanner, ScanRead
+from client.scanners.base import ScanRead, WorkerScanner
 from client.scanners.decoders import Decoded, Decoder, make_decoder
 
 log = logging.getLogger(__name__)
@@ -76,10 +76,11 @@ class CameraStats:
         return self.frames / self.decode_s if self.decode_s else 0.0
 
 
-class CameraScanner(Scanner):
+class CameraScanner(WorkerScanner):
     """Reads ``source`` (a device index, a file path or a URL) until stopped or the end."""
 
     source = "camera"
+    thread_name = "rentguy-camera"
     status_changed = Signal(str, str)  # "running" | "absent" | "ended" | "stopped", message
     frame_ready = Signal()  # a new preview frame waits in ``latest_frame()``
 
@@ -98,25 +99,10 @@ class CameraScanner(Scanner):
         self.confirmer = confirmer or ReadConfirmer()
         self.loop = loop
         self.stats = CameraStats()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._latest: tuple[np.ndarray, list[Decoded]] | None = None
         self._lock = threading.Lock()
         self._frame_pending = False
         self.state = "stopped"
-
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="rentguy-camera", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the worker ends (a file source reached its end); True if it did."""

@@ -12,13 +12,12 @@ port, so whatever the scanner sent while the port was closed is gone; ``status``
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 import serial
 from PySide6.QtCore import QObject, Signal
 
-from client.scanners.base import Scanner, ScanRead
+from client.scanners.base import ScanRead, WorkerScanner
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +66,11 @@ class FrameSplitter:
         return partial
 
 
-class SerialScanner(Scanner):
+class SerialScanner(WorkerScanner):
     """A serial barcode scanner; ``status_changed(state, message)`` tells the UI how it is."""
 
     source = "serial"
+    thread_name = "rentguy-serial"
     status_changed = Signal(str, str)
 
     def __init__(
@@ -89,23 +89,11 @@ class SerialScanner(Scanner):
         self.terminator = terminator
         self.reconnect_s = reconnect_s
         self._opener = opener
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.state = STOPPED
         self.frames_read = 0
 
-    def start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="rentguy-serial", daemon=True)
-        self._thread.start()
-
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().stop()
         self._set_state(STOPPED, "")
 
     # -- worker thread -------------------------------------------------------------------
