@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from server.db import is_postgresql
 from server.errors import Conflict
 
 
@@ -19,8 +20,7 @@ def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: l
     On PostgreSQL a concurrent insert of the same key waits for the other transaction and
     then does nothing, so exactly one caller sees True.
     """
-    dialect = session.get_bind().dialect.name
-    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    make = pg_insert if is_postgresql(session) else sqlite_insert
     stmt = make(model).values(**values).on_conflict_do_nothing(index_elements=keys)
     return session.execute(stmt).rowcount == 1
 

@@ -12,14 +12,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import TooManyRequests
 from server.identity.models import LoginThrottle
+from server.sqlutil import insert_ignore
 
 LOCKED_MESSAGE = "too many failed attempts; try again later"
 
@@ -47,15 +46,7 @@ def _row(session: Session, key: str, *, lock: bool) -> LoginThrottle | None:
 
 def _claim_row(session: Session, key: str) -> LoginThrottle:
     """The counter row for ``key``, created if missing, locked for this transaction."""
-    values = {"key": key, "failures": 0}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt = pg_insert(LoginThrottle).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(LoginThrottle).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two supported databases
-        stmt = insert(LoginThrottle).values(values)
-    session.execute(stmt)
+    insert_ignore(session, LoginThrottle, {"key": key, "failures": 0}, ["key"])
     row = _row(session, key, lock=True)
     session.refresh(row)  # the identity map may hold a stale copy from an earlier read
     return row

@@ -17,6 +17,7 @@ from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from server.db import is_postgresql
 from server.warehouse.models import Movement, Scan
 
 _SCAN_COLUMNS = {
@@ -51,10 +52,6 @@ _MOVEMENT_COLUMNS = {
 _ANSWER_COLUMNS = {"scan_id": "uuid", "status": "text", "reason": "text", "code": "text"}
 
 
-def _is_pg(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _recordset(columns: dict[str, str]) -> str:
     spec = ", ".join(f"{name} {kind}" for name, kind in columns.items())
     return f"json_to_recordset(CAST(:rows AS json)) AS v({spec})"
@@ -67,7 +64,7 @@ def _json(rows: list[dict], columns: dict[str, str]) -> dict[str, str]:
 
 def claim(session: Session, rows: list[dict]) -> set[uuid.UUID]:
     """Insert scan rows whose ``scan_id`` is new; return the ids this call inserted."""
-    if _is_pg(session):
+    if is_postgresql(session):
         names = ", ".join(_SCAN_COLUMNS)
         stmt = text(
             f"INSERT INTO scans ({names}) SELECT {names} FROM {_recordset(_SCAN_COLUMNS)} "
@@ -83,7 +80,7 @@ def claim(session: Session, rows: list[dict]) -> set[uuid.UUID]:
 def insert_movements(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
-    if _is_pg(session):
+    if is_postgresql(session):
         names = ", ".join(_MOVEMENT_COLUMNS)
         session.execute(
             text(
@@ -98,7 +95,7 @@ def insert_movements(session: Session, rows: list[dict]) -> None:
 
 def set_answers(session: Session, rows: list[dict]) -> None:
     """Store each claimed scan's answer: ``scan_id``, ``status``, ``reason``, ``code``."""
-    if _is_pg(session):
+    if is_postgresql(session):
         session.execute(
             text(
                 "UPDATE scans SET status = v.status, reason = v.reason, "

@@ -40,13 +40,12 @@ from datetime import timedelta
 
 import orjson
 from sqlalchemy import Engine, String, cast, delete, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.identity.models import Station
 from server.identity.service import active_badges
+from server.sqlutil import insert_ignore
 from server.warehouse.ledger import project_balances, status_of
 from server.warehouse.models import (
     Case,
@@ -269,13 +268,11 @@ def _store(session: Session, digests: dict[str, str]) -> str:
     version = _version_id(digests)
     exists = select(ReferenceVersion.id).where(ReferenceVersion.id == version)
     if session.scalar(exists) is None:
-        dialect_insert = (
-            pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        )
-        session.execute(
-            dialect_insert(ReferenceVersion)
-            .values(id=version, created_at=utcnow(), digests=orjson.dumps(digests).decode())
-            .on_conflict_do_nothing(index_elements=["id"])
+        insert_ignore(
+            session,
+            ReferenceVersion,
+            {"id": version, "created_at": utcnow(), "digests": orjson.dumps(digests).decode()},
+            ["id"],
         )
         keep = (
             select(ReferenceVersion.id)
