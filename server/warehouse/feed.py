@@ -103,13 +103,7 @@ class ScanFeed:
     def interrupted(self) -> None:
         """The channel was lost: scans committed until it reopens never reach this
         process's streams, so each is told (a ``gap`` event) to re-read what it shows."""
-        with self._cond:
-            subscribers = list(self._subscribers)
-        for sub in subscribers:
-            try:
-                sub.loop.call_soon_threadsafe(_offer, sub, [_GAP])
-            except RuntimeError:
-                self._drop(sub)
+        self.publish([_GAP])
 
     def _drop(self, sub: _Subscriber) -> None:
         with self._cond:
