@@ -8,10 +8,10 @@ there are any. Webhook bodies are verified and then used only for the ids they c
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+import requests
 import stripe
 from stripe import _error as stripe_errors
 
@@ -118,9 +118,9 @@ class StripeProvider(PaymentProvider):
         self._api_key = api_key
         self._api_base = api_base.rstrip("/")
         # The environment's proxy for Stripe, read once (not re-read on every call).
-        proxy = urllib.request.getproxies().get(urlsplit(self._api_base).scheme)
-        if proxy and urllib.request.proxy_bypass(urlsplit(self._api_base).hostname or ""):
-            proxy = None
+        # The same reading as the Mollie adapter's (requests honours NO_PROXY too).
+        proxies = requests.utils.get_environ_proxies(self._api_base)
+        proxy = proxies.get(urlsplit(self._api_base).scheme) or proxies.get("all")
         self._client = stripe.StripeClient(
             api_key,
             base_addresses={"api": self._api_base},
