@@ -19,6 +19,7 @@ from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
 from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from server.ops.router import router as ops_router
+from server.payments.metrics import MoneyCollector
 from server.payments.providers import ProviderSet
 from server.payments.reconcile import ReconcileLoop
 from server.payments.router import router as payments_router
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.payment_providers = providers
     app.state.webhook_seen = SeenCache()
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(collectors=[MoneyCollector(session_factory)])
     app.state.scan_feed = scan_feed
 
     install_error_handlers(app)

@@ -4,7 +4,7 @@ and ``server.payments``, mapped to the export DTOs (``server.exports.documents``
 Decisions (kept here, next to the code they govern):
 
 - **Which invoices**: every numbered invoice past draft — open, partially_paid, paid,
-  partially_refunded, refunded. Drafts are not bookkeeping yet. **Cancelled** invoices are
+  overpaid, partially_refunded, refunded. Drafts are not bookkeeping yet. **Cancelled** invoices are
   not exported either: invoicing only cancels while nothing is paid, so nothing is owed and
   nothing was received; posting them would put a receivable in the books that must then be
   cleared by hand. (Their number stays unused in the target; the gap is explained by the
@@ -22,8 +22,9 @@ Decisions (kept here, next to the code they govern):
 - **Money movements** (``ExportPayment``, each exported once under its own id):
   ``paid`` payments, for the full amount received, dated on ``paid_at``; **refunds** once
   the provider reports them done (Stripe ``succeeded``, Mollie ``refunded``), dated when
-  we learned that; **chargebacks** (Mollie chargebacks, Stripe disputes) when they take the
-  money, and their **reversal** (``<chargeback id>-reversal``) when it comes back. Refunds
+  we learned that (a pending one is not money moved yet; a failed one never is);
+  **chargebacks** (Mollie chargebacks, Stripe disputes) when they take the money, and
+  their **reversal** (``<chargeback id>-reversal``) when it comes back. Refunds
   and chargebacks are booked on the invoice the payment paid, never subtracted from a
   payment that may already be in the books. A credit note for the same money is a
   document of its own; matching it to the refund is the bookkeeper's (docs/exports.md).
@@ -56,7 +57,14 @@ from server.invoicing.models import CreditNote, Customer, Invoice
 from server.payments.models import Chargeback, Payment, Refund
 from server.warehouse.models import Product
 
-EXPORTED_STATES = ("open", "partially_paid", "paid", "partially_refunded", "refunded")
+EXPORTED_STATES = (
+    "open",
+    "partially_paid",
+    "paid",
+    "overpaid",
+    "partially_refunded",
+    "refunded",
+)
 REFUND_DONE = ("succeeded", "refunded")  # Stripe's and Mollie's word for money sent back
 REVERSAL_SUFFIX = "-reversal"
 PAYMENT_TERM = timedelta(days=14)

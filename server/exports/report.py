@@ -141,6 +141,33 @@ def render_csv(run: ExportRun) -> str:
             ]
         )
     writer.writerow([])
+    writer.writerow(
+        [
+            "overpaid_number",
+            "total",
+            "paid",
+            "refunded",
+            "refund_pending",
+            "overpaid",
+            "suggested_refunds",
+        ]
+    )
+    for row in report.get("overpaid", []):
+        writer.writerow(
+            [
+                row["number"],
+                cents_to_str(row["total"]),
+                cents_to_str(row["paid"]),
+                cents_to_str(row["refunded"]),
+                cents_to_str(row["refund_pending"]),
+                cents_to_str(row["overpaid"]),
+                "; ".join(
+                    f"{cents_to_str(s['amount'])} {s['provider']} {s['provider_payment_id']}"
+                    for s in row["suggested_refunds"]
+                ),
+            ]
+        )
+    writer.writerow([])
     writer.writerow(["changed_remotely_number", "remote_id"])
     for doc in report.get("changed_remotely", []):
         writer.writerow([doc["number"], doc["remote_id"]])

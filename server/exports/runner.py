@@ -49,6 +49,7 @@ from server.exports.models import (
     RunStatus,
 )
 from server.exports.reconcile import reconcile
+from server.payments import coverage
 
 log = logging.getLogger(__name__)
 
@@ -540,6 +541,8 @@ class ExportRunner:
             run.report = {
                 **report,
                 "contacts": p.contacts,  # also when the run stopped: these calls were made
+                # Money received beyond an invoice's total, to send back (standing list).
+                "overpaid": coverage.overpaid_report(session=session),
                 "api_calls": self.c.calls,
                 "throttled": self.c.throttled,
             }

@@ -32,6 +32,7 @@ INVOICE_STATES = (
     "partially_refunded",
     "refunded",
     "cancelled",
+    "overpaid",  # the providers report more money than the invoice asks (and not refunded)
 )
 
 
@@ -84,10 +85,18 @@ class Invoice(Base):
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
     # Follow the payments (recomputed from them, never edited by hand).
     paid_cents: Mapped[int] = mapped_column(Integer, default=0)
-    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)  # refunds done
+    # Refunds asked for that the provider has not yet paid out (not in refunded_cents).
+    refund_pending_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     charged_back_cents: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def overpaid_cents(self) -> int:
+        """Money held beyond the total: paid, less refunds done and standing chargebacks."""
+        held = self.paid_cents - self.refunded_cents - self.charged_back_cents
+        return max(0, held - self.total_cents)
 
     customer: Mapped[Customer] = relationship()
     lines: Mapped[list[InvoiceLine]] = relationship(

@@ -134,8 +134,10 @@ class InvoiceRead(BaseModel):
     vat_cents: int
     total_cents: int
     paid_cents: int
-    refunded_cents: int
+    refunded_cents: int  # refunds the provider reports done
+    refund_pending_cents: int  # refunds on their way (not in refunded_cents)
     charged_back_cents: int
+    overpaid_cents: int  # held beyond the total; see GET …/coverage for refunds to send
     created_at: datetime
     lines: list[InvoiceLineRead]
 

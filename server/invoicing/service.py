@@ -272,12 +272,23 @@ def cancel_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
     return invoice
 
 
-def derive_state(*, total: int, paid: int, refunded: int, current: str) -> str:
-    """The invoice state its payment amounts imply (drafts and cancelled ones keep theirs)."""
+def derive_state(
+    *, total: int, paid: int, refunded: int, current: str, charged_back: int = 0
+) -> str:
+    """The invoice state its payment amounts imply (drafts and cancelled ones keep theirs).
+
+    ``refunded`` counts refunds done only. Money held = paid - refunded - charged back;
+    more than the total is ``overpaid``, and once the excess is refunded the invoice is
+    ``paid`` again (those refunds returned money nobody owed, not part of the invoice).
+    """
     if current in ("draft", "cancelled"):
         return current
-    if refunded > 0:
-        return "refunded" if refunded >= paid else "partially_refunded"
+    if paid > 0 and refunded >= paid:
+        return "refunded"
+    if paid - refunded - charged_back > total:
+        return "overpaid"
+    if refunded > 0 and paid - refunded < total:
+        return "partially_refunded"
     if paid >= total and paid > 0:
         return "paid"
     if paid > 0:
@@ -286,17 +297,39 @@ def derive_state(*, total: int, paid: int, refunded: int, current: str) -> str:
 
 
 def apply_payment_totals(
-    *, session: Session, invoice: Invoice, paid: int, refunded: int, charged_back: int
+    *,
+    session: Session,
+    invoice: Invoice,
+    paid: int,
+    refunded: int,
+    charged_back: int,
+    refund_pending: int = 0,
 ) -> bool:
     """Store the sums of the invoice's payments and its derived state; True when changed."""
     state = derive_state(
-        total=invoice.total_cents, paid=paid, refunded=refunded, current=invoice.state
+        total=invoice.total_cents,
+        paid=paid,
+        refunded=refunded,
+        charged_back=charged_back,
+        current=invoice.state,
     )
-    before = (invoice.paid_cents, invoice.refunded_cents, invoice.charged_back_cents, invoice.state)
-    after = (paid, refunded, charged_back, state)
+    before = (
+        invoice.paid_cents,
+        invoice.refunded_cents,
+        invoice.refund_pending_cents,
+        invoice.charged_back_cents,
+        invoice.state,
+    )
+    after = (paid, refunded, refund_pending, charged_back, state)
     if before == after:
         return False
-    invoice.paid_cents, invoice.refunded_cents, invoice.charged_back_cents, invoice.state = after
+    (
+        invoice.paid_cents,
+        invoice.refunded_cents,
+        invoice.refund_pending_cents,
+        invoice.charged_back_cents,
+        invoice.state,
+    ) = after
     session.flush()
     return True
 

@@ -12,17 +12,20 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, collectors: Iterable[Collector] = ()) -> None:
+        """``collectors``: ones that read shared state (the database) at scrape time; they
+        are registered where ``/metrics`` reads, in multi-process mode too."""
         own = CollectorRegistry()
         self.requests = Counter(
             "rentguy_http_requests_total",
@@ -47,6 +50,8 @@ class Metrics:
         if os.environ.get(MULTIPROC_ENV):
             self.registry = CollectorRegistry()
             MultiProcessCollector(self.registry)
+        for collector in collectors:
+            self.registry.register(collector)
 
 
 @contextmanager

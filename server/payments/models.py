@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, UTCDateTime, utcnow
+from server.payments.providers.base import refund_stage
 from shared.ids import uuid7
 
 # Our payment states. Provider states map onto these (see providers/*.py).
@@ -59,7 +60,11 @@ class Payment(Base):
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="open")
     provider_status: Mapped[str] = mapped_column(String(40), default="")
+    # Refunds the provider reports done; those still on their way are counted apart.
     amount_refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+    amount_refund_pending_cents: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
     amount_charged_back_cents: Mapped[int] = mapped_column(Integer, default=0)
     dispute_status: Mapped[str] = mapped_column(String(20), default="none")
     checkout_url: Mapped[str | None] = mapped_column(String(500))
@@ -93,6 +98,11 @@ class Refund(Base):
     request_key: Mapped[str | None] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def stage(self) -> str:
+        """pending, done or void: whether (and when) this refund counts as money returned."""
+        return refund_stage(self.status)
 
 
 class Chargeback(Base):

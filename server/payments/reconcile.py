@@ -1,4 +1,5 @@
-"""Reconciliation: re-fetch payments stuck in a non-final state, retry failed deliveries.
+"""Reconciliation: re-fetch payments stuck in a non-final state or with a refund still on
+its way, and retry failed deliveries.
 
 Run by ``rentguy-server payments reconcile`` (cron) or by the app's background loop
 (``RENTGUY_PAYMENTS_RECONCILE_INTERVAL``). Work is claimed in a short transaction with
@@ -13,7 +14,7 @@ import logging
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
@@ -31,8 +32,12 @@ def _claim_payments(session: Session, limit: int) -> list[Payment]:
     rows = session.scalars(
         select(Payment)
         .where(
-            Payment.status.not_in(FINAL_PAYMENT_STATES),
-            Payment.next_check_at <= now,  # None: final, or given up (see service.next_check)
+            # Not final yet, or final with a refund still on its way (service.next_check).
+            or_(
+                Payment.status.not_in(FINAL_PAYMENT_STATES),
+                Payment.amount_refund_pending_cents > 0,
+            ),
+            Payment.next_check_at <= now,  # None: settled, or given up (service.next_check)
             (Payment.lease_until.is_(None)) | (Payment.lease_until < now),
         )
         .order_by(Payment.next_check_at)

@@ -12,10 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from server.deps import Requires, SessionDep, SettingsDep
 from server.identity.models import User
 from server.identity.permissions import Permission
-from server.payments import service, webhooks
+from server.invoicing import service as invoicing
+from server.payments import coverage, service, webhooks
 from server.payments.models import Payment, Refund
 from server.payments.providers import ProviderSet
 from server.payments.schemas import (
+    CoverageRead,
     PaymentCreate,
     PaymentRead,
     RefundCreate,
@@ -62,6 +64,16 @@ def list_payments(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> l
     """An invoice's payments, oldest first."""
     stmt = select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.created_at)
     return list(session.scalars(stmt))
+
+
+@router.get("/invoices/{invoice_id}/coverage", response_model=CoverageRead)
+def invoice_coverage(
+    invoice_id: uuid.UUID, session: SessionDep, user: Reader
+) -> coverage.Coverage:
+    """What the invoice's payments cover: what a new payment may ask (``due_cents``), the
+    open payments, and for an overpaid invoice the refunds that return the excess."""
+    invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lines=False)
+    return coverage.of_invoice(session=session, invoice=invoice)
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentRead)

@@ -26,7 +26,8 @@ class PaymentRead(BaseModel):
     currency: str
     status: str
     provider_status: str
-    amount_refunded_cents: int
+    amount_refunded_cents: int  # refunds the provider reports done
+    amount_refund_pending_cents: int  # refunds on their way (not in amount_refunded_cents)
     amount_charged_back_cents: int
     dispute_status: str
     checkout_url: str | None
@@ -49,9 +50,48 @@ class RefundRead(BaseModel):
     provider: str
     provider_refund_id: str
     amount_cents: int
-    status: str
+    status: str  # the provider's word
+    stage: str  # pending | done | void (failed, canceled): what it means for the money
     initiated_by: str
     created_at: datetime
+
+
+class OpenPaymentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: uuid.UUID
+    provider: str
+    provider_payment_id: str
+    amount_cents: int
+    status: str
+    checkout_url: str | None
+
+
+class SuggestedRefundRead(BaseModel):
+    """A refund that returns (part of) an over-payment: POST it to
+    ``/api/v1/payments/{payment_id}/refunds`` with this ``amount_cents``."""
+
+    model_config = ConfigDict(from_attributes=True)
+    payment_id: uuid.UUID
+    provider: str
+    provider_payment_id: str
+    amount_cents: int
+
+
+class CoverageRead(BaseModel):
+    """What an invoice's payments cover; ``due_cents`` is what a new payment may ask."""
+
+    model_config = ConfigDict(from_attributes=True)
+    invoice_id: uuid.UUID
+    total_cents: int
+    paid_cents: int
+    in_flight_cents: int
+    refunded_cents: int
+    refund_pending_cents: int
+    charged_back_cents: int
+    due_cents: int
+    overpaid_cents: int
+    in_flight: list[OpenPaymentRead]
+    suggested_refunds: list[SuggestedRefundRead]
 
 
 class WebhookAnswer(BaseModel):

@@ -7,11 +7,18 @@ webhooks (and duplicates, and concurrent deliveries) converge:
 1. a snapshot fetched before the one we hold is stale and changes nothing;
 2. a payment in a final state (paid, canceled, expired) never leaves it;
 3. a dispute/chargeback only moves up (none → open/charged_back → won/lost/reversed).
+
+Refunds count in the money returned only once the provider reports them done; the ones
+on their way are summed apart (``amount_refund_pending_cents``), failed and canceled ones
+count nothing. A new payment asks only what paid and still-open payments do not cover
+(``server.payments.coverage``); an invoice the providers still report more money for
+becomes ``overpaid`` (audited, counted in ``/metrics``, offered back as refunds).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +32,7 @@ from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.invoicing import service as invoicing
 from server.invoicing.models import Invoice
+from server.payments import coverage
 from server.payments.models import (
     DISPUTE_RANK,
     FINAL_PAYMENT_STATES,
@@ -37,6 +45,7 @@ from server.payments.providers.base import ChargebackInfo, CreatePayment, Paymen
 from server.sqlutil import insert_ignore
 from shared.ids import uuid7
 
+log = logging.getLogger(__name__)
 PAYABLE_STATES = ("open", "partially_paid")
 # Re-check non-final payments this often until they settle (reconciliation).
 CHECK_AFTER = timedelta(minutes=10)
@@ -47,7 +56,9 @@ GIVE_UP_AFTER = timedelta(days=14)
 def next_check(payment: Payment) -> datetime | None:
     """When reconciliation should look at ``payment`` again; None = never."""
     now = utcnow()
-    if payment.status in FINAL_PAYMENT_STATES:
+    # A final payment with a refund on its way is still followed: some refund changes
+    # reach no webhook, and the money returned counts only once the refund is done.
+    if payment.status in FINAL_PAYMENT_STATES and not payment.amount_refund_pending_cents:
         return None
     if payment.created_at is not None and now - payment.created_at > GIVE_UP_AFTER:
         return None
@@ -89,6 +100,7 @@ _LOCK_INVOICE = (
 _INVOICE_SUMS = select(
     func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == "paid"), 0),
     func.coalesce(func.sum(Payment.amount_refunded_cents), 0),
+    func.coalesce(func.sum(Payment.amount_refund_pending_cents), 0),
     func.coalesce(func.sum(Payment.amount_charged_back_cents), 0),
 ).where(Payment.invoice_id == bindparam("invoice_id"))
 _REFUNDS_OF = select(Refund.provider_refund_id, Refund.status).where(
@@ -126,19 +138,26 @@ def create_payment(
     method: str | None = None,
     amount_cents: int | None = None,
 ) -> Payment:
-    """Start a payment of (part of) what an open invoice still owes."""
+    """Start a payment of (part of) what an open invoice still owes: what neither its paid
+    nor its still-open payments cover (409 ``invoice_covered`` naming those otherwise)."""
     adapter = providers.get(provider)
     if method is not None and method not in adapter.methods:
         raise BadRequest(f"{provider} supports methods {', '.join(adapter.methods)}")
-    # The invoice row lock serializes payment starts for one invoice, so two clicks do
-    # not both become attempt N.
+    # The invoice row lock (SQLite: the write lock) serializes payment starts for one
+    # invoice until the request commits, so a second start sees the first one's payment
+    # and asks only what is left (or is refused), and two clicks are not both attempt N.
     invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lock=True)
     if invoice.state not in PAYABLE_STATES:
-        raise Conflict(f"invoice {invoice.number} is {invoice.state}; it cannot be paid now")
-    due = invoice.total_cents - invoice.paid_cents
+        raise Conflict(
+            f"invoice {invoice.number} is {invoice.state}; it cannot be paid now",
+            code="invoice_not_payable",
+            details={"invoice_id": str(invoice.id), "state": invoice.state},
+        )
+    cover = coverage.of_invoice(session=session, invoice=invoice)
+    due = cover.due_cents
     amount = due if amount_cents is None else amount_cents
     if amount <= 0 or amount > due:
-        raise BadRequest(f"amount must be between 1 and {due} cents (what is still due)")
+        _refuse_amount(invoice, cover, amount)
     attempt = (
         session.scalar(select(func.count()).where(Payment.invoice_id == invoice.id)) or 0
     ) + 1
@@ -179,6 +198,32 @@ def create_payment(
     return payment
 
 
+def _refuse_amount(invoice: Invoice, cover: coverage.Coverage, amount: int) -> None:
+    """Why a payment of ``amount`` cannot start: 409 when open payments cover it, else 400."""
+    params = {
+        "invoice_id": str(invoice.id),
+        "due_cents": cover.due_cents,
+        "open_payments": coverage.describe(cover.in_flight),
+    }
+    if cover.in_flight and 0 < amount <= invoice.total_cents - invoice.paid_cents:
+        named = ", ".join(
+            f"{p.id} ({p.provider} {p.provider_payment_id}, {p.amount_cents} cents, {p.status})"
+            for p in cover.in_flight
+        )
+        what = "covered" if cover.due_cents == 0 else f"covered but {cover.due_cents} cents"
+        raise Conflict(
+            f"invoice {invoice.number} is {what} by open payment(s) {named}; "
+            "finish or cancel those first",
+            code="invoice_covered",
+            details=params,
+        )
+    raise BadRequest(
+        f"amount must be between 1 and {cover.due_cents} cents (what no payment covers)",
+        code="payment_amount_out_of_range",
+        details=params,
+    )
+
+
 def _mismatch(payment: Payment, snap: PaymentSnapshot) -> str | None:
     if snap.invoice_id != str(payment.invoice_id):
         return f"provider says invoice {snap.invoice_id!r}, ours is {payment.invoice_id}"
@@ -202,6 +247,7 @@ def apply_snapshot(
     before = (
         payment.status,
         payment.amount_refunded_cents,
+        payment.amount_refund_pending_cents,
         payment.amount_charged_back_cents,
         payment.dispute_status,
     )
@@ -212,7 +258,9 @@ def apply_snapshot(
     if DISPUTE_RANK[snapshot.dispute_status] >= DISPUTE_RANK[dispute]:
         dispute, charged_back = snapshot.dispute_status, snapshot.amount_charged_back_cents
     became_paid = status == "paid" and payment.status != "paid"
-    after = (status, snapshot.amount_refunded_cents, charged_back, dispute)
+    # Refunded = refunds done; the provider's own total counts pending ones too.
+    refunded, pending = snapshot.refunded_cents, snapshot.refund_pending_cents
+    after = (status, refunded, pending, charged_back, dispute)
     # Refunds new or with a new status, chargebacks new or newly reversed (most reads
     # carry none of either: skip the queries). Bookkeeping exports them one by one.
     refund_changes, chargeback_changes = [], []
@@ -237,7 +285,7 @@ def apply_snapshot(
         session.flush()
         return ApplyResult("unchanged")
     payment.status = status
-    payment.amount_refunded_cents = snapshot.amount_refunded_cents
+    payment.amount_refunded_cents, payment.amount_refund_pending_cents = refunded, pending
     payment.dispute_status, payment.amount_charged_back_cents = dispute, charged_back
     payment.next_check_at = next_check(payment)
     if became_paid:
@@ -310,14 +358,38 @@ def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
     invoice = session.scalar(_LOCK_INVOICE, {"invoice_id": invoice_id})
     if invoice is None:
         raise NotFound(f"no invoice {invoice_id}")
-    paid, refunded, charged_back = session.execute(_INVOICE_SUMS, {"invoice_id": invoice_id}).one()
+    sums = session.execute(_INVOICE_SUMS, {"invoice_id": invoice_id}).one()
+    paid, refunded, pending, charged_back = (int(v) for v in sums)
+    was = invoice.state
     invoicing.apply_payment_totals(
         session=session,
         invoice=invoice,
-        paid=int(paid),
-        refunded=int(refunded),
-        charged_back=int(charged_back),
+        paid=paid,
+        refunded=refunded,
+        refund_pending=pending,
+        charged_back=charged_back,
     )
+    if invoice.state == "overpaid" and was != "overpaid":
+        # Nobody asked for this money: the bookkeeper must see it and send it back.
+        log.warning(
+            "invoice overpaid",
+            extra={"invoice": invoice.number, "overpaid_cents": invoice.overpaid_cents},
+        )
+        record(
+            session=session,
+            action="invoice.overpaid",
+            outcome="alert",
+            target_type="invoice",
+            target_id=invoice.id,
+            details={
+                "number": invoice.number,
+                "total_cents": invoice.total_cents,
+                "paid_cents": paid,
+                "refunded_cents": refunded,
+                "charged_back_cents": charged_back,
+                "overpaid_cents": invoice.overpaid_cents,
+            },
+        )
     return invoice
 
 
@@ -346,9 +418,14 @@ def refund_payment(
     known = session.scalar(
         select(Refund).where(Refund.payment_id == payment.id, Refund.request_key == key)
     )
-    remaining = payment.amount_cents - payment.amount_refunded_cents
+    # Refunds still on their way have taken their share too (the provider refuses more).
+    remaining = coverage.refundable_cents(payment)
     if known is None and not 0 < amount_cents <= remaining:
-        raise Conflict(f"refund must be between 1 and {remaining} cents (not yet refunded)")
+        raise Conflict(
+            f"refund must be between 1 and {remaining} cents (not yet refunded or on its way)",
+            code="refund_amount_out_of_range",
+            details={"payment_id": str(payment.id), "refundable_cents": remaining},
+        )
     fetched_at = utcnow()
     info = adapter.refund(
         provider_payment_id=payment.provider_payment_id,

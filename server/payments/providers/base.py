@@ -14,6 +14,23 @@ from dataclasses import dataclass, field
 
 from server.payments.errors import PaymentProviderError
 
+# Refund statuses in the providers' own words, by what they mean for the money.
+# Mollie: queued, pending, processing, refunded, failed, canceled.
+# Stripe: pending, requires_action, succeeded, failed, canceled.
+REFUND_DONE = frozenset({"refunded", "succeeded"})  # the money went back
+REFUND_VOID = frozenset({"failed", "canceled"})  # it never will
+# Anything else (queued, pending, processing, requires_action, a word new to us) is on
+# its way: shown as pending, counted in no sum of money returned.
+
+
+def refund_stage(status: str) -> str:
+    """``done``, ``void`` or ``pending`` for a provider's refund status."""
+    if status in REFUND_DONE:
+        return "done"
+    if status in REFUND_VOID:
+        return "void"
+    return "pending"
+
 
 @dataclass(frozen=True)
 class RefundInfo:
@@ -22,9 +39,8 @@ class RefundInfo:
     status: str  # the provider's word: pending, succeeded, refunded, failed, canceled …
 
     @property
-    def counts(self) -> bool:
-        """Whether this refund moves (or moved) money back; failed/canceled ones do not."""
-        return self.status not in ("failed", "canceled")
+    def stage(self) -> str:
+        return refund_stage(self.status)
 
 
 @dataclass(frozen=True)
@@ -46,12 +62,24 @@ class PaymentSnapshot:
     amount_cents: int
     currency: str  # upper case, ISO 4217
     invoice_id: str | None  # from the metadata we set at creation
+    # The provider's own refunded total; Stripe and Mollie both count refunds still on
+    # their way in it, so our sums come from ``refunds`` (see ``refunded_cents``).
     amount_refunded_cents: int = 0
     amount_charged_back_cents: int = 0
     dispute_status: str = "none"
     refunds: tuple[RefundInfo, ...] = ()
     chargebacks: tuple[ChargebackInfo, ...] = ()
     checkout_url: str | None = None
+
+    @property
+    def refunded_cents(self) -> int:
+        """Refunds the provider reports done (money back with the customer)."""
+        return sum(r.amount_cents for r in self.refunds if r.stage == "done")
+
+    @property
+    def refund_pending_cents(self) -> int:
+        """Refunds asked for and not yet done, nor failed or canceled."""
+        return sum(r.amount_cents for r in self.refunds if r.stage == "pending")
 
 
 @dataclass(frozen=True)
@@ -99,6 +127,8 @@ class PaymentProvider(ABC):  # noqa: B024 - every hook has a refusing default
 
         Runs for every webhook about the payment and in reconciliation. Returns None when
         the provider does not know the id. Must never change anything at the provider.
+        ``refunds`` must hold every refund the payment has, in whatever status (including
+        failed ones): the sums of money returned are made from it.
         """
         raise PaymentProviderError(f"{self.identifier}: fetching payments is not supported")
 

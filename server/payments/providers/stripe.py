@@ -152,10 +152,17 @@ class StripeProvider(PaymentProvider):
         # raw_request: the SDK's own request path (auth, versioning, errors) returning the
         # parsed JSON, without building StripeObjects we would only turn back into dicts.
         try:
-            pi = self._get(f"/v1/payment_intents/{provider_payment_id}", expand=["latest_charge"])
+            # The charge's refunds come expanded in the same request: every one, also a
+            # failed one (its amount is no longer in amount_refunded), so a refund that
+            # failed after being pending is seen failing.
+            pi = self._get(
+                f"/v1/payment_intents/{provider_payment_id}",
+                expand=["latest_charge", "latest_charge.refunds"],
+            )
             charge = pi.get("latest_charge") or {}
-            refunds = []
-            if charge and charge.get("amount_refunded"):
+            listed = (charge.get("refunds") if charge else None) or {}
+            refunds = list(listed.get("data") or [])
+            if listed.get("has_more"):
                 refunds = self._get("/v1/refunds", payment_intent=provider_payment_id, limit=100)[
                     "data"
                 ]

@@ -52,6 +52,15 @@ _TITLES = {
     503: "Service Unavailable",
 }
 HAL = "application/hal+json"
+REFUND_STATUSES = {"queued", "pending", "processing", "refunded", "failed", "canceled"}
+_REFUND_MOVES = {
+    "queued": {"pending", "processing", "refunded", "failed", "canceled"},
+    "pending": {"processing", "refunded", "failed", "canceled"},
+    "processing": {"refunded", "failed"},
+    "refunded": set(),
+    "failed": set(),
+    "canceled": set(),
+}
 
 
 class MollieFakeError(Exception):
@@ -116,6 +125,9 @@ class FakeMollie(ServedFake):
         self.payments: dict[str, dict] = {}
         self.refunds: dict[str, list[dict]] = {}
         self.chargebacks: dict[str, list[dict]] = {}
+        # The status a new refund starts in: Mollie answers ``pending`` (``queued`` while
+        # the balance cannot cover it) and pays it out later (``refunded``).
+        self.refund_status = "pending"
         self._idem: dict[str, tuple[str, int, dict]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -312,8 +324,12 @@ class FakeMollie(ServedFake):
                 self._refresh_amounts(payment)
             return self.webhook_body(payment_id)
 
-    def refund(self, payment_id: str, cents: int, *, raw: bool = False):
-        """A refund (API or dashboard): the refund object if ``raw``, else the webhook body."""
+    def refund(self, payment_id: str, cents: int, *, raw: bool = False, status: str | None = None):
+        """A refund (API or dashboard): the refund object if ``raw``, else the webhook body.
+        It starts in ``status`` (default ``self.refund_status``)."""
+        status = status or self.refund_status
+        if status not in ("queued", "pending"):
+            raise ValueError(f"a Mollie refund cannot start as {status!r}")
         with self._lock:
             payment = self._payment_or_404(payment_id)
             if payment["status"] != "paid":
@@ -328,13 +344,29 @@ class FakeMollie(ServedFake):
                 "id": self._id("re"),
                 "paymentId": payment_id,
                 "amount": {"currency": payment["amount"]["currency"], "value": _value(cents)},
-                "status": "pending",
+                "status": status,
                 "createdAt": _now(),
                 "description": "",
             }
             self.refunds.setdefault(payment_id, []).append(refund)
             self._refresh_amounts(payment)
             return refund if raw else self.webhook_body(payment_id)
+
+    def set_refund_status(self, payment_id: str, refund_id: str, status: str) -> bytes:
+        """Move one refund on as Mollie does (``_REFUND_MOVES``: only a queued or pending
+        refund can be canceled); returns the webhook body Mollie would POST."""
+        with self._lock:
+            payment = self._payment_or_404(payment_id)
+            refund = next(
+                (r for r in self.refunds.get(payment_id, []) if r["id"] == refund_id), None
+            )
+            if refund is None:
+                raise MollieFakeError(404, f"No refund exists with token {refund_id}.")
+            if status not in _REFUND_MOVES[refund["status"]]:
+                raise ValueError(f"a {refund['status']} refund cannot become {status!r}")
+            refund["status"] = status
+            self._refresh_amounts(payment)
+            return self.webhook_body(payment_id)
 
     def settle_refunds(self, payment_id: str) -> bytes:
         """Mollie has paid every pending refund of the payment out (status ``refunded``)."""

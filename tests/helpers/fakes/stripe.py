@@ -44,6 +44,18 @@ _PI_CREATE = {
 }
 _REFUND_CREATE = {"payment_intent", "charge", "amount", "reason", "metadata"}
 _LIST_PARAMS = {"limit", "starting_after", "ending_before", "expand", "payment_intent"}
+_PI_EXPANDABLE = {"latest_charge", "latest_charge.refunds", "customer", "payment_method"}
+# Refund statuses, the ones a refund can start in, and the moves Stripe makes between them
+# (a succeeded refund can still fail later, when the bank returns it).
+REFUND_STATUSES = {"pending", "requires_action", "succeeded", "failed", "canceled"}
+_REFUND_START = {"pending", "requires_action", "succeeded"}
+_REFUND_MOVES = {
+    "pending": {"succeeded", "failed", "canceled", "requires_action"},
+    "requires_action": {"pending", "succeeded", "failed", "canceled"},
+    "succeeded": {"failed"},
+    "failed": set(),
+    "canceled": set(),
+}
 
 
 class StripeFakeError(Exception):
@@ -124,6 +136,9 @@ class FakeStripe(ServedFake):
         self.refunds: dict[str, dict] = {}
         self.disputes: dict[str, dict] = {}
         self.events: list[dict] = []
+        # The status a new refund starts in (Stripe: succeeded for most cards, pending for
+        # bank-based methods and some cards; requires_action when the customer must act).
+        self.refund_status = "succeeded"
         self._idem: dict[str, tuple[str, int, dict]] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
@@ -259,9 +274,28 @@ class FakeStripe(ServedFake):
         unknown = set(params) - {"expand", "client_secret"}
         if unknown:
             raise StripeFakeError(400, f"Received unknown parameter: {sorted(unknown)[0]}")
+        expand = params.get("expand") or []
+        if not isinstance(expand, list):
+            raise StripeFakeError(400, "Invalid array", param="expand")
+        for path in expand:
+            if path not in _PI_EXPANDABLE:
+                raise StripeFakeError(
+                    400, f"This property cannot be expanded ({path}).", param="expand"
+                )
         pi = copy.deepcopy(self._pi_or_404(pi_id))
-        if "latest_charge" in (params.get("expand") or []) and pi["latest_charge"]:
-            pi["latest_charge"] = copy.deepcopy(self.charges[pi["latest_charge"]])
+        if pi["latest_charge"] and expand:
+            charge = copy.deepcopy(self.charges[pi["latest_charge"]])
+            if "latest_charge.refunds" in expand:
+                # Since API 2022-11-15 a charge carries its refunds only when expanded.
+                mine = [r for r in self.refunds.values() if r["charge"] == charge["id"]]
+                mine.sort(key=lambda r: r["created"], reverse=True)
+                charge["refunds"] = {
+                    "object": "list",
+                    "data": copy.deepcopy(mine[:10]),
+                    "has_more": len(mine) > 10,
+                    "url": f"/v1/charges/{charge['id']}/refunds",
+                }
+            pi["latest_charge"] = charge
         return pi
 
     def _create_refund(self, params: dict) -> dict:
@@ -355,8 +389,20 @@ class FakeStripe(ServedFake):
             pi.update(status="canceled")
             return self.event("payment_intent.canceled", pi)
 
-    def refund(self, pi_id: str, amount: int | None = None, *, emit: bool = True):
-        """A refund (from the API, or from the dashboard when ``emit``): the event, or it."""
+    def refund(
+        self,
+        pi_id: str,
+        amount: int | None = None,
+        *,
+        emit: bool = True,
+        status: str | None = None,
+    ):
+        """A refund (from the API, or from the dashboard when ``emit``): the event, or it.
+        It starts in ``status`` (default ``self.refund_status``); Stripe counts a pending
+        one in the charge's ``amount_refunded`` already."""
+        status = status or self.refund_status
+        if status not in _REFUND_START:
+            raise ValueError(f"a Stripe refund cannot start as {status!r}")
         with self._lock:
             pi = self._pi_or_404(pi_id)
             charge = self.charges.get(pi["latest_charge"] or "")
@@ -384,7 +430,7 @@ class FakeStripe(ServedFake):
                 "currency": pi["currency"],
                 "charge": charge["id"],
                 "payment_intent": pi_id,
-                "status": "succeeded",
+                "status": status,
                 "created": int(time.time()) * 1000 + next(self._ids),
             }
             self.refunds[refund_id] = refund
@@ -393,6 +439,24 @@ class FakeStripe(ServedFake):
             if not emit:
                 return refund
             return self.event("charge.refunded", charge)
+
+    def set_refund_status(self, refund_id: str, status: str) -> dict:
+        """Move a refund on as Stripe does (``_REFUND_MOVES``); a failed or canceled one
+        gives its amount back to the charge. Returns the ``charge.refund.updated`` event."""
+        with self._lock:
+            refund = self.refunds.get(refund_id)
+            if refund is None:
+                raise StripeFakeError(404, f"No such refund: '{refund_id}'")
+            if status not in _REFUND_MOVES[refund["status"]]:
+                raise ValueError(f"a {refund['status']} refund cannot become {status!r}")
+            refund["status"] = status
+            if status in ("failed", "canceled"):
+                charge = self.charges[refund["charge"]]
+                charge["amount_refunded"] -= refund["amount"]
+                charge["refunded"] = charge["amount_refunded"] == charge["amount"]
+                if status == "failed":
+                    refund["failure_reason"] = "expired_or_canceled_card"
+            return self.event("charge.refund.updated", refund)
 
     def dispute(self, pi_id: str) -> dict:
         with self._lock:

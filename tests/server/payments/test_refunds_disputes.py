@@ -166,12 +166,18 @@ def test_mollie_partial_full_and_duplicate_refunds(client, admin, fake_mollie, p
     assert refund(client, admin, payment["id"], 250, "mollie-r-1").status_code == 201
     assert refund(client, admin, payment["id"], 250, "mollie-r-1").status_code == 201  # resend
     assert len(fake_mollie.refunds[payment["provider_payment_id"]]) == 1
+    # Mollie answers a new refund "pending": it counts once Mollie has paid it out.
+    assert state(client, admin, open_invoice[0], payment["id"])[:3] == ("paid", 30_250, 0)
+    settled = fake_mollie.settle_refunds(payment["provider_payment_id"])
+    assert client.post(MOLLIE, content=settled, headers=FORM).json()["outcome"] == "processed"
     assert state(client, admin, open_invoice[0], payment["id"])[:3] == (
         "partially_refunded",
         30_250,
         250,
     )
     assert refund(client, admin, payment["id"], 30_000, "mollie-r-2").status_code == 201
+    settled = fake_mollie.settle_refunds(payment["provider_payment_id"])
+    assert client.post(MOLLIE, content=settled, headers=FORM).json()["outcome"] == "processed"
     assert state(client, admin, open_invoice[0], payment["id"])[:3] == ("refunded", 30_250, 30_250)
     # A dashboard refund's webhook after everything was refunded changes nothing.
     body = fake_mollie.webhook_body(payment["provider_payment_id"])
