@@ -157,7 +157,7 @@ def create_payment(
     due = cover.due_cents
     amount = due if amount_cents is None else amount_cents
     if amount <= 0 or amount > due:
-        _refuse_amount(invoice, cover, amount)
+        _refuse_amount(invoice, cover, amount_cents)
     attempt = (
         session.scalar(select(func.count()).where(Payment.invoice_id == invoice.id)) or 0
     ) + 1
@@ -198,14 +198,16 @@ def create_payment(
     return payment
 
 
-def _refuse_amount(invoice: Invoice, cover: coverage.Coverage, amount: int) -> None:
-    """Why a payment of ``amount`` cannot start: 409 when open payments cover it, else 400."""
+def _refuse_amount(invoice: Invoice, cover: coverage.Coverage, asked: int | None) -> None:
+    """Why a payment (of ``asked`` cents, or of what is due) cannot start: 409 when open
+    payments cover it, else 400."""
     params = {
         "invoice_id": str(invoice.id),
         "due_cents": cover.due_cents,
         "open_payments": coverage.describe(cover.in_flight),
     }
-    if cover.in_flight and 0 < amount <= invoice.total_cents - invoice.paid_cents:
+    unpaid = invoice.total_cents - invoice.paid_cents
+    if cover.in_flight and (asked is None or 0 < asked <= unpaid):
         named = ", ".join(
             f"{p.id} ({p.provider} {p.provider_payment_id}, {p.amount_cents} cents, {p.status})"
             for p in cover.in_flight

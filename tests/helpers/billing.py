@@ -13,6 +13,7 @@ from server.invoicing import service as invoicing
 from server.invoicing.models import Invoice
 from server.payments import service as payments
 from server.payments.models import Chargeback, Payment, Refund
+from server.payments.providers.base import refund_stage
 from server.warehouse.models import PickLine, Product, Project
 
 
@@ -126,7 +127,11 @@ def record_refund(factory, payment: Payment, amount: int, *, status: str = "succ
         )
         session.add(refund)
         row = session.get(Payment, payment.id)
-        row.amount_refunded_cents += amount
+        stage = refund_stage(status)  # as service.apply_snapshot sums them
+        if stage == "done":
+            row.amount_refunded_cents += amount
+        elif stage == "pending":
+            row.amount_refund_pending_cents += amount
         session.flush()
         payments.recompute_invoice(session=session, invoice_id=row.invoice_id)
         session.expunge(refund)

@@ -121,9 +121,16 @@ def test_states_and_cancel(session_factory):
         (1000, 10, "partially_refunded"),
         (1000, 1000, "refunded"),
         (400, 400, "refunded"),
+        # Paid twice over: overpaid until the excess is refunded, then paid again.
+        (2000, 0, "overpaid"),
+        (1500, 100, "overpaid"),
+        (2000, 1000, "paid"),
+        (2000, 1500, "partially_refunded"),
+        (2000, 2000, "refunded"),
     ],
 )
 def test_state_follows_the_payments(paid, refunded, state):
+    """``refunded`` is refunds done; one still pending at the provider is not in it."""
     assert service.derive_state(total=1000, paid=paid, refunded=refunded, current="open") == state
     assert (
         service.derive_state(total=1000, paid=paid, refunded=refunded, current="cancelled")
@@ -189,4 +196,11 @@ def test_routes_and_permissions(client, user_headers, session_factory):
     assert (
         client.post("/api/v1/customers", json={"name": "Podium BV"}, headers=admin).status_code
         == 409
+    )
+
+
+def test_money_charged_back_is_not_held_so_not_overpaid():
+    assert (
+        service.derive_state(total=1000, paid=2000, refunded=0, charged_back=1000, current="paid")
+        == "paid"
     )
