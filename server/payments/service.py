@@ -56,9 +56,12 @@ GIVE_UP_AFTER = timedelta(days=14)
 def next_check(payment: Payment) -> datetime | None:
     """When reconciliation should look at ``payment`` again; None = never."""
     now = utcnow()
-    # A final payment with a refund on its way is still followed: some refund changes
-    # reach no webhook, and the money returned counts only once the refund is done.
-    if payment.status in FINAL_PAYMENT_STATES and not payment.amount_refund_pending_cents:
+    # A refund on its way is followed until it ends (some refund changes reach no webhook,
+    # and the money returned counts only once the refund is done). Refunds always end
+    # (done, failed or canceled), however old the payment, so there is no giving up.
+    if payment.amount_refund_pending_cents:
+        return now + CHECK_AFTER
+    if payment.status in FINAL_PAYMENT_STATES:
         return None
     if payment.created_at is not None and now - payment.created_at > GIVE_UP_AFTER:
         return None

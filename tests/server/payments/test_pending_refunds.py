@@ -142,6 +142,12 @@ def test_reconciliation_follows_a_pending_refund_without_a_webhook(
     looks at paid payments with a refund on its way, counts it."""
     invoice_id, _ = open_invoice
     payment = _paid(client, pay, fake_stripe, fake_mollie, "mollie")
+    with transaction(session_factory) as session:  # paid long ago: refunds are still followed
+        session.execute(
+            update(Payment)
+            .where(Payment.id == uuid.UUID(payment["id"]))
+            .values(created_at=utcnow() - timedelta(days=60))
+        )
     _refund(client, admin, payment["id"], 2_500, "silent-0001")
     fake_mollie.settle_refunds(payment["provider_payment_id"])  # no webhook sent
     with transaction(session_factory) as session:
