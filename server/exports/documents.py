@@ -130,7 +130,7 @@ class MovementKind(StrEnum):
     PAYMENT = "payment"  # the customer paid
     REFUND = "refund"  # we paid money back
     CHARGEBACK = "chargeback"  # the customer's bank or card scheme took it back
-    REVERSAL = "reversal"  # a chargeback reversed: the money came back
+    REVERSAL = "reversal"  # a chargeback reversed, or a done refund failed: money came back
 
 
 MONEY_IN = (MovementKind.PAYMENT, MovementKind.REVERSAL)

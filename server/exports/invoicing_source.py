@@ -22,7 +22,8 @@ Decisions (kept here, next to the code they govern):
 - **Money movements** (``ExportPayment``, each exported once under its own id):
   ``paid`` payments, for the full amount received, dated on ``paid_at``; **refunds** once
   the provider reports them done (Stripe ``succeeded``, Mollie ``refunded``), dated when
-  we learned that (a pending one is not money moved yet; a failed one never is);
+  we learned that (a pending one is not money moved yet; a failed one never is, and one
+  that fails after it was done gets a **reversal** ``<refund id>-reversal``);
   **chargebacks** (Mollie chargebacks, Stripe disputes) when they take the money, and
   their **reversal** (``<chargeback id>-reversal``) when it comes back. Refunds
   and chargebacks are booked on the invoice the payment paid, never subtracted from a
@@ -41,7 +42,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction
@@ -181,24 +182,40 @@ class InvoicingSource:
             select(Refund, Payment)
             .join(Payment, Payment.id == Refund.payment_id)
             .join(Invoice, Invoice.id == Payment.invoice_id)
-            .where(Refund.status.in_(REFUND_DONE), live, *refunds)
+            .where(
+                or_(Refund.done_at.is_not(None), Refund.status.in_(REFUND_DONE)),
+                live,
+                *refunds,
+            )
             .order_by(Refund.id)
         ):
+            common = {
+                "document_id": str(payment.invoice_id),
+                "amount_cents": refund.amount_cents,
+                "method": refund.provider,
+                "extra": {
+                    "payment_id": str(payment.id),
+                    "provider_refund_id": refund.provider_refund_id,
+                    "initiated_by": refund.initiated_by,
+                },
+            }
             out.append(
                 ExportPayment(
                     id=str(refund.id),
-                    document_id=str(payment.invoice_id),
-                    date=refund.updated_at.date(),
-                    amount_cents=refund.amount_cents,
-                    method=refund.provider,
+                    date=(refund.done_at or refund.updated_at).date(),
                     kind=MovementKind.REFUND,
-                    extra={
-                        "payment_id": str(payment.id),
-                        "provider_refund_id": refund.provider_refund_id,
-                        "initiated_by": refund.initiated_by,
-                    },
+                    **common,
                 )
             )
+            if refund.reversed_at is not None:  # done, then failed: the money came back
+                out.append(
+                    ExportPayment(
+                        id=f"{refund.id}{REVERSAL_SUFFIX}",
+                        date=refund.reversed_at.date(),
+                        kind=MovementKind.REVERSAL,
+                        **common,
+                    )
+                )
         for chargeback, payment in session.execute(
             select(Chargeback, Payment)
             .join(Payment, Payment.id == Chargeback.payment_id)

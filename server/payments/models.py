@@ -96,6 +96,11 @@ class Refund(Base):
     initiated_by: Mapped[str] = mapped_column(String(20), default="provider")  # admin | provider
     # The provider idempotency key of an admin refund, so a resend is recognised as one.
     request_key: Mapped[str | None] = mapped_column(String(160))
+    # When we first read it done (the money went back), and when a done refund turned
+    # failed or canceled after all (a Stripe refund the bank returned: the money came
+    # back). Each moment is money moved, exported once (docs/exports.md).
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -41,7 +41,12 @@ from server.payments.models import (
     Refund,
 )
 from server.payments.providers import ProviderSet
-from server.payments.providers.base import ChargebackInfo, CreatePayment, PaymentSnapshot
+from server.payments.providers.base import (
+    ChargebackInfo,
+    CreatePayment,
+    PaymentSnapshot,
+    refund_stage,
+)
 from server.sqlutil import insert_ignore
 from shared.ids import uuid7
 
@@ -312,6 +317,8 @@ def _upsert_refund(
     status: str,
     initiated_by: str = "provider",
 ) -> None:
+    now = utcnow()
+    stage = refund_stage(status)
     values = {
         "id": uuid7(),
         "payment_id": payment.id,
@@ -320,8 +327,9 @@ def _upsert_refund(
         "amount_cents": amount,
         "status": status,
         "initiated_by": initiated_by,
-        "created_at": utcnow(),
-        "updated_at": utcnow(),
+        "done_at": now if stage == "done" else None,
+        "created_at": now,
+        "updated_at": now,
     }
     if not insert_ignore(session, Refund, values, ["provider", "provider_refund_id"]):
         existing = session.scalar(
@@ -331,6 +339,10 @@ def _upsert_refund(
         )
         if existing is not None and existing.status != status:
             existing.status = status
+            if stage == "done" and existing.done_at is None:
+                existing.done_at = now
+            elif stage == "void" and existing.done_at is not None and not existing.reversed_at:
+                existing.reversed_at = now  # it went back to the customer, then came back
 
 
 def _upsert_chargeback(session: Session, payment: Payment, info: ChargebackInfo) -> None:

@@ -124,6 +124,7 @@ def record_refund(factory, payment: Payment, amount: int, *, status: str = "succ
             provider_refund_id=f"re_{secrets.token_hex(6)}",
             amount_cents=amount,
             status=status,
+            done_at=utcnow() if refund_stage(status) == "done" else None,
         )
         session.add(refund)
         row = session.get(Payment, payment.id)

@@ -5,7 +5,9 @@ A refund counts in ``refunded_cents`` only once the provider reports it done (St
 Upgrade moves the amounts of the refunds stored as pending (queued, pending, processing,
 requires_action) there, re-derives the state of the invoices concerned, and schedules their
 payments for reconciliation, which follows the refunds until they settle. Failed and
-canceled refunds already counted nothing at the provider's side of the sums.
+canceled refunds already counted nothing at the provider's side of the sums. Refunds get
+``done_at`` (set from ``updated_at`` for those already done) and ``reversed_at`` (a done
+refund that failed after all), so the export books each moment of money once.
 
 The invoice state check gains ``overpaid``. SQLite cannot alter a CHECK constraint and
 copying ``invoices`` is not possible with foreign keys on (payments, lines and credit notes
@@ -70,6 +72,11 @@ def upgrade() -> None:
         sa.Column("refund_pending_cents", sa.Integer(), server_default="0", nullable=False),
     )
     _replace_state_check(OLD_STATES, NEW_STATES)
+    op.add_column("refunds", sa.Column("done_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "refunds", sa.Column("reversed_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.execute("UPDATE refunds SET done_at = updated_at WHERE status IN ('refunded', 'succeeded')")
     op.execute(
         f"""
         UPDATE payments SET
@@ -127,5 +134,7 @@ def downgrade() -> None:
         "WHERE amount_refund_pending_cents > 0"
     )
     _replace_state_check(NEW_STATES, OLD_STATES)
+    drop_column("refunds", "reversed_at")
+    drop_column("refunds", "done_at")
     drop_column("invoices", "refund_pending_cents")
     drop_column("payments", "amount_refund_pending_cents")

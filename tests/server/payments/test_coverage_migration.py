@@ -142,6 +142,11 @@ def test_pending_refunds_move_apart_and_back(fresh_database_url):
             ).scalar_one()
         assert pending == {"2026-00001": 2_000, "2026-00002": 10_000}
         assert followed == 2  # reconciliation follows the pending refunds
+        with engine.connect() as conn:
+            done = dict(
+                conn.execute(text("SELECT status, done_at IS NOT NULL FROM refunds")).all()
+            )
+        assert done == {"refunded": True, "pending": False, "queued": False}
         with engine.begin() as conn:  # the new state is allowed by the check
             conn.execute(text("UPDATE invoices SET state = 'overpaid' WHERE number = '2026-00002'"))
         engine.dispose()

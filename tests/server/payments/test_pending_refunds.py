@@ -187,3 +187,34 @@ def test_the_export_sends_a_refund_only_once_it_is_done(
         payment["id"]: ("payment", open_invoice[1]),
         refund["id"]: ("refund", 4_000),
     }
+
+
+def test_a_stripe_refund_failing_after_done_is_exported_as_its_reversal(
+    client, admin, fake_stripe, fake_mollie, pay, open_invoice, session_factory
+):
+    """Exactly the money that moved: out with the refund, back in with its reversal."""
+    payment = _paid(client, pay, fake_stripe, fake_mollie, "stripe")
+    refund = _refund(client, admin, payment["id"], 3_000, "reverse-0001").json()
+    source = InvoicingSource(session_factory)
+    _move(client, fake_stripe, fake_mollie, payment, refund["provider_refund_id"], "failed")
+    moves = {m.id: (m.kind.value, m.amount_cents) for m in source.payments(since=None)}
+    assert moves == {
+        payment["id"]: ("payment", open_invoice[1]),
+        refund["id"]: ("refund", 3_000),
+        f"{refund['id']}-reversal": ("reversal", 3_000),
+    }
+    assert {m.id for m in source.movements([f"{refund['id']}-reversal"])} == {
+        f"{refund['id']}-reversal"
+    }
+
+
+def test_a_refund_failing_before_done_is_never_exported(
+    client, admin, fake_stripe, fake_mollie, pay, open_invoice, session_factory
+):
+    fake_stripe.refund_status = "pending"
+    payment = _paid(client, pay, fake_stripe, fake_mollie, "stripe")
+    refund = _refund(client, admin, payment["id"], 3_000, "never-0001").json()
+    _move(client, fake_stripe, fake_mollie, payment, refund["provider_refund_id"], "failed")
+    moves = {m.id for m in InvoicingSource(session_factory).payments(since=None)}
+    assert moves == {payment["id"]}
+
