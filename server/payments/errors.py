@@ -4,7 +4,8 @@ ExternalServiceError 502
 └── PaymentProviderError 502     the provider refused or failed; unsupported hook
     └── ProviderUnavailable 503  network/5xx/rate limit: try again later
 Conflict 409
-└── ProviderNotConfigured 409    no API key for that provider
+├── ProviderNotConfigured 409    no API key for that provider
+└── PaymentNotCancelable 409     the provider will not cancel this payment (now)
 BadRequest 400
 └── WebhookRejected 400          missing/bad/stale signature, unreadable body
 """
@@ -25,6 +26,10 @@ class ProviderUnavailable(PaymentProviderError):
 
 class ProviderNotConfigured(Conflict):
     code = "payment_provider_not_configured"
+
+
+class PaymentNotCancelable(Conflict):
+    code = "payment_not_cancelable"
 
 
 class WebhookRejected(BadRequest):

@@ -82,6 +82,25 @@ def read_payment(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> Pa
     return service.get_payment(session=session, payment_id=payment_id)
 
 
+@router.post("/payments/{payment_id}/cancel", response_model=PaymentRead)
+def cancel_payment(
+    payment_id: uuid.UUID,
+    request: Request,
+    session: SessionDep,
+    providers: ProvidersDep,
+    user: Writer,
+) -> Payment:
+    """Cancel an open (or failed) payment at its provider, so its amount can be asked
+    again; 409 ``payment_not_cancelable`` when the provider will not (audited)."""
+    return service.cancel_payment(
+        session=session,
+        providers=providers,
+        payment_id=payment_id,
+        actor_user_id=user.id,
+        ip=request.client.host if request.client else None,
+    )
+
+
 @router.get("/payments/{payment_id}/refunds", response_model=list[RefundRead])
 def list_refunds(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Refund]:
     """A payment's refunds (ours and those made at the provider)."""

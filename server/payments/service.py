@@ -222,8 +222,8 @@ def _refuse_amount(invoice: Invoice, cover: coverage.Coverage, asked: int | None
         )
         what = "covered" if cover.due_cents == 0 else f"covered but {cover.due_cents} cents"
         raise Conflict(
-            f"invoice {invoice.number} is {what} by open payment(s) {named}; "
-            "finish or cancel those first",
+            f"invoice {invoice.number} is {what} by open payment(s) {named}; let them "
+            "end at the provider or cancel them (POST /api/v1/payments/{id}/cancel)",
             code="invoice_covered",
             details=params,
         )
@@ -408,6 +408,52 @@ def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
             },
         )
     return invoice
+
+
+# Payments an admin may cancel: open ones, and a failed Stripe attempt, which the
+# customer could otherwise still complete (and so pay twice).
+CANCELABLE_STATES = (*coverage.IN_FLIGHT_STATES, "failed")
+
+
+def cancel_payment(
+    *,
+    session: Session,
+    providers: ProviderSet,
+    payment_id: uuid.UUID,
+    actor_user_id: uuid.UUID | None,
+    ip: str | None = None,
+) -> Payment:
+    """Cancel an open payment at its provider, so what it covered can be asked again
+    (audited); 409 when it is no longer open or the provider will not cancel it."""
+    payment = get_payment(session=session, payment_id=payment_id, lock=True)
+    if payment.status not in CANCELABLE_STATES:
+        raise Conflict(
+            f"payment is {payment.status}; only open or failed payments can be canceled",
+            code="payment_not_open",
+            details={"payment_id": str(payment.id), "status": payment.status},
+        )
+    fetched_at = utcnow()
+    snapshot = providers.get(payment.provider).cancel_payment(payment.provider_payment_id)
+    result = apply_snapshot(
+        session=session, payment=payment, snapshot=snapshot, fetched_at=fetched_at
+    )
+    record(
+        session=session,
+        action="payment.canceled",
+        actor_user_id=actor_user_id,
+        ip=ip,
+        target_type="payment",
+        target_id=payment.id,
+        details={
+            "provider": payment.provider,
+            "provider_payment_id": payment.provider_payment_id,
+            "amount_cents": payment.amount_cents,
+            "status": payment.status,
+            "outcome": result.outcome,
+        },
+    )
+    session.flush()
+    return payment
 
 
 def refund_payment(

@@ -132,6 +132,16 @@ class PaymentProvider(ABC):  # noqa: B024 - every hook has a refusing default
         """
         raise PaymentProviderError(f"{self.identifier}: fetching payments is not supported")
 
+    def cancel_payment(self, provider_payment_id: str) -> PaymentSnapshot:
+        """Cancel a payment that is still open, so its amount can be asked again.
+
+        Runs only when an admin cancels one of our open (or failed) payments. Returns the
+        payment as the provider has it after the cancel. Raises ``PaymentNotCancelable``
+        when the provider will not cancel it (paid meanwhile; a method that cannot be
+        canceled). Must never cancel, refund or reverse money already paid.
+        """
+        raise PaymentProviderError(f"{self.identifier}: canceling payments is not supported")
+
     def refund(
         self, *, provider_payment_id: str, amount_cents: int, currency: str, idempotency_key: str
     ) -> RefundInfo:

@@ -19,7 +19,12 @@ from mollie.api.resources.chargebacks import PaymentChargebacks
 from mollie.api.resources.refunds import PaymentRefunds
 
 from server.invoicing.totals import cents_to_decimal_string, decimal_string_to_cents
-from server.payments.errors import PaymentProviderError, ProviderUnavailable, WebhookRejected
+from server.payments.errors import (
+    PaymentNotCancelable,
+    PaymentProviderError,
+    ProviderUnavailable,
+    WebhookRejected,
+)
 from server.payments.providers.base import (
     ChargebackInfo,
     CreatePayment,
@@ -143,6 +148,28 @@ class MollieProvider(PaymentProvider):
         except mollie_errors.Error as exc:
             raise map_error(exc) from exc
         return self._snapshot(payment, refunds=refunds, chargebacks=chargebacks)
+
+    def cancel_payment(self, provider_payment_id: str) -> PaymentSnapshot:
+        # Mollie cancels only what it marks isCancelable (open bank transfers and the
+        # like; never an open iDEAL or card payment, which expires by itself): ask first,
+        # so a refusal is a clear 409 saying when it expires, not a provider error.
+        client = self._client()
+        try:
+            payment = client.payments.get(provider_payment_id)
+            if not payment.get("isCancelable"):
+                raise PaymentNotCancelable(
+                    f"mollie cannot cancel {provider_payment_id} ({payment['status']}, "
+                    f"method {payment.get('method') or 'not chosen'}); an open one expires "
+                    f"by itself at {payment.get('expiresAt') or 'the time Mollie sets'}",
+                    details={
+                        "provider_payment_id": provider_payment_id,
+                        "expires_at": payment.get("expiresAt"),
+                    },
+                )
+            payment = client.payments.delete(provider_payment_id)
+        except mollie_errors.Error as exc:
+            raise map_error(exc) from exc
+        return self._snapshot(payment, refunds=[], chargebacks=[])
 
     def refund(
         self, *, provider_payment_id: str, amount_cents: int, currency: str, idempotency_key: str

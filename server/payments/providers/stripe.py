@@ -15,7 +15,12 @@ import requests
 import stripe
 from stripe import _error as stripe_errors
 
-from server.payments.errors import PaymentProviderError, ProviderUnavailable, WebhookRejected
+from server.payments.errors import (
+    PaymentNotCancelable,
+    PaymentProviderError,
+    ProviderUnavailable,
+    WebhookRejected,
+)
 from server.payments.providers.base import (
     ChargebackInfo,
     CreatePayment,
@@ -178,6 +183,23 @@ class StripeProvider(PaymentProvider):
         except stripe_errors.StripeError as exc:
             raise map_error(exc) from exc
         return self._snapshot(pi, refunds=refunds, disputes=disputes)
+
+    def cancel_payment(self, provider_payment_id: str) -> PaymentSnapshot:
+        try:
+            pi = self._client.v1.payment_intents.cancel(
+                provider_payment_id,
+                options={"idempotency_key": f"rentguy-cancel-{provider_payment_id}"},
+            )
+        except stripe_errors.InvalidRequestError as exc:
+            if exc.code == "payment_intent_unexpected_state":  # succeeded (or canceled)
+                raise PaymentNotCancelable(
+                    f"stripe: {exc.user_message or exc}",
+                    details={"provider_payment_id": provider_payment_id},
+                ) from exc
+            raise map_error(exc) from exc
+        except stripe_errors.StripeError as exc:
+            raise map_error(exc) from exc
+        return self._snapshot(pi.to_dict(), refunds=[], disputes=[])
 
     def _get(self, path: str, **params) -> dict:
         return self._client.raw_request("get", path, **params).data

@@ -14,7 +14,7 @@ import itertools
 import json
 import re
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from fastapi import FastAPI, Request
@@ -31,6 +31,7 @@ from tests.helpers.fakes.server import (
 _VALUE = re.compile(r"^\d{1,10}\.\d{2}$")
 _CURRENCIES = {"EUR", "USD", "GBP"}
 _METHODS = {"ideal", "creditcard", "bancontact", "paypal", "banktransfer"}
+_CANCELABLE_METHODS = {"banktransfer"}
 _PAYMENT_FIELDS = {
     "amount",
     "description",
@@ -85,6 +86,10 @@ def _problem(status: int, detail: str, field: str | None = None) -> JSONResponse
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def _later(*, minutes: int) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def _cents(value: str) -> int:
@@ -174,6 +179,10 @@ class FakeMollie(ServedFake):
         async def get_payment(request: Request, payment_id: str):
             return await call(request, self._get_payment, payment_id)
 
+        @app.delete("/v2/payments/{payment_id}")
+        async def cancel_payment(request: Request, payment_id: str):
+            return await call(request, self._cancel_payment, payment_id)
+
         @app.post("/v2/payments/{payment_id}/refunds")
         async def create_refund(request: Request, payment_id: str):
             return await call(request, self._create_refund, payment_id)
@@ -239,7 +248,10 @@ class FakeMollie(ServedFake):
             "mode": "test",
             "createdAt": _now(),
             "status": "open",
-            "isCancelable": False,
+            # Only some methods can be canceled while open (bank transfer); iDEAL and cards
+            # cannot, they expire (iDEAL after 15 minutes).
+            "isCancelable": method in _CANCELABLE_METHODS,
+            "expiresAt": _later(minutes=15),
             "amount": {"currency": currency, "value": _value(cents)},
             "description": data["description"],
             "method": method,
@@ -261,6 +273,16 @@ class FakeMollie(ServedFake):
 
     def _get_payment(self, _data, payment_id: str) -> tuple[int, dict]:
         return 200, copy.deepcopy(self._payment_or_404(payment_id))
+
+    def _cancel_payment(self, _data, payment_id: str) -> tuple[int, dict]:
+        payment = self._payment_or_404(payment_id)
+        if not payment.get("isCancelable"):
+            raise MollieFakeError(422, "The payment cannot be canceled")
+        payment["status"] = "canceled"
+        payment["canceledAt"] = _now()
+        payment.pop("isCancelable", None)  # omitted once final
+        payment.pop("expiresAt", None)
+        return 200, copy.deepcopy(payment)
 
     def _create_refund(self, data: dict, payment_id: str) -> tuple[int, dict]:
         payment = self._payment_or_404(payment_id)
@@ -319,6 +341,9 @@ class FakeMollie(ServedFake):
         with self._lock:
             payment = self._payment_or_404(payment_id)
             payment["status"] = status
+            if status != "open":  # both are omitted once the payment leaves open
+                payment.pop("isCancelable", None)
+                payment.pop("expiresAt", None)
             if status == "paid":
                 payment["paidAt"] = _now()
                 self._refresh_amounts(payment)

@@ -44,6 +44,7 @@ _PI_CREATE = {
 }
 _REFUND_CREATE = {"payment_intent", "charge", "amount", "reason", "metadata"}
 _LIST_PARAMS = {"limit", "starting_after", "ending_before", "expand", "payment_intent"}
+_CANCEL_REASONS = {"duplicate", "fraudulent", "requested_by_customer", "abandoned"}
 _PI_EXPANDABLE = {"latest_charge", "latest_charge.refunds", "customer", "payment_method"}
 # Refund statuses, the ones a refund can start in, and the moves Stripe makes between them
 # (a succeeded refund can still fail later, when the bank returns it).
@@ -183,6 +184,10 @@ class FakeStripe(ServedFake):
         async def get_pi(request: Request, pi_id: str):
             return call(request, b"", self._get_pi, pi_id)
 
+        @app.post("/v1/payment_intents/{pi_id}/cancel")
+        async def cancel_pi(request: Request, pi_id: str):
+            return call(request, await request.body(), self._cancel_pi, pi_id)
+
         @app.post("/v1/refunds")
         async def create_refund(request: Request):
             return call(request, await request.body(), self._create_refund)
@@ -218,8 +223,9 @@ class FakeStripe(ServedFake):
                 )
             try:
                 answer, status = handler(params, *args), 200
-            except StripeFakeError as exc:
-                answer = {"error": {"type": exc.type, "message": exc.message}}
+            except StripeFakeError as exc:  # replayed as first answered, code and all
+                extra = {k: v for k, v in (("param", exc.param), ("code", exc.code)) if v}
+                answer = {"error": {"type": exc.type, "message": exc.message, **extra}}
                 status = exc.status
             self._idem[key] = (digest, status, answer)
             return JSONResponse(answer, status_code=status)
@@ -297,6 +303,30 @@ class FakeStripe(ServedFake):
                 }
             pi["latest_charge"] = charge
         return pi
+
+    def _cancel_pi(self, params: dict, pi_id: str) -> dict:
+        unknown = set(params) - {"cancellation_reason"}
+        if unknown:
+            raise StripeFakeError(400, f"Received unknown parameter: {sorted(unknown)[0]}")
+        reason = params.get("cancellation_reason")
+        if reason is not None and reason not in _CANCEL_REASONS:
+            raise StripeFakeError(400, f"Invalid cancellation_reason: {reason}")
+        pi = self._pi_or_404(pi_id)
+        if pi["status"] in ("succeeded", "canceled"):
+            raise StripeFakeError(
+                400,
+                f"You cannot cancel this PaymentIntent because it has a status of "
+                f"{pi['status']}. Only a PaymentIntent with one of the following statuses may "
+                "be canceled: requires_payment_method, requires_capture, "
+                "requires_confirmation, requires_action, processing.",
+                code="payment_intent_unexpected_state",
+            )
+        pi.update(
+            status="canceled",
+            canceled_at=int(time.time()),
+            cancellation_reason=reason or "requested_by_customer",
+        )
+        return copy.deepcopy(pi)
 
     def _create_refund(self, params: dict) -> dict:
         unknown = set(params) - _REFUND_CREATE

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from server.audit.models import AuditEvent
 from server.payments.models import Payment
+from server.payments.providers.base import CreatePayment
 from tests.helpers.fakes.server import FakeServer
 
 STRIPE = "/api/v1/webhooks/stripe"
@@ -224,3 +225,66 @@ def test_an_excess_refund_on_its_way_is_not_suggested_again(
 def test_coverage_of_an_unknown_invoice_is_404(client, admin):
     r = client.get(f"/api/v1/invoices/{uuid.uuid4()}/coverage", headers=admin)
     assert r.status_code == 404
+
+
+def test_a_canceled_open_payment_frees_its_amount(
+    client, admin, fake_stripe, fake_mollie, open_invoice, session_factory
+):
+    """The way out of a 409 ``invoice_covered``: cancel the open payment (Stripe cancels an
+    open PaymentIntent; Mollie will not cancel an open iDEAL payment, it expires)."""
+    invoice_id, total = open_invoice
+    base = str(client.base_url).rstrip("/")
+    first = _start(client, base, admin, invoice_id, "stripe").json()
+    assert _start(client, base, admin, invoice_id, "mollie").status_code == 409
+    r = client.post(f"/api/v1/payments/{first['id']}/cancel", headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "canceled"
+    assert fake_stripe.payment_intents[first["provider_payment_id"]]["status"] == "canceled"
+    mollie = _start(client, base, admin, invoice_id, "mollie", method="ideal")
+    assert mollie.status_code == 201 and mollie.json()["amount_cents"] == total
+    # An open iDEAL payment cannot be canceled at Mollie: 409 saying when it expires.
+    refused = client.post(f"/api/v1/payments/{mollie.json()['id']}/cancel", headers=admin)
+    assert refused.status_code == 409
+    error = refused.json()["error"]
+    assert error["code"] == "payment_not_cancelable" and error["details"]["expires_at"]
+    # A paid (or canceled) payment is not canceled.
+    again = client.post(f"/api/v1/payments/{first['id']}/cancel", headers=admin)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "payment_not_open"
+    with session_factory() as session:
+        audit = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "payment.canceled")
+        ).all()
+    assert [a.target_id for a in audit] == [first["id"]]
+
+
+def test_stripe_refuses_to_cancel_a_payment_paid_meanwhile(
+    client, admin, fake_stripe, open_invoice
+):
+    invoice_id, _ = open_invoice
+    base = str(client.base_url).rstrip("/")
+    payment = _start(client, base, admin, invoice_id, "stripe").json()
+    fake_stripe.succeed(payment["provider_payment_id"])  # its webhook has not arrived yet
+    r = client.post(f"/api/v1/payments/{payment['id']}/cancel", headers=admin)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "payment_not_cancelable"
+    assert fake_stripe.payment_intents[payment["provider_payment_id"]]["status"] == "succeeded"
+
+
+def test_mollie_cancels_what_it_marks_cancelable(app, fake_mollie):
+    """The adapter's cancel against the strict fake with the real SDK: an open bank transfer
+    is cancelable at Mollie (DELETE /v2/payments/{id}), and then final."""
+    mollie = app.state.payment_providers.get("mollie")
+    created = mollie.create_payment(
+        CreatePayment(
+            invoice_id=str(uuid.uuid4()),
+            invoice_number="2026-09999",
+            amount_cents=1_000,
+            currency="EUR",
+            description="Invoice 2026-09999",
+            idempotency_key=f"cancel-test-{uuid.uuid4()}",
+            return_url="https://rentguy.example/paid",
+            method="banktransfer",
+        )
+    )
+    snapshot = mollie.cancel_payment(created.provider_payment_id)
+    assert (snapshot.status, snapshot.provider_status) == ("canceled", "canceled")
+    assert "isCancelable" not in fake_mollie.payments[created.provider_payment_id]
