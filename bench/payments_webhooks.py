@@ -80,7 +80,8 @@ def _mollie_life(fake: FakeMollie, tr: str, rng: random.Random) -> tuple[list, t
         return ev, (kind, 0, 0, "open")
     ev.append(fake.set_status(tr, "paid"))
     if kind == "refund":
-        ev.append(fake.refund(tr, 2_500))
+        # Mollie answers a refund "pending" and pays it out later: it counts once done.
+        ev += [fake.refund(tr, 2_500), fake.settle_refunds(tr)]
         return ev, ("paid", 2_500, 0, "partially_refunded")
     if kind == "chargeback":
         ev.append(fake.chargeback(tr))
