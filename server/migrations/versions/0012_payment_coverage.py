@@ -7,7 +7,8 @@ requires_action) there, re-derives the state of the invoices concerned, and sche
 payments for reconciliation, which follows the refunds until they settle. Failed and
 canceled refunds already counted nothing at the provider's side of the sums. Refunds get
 ``done_at`` (set from ``updated_at`` for those already done) and ``reversed_at`` (a done
-refund that failed after all), so the export books each moment of money once.
+refund that failed after all), so the export books each moment of money once. Invoices
+already paid beyond their total become ``overpaid``.
 
 The invoice state check gains ``overpaid``. SQLite cannot alter a CHECK constraint and
 copying ``invoices`` is not possible with foreign keys on (payments, lines and credit notes
@@ -116,6 +117,15 @@ def upgrade() -> None:
             WHEN paid_cents > 0 THEN 'partially_paid'
             ELSE 'open' END
         WHERE refund_pending_cents > 0 AND state IN ('partially_refunded', 'refunded')
+        """
+    )
+    # Invoices already paid more than their total (two payments at once, before this
+    # revision) are flagged now: the metric and every export report list them.
+    op.execute(
+        """
+        UPDATE invoices SET state = 'overpaid'
+        WHERE state NOT IN ('draft', 'cancelled', 'overpaid')
+          AND paid_cents - refunded_cents - charged_back_cents > total_cents
         """
     )
 

@@ -126,11 +126,16 @@ def test_pending_refunds_move_apart_and_back(fresh_database_url):
                          refunded=10_000)
             pay_b = _payment(conn, b, refunded=10_000)
             _refund(conn, pay_b, 10_000, "queued")
+            # C: paid twice before coverage existed.
+            c = _invoice(conn, customer, "2026-00003", state="paid", paid=20_000, refunded=0)
+            _payment(conn, c, refunded=0)
+            _payment(conn, c, refunded=0)
         engine.dispose()
 
         upgrade(fresh_database_url)
         assert _state(engine, a) == ("partially_refunded", 3_000, 10_000)
         assert _state(engine, b) == ("paid", 0, 10_000)
+        assert _state(engine, c) == ("overpaid", 0, 20_000)
         with engine.connect() as conn:
             pending = dict(
                 conn.execute(
@@ -140,7 +145,7 @@ def test_pending_refunds_move_apart_and_back(fresh_database_url):
             followed = conn.execute(
                 text("SELECT COUNT(*) FROM payments WHERE next_check_at IS NOT NULL")
             ).scalar_one()
-        assert pending == {"2026-00001": 2_000, "2026-00002": 10_000}
+        assert pending == {"2026-00001": 2_000, "2026-00002": 10_000, "2026-00003": 0}
         assert followed == 2  # reconciliation follows the pending refunds
         with engine.connect() as conn:
             done = dict(
@@ -154,6 +159,7 @@ def test_pending_refunds_move_apart_and_back(fresh_database_url):
         downgrade(fresh_database_url, BEFORE)
         assert _state(engine, a) == ("partially_refunded", 5_000, 10_000)
         assert _state(engine, b) == ("refunded", 10_000, 10_000)
+        assert _state(engine, c) == ("paid", 0, 20_000)
         with engine.begin() as conn, pytest.raises(sa.exc.IntegrityError):
             conn.execute(text("UPDATE invoices SET state = 'overpaid'"))
     finally:
