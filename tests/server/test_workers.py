@@ -179,6 +179,16 @@ def test_metrics_add_up_every_worker(server):
     assert _healthz_count(b) == before + 8
 
 
+def test_money_gauges_are_read_once_from_the_database_with_several_workers(server):
+    """The overpaid/pending-refund gauges come from the shared database, not per-worker
+    files: one sample each, whichever worker answers."""
+    for client in pinned_clients(server).values():
+        text = client.get("/metrics").text
+        for name in ("rentguy_invoices_overpaid", "rentguy_refunds_pending_cents"):
+            samples = re.findall(rf"^{name} (\S+)$", text, re.M)
+            assert samples == ["0.0"], (name, samples)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_signal_stops_every_worker_even_with_a_stream_open(own_server, user_headers, sig):
     server = own_server
