@@ -45,7 +45,9 @@ _PI_CREATE = {
 _REFUND_CREATE = {"payment_intent", "charge", "amount", "reason", "metadata"}
 _LIST_PARAMS = {"limit", "starting_after", "ending_before", "expand", "payment_intent"}
 _CANCEL_REASONS = {"duplicate", "fraudulent", "requested_by_customer", "abandoned"}
-_PI_EXPANDABLE = {"latest_charge", "latest_charge.refunds", "customer", "payment_method"}
+# What this fake can expand on a PaymentIntent (Stripe can expand more; asking the fake for
+# those is refused rather than answered unexpanded).
+_PI_EXPANDABLE = {"latest_charge", "latest_charge.refunds"}
 # Refund statuses, the ones a refund can start in, and the moves Stripe makes between them
 # (a succeeded refund can still fail later, when the bank returns it).
 REFUND_STATUSES = {"pending", "requires_action", "succeeded", "failed", "canceled"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -218,3 +219,34 @@ def test_a_refund_failing_before_done_is_never_exported(
     moves = {m.id for m in InvoicingSource(session_factory).payments(since=None)}
     assert moves == {payment["id"]}
 
+
+
+def test_the_fakes_refuse_refund_moves_the_providers_never_make(fake_stripe, fake_mollie):
+    pi = fake_stripe._create_pi({"amount": "1000", "currency": "eur"})["id"]
+    fake_stripe.succeed(pi)
+    refund = fake_stripe.refund(pi, 400, emit=False, status="pending")
+    fake_stripe.set_refund_status(refund["id"], "succeeded")
+    with pytest.raises(ValueError):
+        fake_stripe.set_refund_status(refund["id"], "pending")  # never back
+    with pytest.raises(ValueError):
+        fake_stripe.refund(pi, 100, status="failed")  # no refund starts failed
+    answer = httpx.get(
+        f"{fake_stripe.url}/v1/payment_intents/{pi}",
+        params={"expand[0]": "latest_charge.balance_transaction"},
+        headers={"Authorization": f"Bearer {fake_stripe.api_key}"},
+    )
+    assert answer.status_code == 400 and "cannot be expanded" in answer.text
+
+    tr = fake_mollie._create_payment(
+        {"amount": {"currency": "EUR", "value": "10.00"}, "description": "x",
+         "redirectUrl": "https://rentguy.example/r"}
+    )[1]["id"]
+    fake_mollie.set_status(tr, "paid")
+    fake_mollie.refund(tr, 100)
+    [mollie_refund] = fake_mollie.refunds[tr]
+    fake_mollie.set_refund_status(tr, mollie_refund["id"], "processing")
+    with pytest.raises(ValueError):
+        fake_mollie.set_refund_status(tr, mollie_refund["id"], "canceled")  # too late
+    fake_mollie.set_refund_status(tr, mollie_refund["id"], "refunded")
+    with pytest.raises(ValueError):
+        fake_mollie.set_refund_status(tr, mollie_refund["id"], "failed")
