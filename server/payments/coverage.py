@@ -83,7 +83,7 @@ def suggest_refunds(*, session: Session, invoice: Invoice) -> list[SuggestedRefu
     paid = session.scalars(
         select(Payment)
         .where(Payment.invoice_id == invoice.id, Payment.status == "paid")
-        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+        .order_by(Payment.paid_at.desc().nulls_last(), Payment.id.desc())
     )
     for payment in paid:
         take = min(left, refundable_cents(payment))
