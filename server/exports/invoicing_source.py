@@ -56,6 +56,7 @@ from server.exports.documents import (
 )
 from server.invoicing.models import CreditNote, Customer, Invoice
 from server.payments.models import Chargeback, Payment, Refund
+from server.payments.providers.base import REFUND_DONE as PROVIDER_REFUND_DONE
 from server.warehouse.models import Product
 
 EXPORTED_STATES = (
@@ -66,7 +67,8 @@ EXPORTED_STATES = (
     "partially_refunded",
     "refunded",
 )
-REFUND_DONE = ("succeeded", "refunded")  # Stripe's and Mollie's word for money sent back
+# Stripe's and Mollie's word for money sent back (one list: providers/base.py).
+REFUND_DONE = tuple(sorted(PROVIDER_REFUND_DONE))
 REVERSAL_SUFFIX = "-reversal"
 PAYMENT_TERM = timedelta(days=14)
 RENTAL_CATEGORY = "rental"  # a rental line whose product has no category
