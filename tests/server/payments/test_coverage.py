@@ -96,9 +96,10 @@ def test_a_part_payment_leaves_the_rest_and_a_failed_one_frees_its_part(
     again = _start(client, base, admin, invoice_id, "mollie", method="ideal")
     assert again.status_code == 201, again.text
     assert again.json()["amount_cents"] == 10_000
-    # Out of range without open payments behind it stays a 400 with a code.
+    # More than the invoice could ever owe is no matter of open payments: 400 with a code.
     bad = _start(client, base, admin, invoice_id, "stripe", amount_cents=total + 1)
-    assert bad.status_code in (400, 409)
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == "payment_amount_out_of_range"
 
 
 def _metric(client, name: str) -> float:
