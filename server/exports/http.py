@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from server.exports.ratelimit import WindowLimiter
+from server.money import MoneyError, to_cents
 
 
 class ExportApiError(Exception):
@@ -40,9 +41,15 @@ class Unavailable(ExportApiError):
     """A read that kept failing with 5xx or transport errors."""
 
 
+class UnreadableAnswer(OutcomeUnknown):
+    """An answer we cannot book (an amount that is no whole number of cents). After a
+    write its outcome is as good as unknown: look it up before posting again."""
+
+
 class ApiClient:
     """Base class: subclasses set ``limiters`` and implement ``_adopt_headers``."""
 
+    target = "remote"  # the subclass's target name, for messages
     read_retries = 3
 
     def __init__(
@@ -129,6 +136,16 @@ class ApiClient:
     def _on_unauthorized(self, attempt: int) -> bool:
         """True to send the call again (e.g. after refreshing an expired token)."""
         return False
+
+    def _cents(self, value: Any, field: str) -> int:
+        """An amount the target sent (any JSON shape; absent is 0) as cents, exactly
+        (``server.money``); one it cannot have meant is ``UnreadableAnswer``."""
+        try:
+            return to_cents(0 if value is None else value)
+        except MoneyError as exc:
+            raise UnreadableAnswer(
+                f"{self.target} sent {field} = {value!r}, which we cannot book: {exc}"
+            ) from exc
 
     def seconds_for(self, calls: int) -> float:
         return max((limiter.seconds_for(calls) for limiter in self.limiters), default=0.0)

@@ -18,11 +18,9 @@ import httpx
 from server.config import Settings
 from server.exports.connector import RemoteDocument
 from server.exports.documents import (
-    DocumentKind,
     ExportCustomer,
     ExportDocument,
     ExportPayment,
-    str_to_cents,
 )
 from server.exports.exact.tokens import ExactTokenStore
 from server.exports.http import ApiClient, Rejected, header_number
@@ -36,9 +34,10 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _money(cents: int) -> float:
-    # Exact's JSON takes numbers; cents/100 is exact to 2 decimals in a double's repr.
-    return round(cents / 100, 2)
+def _money(cents: int) -> int | float:
+    # Exact's JSON takes numbers: a whole amount as an integer, as Exact itself writes it;
+    # otherwise cents/100, whose shortest repr is exact to 2 decimals.
+    return cents // 100 if cents % 100 == 0 else round(cents / 100, 2)
 
 
 class ExactClient(ApiClient):
@@ -172,25 +171,29 @@ class ExactClient(ApiClient):
             "PUT", f"/crm/Accounts(guid{_quote(remote_id)})", json=self._account_fields(customer)
         )
 
-    # -- sales entries: Type 20 invoice, 21 credit note; our number in YourRef ----------
+    # -- sales entries: our number in YourRef ------------------------------------------
+    # A credit note is a sales entry with negative amounts: Exact's reference, "In case of
+    # a credit invoice the amount should have negative value when retrieved or posted to
+    # Exact", and ``Type`` (20 invoice, 21 credit note) is read-only, derived by Exact
+    # (docs/exports.md, "Credit notes").
     def create_document(self, doc: ExportDocument, contact_id: str) -> RemoteDocument:
+        sign = doc.sign()
         body = {
             "Journal": self.sales_journal,
             "Customer": contact_id,
-            "Type": 21 if doc.kind is DocumentKind.CREDIT_NOTE else 20,
             "YourRef": doc.number,
             "EntryDate": doc.date.isoformat(),
             "Currency": doc.currency,
-            "Description": f"{'Creditnota' if doc.sign() < 0 else 'Factuur'} {doc.number}",
+            "Description": f"{'Creditnota' if sign < 0 else 'Factuur'} {doc.number}",
             # VATAmountFC overrides Exact's own per-line VAT (SalesEntryLine docs: "a VAT
             # amount that differs from the VAT amount that is automatically calculated"):
             # each line's share of its rate's VAT, so the entry's VAT is the invoice's.
             "SalesEntryLines": [
                 {
                     "GLAccount": self.mapping.account(line.category),
-                    "AmountFC": _money(line.amount_cents),
+                    "AmountFC": _money(sign * line.amount_cents),
                     "VATCode": self.mapping.tax(line.vat_rate),
-                    "VATAmountFC": _money(vat),
+                    "VATAmountFC": _money(sign * vat),
                     "Description": line.description[:60],
                 }
                 for line, vat in zip(doc.lines, doc.line_vats(), strict=True)
@@ -278,7 +281,7 @@ class ExactClient(ApiClient):
         ):
             key = str(row.get("Description") or "").split(" ", 1)[0]
             if key:
-                held[key] = held.get(key, 0) + str_to_cents(row.get("AmountFC") or 0)
+                held[key] = held.get(key, 0) + self._cents(row.get("AmountFC"), "BankEntryLine")
         return held
 
     # -- reconciliation -----------------------------------------------------------------
@@ -313,14 +316,14 @@ class ExactClient(ApiClient):
         return found
 
     def _remote(self, row: dict) -> RemoteDocument:
-        sign = -1 if row.get("Type") == 21 else 1
+        # Amounts come signed as Exact books them (a credit note's are negative).
         totals: dict[int, list[int]] = {}
         lines = row.get("SalesEntryLines") or {}
         for line in lines.get("results", []) if isinstance(lines, dict) else lines:
             rate = self._rate_by_code.get(str(line.get("VATCode")), -1)
             entry = totals.setdefault(rate, [0, 0])
-            entry[0] += sign * str_to_cents(line.get("AmountFC") or 0)
-            entry[1] += sign * str_to_cents(line.get("VATAmountFC") or 0)
+            entry[0] += self._cents(line.get("AmountFC"), "SalesEntryLine.AmountFC")
+            entry[1] += self._cents(line.get("VATAmountFC"), "SalesEntryLine.VATAmountFC")
         return RemoteDocument(
             id=str(row["EntryID"]),
             version=str(row.get("Modified")) if row.get("Modified") else None,

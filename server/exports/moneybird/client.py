@@ -19,7 +19,6 @@ from server.exports.documents import (
     ExportDocument,
     ExportPayment,
     cents_to_str,
-    str_to_cents,
 )
 from server.exports.http import ApiClient, Rejected, header_number
 from server.exports.mapping import Mapping
@@ -244,15 +243,15 @@ class MoneybirdClient(ApiClient):
         for tax in item.get("tax_totals") or []:
             rate = self._rate_by_tax_id.get(str(tax.get("tax_rate_id")), -1)
             row = totals.setdefault(rate, [0, 0])
-            row[0] += str_to_cents(tax.get("taxable_amount") or 0)
-            row[1] += str_to_cents(tax.get("tax_amount") or 0)
+            row[0] += self._cents(tax.get("taxable_amount"), "tax_totals.taxable_amount")
+            row[1] += self._cents(tax.get("tax_amount"), "tax_totals.tax_amount")
         return RemoteDocument(
             id=str(item["id"]),
             version=str(item.get("version")) if item.get("version") is not None else None,
             reference=item.get("reference"),
             totals=totals,
             payments={
-                p["transaction_identifier"]: str_to_cents(p.get("price") or 0)
+                p["transaction_identifier"]: self._cents(p.get("price"), "payments.price")
                 for p in item.get("payments") or []
                 if p.get("transaction_identifier")
             },

@@ -18,7 +18,8 @@ from mollie.api.objects.payment import Payment as MolliePayment
 from mollie.api.resources.chargebacks import PaymentChargebacks
 from mollie.api.resources.refunds import PaymentRefunds
 
-from server.invoicing.totals import cents_to_decimal_string, decimal_string_to_cents
+from server.invoicing.totals import cents_to_decimal_string
+from server.money import to_cents
 from server.payments.errors import PaymentProviderError, ProviderUnavailable, WebhookRejected
 from server.payments.providers.base import (
     ChargebackInfo,
@@ -69,7 +70,7 @@ def map_error(exc: mollie_errors.Error) -> PaymentProviderError:
 
 
 def _cents(amount: Mapping | None) -> int:
-    return decimal_string_to_cents(amount["value"]) if amount else 0
+    return to_cents(amount["value"]) if amount else 0
 
 
 class MollieProvider(PaymentProvider):

@@ -22,7 +22,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from server.exports.documents import cents_to_str, str_to_cents, vat_cents
+from server.exports.documents import cents_to_str, vat_cents
+from server.money import to_cents
 from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,6 +48,12 @@ def openapi_path() -> Path | None:
 def _spec(path: str) -> dict:
     with open(path, encoding="utf-8") as fh:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _price_cents(price: str) -> int:
+    """A ``money`` value as the spec allows it (``^-?[0-9]+[,\\.]?[0-9]*$``: a comma or a
+    point), in cents, exactly (a sub-cent price is refused with MoneyError)."""
+    return to_cents(price.replace(",", "."))
 
 
 def _pointer(*parts: str) -> str:
@@ -261,7 +268,7 @@ class FakeMoneybird:
             nets: dict[str, int] = {}
             rows = []
             for order, line in enumerate(details):
-                cents = str_to_cents(line["price"]) * int(str(line.get("amount", "1")))
+                cents = _price_cents(line["price"]) * int(str(line.get("amount", "1")))
                 nets[str(line["tax_rate_id"])] = nets.get(str(line["tax_rate_id"]), 0) + cents
                 rows.append(
                     {
@@ -354,7 +361,7 @@ class FakeMoneybird:
                     "invoice_type": "ExternalSalesInvoice",
                     "invoice_id": invoice_id,
                     "payment_date": data["payment_date"],
-                    "price": cents_to_str(str_to_cents(data["price"])),
+                    "price": cents_to_str(_price_cents(data["price"])),
                     "transaction_identifier": data.get("transaction_identifier"),
                 }
                 inv["payments"].append(payment)
