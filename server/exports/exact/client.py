@@ -23,7 +23,13 @@ from server.exports.documents import (
     ExportPayment,
 )
 from server.exports.exact.tokens import ExactTokenStore
-from server.exports.http import ApiClient, Rejected, header_number
+from server.exports.http import (
+    ApiClient,
+    ErrorCounter,
+    Rejected,
+    header_number,
+    retry_after_epoch,
+)
 from server.exports.mapping import Mapping
 from server.exports.ratelimit import WindowLimiter
 
@@ -58,13 +64,16 @@ class ExactClient(ApiClient):
         per_day: int = 5000,
         minute: float = 60.0,
         day: float = 86400.0,
+        errors: ErrorCounter | None = None,
     ) -> None:
         super().__init__(
             http=http,
             base_url=f"{base_url.rstrip('/')}/api/v1/{division}",
             limiters=[WindowLimiter(per_minute, minute), WindowLimiter(per_day, day)],
+            errors=errors,
         )
         self.tokens = tokens
+        self._token = ""  # the access token of the last call
         self.mapping = mapping
         self.sales_journal = sales_journal
         self.bank_journal = bank_journal
@@ -72,8 +81,11 @@ class ExactClient(ApiClient):
         self._rate_by_code = {v: k for k, v in mapping.vat.items()}
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, http: httpx.Client, mapping: Mapping, tokens):
+    def from_settings(
+        cls, settings: Settings, *, http: httpx.Client, mapping: Mapping, tokens, errors=None
+    ):
         return cls(
+            errors=errors,
             http=http,
             base_url=settings.exact_base_url,
             division=settings.exact_division,
@@ -90,15 +102,13 @@ class ExactClient(ApiClient):
 
     # -- ApiClient hooks --------------------------------------------------------------
     def _auth_headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.tokens.access_token()}",
-            "Accept": "application/json",
-        }
+        self._token = self.tokens.access_token()
+        return {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
 
     def _on_unauthorized(self, attempt: int) -> bool:
         if attempt > 1:
             return False
-        self.tokens.access_token(force=True)
+        self.tokens.after_unauthorized(self._token)  # NotAuthorized when no use retrying
         return True
 
     def _adopt_headers(self, response: httpx.Response) -> None:
@@ -113,12 +123,13 @@ class ExactClient(ApiClient):
             )
 
     def _retry_at(self, response: httpx.Response) -> float:
+        now = time.time()
         for prefix in ("X-RateLimit-Minutely-", "X-RateLimit-"):
             if header_number(response, prefix + "Remaining") == 0:
-                reset_ms = header_number(response, prefix + "Reset")
-                if reset_ms:
-                    return reset_ms / 1000
-        return time.time() + 1.0
+                reset = retry_after_epoch(response.headers.get(prefix + "Reset"), now)
+                if reset is not None:
+                    return reset
+        return retry_after_epoch(response.headers.get("Retry-After"), now) or now + 1.0
 
     def _error_message(self, response: httpx.Response) -> str:
         try:

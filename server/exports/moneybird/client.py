@@ -20,7 +20,7 @@ from server.exports.documents import (
     ExportPayment,
     cents_to_str,
 )
-from server.exports.http import ApiClient, Rejected, header_number
+from server.exports.http import ApiClient, Rejected, header_number, retry_after_epoch
 from server.exports.mapping import Mapping
 from server.exports.ratelimit import WindowLimiter
 
@@ -66,12 +66,16 @@ class MoneybirdClient(ApiClient):
     def _adopt_headers(self, response: httpx.Response) -> None:
         self.limiters[0].server_says(
             remaining=_int(header_number(response, "RateLimit-Remaining")),
-            reset_epoch=header_number(response, "RateLimit-Reset"),
+            reset_epoch=retry_after_epoch(response.headers.get("RateLimit-Reset"), time.time()),
         )
 
     def _retry_at(self, response: httpx.Response) -> float:
-        epoch = header_number(response, "Retry-After") or header_number(response, "RateLimit-Reset")
-        return epoch if epoch else time.time() + 1.0
+        # Documented as epoch seconds; seconds-to-wait and an HTTP-date are read too.
+        now = time.time()
+        for header in ("Retry-After", "RateLimit-Reset"):
+            if (epoch := retry_after_epoch(response.headers.get(header), now)) is not None:
+                return epoch
+        return now + 1.0
 
     def _error_message(self, response: httpx.Response) -> str:
         try:
