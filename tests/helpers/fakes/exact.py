@@ -30,7 +30,12 @@ from fastapi.responses import JSONResponse, Response
 
 from server.exports.documents import vat_cents
 from server.money import MoneyError, to_cents
-from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
+from tests.helpers.fakes.serving import (
+    FixedWindow,
+    PostGate,
+    max_calls_in_window,
+    refuse_production,
+)
 
 PAGE = 60
 _TERM = re.compile(r"^(trim\()?(\w+)\)? (eq|gt|ge) (?:guid|datetime)?'((?:[^']|'')*)'$")
@@ -267,15 +272,6 @@ class FakeExact:
         entry = next(e for e in self.entries.values() if e["YourRef"] == your_ref)
         return self.open_items[entry["EntryNumber"]]
 
-    def max_calls_in_window(self, window: float) -> int:
-        """The most calls that arrived within any closed window of ``window`` seconds."""
-        times, best, start = sorted(self.request_times), 0, 0
-        for end, at in enumerate(times):
-            while at - times[start] > window:
-                start += 1
-            best = max(best, end - start + 1)
-        return best
-
     def _blocked(self, endpoint: str, now: float) -> bool:
         recent = [t for t in self.errors.get(endpoint, []) if t > now - self.hour]
         self.errors[endpoint] = recent
@@ -410,8 +406,12 @@ class FakeExact:
                 "duplicates": sum(n - 1 for n in refs.values()),
                 "refresh_token": fake.refresh_token,
                 "blocked": fake.blocked,
-                "max_calls_per_minute_window": fake.max_calls_in_window(fake.minutely.window),
-                "max_calls_per_day_window": fake.max_calls_in_window(fake.daily.window),
+                "max_calls_per_minute_window": max_calls_in_window(
+                    fake.request_times, fake.minutely.window
+                ),
+                "max_calls_per_day_window": max_calls_in_window(
+                    fake.request_times, fake.daily.window
+                ),
                 "open_items": {str(k): v for k, v in fake.open_items.items()},
             }
 

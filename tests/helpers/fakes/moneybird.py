@@ -24,7 +24,12 @@ from referencing.jsonschema import DRAFT202012
 
 from server.exports.documents import cents_to_str, vat_cents
 from server.money import to_cents
-from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
+from tests.helpers.fakes.serving import (
+    FixedWindow,
+    PostGate,
+    max_calls_in_window,
+    refuse_production,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_URI = "urn:moneybird-openapi"
@@ -106,6 +111,7 @@ class FakeMoneybird:
         self.contacts: dict[str, dict] = {}
         self.invoices: dict[str, dict] = {}
         self.requests = 0
+        self.request_times: list[float] = []  # when each counted call arrived
         self.throttled = 0
         self.posts = {"contacts": 0, "invoices": 0, "payments": 0}
         self.contact_updates = 0  # PATCHes of a contact: not counted as posts
@@ -166,6 +172,7 @@ class FakeMoneybird:
                 return JSONResponse(
                     {"error": "Too many requests", "symbolic": {}}, 429, headers=headers
                 )
+            fake.request_times.append(time.time())
             response = await call_next(request)
             response.headers.update(headers)
             return response
@@ -180,6 +187,7 @@ class FakeMoneybird:
                 "contact_updates": fake.contact_updates,
                 "documents": len(refs),
                 "duplicates": sum(n - 1 for n in refs.values()),
+                "max_calls_per_window": max_calls_in_window(fake.request_times, fake.rate.window),
             }
 
         @app.get(prefix + "/contacts/customer_id/{customer_id}.json")

@@ -24,7 +24,7 @@ from server.exports.moneybird.client import MoneybirdClient
 from server.exports.ratelimit import WindowLimiter
 from server.exports.service import run_export
 from tests.helpers.fakes.moneybird import FakeMoneybird
-from tests.helpers.fakes.serving import serve
+from tests.helpers.fakes.serving import max_calls_in_window, serve
 from tests.server.exports.conftest import MB_LEDGER, MB_TAX, make_documents
 
 
@@ -166,15 +166,6 @@ def test_errors_older_than_the_hour_no_longer_count(
     assert run.status == RunStatus.SUCCEEDED, run.message
 
 
-def _busiest_closed_window(times: list[float], window: float) -> int:
-    times, best, start = sorted(times), 0, 0
-    for end, at in enumerate(times):
-        while at - times[start] > window:
-            start += 1
-        best = max(best, end - start + 1)
-    return best
-
-
 @pytest.mark.parametrize("latency", [0.0, 0.013, "random"])
 def test_no_window_of_the_limits_length_holds_more_than_the_limit(latency):
     clock = [1000.0]
@@ -192,4 +183,4 @@ def test_no_window_of_the_limits_length_holds_more_than_the_limit(latency):
         clock[0] += rng.uniform(0, 0.05) if latency == "random" else latency
         limiter.record()
     # The old limiter let the 6th call go at exactly oldest + 10 s: 6 in a closed 10 s window.
-    assert _busiest_closed_window(sent, 10.0) == 5
+    assert max_calls_in_window(sent, 10.0) == 5
