@@ -5,6 +5,8 @@ SQLite and PostgreSQL, real HTTP on loopback."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import date
 
 import pytest
@@ -20,6 +22,7 @@ from server.exports.documents import (
 )
 from server.exports.models import RunStatus, Target
 from server.exports.service import run_export
+from tests.server.exports.conftest import EX_GL
 
 TARGETS = [Target.MONEYBIRD, Target.EXACT]
 CUSTOMER = ExportCustomer(id="cust-1", ref="C00001", name="Klant B.V.", city="Utrecht")
@@ -126,3 +129,72 @@ def test_exact_answers_amounts_as_its_json_does_and_books_credit_notes_negative(
     assert fake_exact.open_amount("INV-W") == 0
     assert fake_exact.open_amount("INV-F") == 25_00
     assert fake_exact.open_amount("CN-1") == 0
+
+
+def _exact_post(fake, path: str, body: dict):
+    import httpx
+
+    fake.access_token, fake.access_expires = "at", time.time() + 600
+    return httpx.post(
+        f"{fake.url}/api/v1/{fake.division}{path}",
+        json=body,
+        headers={"Authorization": "Bearer at"},
+    )
+
+
+def _entry(customer: str, amount, vat, **extra) -> dict:
+    return {
+        "Journal": "70",
+        "Customer": customer,
+        "YourRef": "X-1",
+        "SalesEntryLines": [
+            {
+                "GLAccount": EX_GL["rental"],
+                "AmountFC": amount,
+                "VATCode": "2",
+                "VATAmountFC": vat,
+            }
+        ],
+        **extra,
+    }
+
+
+def test_the_fake_exact_enforces_the_documented_signs(fake_exact):
+    account = str(uuid.uuid4())
+    fake_exact.accounts[account] = {"ID": account, "Code": " " * 17 + "C", "Name": "K"}
+    # A credit note is negative amounts; Type is Exact's reading of them (read-only).
+    credit = _exact_post(
+        fake_exact, "/salesentry/SalesEntries", _entry(account, -100, -21)
+    )
+    assert credit.status_code == 201 and credit.json()["d"]["Type"] == 21
+    assert credit.json()["d"]["AmountFC"] == -121  # whole: a bare integer, as Exact writes it
+    for body, why in (
+        (_entry(account, 100, 21, Type=21), "credit note's amounts are negative"),
+        (_entry(account, -100, -21, Type=20), "credit note (21)"),
+        (_entry(account, 100, -21), "sign of AmountFC"),
+        (_entry(account, 100.005, 21), "whole number of cents"),
+    ):
+        refused = _exact_post(fake_exact, "/salesentry/SalesEntries", body)
+        assert refused.status_code == 400 and why in refused.text, refused.text
+    # Bank entries: "Opening balance plus all bank entry lines should result in the
+    # closing balance": a line is what it adds to the bank (money in positive).
+    line = {
+        "Account": account,
+        "GLAccount": fake_exact.receivables_gl,
+        "AmountFC": -121,
+        "OurRef": credit.json()["d"]["EntryNumber"],
+    }
+    bank = {"JournalCode": "20", "BankEntryLines": [line]}
+    wrong = _exact_post(
+        fake_exact,
+        "/financialtransaction/BankEntries",
+        {**bank, "OpeningBalanceFC": 1000, "ClosingBalanceFC": 1121},
+    )
+    assert wrong.status_code == 400 and "OpeningBalanceFC + lines" in wrong.text
+    paid_out = _exact_post(
+        fake_exact,
+        "/financialtransaction/BankEntries",
+        {**bank, "OpeningBalanceFC": 1000, "ClosingBalanceFC": 879},
+    )
+    assert paid_out.status_code == 201
+    assert fake_exact.open_amount("X-1") == 0  # the credit note paid out: nothing open
