@@ -13,13 +13,18 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from server.errors import ExternalServiceError
+
 # Beyond any invoice or payment (10^12 euros): refusing it keeps the arithmetic exact
 # and stops an exponent like 1e999999 from building a million-digit integer.
 MAX_AMOUNT = Decimal(10) ** 12
 
 
-class MoneyError(ValueError):
-    """An amount from a provider that is not a whole number of cents."""
+class MoneyError(ExternalServiceError, ValueError):
+    """An amount from a provider that is not a whole number of cents. Reaching the API it
+    is a 502 naming the value (the provider sent it), never a 500."""
+
+    code = "provider_amount_unreadable"
 
 
 def parse_amount(value: object) -> Decimal:

@@ -92,3 +92,12 @@ def test_an_unreadable_amount_from_a_target_is_an_api_error_not_a_crash():
     assert client._cents(None, "AmountFC") == 0 and client._cents(12, "AmountFC") == 1200
     with pytest.raises(UnreadableAnswer, match="AmountFC"):
         client._cents("NaN", "AmountFC")
+
+
+def test_an_unreadable_provider_amount_is_a_502_with_the_value_not_a_500():
+    from server.errors import ExternalServiceError
+
+    with pytest.raises(ExternalServiceError) as exc:
+        to_cents("12.345")
+    assert exc.value.status_code == 502 and exc.value.code == "provider_amount_unreadable"
+    assert "'12.345'" in exc.value.message
