@@ -136,7 +136,7 @@ class ApiClient:
 
     def _retry_at(self, response: httpx.Response) -> float:
         """Epoch seconds at which a 429'd call may be sent again."""
-        return time.time() + 1.0
+        return self.now() + 1.0
 
     def _error_message(self, response: httpx.Response) -> str:
         return response.text[:500]
@@ -210,6 +210,10 @@ class ApiClient:
                 )
             limiter.acquire()
 
+    def now(self) -> float:
+        """Epoch seconds on the limiters' clock (retry times are compared against it)."""
+        return self.limiters[0].now() if self.limiters else time.time()
+
     def _wait_after_429(self, method: str, path: str, response, throttled: int) -> None:
         """Hold every limiter until the server's retry time; stop when it keeps refusing
         or asks for longer than ``max_wait``."""
@@ -219,7 +223,7 @@ class ApiClient:
                 status=429,
                 endpoint=path,
             )
-        now = time.time()
+        now = self.now()
         retry_at = self._retry_at(response)
         if retry_at - now > self.max_wait:
             raise RateLimited(

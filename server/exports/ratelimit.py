@@ -47,6 +47,10 @@ class WindowLimiter:
         self._lock = threading.Lock()
         self.waited = 0.0
 
+    def now(self) -> float:
+        """This limiter's clock (epoch seconds): the one its waits are measured on."""
+        return self._clock()
+
     def delay(self) -> float:
         """Seconds to wait before the next call may go out (0 when it may go now)."""
         now = self._clock()

@@ -9,7 +9,6 @@ Lists are OData pages of at most 60 rows, continued with ``d.__next``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
@@ -123,7 +122,7 @@ class ExactClient(ApiClient):
             )
 
     def _retry_at(self, response: httpx.Response) -> float:
-        now = time.time()
+        now = self.now()
         for prefix in ("X-RateLimit-Minutely-", "X-RateLimit-"):
             if header_number(response, prefix + "Remaining") == 0:
                 reset = retry_after_epoch(response.headers.get(prefix + "Reset"), now)

@@ -7,7 +7,6 @@ Rate limit: 150 requests per 5 minutes per key. Every answer carries ``RateLimit
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
 import httpx
@@ -66,12 +65,12 @@ class MoneybirdClient(ApiClient):
     def _adopt_headers(self, response: httpx.Response) -> None:
         self.limiters[0].server_says(
             remaining=_int(header_number(response, "RateLimit-Remaining")),
-            reset_epoch=retry_after_epoch(response.headers.get("RateLimit-Reset"), time.time()),
+            reset_epoch=retry_after_epoch(response.headers.get("RateLimit-Reset"), self.now()),
         )
 
     def _retry_at(self, response: httpx.Response) -> float:
         # Documented as epoch seconds; seconds-to-wait and an HTTP-date are read too.
-        now = time.time()
+        now = self.now()
         for header in ("Retry-After", "RateLimit-Reset"):
             if (epoch := retry_after_epoch(response.headers.get(header), now)) is not None:
                 return epoch
