@@ -55,11 +55,6 @@ class RunStatus(StrEnum):
     FAILED = "failed"  # nothing exported and something failed, or the run could not start
 
 
-# Runs whose outcome moves the "changed since" mark: their failures stay in the outbox
-# (not exported) and are retried by the next run whatever its mark.
-COMPLETED = (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
-
-
 class ExportRecord(Base):
     __tablename__ = "export_records"
     __table_args__ = (

@@ -48,7 +48,6 @@ from server.exports.http import (
 )
 from server.exports.mapping import MappingError
 from server.exports.models import (
-    COMPLETED,
     MOVEMENT_KINDS,
     ExportRecord,
     ExportRun,
@@ -214,7 +213,7 @@ class ExportRunner:
         with transaction(self.sf) as session:
             row = session.execute(
                 select(ExportRun.started_at, ExportRun.finished_at)
-                .where(ExportRun.target == self.target, ExportRun.status.in_(COMPLETED))
+                .where(ExportRun.target == self.target, ExportRun.status == RunStatus.SUCCEEDED)
                 .order_by(ExportRun.started_at.desc())
                 .limit(1)
             ).first()

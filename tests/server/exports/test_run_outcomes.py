@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -240,3 +241,21 @@ def test_connect_exact_with_an_access_token_from_the_environment(
     assert _stored(session_factory, export_settings) == ("at-given", fake_exact.refresh_token)
     _exact(session_factory, export_settings, http).request("GET", "/crm/Accounts")
     assert fake_exact.refreshes == 0
+
+
+def test_a_stopped_partial_run_does_not_hide_the_documents_it_never_reached(
+    session_factory, export_settings, http, fake_exact
+):
+    yesterday = utcnow() - timedelta(days=1)
+    docs = [
+        replace(_doc(number, rate), updated_at=yesterday)
+        for number, rate in (("INV-1", 21), ("INV-2", 9), ("INV-3", 9), ("INV-4", 9), ("INV-5", 21))
+    ]
+    fake_exact.vat_codes.pop("1")
+    first = _run(session_factory, export_settings, Target.EXACT, ListSource(docs), http)
+    assert first.status == RunStatus.PARTIAL and "stopped" in first.message
+    assert first.exported == 1  # INV-1; three refusals stopped it before INV-5
+    fake_exact.vat_codes["1"] = 9
+    second = _run(session_factory, export_settings, Target.EXACT, ListSource(docs), http)
+    assert second.status == RunStatus.SUCCEEDED, second.message
+    assert sorted(fake_exact.entry_count_by_ref()) == [d.number for d in docs]
