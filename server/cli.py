@@ -197,6 +197,68 @@ def _export_run(args: argparse.Namespace) -> int:
     return 0 if run.status == "succeeded" else 1
 
 
+def _export_connect(args: argparse.Namespace) -> int:
+    """Store Exact Online's first token set: by the authorization-code exchange (``--code``
+    from the consent page's redirect), or an access token (RENTGUY_EXACT_ACCESS_TOKEN, valid
+    ``--expires-in`` s) with its refresh token (RENTGUY_EXACT_REFRESH_TOKEN). Tokens come
+    from the environment, never the command line."""
+    from datetime import timedelta
+    from urllib.parse import urlencode
+
+    import httpx
+
+    from server.db import make_engine, make_session_factory, utcnow
+    from server.exports.http import NotAuthorized
+    from server.exports.service import exact_tokens
+
+    settings = _settings()
+    if not (settings.exact_client_id and settings.exact_client_secret.get_secret_value()):
+        raise SystemExit("error: set RENTGUY_EXACT_CLIENT_ID and RENTGUY_EXACT_CLIENT_SECRET")
+    access = settings.exact_access_token.get_secret_value()
+    refresh = settings.exact_refresh_token.get_secret_value()
+    redirect_uri = args.redirect_uri or settings.exact_redirect_uri
+    if not args.code and not access:
+        query = urlencode(
+            {
+                "client_id": settings.exact_client_id,
+                "redirect_uri": redirect_uri or "<RENTGUY_EXACT_REDIRECT_URI>",
+                "response_type": "code",
+                "force_login": "0",
+            }
+        )
+        print(f"{settings.exact_base_url.rstrip('/')}/api/oauth2/auth?{query}")
+        print(
+            "open this page, allow access, then run again with --code <code from the "
+            "redirect>; or set RENTGUY_EXACT_ACCESS_TOKEN and RENTGUY_EXACT_REFRESH_TOKEN "
+            "and pass --expires-in <seconds the access token has left>",
+            file=sys.stderr,
+        )
+        return 2
+    if args.code and not redirect_uri:
+        raise SystemExit("error: the code exchange needs RENTGUY_EXACT_REDIRECT_URI")
+    if access and not args.code and (args.expires_in is None or not refresh):
+        raise SystemExit(
+            "error: an access token needs --expires-in and RENTGUY_EXACT_REFRESH_TOKEN"
+        )
+    engine = make_engine(settings.database_url)
+    try:
+        with httpx.Client(timeout=30) as http:
+            store = exact_tokens(
+                settings=settings, session_factory=make_session_factory(engine), http=http
+            )
+            if args.code:
+                expires = store.exchange_code(args.code, redirect_uri)
+            else:
+                expires = utcnow() + timedelta(seconds=args.expires_in)
+                store.connect(access_token=access, refresh_token=refresh, expires_at=expires)
+    except NotAuthorized as exc:
+        raise SystemExit(f"error: {exc.message}") from None
+    finally:
+        engine.dispose()
+    print(json.dumps({"target": "exact", "connected": True, "expires_at": expires.isoformat()}))
+    return 0
+
+
 def _export_files(args: argparse.Namespace) -> int:
     from server.db import make_engine, make_session_factory
     from server.exports.files import Supplier, write_csv, write_ubl_zip
@@ -286,6 +348,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--target", required=True, choices=["moneybird", "exact"])
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_export_run)
+    connect = export_sub.add_parser(
+        "connect", help="connect Exact Online once: store its first access and refresh token"
+    )
+    connect.add_argument("target", choices=["exact"])
+    connect.add_argument("--code", help="the authorization code from the consent redirect")
+    connect.add_argument("--redirect-uri", help="default RENTGUY_EXACT_REDIRECT_URI")
+    connect.add_argument(
+        "--expires-in",
+        type=int,
+        help="seconds RENTGUY_EXACT_ACCESS_TOKEN is still valid (without --code)",
+    )
+    connect.set_defaults(func=_export_connect)
     files = export_sub.add_parser("files", help="write documents as CSV or UBL (zip)")
     files.add_argument("--format", required=True, choices=["csv", "ubl"])
     files.add_argument("--out", required=True)

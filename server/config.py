@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     exact_client_secret: SecretStr = SecretStr("")
     # Only the first refresh token comes from here; rotated ones live in the database.
     exact_refresh_token: SecretStr = SecretStr("")
+    # The first connection (``export connect exact``): an access token with its refresh
+    # token, or the consent page's redirect URI for the authorization-code exchange.
+    exact_access_token: SecretStr = SecretStr("")
+    exact_redirect_uri: str = ""
     exact_sales_journal: str = "70"
     exact_bank_journal: str = "20"
     exact_vat_codes: dict[str, str] = Field(default_factory=dict)
@@ -87,6 +91,9 @@ class Settings(BaseSettings):
     exact_calls_per_day: int = 5000
     exact_minute_seconds: float = 60.0
     exact_day_seconds: float = 86400.0
+    # Exact blocks an app after this many errors per endpoint per hour; runs stop one short.
+    exact_errors_per_hour: int = 10
+    exact_hour_seconds: float = 3600.0
     # Scheduled runs, UTC: {"moneybird": "02:00", "exact": "02:30"}; empty = on demand only.
     export_schedule: dict[str, str] = Field(default_factory=dict)
     # The seller on UBL files (SI-UBL 2.0 needs name, KvK, VAT number and IBAN).

@@ -2,7 +2,12 @@
 
 from server.audit.models import AuditEvent
 from server.db import Base
-from server.exports.models import ExportCredential, ExportRecord, ExportRun
+from server.exports.models import (
+    ExportCredential,
+    ExportEndpointError,
+    ExportRecord,
+    ExportRun,
+)
 from server.identity.models import Badge, Role, Station, User, UserRole
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
 from server.payments.models import EventClaim, Payment, ProviderEvent, Refund
@@ -26,6 +31,7 @@ __all__ = [
     "Case",
     "ExportCredential",
     "ExportRecord",
+    "ExportEndpointError",
     "ExportRun",
     "CaseUnit",
     "CreditNote",

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from server.invoicing.totals import line_vat_shares, vat_by_rate, vat_cents
+from server.money import cents_to_str  # noqa: F401  (the exports' money formatting)
 
 
 class DocumentKind(StrEnum):
@@ -158,24 +159,6 @@ class ExportPayment:
         (money in), negative opens it again (money out); mirrored on a credit note."""
         direction = 1 if self.kind in MONEY_IN else -1
         return doc.sign() * direction * self.amount_cents
-
-
-def cents_to_str(cents: int) -> str:
-    sign = "-" if cents < 0 else ""
-    return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
-
-
-def str_to_cents(value: str | float | int) -> int:
-    """Parse a remote amount ('129.95', '-3,50', 12) to cents without floats."""
-    text = str(value).strip().replace(",", ".")
-    sign = -1 if text.startswith("-") else 1
-    text = text.lstrip("+-")
-    whole, _, frac = text.partition(".")
-    frac = (frac + "00")[:3]
-    cents = int(whole or "0") * 100 + int(frac[:2])
-    if int(frac[2]) >= 5:
-        cents += 1
-    return sign * cents
 
 
 class DocumentSource(Protocol):

@@ -47,9 +47,12 @@ class RecordStatus(StrEnum):
 
 
 class RunStatus(StrEnum):
+    """What a run achieved: every item exported (or already there), some of them, none."""
+
     RUNNING = "running"
     SUCCEEDED = "succeeded"
-    FAILED = "failed"
+    PARTIAL = "partial"  # some items exported, some failed: the report names each failure
+    FAILED = "failed"  # nothing exported and something failed, or the run could not start
 
 
 class ExportRecord(Base):
@@ -124,3 +127,18 @@ class ExportCredential(Base):
     access_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     refresh_token: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ExportEndpointError(Base):
+    """One error answer from a target's endpoint. Exact blocks an app after 10 errors per
+    endpoint per hour; kept in the database so every run and process counts the same
+    hour (``server.exports.error_budget``)."""
+
+    __tablename__ = "export_endpoint_errors"
+    __table_args__ = (Index("ix_export_endpoint_errors_recent", "target", "endpoint", "at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
+    target: Mapped[str] = mapped_column(String(16))
+    endpoint: Mapped[str] = mapped_column(String(128))  # e.g. /salesentry/SalesEntries
+    status: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -105,6 +105,7 @@ def reconcile(
     local: dict[str, list[int]] = {}
     remote: dict[str, list[int]] = {}
     mismatches: list[dict[str, Any]] = []
+    compared = 0  # documents re-read and compared: "all match" means nothing if 0
     for rec in docs:
         if rec.remote_id not in progress.touched:
             continue
@@ -117,6 +118,7 @@ def reconcile(
         if found is None:
             problems.append(f"{rec.reference}: not found remotely ({rec.remote_id})")
             continue
+        compared += 1
         theirs: dict[str, list[int]] = {}
         for rate, (net, vat) in found.totals.items():
             _add(remote, rate, net, vat)
@@ -185,6 +187,7 @@ def reconcile(
             for rate in rates
         ],
         "mismatches": mismatches,
+        "compared": compared,
         "payments_matched": matched,
         "payments_unmatched": unmatched,
         "changed_remotely": changed_remotely,

@@ -59,6 +59,12 @@ def render_csv(run: ExportRun) -> str:
     writer = csv.writer(out)
     writer.writerow(["section", "run", run.id, run.target, run.status])
     writer.writerow(["api_calls", report.get("api_calls", run.api_calls)])
+    if report.get("stopped"):
+        writer.writerow(["stopped", report["stopped"]])
+    writer.writerow([])
+    writer.writerow(["failure_kind", "id", "number", "reason"])
+    for row in report.get("failures", []):
+        writer.writerow([row["kind"], row["id"], row["number"] or "", row["reason"]])
     writer.writerow([])
     writer.writerow(["number", "type", "remote_id", "status", "attempts", "last_error"])
     for doc in report.get("documents", []):

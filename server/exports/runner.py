@@ -38,7 +38,14 @@ from server.exports.documents import (
     ExportPayment,
     MovementKind,
 )
-from server.exports.http import ExportApiError, OutcomeUnknown, Rejected
+from server.exports.error_budget import ErrorBudgetSpent
+from server.exports.http import (
+    ExportApiError,
+    NotAuthorized,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+)
 from server.exports.mapping import MappingError
 from server.exports.models import (
     MOVEMENT_KINDS,
@@ -114,6 +121,18 @@ class _Progress:
     payments: list[dict[str, Any]] = field(default_factory=list)
     # one per contact updated (or recreated, or refused) to match its customer
     contacts: list[dict[str, Any]] = field(default_factory=list)
+    # one per item that failed: kind, our id, number, reason (the report lists them all)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def fail(self, kind: str, our_id: str, number: str | None, reason: str) -> None:
+        self.failed += 1
+        self.failures.append({"kind": kind, "id": our_id, "number": number, "reason": reason})
+
+    def status(self) -> RunStatus:
+        """Succeeded when nothing failed; partial when something was exported too."""
+        if not self.failed:
+            return RunStatus.SUCCEEDED
+        return RunStatus.PARTIAL if self.exported else RunStatus.FAILED
 
 
 class ExportRunner:
@@ -169,11 +188,18 @@ class ExportRunner:
                 run_id=run_id,
                 run_started=self._started_at,
             )
-            return self._finish(run_id, p, RunStatus.SUCCEEDED, None, report)
+            report["failures"] = p.failures
+            message = None
+            if p.failed:
+                message = f"{p.failed} of {p.total} items failed; the report names each one"
+            return self._finish(run_id, p, p.status(), message, report)
         except MappingError as exc:
             return self._finish(run_id, p, RunStatus.FAILED, f"mapping incomplete: {exc}", {})
         except (RunAborted, ExportApiError) as exc:
-            return self._finish(run_id, p, RunStatus.FAILED, str(exc), {})
+            # Stopped: what was exported stays exported (partial), the reason is the message.
+            status = RunStatus.PARTIAL if p.exported else RunStatus.FAILED
+            report = {"stopped": str(exc), "failures": p.failures}
+            return self._finish(run_id, p, status, f"stopped: {exc}", report)
         except Exception as exc:  # a bug or a database error: never leave it "running"
             log.exception("export run %s crashed", run_id)
             self._finish(run_id, p, RunStatus.FAILED, f"internal error: {exc!r}", {})
@@ -271,9 +297,17 @@ class ExportRunner:
         )
 
     def _refused(self, rec, run_id, exc: ExportApiError) -> None:
+        self._stop_if_hopeless(exc)
         status = RecordStatus.POSTING if isinstance(exc, OutcomeUnknown) else RecordStatus.FAILED
         self._save(rec, status=status, last_error=exc.message[:2000], last_run_id=run_id)
         self._count_refusal(exc, exc.endpoint.split("?")[0])
+
+    @staticmethod
+    def _stop_if_hopeless(exc: ExportApiError) -> None:
+        """Errors after which no further call of this run can succeed (or may be risked):
+        not authorized, still throttled, the endpoint's error budget spent."""
+        if isinstance(exc, NotAuthorized | RateLimited | ErrorBudgetSpent):
+            raise RunAborted(exc.message) from exc
 
     def _count_refusal(self, exc: ExportApiError, key: str) -> None:
         if isinstance(exc, Rejected):
@@ -384,6 +418,7 @@ class ExportRunner:
     def _contact_not_updated(self, run_id, rec, exc, entry, p: _Progress) -> str:
         """An update refused or lost: the old fingerprint stays, so the next run tries again;
         documents meanwhile go to the contact as it is (its data is stale, not wrong party)."""
+        self._stop_if_hopeless(exc)
         self._save(rec, last_error=exc.message[:2000], last_run_id=run_id)
         p.contacts.append({**entry, "status": "failed", "note": exc.message})
         self._count_refusal(exc, f"{self.target} contact updates")
@@ -399,8 +434,10 @@ class ExportRunner:
             return
         contact_id = self._contact(run_id, doc.customer, p)
         if contact_id is None:
-            self._save(rec, status=RecordStatus.FAILED, last_error="customer not exported")
-            p.failed += 1
+            why = self._record(RecordKind.CONTACT, doc.customer.id, doc.customer.ref).last_error
+            reason = f"customer {doc.customer.ref} not exported" + (f": {why}" if why else "")
+            self._save(rec, status=RecordStatus.FAILED, last_error=reason[:2000])
+            p.fail(kind, doc.id, doc.number, reason)
             return
         try:
             remote: RemoteDocument | None = None
@@ -419,7 +456,7 @@ class ExportRunner:
                 self.crash_hook("document_posted", doc.id)
         except ExportApiError as exc:
             self._refused(rec, run_id, exc)
-            p.failed += 1
+            p.fail(kind, doc.id, doc.number, exc.message)
             return
         self._exported(rec, run_id, remote.id, remote.version, remote.number)
         p.touched[remote.id] = doc.id
@@ -452,9 +489,12 @@ class ExportRunner:
             "amount": pay.signed_cents(doc) if doc else None,
         }
         if doc_rec is None or doc_rec.status != RecordStatus.EXPORTED or not contact.remote_id:
-            self._save(rec, status=RecordStatus.PENDING, last_error="its document is not exported")
+            reason = "its document is not exported"
+            if doc is None:
+                reason = f"its document {pay.document_id} is unknown"
+            self._save(rec, status=RecordStatus.PENDING, last_error=reason)
             p.payments.append({**entry, "status": "waiting"})
-            p.failed += 1
+            p.fail(pay.kind.value, pay.id, entry["number"], reason)
             return
         entry["remote_doc"] = doc_rec.remote_id
         try:
@@ -477,7 +517,7 @@ class ExportRunner:
         except ExportApiError as exc:
             self._refused(rec, run_id, exc)
             p.payments.append({**entry, "status": "failed"})
-            p.failed += 1
+            p.fail(pay.kind.value, pay.id, entry["number"], exc.message)
             return
         self._exported(rec, run_id, remote_id)
         p.payments.append({**entry, "status": "exported"})

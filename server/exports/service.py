@@ -17,6 +17,7 @@ from server.db import transaction
 from server.errors import BadRequest, NotFound
 from server.exports.crypto import TokenCipher
 from server.exports.documents import DocumentSource
+from server.exports.error_budget import ErrorBudget
 from server.exports.exact.client import ExactClient
 from server.exports.exact.tokens import ExactTokenStore
 from server.exports.mapping import mapping_for
@@ -68,7 +69,22 @@ def build_connector(
     mapping = mapping_for(settings, target)
     if target is Target.MONEYBIRD:
         return MoneybirdClient.from_settings(settings, http=http, mapping=mapping)
-    tokens = ExactTokenStore(
+    tokens = exact_tokens(settings=settings, session_factory=session_factory, http=http)
+    errors = ErrorBudget(
+        session_factory=session_factory,
+        target=target.value,
+        threshold=settings.exact_errors_per_hour,
+        hour=settings.exact_hour_seconds,
+    )
+    return ExactClient.from_settings(
+        settings, http=http, mapping=mapping, tokens=tokens, errors=errors
+    )
+
+
+def exact_tokens(
+    *, settings: Settings, session_factory: sessionmaker[Session], http: httpx.Client
+) -> ExactTokenStore:
+    return ExactTokenStore(
         session_factory=session_factory,
         http=http,
         token_url=f"{settings.exact_base_url.rstrip('/')}/api/oauth2/token",
@@ -77,7 +93,6 @@ def build_connector(
         initial_refresh_token=settings.exact_refresh_token.get_secret_value(),
         cipher=TokenCipher.from_settings(settings),
     )
-    return ExactClient.from_settings(settings, http=http, mapping=mapping, tokens=tokens)
 
 
 def execute_run(

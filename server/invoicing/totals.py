@@ -14,8 +14,9 @@ customer was charged and are never recomputed (see docs/payments.md, "Rounding r
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from fractions import Fraction
+
+from server.money import to_cents
 
 VAT_RATES = (21, 9, 0)
 
@@ -82,8 +83,6 @@ def cents_to_decimal_string(cents: int) -> str:
 
 
 def decimal_string_to_cents(value: str) -> int:
-    """'12.34' -> 1234; refuses anything that is not a whole number of cents."""
-    amount = Decimal(value) * 100
-    if amount != amount.to_integral_value():
-        raise ValueError(f"not a whole number of cents: {value!r}")
-    return int(amount)
+    """'12.34' -> 1234; refuses anything that is not a whole number of cents (the one
+    parser, ``server.money.to_cents``)."""
+    return to_cents(value)

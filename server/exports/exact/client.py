@@ -9,7 +9,6 @@ Lists are OData pages of at most 60 rows, continued with ``d.__next``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 
@@ -18,14 +17,18 @@ import httpx
 from server.config import Settings
 from server.exports.connector import RemoteDocument
 from server.exports.documents import (
-    DocumentKind,
     ExportCustomer,
     ExportDocument,
     ExportPayment,
-    str_to_cents,
 )
 from server.exports.exact.tokens import ExactTokenStore
-from server.exports.http import ApiClient, Rejected, header_number
+from server.exports.http import (
+    ApiClient,
+    ErrorCounter,
+    Rejected,
+    header_number,
+    retry_after_epoch,
+)
 from server.exports.mapping import Mapping
 from server.exports.ratelimit import WindowLimiter
 
@@ -36,9 +39,10 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _money(cents: int) -> float:
-    # Exact's JSON takes numbers; cents/100 is exact to 2 decimals in a double's repr.
-    return round(cents / 100, 2)
+def _money(cents: int) -> int | float:
+    # Exact's JSON takes numbers: a whole amount as an integer, as Exact itself writes it;
+    # otherwise cents/100, whose shortest repr is exact to 2 decimals.
+    return cents // 100 if cents % 100 == 0 else round(cents / 100, 2)
 
 
 class ExactClient(ApiClient):
@@ -59,13 +63,16 @@ class ExactClient(ApiClient):
         per_day: int = 5000,
         minute: float = 60.0,
         day: float = 86400.0,
+        errors: ErrorCounter | None = None,
     ) -> None:
         super().__init__(
             http=http,
             base_url=f"{base_url.rstrip('/')}/api/v1/{division}",
             limiters=[WindowLimiter(per_minute, minute), WindowLimiter(per_day, day)],
+            errors=errors,
         )
         self.tokens = tokens
+        self._token = ""  # the access token of the last call
         self.mapping = mapping
         self.sales_journal = sales_journal
         self.bank_journal = bank_journal
@@ -73,8 +80,11 @@ class ExactClient(ApiClient):
         self._rate_by_code = {v: k for k, v in mapping.vat.items()}
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, http: httpx.Client, mapping: Mapping, tokens):
+    def from_settings(
+        cls, settings: Settings, *, http: httpx.Client, mapping: Mapping, tokens, errors=None
+    ):
         return cls(
+            errors=errors,
             http=http,
             base_url=settings.exact_base_url,
             division=settings.exact_division,
@@ -91,15 +101,13 @@ class ExactClient(ApiClient):
 
     # -- ApiClient hooks --------------------------------------------------------------
     def _auth_headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.tokens.access_token()}",
-            "Accept": "application/json",
-        }
+        self._token = self.tokens.access_token()
+        return {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
 
     def _on_unauthorized(self, attempt: int) -> bool:
         if attempt > 1:
             return False
-        self.tokens.access_token(force=True)
+        self.tokens.after_unauthorized(self._token)  # NotAuthorized when no use retrying
         return True
 
     def _adopt_headers(self, response: httpx.Response) -> None:
@@ -114,12 +122,13 @@ class ExactClient(ApiClient):
             )
 
     def _retry_at(self, response: httpx.Response) -> float:
+        now = self.now()
         for prefix in ("X-RateLimit-Minutely-", "X-RateLimit-"):
             if header_number(response, prefix + "Remaining") == 0:
-                reset_ms = header_number(response, prefix + "Reset")
-                if reset_ms:
-                    return reset_ms / 1000
-        return time.time() + 1.0
+                reset = retry_after_epoch(response.headers.get(prefix + "Reset"), now)
+                if reset is not None:
+                    return reset
+        return retry_after_epoch(response.headers.get("Retry-After"), now) or now + 1.0
 
     def _error_message(self, response: httpx.Response) -> str:
         try:
@@ -172,25 +181,29 @@ class ExactClient(ApiClient):
             "PUT", f"/crm/Accounts(guid{_quote(remote_id)})", json=self._account_fields(customer)
         )
 
-    # -- sales entries: Type 20 invoice, 21 credit note; our number in YourRef ----------
+    # -- sales entries: our number in YourRef ------------------------------------------
+    # A credit note is a sales entry with negative amounts: Exact's reference, "In case of
+    # a credit invoice the amount should have negative value when retrieved or posted to
+    # Exact", and ``Type`` (20 invoice, 21 credit note) is read-only, derived by Exact
+    # (docs/exports.md, "Credit notes").
     def create_document(self, doc: ExportDocument, contact_id: str) -> RemoteDocument:
+        sign = doc.sign()
         body = {
             "Journal": self.sales_journal,
             "Customer": contact_id,
-            "Type": 21 if doc.kind is DocumentKind.CREDIT_NOTE else 20,
             "YourRef": doc.number,
             "EntryDate": doc.date.isoformat(),
             "Currency": doc.currency,
-            "Description": f"{'Creditnota' if doc.sign() < 0 else 'Factuur'} {doc.number}",
+            "Description": f"{'Creditnota' if sign < 0 else 'Factuur'} {doc.number}",
             # VATAmountFC overrides Exact's own per-line VAT (SalesEntryLine docs: "a VAT
             # amount that differs from the VAT amount that is automatically calculated"):
             # each line's share of its rate's VAT, so the entry's VAT is the invoice's.
             "SalesEntryLines": [
                 {
                     "GLAccount": self.mapping.account(line.category),
-                    "AmountFC": _money(line.amount_cents),
+                    "AmountFC": _money(sign * line.amount_cents),
                     "VATCode": self.mapping.tax(line.vat_rate),
-                    "VATAmountFC": _money(vat),
+                    "VATAmountFC": _money(sign * vat),
                     "Description": line.description[:60],
                 }
                 for line, vat in zip(doc.lines, doc.line_vats(), strict=True)
@@ -278,7 +291,7 @@ class ExactClient(ApiClient):
         ):
             key = str(row.get("Description") or "").split(" ", 1)[0]
             if key:
-                held[key] = held.get(key, 0) + str_to_cents(row.get("AmountFC") or 0)
+                held[key] = held.get(key, 0) + self._cents(row.get("AmountFC"), "BankEntryLine")
         return held
 
     # -- reconciliation -----------------------------------------------------------------
@@ -313,14 +326,14 @@ class ExactClient(ApiClient):
         return found
 
     def _remote(self, row: dict) -> RemoteDocument:
-        sign = -1 if row.get("Type") == 21 else 1
+        # Amounts come signed as Exact books them (a credit note's are negative).
         totals: dict[int, list[int]] = {}
         lines = row.get("SalesEntryLines") or {}
         for line in lines.get("results", []) if isinstance(lines, dict) else lines:
             rate = self._rate_by_code.get(str(line.get("VATCode")), -1)
             entry = totals.setdefault(rate, [0, 0])
-            entry[0] += sign * str_to_cents(line.get("AmountFC") or 0)
-            entry[1] += sign * str_to_cents(line.get("VATAmountFC") or 0)
+            entry[0] += self._cents(line.get("AmountFC"), "SalesEntryLine.AmountFC")
+            entry[1] += self._cents(line.get("VATAmountFC"), "SalesEntryLine.VATAmountFC")
         return RemoteDocument(
             id=str(row["EntryID"]),
             version=str(row.get("Modified")) if row.get("Modified") else None,

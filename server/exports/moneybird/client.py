@@ -7,7 +7,6 @@ Rate limit: 150 requests per 5 minutes per key. Every answer carries ``RateLimit
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
 import httpx
@@ -19,9 +18,8 @@ from server.exports.documents import (
     ExportDocument,
     ExportPayment,
     cents_to_str,
-    str_to_cents,
 )
-from server.exports.http import ApiClient, Rejected, header_number
+from server.exports.http import ApiClient, Rejected, header_number, retry_after_epoch
 from server.exports.mapping import Mapping
 from server.exports.ratelimit import WindowLimiter
 
@@ -67,12 +65,16 @@ class MoneybirdClient(ApiClient):
     def _adopt_headers(self, response: httpx.Response) -> None:
         self.limiters[0].server_says(
             remaining=_int(header_number(response, "RateLimit-Remaining")),
-            reset_epoch=header_number(response, "RateLimit-Reset"),
+            reset_epoch=retry_after_epoch(response.headers.get("RateLimit-Reset"), self.now()),
         )
 
     def _retry_at(self, response: httpx.Response) -> float:
-        epoch = header_number(response, "Retry-After") or header_number(response, "RateLimit-Reset")
-        return epoch if epoch else time.time() + 1.0
+        # Documented as epoch seconds; seconds-to-wait and an HTTP-date are read too.
+        now = self.now()
+        for header in ("Retry-After", "RateLimit-Reset"):
+            if (epoch := retry_after_epoch(response.headers.get(header), now)) is not None:
+                return epoch
+        return now + 1.0
 
     def _error_message(self, response: httpx.Response) -> str:
         try:
@@ -244,15 +246,15 @@ class MoneybirdClient(ApiClient):
         for tax in item.get("tax_totals") or []:
             rate = self._rate_by_tax_id.get(str(tax.get("tax_rate_id")), -1)
             row = totals.setdefault(rate, [0, 0])
-            row[0] += str_to_cents(tax.get("taxable_amount") or 0)
-            row[1] += str_to_cents(tax.get("tax_amount") or 0)
+            row[0] += self._cents(tax.get("taxable_amount"), "tax_totals.taxable_amount")
+            row[1] += self._cents(tax.get("tax_amount"), "tax_totals.tax_amount")
         return RemoteDocument(
             id=str(item["id"]),
             version=str(item.get("version")) if item.get("version") is not None else None,
             reference=item.get("reference"),
             totals=totals,
             payments={
-                p["transaction_identifier"]: str_to_cents(p.get("price") or 0)
+                p["transaction_identifier"]: self._cents(p.get("price"), "payments.price")
                 for p in item.get("payments") or []
                 if p.get("transaction_identifier")
             },

@@ -18,7 +18,8 @@ from mollie.api.objects.payment import Payment as MolliePayment
 from mollie.api.resources.chargebacks import PaymentChargebacks
 from mollie.api.resources.refunds import PaymentRefunds
 
-from server.invoicing.totals import cents_to_decimal_string, decimal_string_to_cents
+from server.invoicing.totals import cents_to_decimal_string
+from server.money import to_cents
 from server.payments.errors import (
     PaymentNotCancelable,
     PaymentProviderError,
@@ -74,7 +75,7 @@ def map_error(exc: mollie_errors.Error) -> PaymentProviderError:
 
 
 def _cents(amount: Mapping | None) -> int:
-    return decimal_string_to_cents(amount["value"]) if amount else 0
+    return to_cents(amount["value"]) if amount else 0
 
 
 class MollieProvider(PaymentProvider):

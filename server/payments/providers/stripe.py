@@ -15,6 +15,7 @@ import requests
 import stripe
 from stripe import _error as stripe_errors
 
+from server.money import minor_units
 from server.payments.errors import (
     PaymentNotCancelable,
     PaymentProviderError,
@@ -109,9 +110,9 @@ def _dispute(disputes: list[Mapping]) -> tuple[str, int]:
     latest = max(disputes, key=lambda d: d.get("created") or 0)
     status = latest["status"]
     if status in _DISPUTE_OPEN:
-        return "open", int(latest["amount"])
+        return "open", minor_units(latest["amount"])
     if status == "lost":
-        return "lost", int(latest["amount"])
+        return "lost", minor_units(latest["amount"])
     return "won", 0  # won, warning_closed: the money came back (or never left)
 
 
@@ -214,7 +215,7 @@ class StripeProvider(PaymentProvider):
             )
         except stripe_errors.StripeError as exc:
             raise map_error(exc) from exc
-        return RefundInfo(refund["id"], int(refund["amount"]), refund["status"])
+        return RefundInfo(refund["id"], minor_units(refund["amount"]), refund["status"])
 
     def parse_webhook(self, *, body: bytes, headers: Mapping[str, str]) -> WebhookRef:
         header = headers.get("stripe-signature")
@@ -255,11 +256,13 @@ class StripeProvider(PaymentProvider):
     def _snapshot(self, pi, *, refunds: list, disputes: list) -> PaymentSnapshot:
         charge = pi.get("latest_charge")
         charge = charge if isinstance(charge, Mapping) else {}
-        infos = tuple(RefundInfo(r["id"], int(r["amount"]), r["status"]) for r in refunds)
+        infos = tuple(RefundInfo(r["id"], minor_units(r["amount"]), r["status"]) for r in refunds)
         dispute_status, charged_back = _dispute(list(disputes))
         # Like _dispute: money left with the dispute, and came back when it was won.
         chargebacks = tuple(
-            ChargebackInfo(d["id"], int(d["amount"]), d["status"] in ("won", "warning_closed"))
+            ChargebackInfo(
+                d["id"], minor_units(d["amount"]), d["status"] in ("won", "warning_closed")
+            )
             for d in disputes
         )
         metadata = pi.get("metadata") or {}
@@ -267,10 +270,10 @@ class StripeProvider(PaymentProvider):
             provider_payment_id=pi["id"],
             status=_status(pi),
             provider_status=pi["status"],
-            amount_cents=int(pi["amount"]),
+            amount_cents=minor_units(pi["amount"]),
             currency=str(pi["currency"]).upper(),
             invoice_id=metadata.get("invoice_id"),
-            amount_refunded_cents=int(charge.get("amount_refunded") or 0),
+            amount_refunded_cents=minor_units(charge.get("amount_refunded") or 0),
             amount_charged_back_cents=charged_back,
             dispute_status=dispute_status,
             refunds=infos,

@@ -1,7 +1,13 @@
 """A strict fake Exact Online: OAuth2 with 10-minute access tokens and single-use,
-rotating refresh tokens (an early refresh is refused), OData pages of 60 with
-``d.__next``, 60 calls/minute and 5,000/day reported in epoch milliseconds, and Exact's
-error shape ``{"error": {"code", "message": {"lang", "value"}}}``. Time is scalable.
+rotating refresh tokens (a refresh while the access token has more than 30 s left is
+refused, as Exact does), the authorization-code exchange of the first connection, OData
+pages of 60 with ``d.__next``, 60 calls/minute and 5,000/day reported in epoch
+milliseconds, a block after 10 errors per endpoint per hour, and Exact's error shape
+``{"error": {"code", "message": {"lang", "value"}}}``. Time is scalable.
+
+Amounts are answered the way Exact's JSON writes them: a whole amount as a bare integer
+(``12``), otherwise a float (``12.5``). A credit note is a sales entry with negative
+amounts, and ``Type`` (20/21) is Exact's reading of that sign (docs/exports.md).
 
 Request bodies are checked against the entities' property names and types as Exact's own
 .NET SDK declares them (exactonline/exactonline-api-dotnet-client, ``ExactOnline.Client.
@@ -23,7 +29,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from server.exports.documents import vat_cents
-from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
+from server.money import MoneyError, to_cents
+from tests.helpers.fakes.serving import (
+    FixedWindow,
+    PostGate,
+    max_calls_in_window,
+    refuse_production,
+)
 
 PAGE = 60
 _TERM = re.compile(r"^(trim\()?(\w+)\)? (eq|gt|ge) (?:guid|datetime)?'((?:[^']|'')*)'$")
@@ -120,8 +132,22 @@ def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _cents(value: float) -> int:
-    return round(value * 100)
+def _cents(value) -> int:
+    """A request amount in cents; a sub-cent or non-finite one is ``MoneyError``."""
+    return to_cents(value)
+
+
+def _amount(cents: int) -> int | float:
+    """Cents as Exact's JSON writes an amount: ``12`` when whole, else ``12.5``."""
+    return cents // 100 if cents % 100 == 0 else cents / 100
+
+
+ENDPOINT_KEY = re.compile(r"\(guid'[^']*'\)$")
+
+
+def endpoint_of(path: str) -> str:
+    """The endpoint an error is counted against: the entity set, without a key."""
+    return ENDPOINT_KEY.sub("", path)
 
 
 def _unknown_properties(
@@ -197,6 +223,9 @@ class FakeExact:
         minute: float = 60.0,
         day: float = 86400.0,
         token_lifetime: float = 600.0,
+        refresh_window: float = 30.0,
+        hour: float = 3600.0,
+        errors_per_hour: int = 10,
         vat_codes: dict[str, int] | None = None,
         gl_accounts: set[str] | None = None,
     ) -> None:
@@ -207,6 +236,14 @@ class FakeExact:
         self.minutely = FixedWindow(per_minute, minute)
         self.daily = FixedWindow(per_day, day)
         self.token_lifetime = token_lifetime
+        self.refresh_window = refresh_window  # a refresh is allowed this close to expiry
+        self.hour = hour
+        self.errors_per_hour = errors_per_hour
+        self.errors: dict[str, list[float]] = {}  # endpoint -> times of error answers
+        self.blocked = 0  # calls refused because their endpoint is blocked
+        self.authorization_codes = {"ac-initial"}  # single use, as OAuth2 codes are
+        self.redirect_uri = "http://localhost/exact/callback"
+        self.request_times: list[float] = []  # when each counted call arrived
         self.vat_codes = vat_codes or {"2": 21, "1": 9, "0": 0}
         self.gl_accounts = gl_accounts or {str(uuid.UUID(int=8000 + i)) for i in range(2)}
         self.refresh_token = "rt-initial"
@@ -218,6 +255,7 @@ class FakeExact:
         self.accounts: dict[str, dict] = {}
         self.entries: dict[str, dict] = {}
         self.bank_lines: dict[str, dict] = {}
+        self.open_items: dict[int, int] = {}  # sales EntryNumber -> cents still open
         self.requests = 0
         self.throttled = 0
         self.posts = {"accounts": 0, "entries": 0, "payments": 0}
@@ -228,6 +266,16 @@ class FakeExact:
         self.entry_gate = PostGate()  # hold a sales entry POST's answer (crash tests)
         self.bank_gate = PostGate()  # ... and a bank entry's
         self.app = self._build()
+
+    def open_amount(self, your_ref: str) -> int:
+        """Cents the customer still owes on our document ``your_ref`` (negative: we owe)."""
+        entry = next(e for e in self.entries.values() if e["YourRef"] == your_ref)
+        return self.open_items[entry["EntryNumber"]]
+
+    def _blocked(self, endpoint: str, now: float) -> bool:
+        recent = [t for t in self.errors.get(endpoint, []) if t > now - self.hour]
+        self.errors[endpoint] = recent
+        return len(recent) >= self.errors_per_hour
 
     def entry_count_by_ref(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -263,12 +311,18 @@ class FakeExact:
             if request.url.path in ("/api/oauth2/token", "/_fake/stats"):
                 return await call_next(request)
             fake.requests += 1
+            endpoint = endpoint_of(request.url.path)
+            now = time.time()
+            if fake._blocked(endpoint, now):
+                fake.blocked += 1  # Exact blocks the app on this endpoint for the hour
+                return _error(403, f"Too many errors on {endpoint}: blocked for an hour")
             auth = request.headers.get("authorization", "")
             if not fake.access_token or auth != f"Bearer {fake.access_token}":
+                fake.errors.setdefault(endpoint, []).append(now)
                 return _error(401, "Invalid access token")
-            if time.time() >= fake.access_expires:
+            if now >= fake.access_expires:
+                fake.errors.setdefault(endpoint, []).append(now)
                 return _error(401, "Access token expired")
-            now = time.time()
             ok_min, rem_min, reset_min = fake.minutely.hit(now)
             ok_day, rem_day, reset_day = fake.daily.hit(now) if ok_min else (True, 0, 0.0)
             headers = {
@@ -284,10 +338,13 @@ class FakeExact:
                 response = _error(429, "API rate limit exceeded")
                 response.headers.update(headers)
                 return response
+            fake.request_times.append(now)
             try:
                 response = await call_next(request)
-            except ValueError as exc:
+            except ValueError as exc:  # an unsupported filter, an amount we cannot read
                 response = _error(400, str(exc))
+            if 400 <= response.status_code:
+                fake.errors.setdefault(endpoint, []).append(now)
             response.headers.update(headers)
             return response
 
@@ -300,18 +357,33 @@ class FakeExact:
                     or form.get("client_secret") != fake.client_secret
                 ):
                     return JSONResponse({"error": "invalid_client"}, 400)
-                if (
+                if form.get("grant_type") == "authorization_code":
+                    # The first connection: a code from the consent page, used once.
+                    if (
+                        form.get("code") not in fake.authorization_codes
+                        or form.get("redirect_uri") != fake.redirect_uri
+                    ):
+                        return JSONResponse({"error": "invalid_grant"}, 400)
+                    fake.authorization_codes.discard(form["code"])
+                elif (
                     form.get("grant_type") != "refresh_token"
                     or form.get("refresh_token") != fake.refresh_token
                 ):
                     fake.refused_refreshes += 1
                     return JSONResponse({"error": "invalid_grant"}, 400)
-                if fake.access_token and fake.access_expires - time.time() > 60:
-                    fake.refused_refreshes += 1  # Exact: only refresh near expiry
+                elif fake.access_token and fake.access_expires - time.time() > fake.refresh_window:
+                    # Exact accepts a refresh only in the last 30 s of the access token.
+                    fake.refused_refreshes += 1
                     return JSONResponse(
-                        {"error": "invalid_request", "error_description": "token still valid"}, 400
+                        {
+                            "error": "invalid_request",
+                            "error_description": "The access token is still valid: refresh "
+                            "it at most 30 seconds before it expires.",
+                        },
+                        400,
                     )
-                fake.refreshes += 1
+                else:
+                    fake.refreshes += 1
                 fake.access_token = "at-" + secrets.token_hex(8)
                 fake.refresh_token = "rt-" + secrets.token_hex(8)
                 fake.access_expires = time.time() + fake.token_lifetime
@@ -333,6 +405,14 @@ class FakeExact:
                 "documents": len(refs),
                 "duplicates": sum(n - 1 for n in refs.values()),
                 "refresh_token": fake.refresh_token,
+                "blocked": fake.blocked,
+                "max_calls_per_minute_window": max_calls_in_window(
+                    fake.request_times, fake.minutely.window
+                ),
+                "max_calls_per_day_window": max_calls_in_window(
+                    fake.request_times, fake.daily.window
+                ),
+                "open_items": {str(k): v for k, v in fake.open_items.items()},
             }
 
         @app.get(api + "/crm/Accounts")
@@ -396,8 +476,6 @@ class FakeExact:
             if bad := _unknown_properties(body, SALES_ENTRY, "SalesEntry"):
                 return bad
             problems = []
-            if body.get("Type") not in (20, 21):
-                problems.append("Type: must be 20 or 21")
             if body.get("Customer") not in fake.accounts:
                 problems.append("Customer: not found")
             if not isinstance(body.get("Journal"), str):
@@ -406,27 +484,46 @@ class FakeExact:
             if not isinstance(lines, list) or not lines:
                 problems.append("SalesEntryLines: mandatory")
             out_lines = []
-            for line in lines or []:
-                if bad := _unknown_properties(line, SALES_ENTRY_LINE, "SalesEntryLine"):
-                    return bad
-                if line.get("GLAccount") not in fake.gl_accounts:
-                    problems.append("GLAccount: not found")
-                if str(line.get("VATCode")) not in fake.vat_codes:
-                    problems.append("VATCode: not found")
-                if not _is_number(line.get("AmountFC")):
-                    problems.append("AmountFC: number expected")
-                    continue
-                if "VATAmountFC" in line:
-                    # Like GeneralJournalEntryLine.AmountVATFC: "If you want to set this in a
-                    # POST you have to specify VATCode as well".
-                    if not _is_number(line["VATAmountFC"]) or "VATCode" not in line:
-                        problems.append("VATAmountFC: a number, and only with a VATCode")
+            try:
+                for line in lines or []:
+                    if bad := _unknown_properties(line, SALES_ENTRY_LINE, "SalesEntryLine"):
+                        return bad
+                    if line.get("GLAccount") not in fake.gl_accounts:
+                        problems.append("GLAccount: not found")
+                    if str(line.get("VATCode")) not in fake.vat_codes:
+                        problems.append("VATCode: not found")
+                    if not _is_number(line.get("AmountFC")):
+                        problems.append("AmountFC: number expected")
                         continue
-                    vat = _cents(line["VATAmountFC"])
-                else:  # Exact's own calculation: per line
-                    rate = fake.vat_codes.get(str(line.get("VATCode")), 0)
-                    vat = vat_cents(_cents(line["AmountFC"]), rate)
-                out_lines.append({**line, "VATAmountFC": vat / 100})
+                    net = _cents(line["AmountFC"])
+                    if "VATAmountFC" in line:
+                        # Like GeneralJournalEntryLine.AmountVATFC: "If you want to set this
+                        # in a POST you have to specify VATCode as well".
+                        if not _is_number(line["VATAmountFC"]) or "VATCode" not in line:
+                            problems.append("VATAmountFC: a number, and only with a VATCode")
+                            continue
+                        vat = _cents(line["VATAmountFC"])
+                        if vat and net and (vat < 0) != (net < 0):
+                            problems.append("VATAmountFC: must have the sign of AmountFC")
+                    else:  # Exact's own calculation: per line
+                        rate = fake.vat_codes.get(str(line.get("VATCode")), 0)
+                        vat = vat_cents(abs(net), rate) * (-1 if net < 0 else 1)
+                    out_lines.append(
+                        {**line, "AmountFC": _amount(net), "VATAmountFC": _amount(vat)}
+                    )
+            except MoneyError as exc:
+                problems.append(f"amount: {exc}")
+            net_total = sum(_cents(line["AmountFC"]) for line in out_lines)
+            vat_total = sum(_cents(line["VATAmountFC"]) for line in out_lines)
+            # Exact: "In case of a credit invoice the amount should have negative value when
+            # retrieved or posted"; Type is read-only (GET), Exact's reading of the sign.
+            entry_type = 21 if net_total + vat_total < 0 else 20
+            if "Type" in body and body["Type"] != entry_type:
+                problems.append(
+                    f"Type {body['Type']}: the amounts make this a "
+                    + ("credit note (21)" if entry_type == 21 else "sales entry (20)")
+                    + "; a credit note's amounts are negative"
+                )
             if problems:
                 return _error(400, "; ".join(problems))
             with fake.lock:
@@ -436,10 +533,14 @@ class FakeExact:
                     **body,
                     "EntryID": str(uuid.uuid4()),
                     "EntryNumber": number,
+                    "Type": entry_type,
+                    "AmountFC": _amount(net_total + vat_total),
+                    "VATAmountFC": _amount(vat_total),
                     "Modified": fake._now_modified(),
                     "SalesEntryLines": {"results": out_lines},
                 }
                 fake.entries[row["EntryID"]] = row
+                fake.open_items[number] = net_total + vat_total
                 fake.posts["entries"] += 1
             await fake.entry_gate.hold()
             return JSONResponse({"d": row}, 201)
@@ -472,13 +573,29 @@ class FakeExact:
                         return _error(400, "GLAccount: must be an accounts receivable account")
                 if not _is_number(line.get("AmountFC")):
                     return _error(400, "AmountFC: mandatory number")
+            try:
+                amounts = [_cents(line["AmountFC"]) for line in lines]
+                opening, closing = body.get("OpeningBalanceFC"), body.get("ClosingBalanceFC")
+                # "Opening balance plus all bank entry lines should result in the closing
+                # balance" (BankEntries): a line's AmountFC is what it adds to the bank
+                # account, positive for money received, negative for money paid out.
+                if opening is not None and closing is not None:
+                    if _cents(opening) + sum(amounts) != _cents(closing):
+                        return _error(400, "ClosingBalanceFC: must be OpeningBalanceFC + lines")
+            except MoneyError as exc:
+                return _error(400, f"amount: {exc}")
             with fake.lock:
                 entry_id = str(uuid.uuid4())
                 number = fake.entry_numbers.get(body["JournalCode"], 26_200_000) + 1
                 fake.entry_numbers[body["JournalCode"]] = number
-                for line in lines:
+                for line, cents in zip(lines, amounts, strict=True):
+                    # Money received settles the customer's open item it names (OurRef);
+                    # money paid out (a refund) opens it again.
+                    if line.get("Account") and line.get("OurRef") in fake.open_items:
+                        fake.open_items[line["OurRef"]] -= cents
                     row = {
                         **line,
+                        "AmountFC": _amount(cents),
                         "ID": str(uuid.uuid4()),
                         "EntryID": entry_id,
                         "EntryNumber": number,

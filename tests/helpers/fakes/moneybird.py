@@ -22,8 +22,14 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from server.exports.documents import cents_to_str, str_to_cents, vat_cents
-from tests.helpers.fakes.serving import FixedWindow, PostGate, refuse_production
+from server.exports.documents import cents_to_str, vat_cents
+from server.money import to_cents
+from tests.helpers.fakes.serving import (
+    FixedWindow,
+    PostGate,
+    max_calls_in_window,
+    refuse_production,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 SPEC_URI = "urn:moneybird-openapi"
@@ -47,6 +53,12 @@ def openapi_path() -> Path | None:
 def _spec(path: str) -> dict:
     with open(path, encoding="utf-8") as fh:
         return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def _price_cents(price: str) -> int:
+    """A ``money`` value as the spec allows it (``^-?[0-9]+[,\\.]?[0-9]*$``: a comma or a
+    point), in cents, exactly (a sub-cent price is refused with MoneyError)."""
+    return to_cents(price.replace(",", "."))
 
 
 def _pointer(*parts: str) -> str:
@@ -99,6 +111,7 @@ class FakeMoneybird:
         self.contacts: dict[str, dict] = {}
         self.invoices: dict[str, dict] = {}
         self.requests = 0
+        self.request_times: list[float] = []  # when each counted call arrived
         self.throttled = 0
         self.posts = {"contacts": 0, "invoices": 0, "payments": 0}
         self.contact_updates = 0  # PATCHes of a contact: not counted as posts
@@ -159,6 +172,7 @@ class FakeMoneybird:
                 return JSONResponse(
                     {"error": "Too many requests", "symbolic": {}}, 429, headers=headers
                 )
+            fake.request_times.append(time.time())
             response = await call_next(request)
             response.headers.update(headers)
             return response
@@ -173,6 +187,7 @@ class FakeMoneybird:
                 "contact_updates": fake.contact_updates,
                 "documents": len(refs),
                 "duplicates": sum(n - 1 for n in refs.values()),
+                "max_calls_per_window": max_calls_in_window(fake.request_times, fake.rate.window),
             }
 
         @app.get(prefix + "/contacts/customer_id/{customer_id}.json")
@@ -261,7 +276,7 @@ class FakeMoneybird:
             nets: dict[str, int] = {}
             rows = []
             for order, line in enumerate(details):
-                cents = str_to_cents(line["price"]) * int(str(line.get("amount", "1")))
+                cents = _price_cents(line["price"]) * int(str(line.get("amount", "1")))
                 nets[str(line["tax_rate_id"])] = nets.get(str(line["tax_rate_id"]), 0) + cents
                 rows.append(
                     {
@@ -354,7 +369,7 @@ class FakeMoneybird:
                     "invoice_type": "ExternalSalesInvoice",
                     "invoice_id": invoice_id,
                     "payment_date": data["payment_date"],
-                    "price": cents_to_str(str_to_cents(data["price"])),
+                    "price": cents_to_str(_price_cents(data["price"])),
                     "transaction_identifier": data.get("transaction_identifier"),
                 }
                 inv["payments"].append(payment)

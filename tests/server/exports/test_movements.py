@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select, update
 
 from server.db import transaction, utcnow
-from server.exports.documents import str_to_cents
 from server.exports.models import ExportRecord, ExportRun, RecordStatus, RunStatus, Target
 from server.exports.report import render_csv, render_html
 from server.exports.service import run_export
 from server.exports.sources import document_source
+from server.money import to_cents
 from server.payments.models import Refund
 from tests.helpers.billing import (
     make_invoice,
@@ -47,7 +47,7 @@ def _remote_movements(target, fake_moneybird, fake_exact) -> dict[str, tuple[int
     out: dict[str, tuple[int, int]] = {}
     if target is Target.MONEYBIRD:
         rows = [
-            (p["transaction_identifier"], str_to_cents(p["price"]))
+            (p["transaction_identifier"], to_cents(p["price"]))
             for inv in fake_moneybird.invoices.values()
             for p in inv["payments"]
         ]

@@ -9,12 +9,12 @@ from datetime import date
 from lxml import etree
 
 from server.db import transaction
-from server.exports.documents import str_to_cents
 from server.exports.files import CAC, CBC, ubl_tree
 from server.exports.sources import document_source
 from server.exports.ubl_rules import check
 from server.invoicing import service as invoicing
 from server.invoicing.totals import vat_cents
+from server.money import to_cents
 from tests.helpers.billing import make_project
 from tests.server.exports.conftest import EX_VAT, MB_TAX, export_to_both
 from tests.server.exports.test_ubl_validation import SUPPLIER
@@ -54,8 +54,8 @@ def test_local_moneybird_exact_and_ubl_agree_to_the_cent(
     by_tax_id = {v: int(k) for k, v in MB_TAX.items()}
     assert {
         by_tax_id[t["tax_rate_id"]]: (
-            str_to_cents(t["taxable_amount"]),
-            str_to_cents(t["tax_amount"]),
+            to_cents(t["taxable_amount"]),
+            to_cents(t["tax_amount"]),
         )
         for t in mb_invoice["tax_totals"]
     } == local
@@ -75,8 +75,8 @@ def test_local_moneybird_exact_and_ubl_agree_to_the_cent(
     root = ubl_tree(doc, SUPPLIER)
     ubl = {
         int(float(sub.findtext("cac:TaxCategory/cbc:Percent", namespaces=NS))): (
-            str_to_cents(sub.findtext("cbc:TaxableAmount", namespaces=NS)),
-            str_to_cents(sub.findtext("cbc:TaxAmount", namespaces=NS)),
+            to_cents(sub.findtext("cbc:TaxableAmount", namespaces=NS)),
+            to_cents(sub.findtext("cbc:TaxAmount", namespaces=NS)),
         )
         for sub in root.findall("cac:TaxTotal/cac:TaxSubtotal", NS)
     }
@@ -84,7 +84,7 @@ def test_local_moneybird_exact_and_ubl_agree_to_the_cent(
     # The customer has no postal code or KvK number in our data: BR-NL-4/-10 only.
     assert {p.split("]")[0] for p in check(root)} <= {"[BR-NL-4", "[BR-NL-10"}
     assert (
-        str_to_cents(root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS))
+        to_cents(root.findtext("cac:LegalMonetaryTotal/cbc:PayableAmount", namespaces=NS))
         == 4_150 + 662
     )
     assert etree.QName(root).localname == "Invoice"
