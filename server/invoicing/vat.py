@@ -112,9 +112,7 @@ def resolve(
             ) from None
         if (chosen is VatCategory.STANDARD) != (rate > 0):
             wanted = "above 0 %" if chosen is VatCategory.STANDARD else "0 %"
-            raise ValueError(
-                f"VAT category {chosen.value} goes with a rate {wanted}, not {rate} %"
-            )
+            raise ValueError(f"VAT category {chosen.value} goes with a rate {wanted}, not {rate} %")
     if chosen in (VatCategory.STANDARD, VatCategory.ZERO_RATED):
         if reason:
             raise ValueError(f"VAT category {chosen.value} has no exemption reason")

@@ -46,7 +46,6 @@ class MoneybirdClient(ApiClient):
         self.administration_id = administration_id
         self.token = token
         self.mapping = mapping
-        self._rate_by_tax_id = {v: k for k, v in mapping.vat.items()}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, http: httpx.Client, mapping: Mapping):
@@ -135,7 +134,7 @@ class MoneybirdClient(ApiClient):
                     "description": line.description,
                     "price": cents_to_str(sign * line.amount_cents),
                     "amount": "1",
-                    "tax_rate_id": self.mapping.tax(line.vat_rate),
+                    "tax_rate_id": self.mapping.tax(line.vat_rate, line.vat_category),
                     "ledger_account_id": self.mapping.account(line.category),
                     "row_order": index,
                 }
@@ -242,7 +241,7 @@ class MoneybirdClient(ApiClient):
     def _remote(self, item: dict) -> RemoteDocument:
         totals: dict[int, list[int]] = {}
         for tax in item.get("tax_totals") or []:
-            rate = self._rate_by_tax_id.get(str(tax.get("tax_rate_id")), -1)
+            rate = self.mapping.rate_of(str(tax.get("tax_rate_id")))
             row = totals.setdefault(rate, [0, 0])
             row[0] += str_to_cents(tax.get("taxable_amount") or 0)
             row[1] += str_to_cents(tax.get("tax_amount") or 0)

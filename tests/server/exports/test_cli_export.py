@@ -94,9 +94,7 @@ def test_export_run_posts_real_documents_to_the_fake_moneybird(cli_env, issued, 
     assert gross == first.total_cents
     credit = by_ref[note_number]
     assert [(r["price"], r["tax_rate_id"]) for r in credit["details"]] == [("-85.00", MB_TAX["9"])]
-    assert sum(str_to_cents(t["tax_amount"]) for t in credit["tax_totals"]) == -(
-        note_total - 8_500
-    )
+    assert sum(str_to_cents(t["tax_amount"]) for t in credit["tax_totals"]) == -(note_total - 8_500)
     payments = {p["transaction_identifier"]: p["price"] for p in by_ref[first.number]["payments"]}
     assert payments == {
         str(issued["paid"].id): cents_to_str(first.total_cents),
