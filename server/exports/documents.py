@@ -197,7 +197,7 @@ def str_to_cents(value: str | float | int) -> int:
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-")
     whole, _, frac = text.partition(".")
-    frac = (frac + "00")[:3]
+    frac = (frac + "000")[:3]  # "0" (a JSON 0) has no decimals at all
     cents = int(whole or "0") * 100 + int(frac[:2])
     if int(frac[2]) >= 5:
         cents += 1

@@ -90,7 +90,14 @@ class FakeMoneybird:
         self.administration_id = administration_id
         self.token = token
         self.rate = FixedWindow(limit, window)
-        self.tax_rates = tax_rates or {"1001": 21, "1002": 9, "1003": 0}
+        # 21 %, 9 %, 0 %, then 0 % rates of their own: reverse charge (AE), outside scope
+        # (O), exempt (E), intra-community goods (K), export (G), as an administration has.
+        self.tax_rates = tax_rates or {
+            "1001": 21,
+            "1002": 9,
+            "1003": 0,
+            **{str(tax_id): 0 for tax_id in range(1004, 1009)},
+        }
         self.ledger_accounts = ledger_accounts or {"2001", "2002"}
         self.ids = itertools.count(496081458000000001)
         self.lock = threading.Lock()
