@@ -33,6 +33,10 @@ class Mapping:
     vat_setting: str
     ledger_setting: str
 
+    def __post_init__(self) -> None:
+        # Keys as the settings spell them: a caller may still hand in {21: ...}.
+        object.__setattr__(self, "vat", {str(k): str(v) for k, v in self.vat.items()})
+
     def tax(self, rate: int, category: str = "") -> str:
         return self.vat[vat_key(rate, category)]
 
