@@ -58,15 +58,23 @@ def next_number(*, session: Session, series: str, year: int) -> int:
 
 
 def _vat(
-    position: int, customer: Customer, rate: int, category: str | None, reason: str | None
+    position: int,
+    customer: Customer,
+    rate: int,
+    category: str | None,
+    reason: str | None,
+    regime: vat_categories.VatCategory | None | bool = False,
 ) -> tuple[int, str, str | None]:
-    """(rate, category, exemption reason) of line ``position`` for ``customer``."""
+    """(rate, category, exemption reason) of line ``position`` for ``customer``; ``regime``
+    replaces the customer's own category (a credit note follows its invoice)."""
+    if regime is False:
+        regime = vat_categories.customer_category(customer.country, customer.vat_number)
     try:
         rate, chosen, reason = vat_categories.resolve(
             rate=check_rate(rate),
             category=category,
             reason=reason,
-            customer=vat_categories.customer_category(customer.country, customer.vat_number),
+            customer=regime,
             customer_vat_number=customer.vat_number,
         )
     except ValueError as exc:
@@ -366,13 +374,17 @@ def create_credit_note(
             for ln in invoice.lines
         ]
     else:
-        # A credited line is taxed as the invoice's customer is now (or as its override).
+        # A credited line is taxed as the invoice was (or as its override): the customer's
+        # details may have changed since, the invoice's VAT did not.
+        regime = vat_categories.invoice_regime(ln.vat_category for ln in invoice.lines)
         nets, taxes = [], []
         for i, ln in enumerate(lines, 1):
             if ln.qty <= 0 or ln.days <= 0 or ln.unit_price_cents <= 0:
                 raise BadRequest(f"line {i}: qty, days and price must be > 0")
             net = line_net_cents(qty=ln.qty, days=ln.days, unit_price_cents=ln.unit_price_cents)
-            tax = _vat(i, invoice.customer, ln.vat_rate, ln.vat_category, ln.vat_exemption_reason)
+            tax = _vat(
+                i, invoice.customer, ln.vat_rate, ln.vat_category, ln.vat_exemption_reason, regime
+            )
             taxes.append(tax)
             nets.append((net, tax[0]))
         _same_document(category for _rate, category, _reason in taxes)

@@ -127,6 +127,17 @@ def resolve(
     return rate, chosen, reason
 
 
+def invoice_regime(categories: Iterable[str]) -> VatCategory | None:
+    """The customer's category an invoice was written under (AE or O on any of its lines;
+    other lines were overrides), else None: what a credit note on it follows, whatever the
+    customer's details say by then."""
+    found = set(categories)
+    for regime in (VatCategory.OUTSIDE_SCOPE, VatCategory.REVERSE_CHARGE):
+        if regime in found:
+            return regime
+    return None
+
+
 def check_document(categories: Iterable[str]) -> None:
     """A document's categories go together: O excludes the others (BR-O-11..14)."""
     found = set(categories)

@@ -193,3 +193,24 @@ def test_customer_category_rules():
     assert vat.customer_category("DE", None) is None
     assert vat.customer_category("CH", None) is vat.VatCategory.OUTSIDE_SCOPE
     assert vat.customer_category("GB", "GB123456789") is vat.VatCategory.OUTSIDE_SCOPE
+
+
+def test_a_credit_note_follows_its_invoice_not_the_changed_customer(client, admin, project_id):
+    customer = _customer(client, admin, **BE_BUSINESS)
+    invoice = _invoice(client, admin, project_id, customer, free_lines=[TRANSPORT]).json()
+    client.post(f"/api/v1/invoices/{invoice['id']}/open", headers=admin)
+    # The customer moves to the Netherlands afterwards: Dutch VAT from now on.
+    moved = client.patch(
+        f"/api/v1/customers/{customer}",
+        json={"country": "NL", "zipcode": "1234 AB", "vat_number": "NL004495445B01"},
+        headers=admin,
+    )
+    assert moved.status_code == 200, moved.text
+    url = f"/api/v1/invoices/{invoice['id']}/credit-notes"
+    note = client.post(url, json={"lines": [TRANSPORT]}, headers=admin)
+    assert note.status_code == 201, note.text
+    assert [
+        (ln["vat_rate"], ln["vat_category"], ln["vat_cents"]) for ln in note.json()["lines"]
+    ] == [(0, "AE", 0)]  # as invoiced: no VAT credited that was never charged
+    later = _invoice(client, admin, project_id, customer).json()
+    assert _taxes(later) == [(21, "S", None, 10_500)]
