@@ -14,6 +14,8 @@ is not taxed here at all (O). What we chose and why: docs/exports.md, "VAT categ
 - E, AE, K, G and O need an exemption reason (BR-E-10, BR-AE-10, BR-IC-10, BR-G-10,
   BR-O-10): AE, K, G and O have a standard one (VATEX code and text), E needs the line's own
   text (which article exempts it). S and Z have none (BR-S-10, BR-Z-10).
+- A credit note's lines follow their invoice's regime (``invoice_regime``), not the
+  customer as edited since.
 - AE and K need the customer's VAT number (BR-AE-02, BR-IC-02); O excludes every other
   category on the same document (BR-O-11..14).
 """
