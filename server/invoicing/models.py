@@ -98,6 +98,11 @@ class Invoice(Base):
     )
 
 
+def _dutch_vat_category(context) -> str:
+    # A line inserted without a category is Dutch VAT: S, or Z at 0 % (as migration 0014).
+    return "S" if context.get_current_parameters()["vat_rate"] > 0 else "Z"
+
+
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
     __table_args__ = (
@@ -118,7 +123,9 @@ class InvoiceLine(Base):
     vat_rate: Mapped[int] = mapped_column(Integer)  # percent: 21, 9 or 0
     # Why the line has the VAT it has (UNCL5305: S, Z, E, AE, K, G, O; only S above 0 %) and,
     # for the untaxed ones but Z, the exemption reason: ``server.invoicing.vat``.
-    vat_category: Mapped[str] = mapped_column(String(2), server_default="S")
+    vat_category: Mapped[str] = mapped_column(
+        String(2), default=_dutch_vat_category, server_default="S"
+    )
     vat_exemption_reason: Mapped[str | None] = mapped_column(String(300))
     net_cents: Mapped[int] = mapped_column(Integer)
     # This line's share of its rate's VAT (largest remainder); before migration 0007 an

@@ -214,3 +214,29 @@ def test_a_credit_note_follows_its_invoice_not_the_changed_customer(client, admi
     ] == [(0, "AE", 0)]  # as invoiced: no VAT credited that was never charged
     later = _invoice(client, admin, project_id, customer).json()
     assert _taxes(later) == [(21, "S", None, 10_500)]
+
+
+def test_a_line_stored_without_a_category_is_dutch_vat(session_factory):
+    from server.invoicing import service
+    from server.invoicing.models import InvoiceLine
+
+    with transaction(session_factory) as session:
+        project = make_project(session, lines=[(1_000, 1)])
+        invoice = service.create_invoice_from_project(session=session, project_id=project.id)
+        for position, rate in ((2, 0), (3, 9)):
+            session.add(
+                InvoiceLine(
+                    invoice_id=invoice.id,
+                    position=position,
+                    kind="free",
+                    description="raw",
+                    qty=1,
+                    unit_price_cents=100,
+                    vat_rate=rate,
+                    net_cents=100,
+                    vat_cents=0,
+                )
+            )
+        session.flush()
+        session.refresh(invoice)
+        assert [ln.vat_category for ln in invoice.lines] == ["S", "Z", "S"]
