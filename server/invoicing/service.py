@@ -86,9 +86,9 @@ def _vat(
     return rate, chosen.value, reason
 
 
-def _same_document(categories) -> None:
+def _same_document(taxes) -> None:
     try:
-        vat_categories.check_document(categories)
+        vat_categories.check_document((category, reason) for _rate, category, reason in taxes)
     except ValueError as exc:
         raise BadRequest(str(exc), code="invalid_vat_category") from None
 
@@ -253,7 +253,7 @@ def create_invoice_from_project(
         tax = _vat(position, customer, rate, category, reason)
         taxes.append(tax)
         nets.append((line_net_cents(qty=qty, days=n_days, unit_price_cents=price), tax[0]))
-    _same_document(category for _rate, category, _reason in taxes)
+    _same_document(taxes)
     shares = line_vat_shares(nets)  # VAT once per rate, spread over the lines
     for position, (kind, product_id, text, qty, n_days, price, *_vat_in) in enumerate(specs, 1):
         net, vat = nets[position - 1][0], shares[position - 1]
@@ -387,7 +387,7 @@ def create_credit_note(
             )
             taxes.append(tax)
             nets.append((net, tax[0]))
-        _same_document(category for _rate, category, _reason in taxes)
+        _same_document(taxes)
         computed = [
             {
                 "description": ln.description,

@@ -140,12 +140,22 @@ def invoice_regime(categories: Iterable[str]) -> VatCategory | None:
     return None
 
 
-def check_document(categories: Iterable[str]) -> None:
-    """A document's categories go together: O excludes the others (BR-O-11..14)."""
-    found = set(categories)
-    if VatCategory.OUTSIDE_SCOPE in found and len(found) > 1:
-        others = ", ".join(sorted(found - {VatCategory.OUTSIDE_SCOPE}))
+def check_document(lines: Iterable[tuple[str, str | None]]) -> None:
+    """A document's ``(category, exemption reason)`` lines go together: O excludes the
+    others (BR-O-11..14), and a category has one reason (its VAT breakdown, BG-23, carries
+    one: BT-120)."""
+    reasons: dict[str, set[str | None]] = {}
+    for category, reason in lines:
+        reasons.setdefault(category, set()).add(reason)
+    if VatCategory.OUTSIDE_SCOPE in reasons and len(reasons) > 1:
+        others = ", ".join(sorted(set(reasons) - {VatCategory.OUTSIDE_SCOPE}))
         raise ValueError(
             f"a document with VAT category O (not subject to VAT) has no other categories "
             f"(BR-O-11), found {others}"
         )
+    for category, found in sorted(reasons.items()):
+        if len(found) > 1:
+            raise ValueError(
+                f"the {category} lines of one document share one exemption reason, found "
+                f"{len(found)}: {' / '.join(sorted(r or '(none)' for r in found))}"
+            )

@@ -163,6 +163,16 @@ def test_overrides_with_their_reasons(client, admin, project_id):
             {"free_lines": [{**TRANSPORT, "vat_category": "S"}]},
             "a document with VAT category O (not subject to VAT) has no other categories",
         ),
+        (
+            {"name": "Klant NL"},
+            {
+                "free_lines": [
+                    {**DEPOSIT, "vat_category": "E", "vat_exemption_reason": "art. 11 lid 1 o"},
+                    {**DEPOSIT, "vat_category": "E", "vat_exemption_reason": "art. 11 lid 1 g"},
+                ]
+            },
+            "the E lines of one document share one exemption reason, found 2",
+        ),
     ],
 )
 def test_what_cannot_be_written_is_refused(client, admin, project_id, customer, body, message):
