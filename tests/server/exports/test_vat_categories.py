@@ -19,7 +19,7 @@ from server.exports.service import run_export
 from server.exports.sources import document_source
 from server.exports.ubl_rules import check
 from server.invoicing import service as invoicing
-from server.invoicing.models import Customer
+from server.invoicing.models import Customer, Invoice
 from tests.helpers.billing import make_project
 from tests.server.exports.conftest import EX_VAT, MB_TAX, export_to_both
 from tests.server.exports.test_ubl_validation import NS, SUPPLIER, assert_valid
@@ -107,6 +107,16 @@ def test_a_reverse_charged_invoice_in_ubl(session_factory):
         ("AE", "0.00"): (68_500, 0, "VATEX-EU-AE", "Reverse charge"),
     }
     assert _vat_ids(root) == [SUPPLIER.vat_number, "BE0403170701"]  # BR-AE-02
+
+
+def test_a_reverse_charged_credit_note_in_ubl(session_factory):
+    number = _issue(session_factory, BE_BUSINESS, free=[TRANSPORT])
+    with transaction(session_factory) as session:
+        invoice_id = session.scalar(select(Invoice.id).where(Invoice.number == number))
+        note = invoicing.create_credit_note(session=session, invoice_id=invoice_id)
+        note_number = note.number
+    root = assert_valid(_doc(session_factory, note_number))
+    assert _breakdown(root) == {("AE", "0.00"): (58_500, 0, "VATEX-EU-AE", "Reverse charge")}
 
 
 def test_outside_the_eu_is_not_subject_to_vat(session_factory):
