@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from server.invoicing.totals import line_vat_shares, vat_by_rate, vat_cents
+from server.invoicing.vat import by_rate
 from server.money import cents_to_str  # noqa: F401  (the exports' money formatting)
 
 
@@ -57,6 +58,14 @@ class ExportLine:
     # an invoice issued before the per-rate rule, the per-line rounded VAT it was issued
     # with. None for documents without their own VAT: those get the per-rate rule.
     vat_cents: int | None = None
+    # The VAT category (UNCL5305, ``server.invoicing.vat``); empty means Dutch VAT by the
+    # rate (S, or Z at 0 %). E, AE, K, G and O carry their exemption reason.
+    vat_category: str = ""
+    vat_exemption_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.vat_category:
+            object.__setattr__(self, "vat_category", by_rate(self.vat_rate).value)
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,23 @@ class ExportDocument:
             net, vat = out.get(line.vat_rate, (0, 0))
             out[line.vat_rate] = (net + line.amount_cents, vat + line.vat_cents)
         return dict(sorted(out.items()))
+
+    def vat_breakdown(self) -> dict[tuple[str, int], tuple[int, int, str | None]]:
+        """{(category, rate): (net, VAT, exemption reason)}: EN 16931's VAT breakdown (BG-23),
+        one group per category and rate. Only S carries VAT, so each rate's VAT
+        (``vat_by_rate``) is its S group's; the reason is the group's first line's."""
+        by_rate_vat = self.vat_by_rate()
+        out: dict[tuple[str, int], list] = {}
+        for line in self.lines:
+            key = (line.vat_category, line.vat_rate)
+            group = out.setdefault(key, [0, 0, line.vat_exemption_reason])
+            group[0] += line.amount_cents
+        for (_category, rate), group in out.items():
+            group[1] = by_rate_vat[rate][1] if rate else 0
+        return {key: tuple(group) for key, group in sorted(out.items())}
+
+    def vat_categories(self) -> set[str]:
+        return {line.vat_category for line in self.lines}
 
     def line_vats(self) -> list[int]:
         """Each line's VAT; they add up to ``vat_cents()`` exactly (largest remainder)."""

@@ -1,6 +1,11 @@
 """File export for offline bookkeeping: one CSV line per document line, and UBL 2.1
 invoices / credit notes in the Dutch SI-UBL 2.0 profile (NLCIUS on EN 16931), which
 Moneybird and Exact Online both import.
+
+A Dutch consumer (in the Netherlands, neither KvK nor VAT number) cannot satisfy SI-UBL 2.0
+(BR-NL-10 wants the buyer's KvK number): theirs are written with the plain EN 16931
+customization, whose rules they do meet. VAT is broken down per category and rate (BG-23)
+with each category's exemption reason (``server.invoicing.vat``).
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from server.exports.documents import (
     ExportDocument,
     cents_to_str,
 )
+from server.invoicing import vat as vat_categories
 
-NLCIUS = "urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0"
+EN16931 = "urn:cen.eu:en16931:2017"
+NLCIUS = f"{EN16931}#compliant#urn:fdc:nen.nl:nlcius:v1.0"
 PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 NS_CREDIT = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -47,6 +54,8 @@ CSV_HEADER = [
     "vat",
     "currency",
     "credited_number",
+    "vat_category",
+    "vat_exemption_reason",
 ]
 
 
@@ -88,6 +97,8 @@ def write_csv(documents: Iterable[ExportDocument], out: io.TextIOBase) -> int:
                     cents_to_str(sign * vat),
                     doc.currency,
                     doc.credited_number or "",
+                    line.vat_category,
+                    line.vat_exemption_reason or "",
                 ]
             )
     return count
@@ -142,12 +153,42 @@ def _customer_party(c: ExportCustomer) -> etree._Element:
     return holder[0]
 
 
-def _tax_category(parent, tag: str, rate: int):
+def customization(doc: ExportDocument) -> str:
+    """SI-UBL 2.0 for business and government customers, plain EN 16931 for a consumer in
+    the Netherlands (whom BR-NL-10 would refuse: no KvK number to give)."""
+    c = doc.customer
+    consumer_nl = c.country == "NL" and not c.kvk and not c.vat_number
+    return EN16931 if consumer_nl else NLCIUS
+
+
+def _tax_category(parent, tag: str, category: str, rate: int, reason: str | None = None):
+    """BT-151/BT-152 on a line; with ``reason`` also BT-121/BT-120 (breakdown only: the
+    line's ClassifiedTaxCategory has no exemption reason in EN 16931)."""
     cat = _el(parent, CAC, tag)
-    _el(cat, CBC, "ID", "S" if rate > 0 else "Z")  # standard rate (21 %, 9 %) or zero rated
-    _el(cat, CBC, "Percent", f"{rate:.2f}")
+    _el(cat, CBC, "ID", category)
+    if category != vat_categories.VatCategory.OUTSIDE_SCOPE:  # O has no rate (BR-O-05, BR-48)
+        _el(cat, CBC, "Percent", f"{rate:.2f}")
+    if reason:
+        if code := vat_categories.reason_code(category, reason):
+            _el(cat, CBC, "TaxExemptionReasonCode", code)
+        _el(cat, CBC, "TaxExemptionReason", reason)
     _el(_el(cat, CAC, "TaxScheme"), CBC, "ID", "VAT")
     return cat
+
+
+def _without_vat_ids(party: etree._Element) -> etree._Element:
+    # BR-O-02..04: a document not subject to VAT names neither party's VAT identifier.
+    for scheme in party.findall(f"{{{CAC}}}Party/{{{CAC}}}PartyTaxScheme"):
+        scheme.getparent().remove(scheme)
+    return party
+
+
+def _delivery(root, doc: ExportDocument) -> None:
+    # BR-IC-11/12: an intra-community supply says when and to which country it went.
+    delivery = _el(root, CAC, "Delivery")
+    _el(delivery, CBC, "ActualDeliveryDate", doc.date.isoformat())
+    address = _el(_el(delivery, CAC, "DeliveryLocation"), CAC, "Address")
+    _el(_el(address, CAC, "Country"), CBC, "IdentificationCode", doc.customer.country)
 
 
 def _party(parent, tag: str, *, name, street, city, zipcode, country, vat, kvk, endpoint=True):
@@ -186,7 +227,7 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
     root_ns, root_tag = (NS_CREDIT, "CreditNote") if credit else (NS_INVOICE, "Invoice")
     root = etree.Element(f"{{{root_ns}}}{root_tag}", nsmap={None: root_ns, "cac": CAC, "cbc": CBC})
     cur = doc.currency
-    _el(root, CBC, "CustomizationID", NLCIUS)
+    _el(root, CBC, "CustomizationID", customization(doc))
     _el(root, CBC, "ProfileID", PEPPOL_BILLING)
     _el(root, CBC, "ID", doc.number)
     _el(root, CBC, "IssueDate", doc.date.isoformat())
@@ -200,22 +241,29 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
     if credit and doc.credited_number:  # NLCIUS: a credit note names the invoice it corrects
         ref = _el(_el(root, CAC, "BillingReference"), CAC, "InvoiceDocumentReference")
         _el(ref, CBC, "ID", doc.credited_number)
-    root.append(copy.deepcopy(_supplier_party(supplier)))
-    root.append(copy.deepcopy(_customer_party(doc.customer)))
+    categories = doc.vat_categories()
+    supplier_party = copy.deepcopy(_supplier_party(supplier))
+    customer_party = copy.deepcopy(_customer_party(doc.customer))
+    if vat_categories.VatCategory.OUTSIDE_SCOPE in categories:
+        supplier_party, customer_party = map(_without_vat_ids, (supplier_party, customer_party))
+    root.append(supplier_party)
+    root.append(customer_party)
+    if vat_categories.VatCategory.INTRA_EU_GOODS in categories:
+        _delivery(root, doc)
     means = _el(root, CAC, "PaymentMeans")
     _el(means, CBC, "PaymentMeansCode", "30")  # credit transfer
     _el(means, CBC, "PaymentID", doc.number)
     _el(_el(means, CAC, "PayeeFinancialAccount"), CBC, "ID", supplier.iban)
 
-    by_rate = doc.vat_by_rate()
-    vat_total = sum(vat for _net, vat in by_rate.values())
+    breakdown = doc.vat_breakdown()
+    vat_total = sum(tax for _net, tax, _reason in breakdown.values())
     tax_total = _el(root, CAC, "TaxTotal")
     _el(tax_total, CBC, "TaxAmount", cents_to_str(vat_total), currencyID=cur)
-    for rate, (net, vat) in by_rate.items():
+    for (category, rate), (net, tax, reason) in breakdown.items():
         sub = _el(tax_total, CAC, "TaxSubtotal")
         _el(sub, CBC, "TaxableAmount", cents_to_str(net), currencyID=cur)
-        _el(sub, CBC, "TaxAmount", cents_to_str(vat), currencyID=cur)
-        _tax_category(sub, "TaxCategory", rate)
+        _el(sub, CBC, "TaxAmount", cents_to_str(tax), currencyID=cur)
+        _tax_category(sub, "TaxCategory", category, rate, reason)
     net_total = doc.net_cents()
     totals = _el(root, CAC, "LegalMonetaryTotal")
     _el(totals, CBC, "LineExtensionAmount", cents_to_str(net_total), currencyID=cur)
@@ -232,7 +280,7 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
         _el(node, CBC, "LineExtensionAmount", cents_to_str(line.amount_cents), currencyID=cur)
         item = _el(node, CAC, "Item")
         _el(item, CBC, "Name", line.description[:100] or "-")
-        _tax_category(item, "ClassifiedTaxCategory", line.vat_rate)
+        _tax_category(item, "ClassifiedTaxCategory", line.vat_category, line.vat_rate)
         _el(
             _el(node, CAC, "Price"),
             CBC,

@@ -16,6 +16,8 @@ Decisions (kept here, next to the code they govern):
 - **Customer ref** (Moneybird ``customer_id``, Exact ``Account.Code``, <= 18 chars): ``R`` +
   16 base32 characters of the SHA-256 of our customer id. Customers have no number of their
   own; this is stable for the customer's life, independent of its (editable) name.
+- **VAT categories**: each line carries its category and exemption reason as invoiced
+  (``server.invoicing.vat``); the UBL breakdown and the target's tax code follow them.
 - **VAT**: each line carries the invoice's own per-line VAT (``ExportLine.vat_cents``), so
   ``ExportDocument.vat_by_rate`` — the local side of the reconciliation report and the UBL
   totals — equals the invoice the customer got, cent for cent.
@@ -295,6 +297,8 @@ class InvoicingSource:
                 vat_rate=ln.vat_rate,
                 category=self._category(ln.kind, ln.product_id, categories),
                 vat_cents=ln.vat_cents,
+                vat_category=ln.vat_category,
+                vat_exemption_reason=ln.vat_exemption_reason,
             )
             for ln in invoice.lines
         )
@@ -343,6 +347,9 @@ class InvoicingSource:
                 vat_rate=int(ln["vat_rate"]),
                 category=by_text.get(ln["description"], self.free_category),
                 vat_cents=int(ln["vat_cents"]),
+                # A note from before migration 0014 has none: S or Z by the rate.
+                vat_category=ln.get("vat_category") or "",
+                vat_exemption_reason=ln.get("vat_exemption_reason"),
             )
             for ln in note.lines
         )

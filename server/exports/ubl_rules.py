@@ -6,6 +6,11 @@ ship. These are the rules about what our writer decides -- sums, VAT per rate, p
 payment means -- with the official ids and wording, so a failure reads like the validator's.
 The XML Schema itself (UBL 2.1) is checked in the tests against the OASIS XSD files.
 
+The VAT category rules (BR-S-*, BR-Z-*, BR-E-*, BR-AE-*, BR-IC-* for K, BR-G-*, BR-O-*) are
+the ones about rates, exemption reasons, VAT identifiers and which categories go together.
+The BR-NL rules apply to documents tagged SI-UBL 2.0; one tagged plain EN 16931 (a Dutch
+consumer's, ``server.exports.files.customization``) is checked against EN 16931 only.
+
 BR-CO-17 is checked exactly (a cent off fails); the official CEN rule allows ±1.00 so an
 invoice issued under our old per-line rounding passes there (``vat_tolerance_cents``).
 """
@@ -16,12 +21,16 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from lxml import etree
 
-from server.exports.files import CAC, CBC, NLCIUS, NS_CREDIT
+from server.exports.files import CAC, CBC, EN16931, NLCIUS, NS_CREDIT
 from server.invoicing.customer_details import VAT_PREFIXES
 
 NS = {"cac": CAC, "cbc": CBC}
 LEGAL_ID_SCHEMES = {"0106", "0190"}  # KvK, OIN
 NL_PAYMENT_MEANS = {"30", "48", "49", "57", "58", "59"}
+RULE_PREFIX = {"K": "IC"}  # K's rules are BR-IC-*
+ZERO_CATEGORIES = {"Z", "E", "AE", "K", "G"}  # 0 % (O has no rate at all: BR-O-05, BR-48)
+EXEMPT_CATEGORIES = {"E", "AE", "K", "G", "O"}  # need an exemption reason (BR-x-10)
+SELLER_VAT_CATEGORIES = {"S", "Z", "E", "AE", "K", "G"}  # BR-x-02: the seller's VAT id
 CREDIT_TRANSFER = {"30", "58"}  # BR-61: these need the payee's account
 
 
@@ -100,17 +109,28 @@ def check(root: etree._Element, *, vat_tolerance_cents: int = 0) -> list[str]:
         if not _text(line, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"):
             fail("BR-CO-04", f"Invoice line {_text(line, 'cbc:ID')} has no VAT category code")
 
-    # -- SI-UBL 2.0 / NLCIUS ------------------------------------------------------------------
-    if not _text(root, "cbc:CustomizationID").startswith(NLCIUS):
-        fail(
-            "SI-V20-INV-R000",
-            "This XML instance is NOT tagged as an SI-UBL 2.0 invoice or credit note",
-        )
     supplier = root.find("cac:AccountingSupplierParty/cac:Party", NS)
     customer = root.find("cac:AccountingCustomerParty/cac:Party", NS)
     if supplier is None or customer is None:
         fail("BR-06/BR-07", "Seller and buyer are mandatory")
         return out
+    _check_categories(
+        root,
+        lines,
+        [s for t in tax_totals for s in t.findall("cac:TaxSubtotal", NS)],
+        supplier,
+        customer,
+        fail,
+    )
+
+    # -- SI-UBL 2.0 / NLCIUS ------------------------------------------------------------------
+    customization = _text(root, "cbc:CustomizationID")
+    nlcius = customization.startswith(NLCIUS)
+    if not nlcius and customization != EN16931:
+        fail(
+            "SI-V20-INV-R000",
+            "This XML instance is NOT tagged as an SI-UBL 2.0 invoice or credit note",
+        )
     # The buyer's name is its PartyLegalEntity's: a writer cannot leave that element out
     # to dodge BR-NL-10 (which is why SI-UBL 2.0 has no form for a Dutch private customer).
     if not _text(customer, "cac:PartyLegalEntity/cbc:RegistrationName"):
@@ -125,6 +145,8 @@ def check(root: etree._Element, *, vat_tolerance_cents: int = 0) -> list[str]:
                     f"The VAT identifier {_text(vat, 'cbc:CompanyID')!r} shall have a prefix "
                     "in accordance with ISO code ISO 3166-1 alpha-2 (Greece may use 'EL')",
                 )
+    if not nlcius:
+        return out  # plain EN 16931: the BR-NL rules are SI-UBL 2.0's
     if _text(supplier, "cac:PostalAddress/cac:Country/cbc:IdentificationCode").upper() != "NL":
         return out  # the BR-NL rules bind suppliers in the Netherlands only
     if not _legal_id(supplier):
@@ -212,6 +234,107 @@ def _check_breakdown(sub, lines, tolerance: int, fail) -> None:
         )
     if category == "Z" and tax != 0:
         fail("BR-Z-09", "The VAT category tax amount for zero rated VAT shall be 0")
+
+
+def _vat_ids(party) -> list[str]:
+    return [
+        _text(scheme, "cbc:CompanyID")
+        for scheme in party.findall("cac:PartyTaxScheme", NS)
+        if _text(scheme, "cac:TaxScheme/cbc:ID") == "VAT" and _text(scheme, "cbc:CompanyID")
+    ]
+
+
+def _check_categories(root, lines, subtotals, supplier, customer, fail) -> None:
+    """The EN 16931 rules of each VAT category the document uses."""
+    line_categories: dict[str, str] = {}  # category -> the first line's id
+    for line in lines:
+        tax = line.find("cac:Item/cac:ClassifiedTaxCategory", NS)
+        category = _text(tax, "cbc:ID") if tax is not None else ""
+        if not category:
+            continue  # BR-CO-04
+        line_categories.setdefault(category, _text(line, "cbc:ID"))
+        rule = RULE_PREFIX.get(category, category)
+        percent = _text(tax, "cbc:Percent")
+        if category == "S" and not (percent and Decimal(percent) > 0):
+            fail("BR-S-05", f"Line {_text(line, 'cbc:ID')}: the standard rate shall be > 0")
+        elif category in ZERO_CATEGORIES and Decimal(percent or "0") != 0:
+            fail(f"BR-{rule}-05", f"Line {_text(line, 'cbc:ID')}: {category} VAT rate shall be 0")
+        elif category == "O" and percent:
+            fail("BR-O-05", f"Line {_text(line, 'cbc:ID')}: O shall not contain a VAT rate")
+    breakdown_categories = set()
+    for sub in subtotals:
+        category = _text(sub, "cac:TaxCategory/cbc:ID")
+        breakdown_categories.add(category)
+        rule = RULE_PREFIX.get(category, category)
+        reason = _text(sub, "cac:TaxCategory/cbc:TaxExemptionReason") or _text(
+            sub, "cac:TaxCategory/cbc:TaxExemptionReasonCode"
+        )
+        if category in EXEMPT_CATEGORIES:
+            if category != "Z" and _amount(sub, "cbc:TaxAmount") != 0:
+                fail(f"BR-{rule}-09", f"The VAT category tax amount for {category} shall be 0")
+            if not reason:
+                fail(
+                    f"BR-{rule}-10",
+                    f"A VAT breakdown with category {category} shall have a VAT exemption "
+                    "reason code (BT-121) or text (BT-120)",
+                )
+        elif category in ("S", "Z") and reason:
+            fail(
+                f"BR-{category}-10",
+                f"A {category} VAT breakdown shall not have an exemption reason",
+            )
+        if category == "O" and _text(sub, "cac:TaxCategory/cbc:Percent"):
+            fail("BR-48", "A VAT breakdown not subject to VAT (O) shall not have a VAT rate")
+        elif category != "O" and not _text(sub, "cac:TaxCategory/cbc:Percent"):
+            fail("BR-48", f"The {category} VAT breakdown shall have a VAT category rate")
+    for category, line_id in line_categories.items():
+        if category not in breakdown_categories:
+            rule = RULE_PREFIX.get(category, category)
+            fail(f"BR-{rule}-01", f"Line {line_id} is {category}: no {category} VAT breakdown")
+    used = set(line_categories) | breakdown_categories
+    seller_vat, buyer_vat = _vat_ids(supplier), _vat_ids(customer)
+    for category in sorted(used & SELLER_VAT_CATEGORIES):
+        rule = RULE_PREFIX.get(category, category)
+        if not seller_vat:
+            fail(
+                f"BR-{rule}-02",
+                f"A document with {category} lines shall have the Seller VAT identifier (BT-31)",
+            )
+        if category in ("AE", "K") and not buyer_vat:
+            fail(
+                f"BR-{rule}-02",
+                f"A document with {category} lines shall have the Buyer VAT identifier (BT-48)",
+            )
+    if "O" in used:
+        if seller_vat or buyer_vat:
+            fail(
+                "BR-O-02",
+                "A document not subject to VAT (O) shall not contain the Seller or Buyer "
+                "VAT identifier",
+            )
+        if used != {"O"}:
+            fail(
+                "BR-O-11",
+                "A document with VAT category O shall not contain other categories "
+                f"({', '.join(sorted(used - {'O'}))})",
+            )
+    if "K" in used:
+        if (
+            not _text(root, "cac:Delivery/cbc:ActualDeliveryDate")
+            and root.find("cac:InvoicePeriod", NS) is None
+        ):
+            fail(
+                "BR-IC-11",
+                "An intra-community supply shall have the actual delivery date or the "
+                "invoicing period",
+            )
+        if not _text(
+            root, "cac:Delivery/cac:DeliveryLocation/cac:Address/cac:Country/cbc:IdentificationCode"
+        ):
+            fail(
+                "BR-IC-12",
+                "An intra-community supply shall have the deliver to country code (BT-80)",
+            )
 
 
 def _legal_id(party) -> bool:

@@ -107,6 +107,11 @@ class Invoice(Base):
     )
 
 
+def _dutch_vat_category(context) -> str:
+    # A line inserted without a category is Dutch VAT: S, or Z at 0 % (as migration 0014).
+    return "S" if context.get_current_parameters()["vat_rate"] > 0 else "Z"
+
+
 class InvoiceLine(Base):
     __tablename__ = "invoice_lines"
     __table_args__ = (
@@ -125,6 +130,12 @@ class InvoiceLine(Base):
     days: Mapped[int] = mapped_column(Integer, default=1)
     unit_price_cents: Mapped[int] = mapped_column(Integer)
     vat_rate: Mapped[int] = mapped_column(Integer)  # percent: 21, 9 or 0
+    # Why the line has the VAT it has (UNCL5305: S, Z, E, AE, K, G, O; only S above 0 %) and,
+    # for the untaxed ones but Z, the exemption reason: ``server.invoicing.vat``.
+    vat_category: Mapped[str] = mapped_column(
+        String(2), default=_dutch_vat_category, server_default="S"
+    )
+    vat_exemption_reason: Mapped[str | None] = mapped_column(String(300))
     net_cents: Mapped[int] = mapped_column(Integer)
     # This line's share of its rate's VAT (largest remainder); before migration 0007 an
     # issued invoice's line VAT was rounded per line, and stays as issued.
@@ -143,7 +154,9 @@ class CreditNote(Base):
     number: Mapped[str] = mapped_column(String(20), unique=True)
     invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id"), index=True)
     reason: Mapped[str] = mapped_column(String(300), default="")
-    lines: Mapped[list[dict]] = mapped_column(JSON, default=list)  # computed like invoice lines
+    # Computed like invoice lines, with their ``vat_category`` and ``vat_exemption_reason``
+    # (a note from before migration 0014 has neither: S or Z by the rate).
+    lines: Mapped[list[dict]] = mapped_column(JSON, default=list)
     issue_date: Mapped[date] = mapped_column(Date)
     subtotal_cents: Mapped[int] = mapped_column(Integer)
     vat_cents: Mapped[int] = mapped_column(Integer)

@@ -93,6 +93,8 @@ def create_from_project(body: InvoiceFromProject, session: SessionDep, user: Wri
         customer_id=body.customer_id,
         free_lines=_free(body.free_lines),
         rental_vat_rate=body.rental_vat_rate,
+        rental_vat_category=body.rental_vat_category,
+        rental_vat_exemption_reason=body.rental_vat_exemption_reason,
         issue_date=body.issue_date,
     )
 

@@ -6,11 +6,26 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from server.invoicing import customer_details as details
 
 VatRate = Literal[21, 9, 0]
+# UNCL5305 as EN 16931 uses it; what each means and when it applies: server.invoicing.vat.
+VatCategoryCode = Literal["S", "Z", "E", "AE", "K", "G", "O"]
+
+
+def _agree(rate: int, category: str | None, field: str) -> None:
+    if category is not None and (category == "S") != (rate > 0):
+        wanted = "above 0 %" if category == "S" else "0 %"
+        raise ValueError(f"{field} {category} goes with a VAT rate {wanted}, not {rate} %")
 
 
 class _Strict(BaseModel):
@@ -97,14 +112,33 @@ class FreeLineIn(_Strict):
     days: int = Field(default=1, gt=0, le=3660)
     unit_price_cents: int = Field(ge=0, le=10**9)
     vat_rate: VatRate
+    # Overrides the customer's category; must agree with ``vat_rate`` (only S is above 0 %).
+    vat_category: VatCategoryCode | None = None
+    vat_exemption_reason: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @model_validator(mode="after")
+    def _category_agrees(self):
+        _agree(self.vat_rate, self.vat_category, "vat_category")
+        return self
 
 
 class InvoiceFromProject(_Strict):
     project_id: uuid.UUID
     customer_id: uuid.UUID | None = None
+    # 21 unless a category other than S is given without a rate (then 0).
     rental_vat_rate: VatRate = 21
+    rental_vat_category: VatCategoryCode | None = None
+    rental_vat_exemption_reason: str | None = Field(default=None, min_length=1, max_length=300)
     free_lines: list[FreeLineIn] = Field(default_factory=list, max_length=200)
     issue_date: date | None = None
+
+    @model_validator(mode="after")
+    def _category_agrees(self):
+        category = self.rental_vat_category
+        if category not in (None, "S") and "rental_vat_rate" not in self.model_fields_set:
+            self.rental_vat_rate = 0
+        _agree(self.rental_vat_rate, category, "rental_vat_category")
+        return self
 
 
 class InvoiceLineRead(BaseModel):
@@ -117,6 +151,8 @@ class InvoiceLineRead(BaseModel):
     days: int
     unit_price_cents: int
     vat_rate: int
+    vat_category: str
+    vat_exemption_reason: str | None
     net_cents: int
     vat_cents: int
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, lazyload
 from server.audit.service import Actor, record, record_update
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
+from server.invoicing import vat as vat_categories
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
 from server.invoicing.totals import check_rate, line_net_cents, line_vat_shares
 from server.sqlutil import flush_unique, insert_ignore
@@ -28,6 +29,8 @@ class FreeLine:
     unit_price_cents: int
     vat_rate: int
     days: int = 1
+    vat_category: str | None = None  # None: the customer's (``server.invoicing.vat``)
+    vat_exemption_reason: str | None = None
 
 
 def next_number(*, session: Session, series: str, year: int) -> int:
@@ -54,11 +57,40 @@ def next_number(*, session: Session, series: str, year: int) -> int:
     return counter.last_value
 
 
-def _rate(position: int, rate: int) -> int:
+def _vat(
+    position: int,
+    customer: Customer,
+    rate: int,
+    category: str | None,
+    reason: str | None,
+    regime: vat_categories.VatCategory | None | bool = False,
+) -> tuple[int, str, str | None]:
+    """(rate, category, exemption reason) of line ``position`` for ``customer``; ``regime``
+    replaces the customer's own category (a credit note follows its invoice)."""
+    if regime is False:
+        regime = vat_categories.customer_category(customer.country, customer.vat_number)
     try:
-        return check_rate(rate)
+        rate, chosen, reason = vat_categories.resolve(
+            rate=check_rate(rate),
+            category=category,
+            reason=reason,
+            customer=regime,
+            customer_vat_number=customer.vat_number,
+        )
     except ValueError as exc:
-        raise BadRequest(f"line {position}: {exc}") from None
+        raise BadRequest(
+            f"line {position}: {exc}",
+            code="invalid_vat_category",
+            details={"line": position, "vat_rate": rate, "vat_category": category},
+        ) from None
+    return rate, chosen.value, reason
+
+
+def _same_document(taxes) -> None:
+    try:
+        vat_categories.check_document((category, reason) for _rate, category, reason in taxes)
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="invalid_vat_category") from None
 
 
 def get_or_create_customer(*, session: Session, name: str, email: str | None = None) -> Customer:
@@ -148,9 +180,14 @@ def create_invoice_from_project(
     customer_id: uuid.UUID | None = None,
     free_lines: list[FreeLine] = (),
     rental_vat_rate: int = 21,
+    rental_vat_category: str | None = None,
+    rental_vat_exemption_reason: str | None = None,
     issue_date: date | None = None,
 ) -> Invoice:
-    """A draft invoice with one rental line per pick line plus ``free_lines``, numbered."""
+    """A draft invoice with one rental line per pick line plus ``free_lines``, numbered.
+
+    Each line's VAT category is its override or the customer's (``server.invoicing.vat``);
+    a category that is not Dutch VAT makes the line 0 %."""
     project = session.get(Project, project_id)
     if project is None:
         raise NotFound(f"no project {project_id}")
@@ -162,7 +199,7 @@ def create_invoice_from_project(
         customer = get_or_create_customer(session=session, name=project.customer or project.name)
     issue_date = issue_date or utcnow().date()
     days = _rental_days(project)
-    specs: list[tuple[str, uuid.UUID | None, str, int, int, int, int]] = []
+    specs: list[tuple] = []
     products = {
         p.id: p
         for p in session.scalars(
@@ -180,6 +217,8 @@ def create_invoice_from_project(
                 days,
                 product.day_price_cents,
                 rental_vat_rate,
+                rental_vat_category,
+                rental_vat_exemption_reason,
             )
         )
     for free in free_lines:
@@ -192,6 +231,8 @@ def create_invoice_from_project(
                 free.days,
                 free.unit_price_cents,
                 free.vat_rate,
+                free.vat_category,
+                free.vat_exemption_reason,
             )
         )
     if not specs:
@@ -205,16 +246,18 @@ def create_invoice_from_project(
         issue_date=issue_date,
         state="draft",
     )
-    nets = []
-    for position, (_kind, _product, _text, qty, n_days, price, rate) in enumerate(specs, 1):
+    nets, taxes = [], []
+    for position, (_k, _p, _t, qty, n_days, price, rate, category, reason) in enumerate(specs, 1):
         if qty <= 0 or n_days <= 0 or price < 0:
             raise BadRequest(f"line {position}: qty and days must be > 0, price >= 0")
-        nets.append(
-            (line_net_cents(qty=qty, days=n_days, unit_price_cents=price), _rate(position, rate))
-        )
+        tax = _vat(position, customer, rate, category, reason)
+        taxes.append(tax)
+        nets.append((line_net_cents(qty=qty, days=n_days, unit_price_cents=price), tax[0]))
+    _same_document(taxes)
     shares = line_vat_shares(nets)  # VAT once per rate, spread over the lines
-    for position, (kind, product_id, text, qty, n_days, price, rate) in enumerate(specs, 1):
+    for position, (kind, product_id, text, qty, n_days, price, *_vat_in) in enumerate(specs, 1):
         net, vat = nets[position - 1][0], shares[position - 1]
+        rate, category, reason = taxes[position - 1]
         invoice.lines.append(
             InvoiceLine(
                 position=position,
@@ -225,6 +268,8 @@ def create_invoice_from_project(
                 days=n_days,
                 unit_price_cents=price,
                 vat_rate=rate,
+                vat_category=category,
+                vat_exemption_reason=reason,
                 net_cents=net,
                 vat_cents=vat,
             )
@@ -355,25 +400,39 @@ def create_credit_note(
                 "description": ln.description,
                 "net_cents": ln.net_cents,
                 "vat_rate": ln.vat_rate,
+                "vat_category": ln.vat_category,
+                "vat_exemption_reason": ln.vat_exemption_reason,
                 "vat_cents": ln.vat_cents,
             }
             for ln in invoice.lines
         ]
     else:
-        nets = []
+        # A credited line is taxed as the invoice was (or as its override): the customer's
+        # details may have changed since, the invoice's VAT did not.
+        regime = vat_categories.invoice_regime(ln.vat_category for ln in invoice.lines)
+        nets, taxes = [], []
         for i, ln in enumerate(lines, 1):
             if ln.qty <= 0 or ln.days <= 0 or ln.unit_price_cents <= 0:
                 raise BadRequest(f"line {i}: qty, days and price must be > 0")
             net = line_net_cents(qty=ln.qty, days=ln.days, unit_price_cents=ln.unit_price_cents)
-            nets.append((net, _rate(i, ln.vat_rate)))
+            tax = _vat(
+                i, invoice.customer, ln.vat_rate, ln.vat_category, ln.vat_exemption_reason, regime
+            )
+            taxes.append(tax)
+            nets.append((net, tax[0]))
+        _same_document(taxes)
         computed = [
             {
                 "description": ln.description,
                 "net_cents": net,
                 "vat_rate": rate,
+                "vat_category": category,
+                "vat_exemption_reason": reason,
                 "vat_cents": vat,
             }
-            for ln, (net, rate), vat in zip(lines, nets, line_vat_shares(nets), strict=True)
+            for ln, (net, rate), (_r, category, reason), vat in zip(
+                lines, nets, taxes, line_vat_shares(nets), strict=True
+            )
         ]
     subtotal = sum(c["net_cents"] for c in computed)
     vat = sum(c["vat_cents"] for c in computed)

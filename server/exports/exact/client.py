@@ -77,7 +77,6 @@ class ExactClient(ApiClient):
         self.sales_journal = sales_journal
         self.bank_journal = bank_journal
         self.receivables_gl = receivables_gl
-        self._rate_by_code = {v: k for k, v in mapping.vat.items()}
 
     @classmethod
     def from_settings(
@@ -202,7 +201,7 @@ class ExactClient(ApiClient):
                 {
                     "GLAccount": self.mapping.account(line.category),
                     "AmountFC": _money(sign * line.amount_cents),
-                    "VATCode": self.mapping.tax(line.vat_rate),
+                    "VATCode": self.mapping.tax(line.vat_rate, line.vat_category),
                     "VATAmountFC": _money(sign * vat),
                     "Description": line.description[:60],
                 }
@@ -330,7 +329,7 @@ class ExactClient(ApiClient):
         totals: dict[int, list[int]] = {}
         lines = row.get("SalesEntryLines") or {}
         for line in lines.get("results", []) if isinstance(lines, dict) else lines:
-            rate = self._rate_by_code.get(str(line.get("VATCode")), -1)
+            rate = self.mapping.rate_of(str(line.get("VATCode")))
             entry = totals.setdefault(rate, [0, 0])
             entry[0] += self._cents(line.get("AmountFC"), "SalesEntryLine.AmountFC")
             entry[1] += self._cents(line.get("VATAmountFC"), "SalesEntryLine.VATAmountFC")

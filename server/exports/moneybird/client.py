@@ -44,7 +44,6 @@ class MoneybirdClient(ApiClient):
         self.administration_id = administration_id
         self.token = token
         self.mapping = mapping
-        self._rate_by_tax_id = {v: k for k, v in mapping.vat.items()}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, http: httpx.Client, mapping: Mapping):
@@ -137,7 +136,7 @@ class MoneybirdClient(ApiClient):
                     "description": line.description,
                     "price": cents_to_str(sign * line.amount_cents),
                     "amount": "1",
-                    "tax_rate_id": self.mapping.tax(line.vat_rate),
+                    "tax_rate_id": self.mapping.tax(line.vat_rate, line.vat_category),
                     "ledger_account_id": self.mapping.account(line.category),
                     "row_order": index,
                 }
@@ -244,7 +243,7 @@ class MoneybirdClient(ApiClient):
     def _remote(self, item: dict) -> RemoteDocument:
         totals: dict[int, list[int]] = {}
         for tax in item.get("tax_totals") or []:
-            rate = self._rate_by_tax_id.get(str(tax.get("tax_rate_id")), -1)
+            rate = self.mapping.rate_of(str(tax.get("tax_rate_id")))
             row = totals.setdefault(rate, [0, 0])
             row[0] += self._cents(tax.get("taxable_amount"), "tax_totals.taxable_amount")
             row[1] += self._cents(tax.get("tax_amount"), "tax_totals.tax_amount")

@@ -244,7 +244,8 @@ class FakeExact:
         self.authorization_codes = {"ac-initial"}  # single use, as OAuth2 codes are
         self.redirect_uri = "http://localhost/exact/callback"
         self.request_times: list[float] = []  # when each counted call arrived
-        self.vat_codes = vat_codes or {"2": 21, "1": 9, "0": 0}
+        # 21 %, 9 %, 0 %, and 0 % codes for AE, O, E, K, G (reverse charge, outside scope, ...)
+        self.vat_codes = vat_codes or {"2": 21, "1": 9, "0": 0, **{c: 0 for c in "45678"}}
         self.gl_accounts = gl_accounts or {str(uuid.UUID(int=8000 + i)) for i in range(2)}
         self.refresh_token = "rt-initial"
         self.access_token: str | None = None

@@ -1,5 +1,6 @@
 """A strict fake Moneybird: every request body is validated against the official OpenAPI
-file (``shared/specs/moneybird-openapi.yml``) with JSON Schema 2020-12 (OpenAPI 3.1), so
+file (``tests/helpers/fakes/specs/moneybird-openapi.yml``, kept in the repository: see the
+README next to it) with JSON Schema 2020-12 (OpenAPI 3.1), so
 an unknown field, a wrong type or a missing required field gets Moneybird's 422 shape.
 It enforces 150 requests per window (5 min, scalable) with Moneybird's headers, where
 ``RateLimit-Reset`` and ``Retry-After`` are epoch seconds.
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import threading
 import time
 from functools import lru_cache
@@ -31,22 +31,20 @@ from tests.helpers.fakes.serving import (
     refuse_production,
 )
 
-REPO = Path(__file__).resolve().parents[3]
+SPEC_PATH = Path(__file__).resolve().parent / "specs" / "moneybird-openapi.yml"
+SPEC_VERSION = "v2-20260821-37a2205df2"  # its info.version (specs/README.md)
 SPEC_URI = "urn:moneybird-openapi"
 CONTACT_PATH = "/{administration_id}/contacts/{id}{format}"
 
 
-def openapi_path() -> Path | None:
-    """The official file: env override, ``<repo>/../shared/specs``, then /work/shared."""
-    candidates = [
-        os.environ.get("RENTGUY_MONEYBIRD_OPENAPI"),
-        REPO.parent / "shared" / "specs" / "moneybird-openapi.yml",
-        Path("/work/shared/specs/moneybird-openapi.yml"),
-    ]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    return None
+def openapi_path() -> Path:
+    """The official file, kept in the repository; missing is an error, never a skip."""
+    if not SPEC_PATH.is_file():
+        raise FileNotFoundError(
+            f"the Moneybird OpenAPI file {SPEC_PATH} is missing: it belongs to the repository "
+            "(see tests/helpers/fakes/specs/README.md)"
+        )
+    return SPEC_PATH
 
 
 @lru_cache(maxsize=2)
@@ -104,7 +102,14 @@ class FakeMoneybird:
         self.administration_id = administration_id
         self.token = token
         self.rate = FixedWindow(limit, window)
-        self.tax_rates = tax_rates or {"1001": 21, "1002": 9, "1003": 0}
+        # 21 %, 9 %, 0 %, then 0 % rates of their own: reverse charge (AE), outside scope
+        # (O), exempt (E), intra-community goods (K), export (G), as an administration has.
+        self.tax_rates = tax_rates or {
+            "1001": 21,
+            "1002": 9,
+            "1003": 0,
+            **{str(tax_id): 0 for tax_id in range(1004, 1009)},
+        }
         self.ledger_accounts = ledger_accounts or {"2001", "2002"}
         self.ids = itertools.count(496081458000000001)
         self.lock = threading.Lock()

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.helpers.fakes import moneybird as moneybird_fake
 from tests.helpers.fakes.exact import FakeExact
-from tests.helpers.fakes.moneybird import FakeMoneybird
+from tests.helpers.fakes.moneybird import SPEC_VERSION, FakeMoneybird, openapi_path
 from tests.helpers.fakes.serving import serve
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _mb(fake, method, path, **kwargs):
@@ -20,6 +26,23 @@ def _mb(fake, method, path, **kwargs):
         timeout=10,
         **kwargs,
     )
+
+
+def test_the_moneybird_openapi_file_is_in_the_repository_at_its_noted_version():
+    """A fresh clone has it: the Moneybird tests run everywhere instead of skipping."""
+    path = openapi_path()
+    assert path.is_relative_to(REPO / "tests")
+    assert f"version: {SPEC_VERSION}" in path.read_text(encoding="utf-8")[:2000]
+    readme = (path.parent / "README.md").read_text(encoding="utf-8")
+    assert SPEC_VERSION in readme
+    noted = re.search(r"SHA-256\*\*: `([0-9a-f]{64})`", readme)
+    assert noted and hashlib.sha256(path.read_bytes()).hexdigest() == noted[1]
+
+
+def test_a_missing_moneybird_openapi_file_is_an_error_not_a_skip(monkeypatch, tmp_path):
+    monkeypatch.setattr(moneybird_fake, "SPEC_PATH", tmp_path / "gone.yml")
+    with pytest.raises(FileNotFoundError, match="belongs to the repository"):
+        openapi_path()
 
 
 def test_moneybird_validates_bodies_against_the_official_openapi_file(fake_moneybird):

@@ -51,6 +51,7 @@ def _amount(root, path):
 
 def test_ubl_invoice_has_the_nlcius_structure_and_adds_up():
     doc = make_documents(1)[0]
+    doc = replace(doc, customer=replace(doc.customer, kvk="87654321"))  # a business
     root = etree.fromstring(ubl_document(doc, SUPPLIER))
     assert etree.QName(root).namespace == NS_INVOICE
     for path in REQUIRED:

@@ -14,7 +14,16 @@ import pytest
 from lxml import etree
 
 from server.exports.documents import DocumentKind, ExportCustomer, ExportDocument, ExportLine
-from server.exports.files import CAC, CBC, Supplier, ubl_document, ubl_tree
+from server.exports.files import (
+    CAC,
+    CBC,
+    EN16931,
+    NLCIUS,
+    Supplier,
+    customization,
+    ubl_document,
+    ubl_tree,
+)
 from server.exports.ubl_rules import check
 from tests.server.exports.conftest import SUPPLIER
 
@@ -161,11 +170,11 @@ def test_a_private_customer_abroad_passes():
     assert root.find("cac:AccountingCustomerParty/cac:Party/cac:PartyTaxScheme", NS) is None
 
 
-def test_a_dutch_private_customer_has_no_valid_si_ubl_form():
+def test_a_dutch_private_customer_is_written_as_plain_en16931():
     """NLCIUS is for business and government customers: the buyer's name lives in its
     PartyLegalEntity (EN 16931 BR-07), and BR-NL-10's context is that element, so a Dutch
-    customer without a KvK or OIN number breaks BR-NL-10 whatever the writer does. The file
-    is still written and XSD-valid; the CLI names the rule."""
+    customer without a KvK or OIN number breaks BR-NL-10 whatever the writer does. Their
+    documents are written with the plain EN 16931 customization, and valid for it."""
     private = ExportCustomer(
         id="c-3",
         ref="RPRIVATE",
@@ -174,13 +183,21 @@ def test_a_dutch_private_customer_has_no_valid_si_ubl_form():
         zipcode="1234 AB",
         city="Ons Dorp",
     )
-    root = ubl_tree(replace(many_lines(), customer=private), SUPPLIER)
-    assert xsd(DocumentKind.INVOICE).validate(root)
+    doc = replace(many_lines(), customer=private)
+    root = assert_valid(doc)
+    assert root.findtext("cbc:CustomizationID", namespaces=NS) == EN16931
+    assert customization(replace(doc, customer=CUSTOMER)) == NLCIUS
+    # The same document tagged SI-UBL 2.0 breaks BR-NL-10 ...
+    root.find("cbc:CustomizationID", NS).text = NLCIUS
     assert [p.split("]")[0] for p in check(root)] == ["[BR-NL-10"]
-    # Leaving the legal entity out trades BR-NL-10 for BR-07.
+    # ... and leaving the legal entity out trades BR-NL-10 for BR-07.
     party = root.find("cac:AccountingCustomerParty/cac:Party", NS)
     party.remove(party.find("cac:PartyLegalEntity", NS))
     assert [p.split("]")[0] for p in check(root)] == ["[BR-07"]
+    # A business customer's document tagged plain EN 16931 would dodge the NL rules: the
+    # writer never does that, and an unknown customization is named.
+    root.find("cbc:CustomizationID", NS).text = "urn:example:other"
+    assert "[SI-V20-INV-R000" in {p.split("]")[0] for p in check(root)}
 
 
 def test_a_vat_number_needs_its_country_prefix():
