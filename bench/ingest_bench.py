@@ -224,7 +224,7 @@ class Watcher(threading.Thread):
 
 
 def movements(url: str) -> int:
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
     with engine.connect() as conn:
         n = conn.scalar(select(func.count()).select_from(Movement))
     engine.dispose()
