@@ -68,10 +68,20 @@ def install_record_factory() -> None:
 install_record_factory()
 
 
+class _HasRequestId(logging.Filter):
+    """A record made without the factory (``logging.makeLogRecord``) still formats."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = None
+        return True
+
+
 def configure_logging(level: str = "INFO", json: bool = True) -> None:
     """Route the app's and uvicorn's logs through one handler on stderr."""
     install_record_factory()
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_HasRequestId())
     if json:
         handler.setFormatter(
             JsonFormatter(
