@@ -152,3 +152,31 @@ def test_token_bucket(rate):
     assert bucket.take("a") == 0.0  # refilled
     bucket.take("c")  # a third key: the least recently seen one ("b") is forgotten
     assert "b" not in bucket._buckets and len(bucket._buckets) == 2
+
+
+def test_migration_cuts_rejected_bodies_already_stored(fresh_database_url):
+    """Upgrading to 0016 shrinks the flood already in the table; valid deliveries stay whole."""
+    from sqlalchemy import create_engine, text
+
+    from server.migrations import downgrade, upgrade
+
+    upgrade(fresh_database_url, "0011_customer_details")
+    engine = create_engine(fresh_database_url)
+    insert_event = text(
+        "INSERT INTO provider_events (id, provider, received_at, headers, body, outcome, "
+        "detail, attempts) VALUES (:id, 'stripe', CURRENT_TIMESTAMP, '{}', :body, :outcome, "
+        "'', 1)"
+    )
+    big = "x" * BIG
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert_event, {"id": "a" * 32, "body": big, "outcome": "rejected"})
+            conn.execute(insert_event, {"id": "b" * 32, "body": big, "outcome": "processed"})
+        upgrade(fresh_database_url)
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT outcome, length(body) FROM provider_events"))
+            sizes = {outcome: size for outcome, size in rows}
+        assert sizes == {"rejected": MAX_REJECTED_BODY_STORED, "processed": BIG}
+        downgrade(fresh_database_url, "0011_customer_details")
+    finally:
+        engine.dispose()
