@@ -32,9 +32,11 @@ from server.config import Settings  # noqa: E402
 from server.db import transaction  # noqa: E402
 from server.identity import security  # noqa: E402
 from server.identity import service as identity  # noqa: E402
+from server.identity.login import session_live  # noqa: E402
 from server.identity.models import Role  # noqa: E402
 from server.identity.tokens import decode_access_token, issue_access_token  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
+from shared.ids import uuid7  # noqa: E402
 from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
 
 PASSWORD = "bench password 1234"
@@ -147,7 +149,7 @@ def _run(args: argparse.Namespace, url: str) -> int:
         health = _time_requests(args.n, lambda: client.get("/healthz"))
 
     token, claims = issue_access_token(
-        settings=settings, user_id=crew.id, roles=["crew"], station_id=None
+        settings=settings, user_id=crew.id, session_id=uuid7(), roles=["crew"], station_id=None
     )
     checks = []
     for _ in range(max(args.n, 5000)):
@@ -155,7 +157,8 @@ def _run(args: argparse.Namespace, url: str) -> int:
         decode_access_token(settings=settings, token=token)
         checks.append(time.perf_counter() - start)
 
-    # What CurrentUser does per request: verify the JWT, load the user and its roles.
+    # What CurrentUser does per request: verify the JWT, load the user and its roles, and
+    # check its login session is live.
     lookups = []
     with app.state.session_factory() as session:
         for _ in range(args.n):
@@ -163,6 +166,8 @@ def _run(args: argparse.Namespace, url: str) -> int:
             claims = decode_access_token(settings=settings, token=token)
             user = identity.get_user(session=session, user_id=claims.user_id)
             assert user is not None and user.active and user.role_names
+            # ...and the login-session check (a miss here: the bench token has no session).
+            session_live(session=session, session_id=claims.session_id, user_id=user.id)
             lookups.append(time.perf_counter() - start)
             session.expunge_all()  # no identity-map shortcut: a real lookup every time
 
@@ -170,7 +175,7 @@ def _run(args: argparse.Namespace, url: str) -> int:
     _report("badge login, no PIN", badge, 50)
     _report("badge login + PIN (argon2id)", badge_pin, 50)
     _report("token check (JWT verify only)", checks, 1)
-    _report("token check + user/roles lookup", lookups, 1)
+    _report("token check + user/roles + session lookup", lookups, 1)
     _report("GET /me (token + user + query)", me, None)
     _report("GET /healthz (no auth, baseline)", health, None)
     print(

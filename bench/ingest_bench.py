@@ -40,8 +40,8 @@ from sqlalchemy import create_engine, func, insert, select  # noqa: E402
 from server.config import Settings, default_workers  # noqa: E402
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
 from server.identity import service as identity  # noqa: E402
+from server.identity.login import open_session  # noqa: E402
 from server.identity.models import Role  # noqa: E402
-from server.identity.tokens import issue_access_token  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
 from server.warehouse.models import (  # noqa: E402
     Case,
@@ -106,9 +106,9 @@ def seed(url: str, *, stations: int, scans: int) -> dict:
                 session.add(PickLine(project_id=project.id, product_id=p.id, qty=1_000_000))
             projects.append(project)
         watcher = identity.create_user(session=session, name="Bench admin", roles=[Role.ADMIN])
-        token, _ = issue_access_token(
-            settings=Settings(database_url=url), user_id=watcher.id, roles=[Role.ADMIN.value]
-        )
+        token = open_session(
+            session=session, settings=Settings(database_url=url), user=watcher
+        ).access_token
         result = {
             "user_id": str(user.id),
             "admin_token": token,
@@ -224,7 +224,7 @@ class Watcher(threading.Thread):
 
 
 def movements(url: str) -> int:
-    engine = create_engine(url)
+    engine = create_engine(url, hide_parameters=True)
     with engine.connect() as conn:
         n = conn.scalar(select(func.count()).select_from(Movement))
     engine.dispose()

@@ -15,18 +15,40 @@ from server.exports.schedule import start_scheduler
 from server.identity.admin import router as identity_admin_router
 from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
+from server.ops.docs import install_docs
 from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
-from server.ops.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from server.ops.middleware import (
+    BodySizeLimitMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from server.ops.router import router as ops_router
 from server.payments.metrics import MoneyCollector
 from server.payments.providers import ProviderSet
+from server.payments.ratelimit import WebhookLimits
 from server.payments.reconcile import ReconcileLoop
 from server.payments.router import router as payments_router
 from server.payments.webhooks import SeenCache
 from server.warehouse.admin import router as warehouse_admin_router
 from server.warehouse.feed import feed_for
 from server.warehouse.router import router as warehouse_router
+
+
+class RentGuyAPI(FastAPI):
+    """FastAPI with the request context and security headers wrapped around *everything*.
+
+    ``add_middleware`` places middleware inside Starlette's ``ServerErrorMiddleware``, so
+    the unhandled-error handler, its log line and its 500 answer ran outside them: no
+    request id, no headers. Here they wrap the whole stack instead.
+    """
+
+    def build_middleware_stack(self):
+        stack = super().build_middleware_stack()
+        stack = SecurityHeadersMiddleware(stack)
+        return RequestContextMiddleware(
+            stack, metrics=self.state.metrics, trusted_proxies=self.state.settings.trusted_proxies
+        )
 
 
 def serve_app() -> FastAPI:
@@ -63,11 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         scan_feed.close()
         engine.dispose()
 
-    app = FastAPI(
+    app = RentGuyAPI(
         lifespan=lifespan,
         title="RentGuy Kiosk server",
         version="0.1.0",
         description="Scan ingest, reference sync, identity, payments and exports.",
+        # FastAPI's own docs routes are off; install_docs adds them behind a setting.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -75,9 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.payment_providers = providers
     app.state.webhook_seen = SeenCache()
     app.state.metrics = Metrics(collectors=[MoneyCollector(session_factory)])
+    app.state.webhook_limits = WebhookLimits.from_settings(settings)
     app.state.scan_feed = scan_feed
 
     install_error_handlers(app)
+    if settings.docs_on:
+        install_docs(app)
     app.include_router(ops_router)
     app.include_router(warehouse_router)
     app.include_router(warehouse_admin_router)
@@ -88,8 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(exports_router)
 
-    # Added last = outermost: the request id exists before the size check answers.
+    # Inside RentGuyAPI's request context: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
 
     return app

@@ -46,8 +46,10 @@ def _serve(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
         "log_config": None,
-        "proxy_headers": True,
-        "forwarded_allow_ips": args.forwarded_allow_ips,
+        # uvicorn would rewrite the client address from X-Forwarded-For for the peers in
+        # --forwarded-allow-ips; the app decides it from RENTGUY_TRUSTED_PROXIES instead,
+        # in one place (server.ops.proxies), so uvicorn must leave it alone.
+        "proxy_headers": False,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
     }
     # Build the app here first: a configuration that cannot make an app fails now, with
@@ -309,7 +311,6 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8765)
-    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
     serve.add_argument(
         "--workers",
         type=_worker_count,

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _WEAK_SECRETS = {"", "changeme", "change-me", "secret", "dev", "test", "password"}
 DEFAULT_SQLITE_PATH = Path("var") / "rentguy.sqlite3"
@@ -49,6 +50,22 @@ class Settings(BaseSettings):
     max_body_bytes: int = 2 * 1024 * 1024
     # How long after the server received a scan its station may still annul it (SPEC §3).
     annul_window_seconds: int = Field(default=600, ge=0)
+
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or CIDRs, comma-separated);
+    # empty = none: the client address is the TCP peer (docs/security.md).
+    trusted_proxies: Annotated[
+        tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode
+    ] = ()
+    # /docs, /redoc and /openapi.json; unset = on, except in production.
+    docs_enabled: bool | None = None
+    # /metrics: with a token, only ``Authorization: Bearer <token>`` reads it; without one,
+    # production answers it only to loopback clients (anyone else gets 404).
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+    # Webhook requests per second per source address (a token bucket of one second's worth),
+    # and the (much lower) rate at which one source may send deliveries we reject.
+    webhook_rate_limit: float = Field(default=1000.0, gt=0)
+    webhook_rejected_rate_limit: float = Field(default=5.0, gt=0)
 
     # Payment providers (SPEC §5). A provider without an API key is simply not configured;
     # using it answers 409. The API bases exist so tests and benches can point at a fake.
@@ -112,6 +129,22 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().lower() in ("", "auto"):
             return default_workers()
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        try:
+            return tuple(ipaddress.ip_network(str(part), strict=False) for part in value)
+        except ValueError as exc:
+            raise ValueError(f"not an IP address or CIDR: {exc}") from None
+
+    @property
+    def docs_on(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment != "production"
 
     @field_validator("secret_key")
     @classmethod

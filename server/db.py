@@ -122,7 +122,12 @@ def _sqlite_begin_immediate(conn) -> None:
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine for ``url`` with the per-database settings this app relies on."""
+    """An engine for ``url`` with the per-database settings this app relies on.
+
+    Bound parameters never appear in error messages (``hide_parameters``): they are
+    password and PIN hashes, e-mail and IP addresses, and error messages end up in logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -17,6 +17,7 @@ from server.config import Settings
 from server.db import transaction
 from server.errors import Forbidden, Unauthorized
 from server.identity import service as identity
+from server.identity.login import session_live
 from server.identity.models import Station, User
 from server.identity.permissions import Permission, permissions_for
 from server.identity.tokens import AccessClaims, decode_access_token
@@ -63,10 +64,13 @@ AccessClaimsDep = Annotated[AccessClaims, Depends(_access_claims)]
 
 
 def _current_user(session: SessionDep, claims: AccessClaimsDep) -> User:
-    # Roles and the active flag are read from the database on every request, so a
-    # deactivation or role change takes effect at once, not when the token expires.
+    # Roles, the active flag and the login session are read from the database on every
+    # request, so a deactivation, role change or logout takes effect at once, not when
+    # the token expires (and in every worker process).
     user = identity.get_user(session=session, user_id=claims.user_id)
     if user is None or not user.active:
+        raise Unauthorized("invalid or expired access token")
+    if not session_live(session=session, session_id=claims.session_id, user_id=user.id):
         raise Unauthorized("invalid or expired access token")
     if claims.station_id is not None:
         # A badge session lives at its kiosk: revoking the station ends it too.

@@ -187,8 +187,8 @@ def user_headers(session_factory, settings):
     """``user_headers("admin", "planner")`` -> headers with an access token for a new user."""
     from server.db import transaction
     from server.identity import service as identity
+    from server.identity.login import open_session
     from server.identity.models import Role
-    from server.identity.tokens import issue_access_token
 
     def make(*roles: str) -> dict[str, str]:
         with transaction(session_factory) as session:
@@ -197,7 +197,8 @@ def user_headers(session_factory, settings):
                 name=f"Test {'/'.join(roles) or 'nobody'}",
                 roles=[Role(role) for role in roles],
             )
-        token, _ = issue_access_token(settings=settings, user_id=user.id, roles=list(roles))
-        return {"Authorization": f"Bearer {token}"}
+            # A real login session: access tokens are checked against it on every request.
+            grant = open_session(session=session, settings=settings, user=user)
+        return {"Authorization": f"Bearer {grant.access_token}"}
 
     return make

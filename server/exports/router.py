@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 
 from server.audit import service as audit
 from server.deps import Requires, SessionDep, SettingsDep
@@ -15,6 +15,8 @@ from server.exports.report import render_csv, render_html, run_summary
 from server.exports.sources import document_source
 from server.identity.models import User
 from server.identity.permissions import Permission
+from server.ops.docs import html_page
+from server.ops.proxies import client_ip
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
 Exporter = Annotated[User, Depends(Requires(Permission.EXPORTS_RUN))]
@@ -42,7 +44,7 @@ def start_run(
         session=session,
         action="export.run_started",
         actor_user_id=user.id,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
         target_type="export_run",
         target_id=run.id,
         details={"target": target, "trigger": "manual"},
@@ -80,4 +82,5 @@ def get_report(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="export-{run.id}.csv"'},
         )
-    return HTMLResponse(render_html(run))
+    # The report's one inline <style>, allowed by its hash; nothing else may load.
+    return html_page(render_html(run))

@@ -15,7 +15,6 @@ from server.errors import BadRequest
 from server.identity import crew, service, stations
 from server.identity.models import Role, User
 from server.identity.permissions import Permission
-from server.identity.router import client_ip
 from server.identity.schemas import (
     AssignmentCreate,
     AssignmentOut,
@@ -34,6 +33,7 @@ from server.identity.schemas import (
     UserOut,
     UserUpdate,
 )
+from server.ops.proxies import client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 

@@ -61,13 +61,19 @@ def _issue(
     family_expires_at: datetime | None = None,
 ) -> LoginGrant:
     now = utcnow()
+    family_id = family_id or uuid7()
     access, _claims = issue_access_token(
-        settings=settings, user_id=user.id, roles=user.role_names, station_id=station_id, now=now
+        settings=settings,
+        user_id=user.id,
+        session_id=family_id,
+        roles=user.role_names,
+        station_id=station_id,
+        now=now,
     )
     refresh = new_refresh_token()
     session.add(
         RefreshToken(
-            family_id=family_id or uuid7(),
+            family_id=family_id,
             user_id=user.id,
             station_id=station_id,
             method=method,
@@ -82,6 +88,40 @@ def _issue(
         access_token=access,
         refresh_token=refresh,
         expires_in=int(ACCESS_TOKEN_TTL.total_seconds()),
+    )
+
+
+def open_session(
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    method: str = "password",
+    station_id: uuid.UUID | None = None,
+) -> LoginGrant:
+    """A new login session for ``user`` without checking a secret (the caller already has:
+    the CLI, the demo seed, tests)."""
+    return _issue(
+        session=session, settings=settings, user=user, method=method, station_id=station_id
+    )
+
+
+def session_live(*, session: Session, session_id: uuid.UUID, user_id: uuid.UUID) -> bool:
+    """Whether the login session (refresh family) still has an unrevoked token of this user.
+
+    Revocation marks every token of a family at once, so one indexed look-up
+    (``ix_refresh_tokens_family_id``) answers; the database is shared by every worker."""
+    return (
+        session.scalar(
+            select(RefreshToken.id)
+            .where(
+                RefreshToken.family_id == session_id,
+                RefreshToken.user_id == user_id,
+                RefreshToken.revoked_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
     )
 
 

@@ -71,10 +71,11 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
     {
         ("GET", "/healthz"),
         ("GET", "/readyz"),
+        # Needs RENTGUY_METRICS_TOKEN when set, loopback in production (server.ops.router).
         ("GET", "/metrics"),
+        # Only where RENTGUY_DOCS_ENABLED (default: not in production; server.ops.docs).
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
-        ("GET", "/docs/oauth2-redirect"),
         ("GET", "/redoc"),
         # The credential is in the body (enrolment code, password, refresh token).
         ("POST", "/api/v1/stations/enroll"),

@@ -19,6 +19,7 @@ from server.identity.schemas import (
     MeResponse,
     UserOut,
 )
+from server.ops.proxies import client_ip
 from shared.auth import (
     BadgeLoginRequest,
     EnrollRequest,
@@ -31,10 +32,6 @@ from shared.auth import (
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 SelfUser = Annotated[User, Depends(Requires(Permission.SELF_READ))]
-
-
-def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def _answer(grant: LoginGrant) -> LoginResponse:

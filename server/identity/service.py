@@ -157,13 +157,15 @@ def set_roles(
         raise BadRequest("you cannot remove your own admin role")
     user.roles = [UserRole(role=role) for role in after]
     session.flush()
+    # Its sessions end: tokens and kiosk screens were issued for the old roles.
+    revoked = revoke_refresh_tokens(session=session, user_id=user.id)
     record(
         session=session,
         action="user.roles_changed",
         actor=actor,
         target_type="user",
         target_id=user.id,
-        details={"before": before, "after": after},
+        details={"before": before, "after": after, "refresh_tokens_revoked": revoked},
     )
     return user
 

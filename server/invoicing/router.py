@@ -14,7 +14,6 @@ from server.audit.service import Actor
 from server.deps import Requires, SessionDep
 from server.identity.models import User
 from server.identity.permissions import Permission
-from server.identity.router import client_ip
 from server.invoicing import service
 from server.invoicing.models import Customer, Invoice
 from server.invoicing.schemas import (
@@ -26,6 +25,7 @@ from server.invoicing.schemas import (
     InvoiceFromProject,
     InvoiceRead,
 )
+from server.ops.proxies import client_ip
 
 router = APIRouter(prefix="/api/v1", tags=["invoicing"])
 Reader = Annotated[User, Depends(Requires(Permission.INVOICES_READ))]

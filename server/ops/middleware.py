@@ -1,7 +1,10 @@
-"""Pure-ASGI middleware: request ids, access log and metrics, and a request body cap.
+"""Pure-ASGI middleware: request ids, client address, access log and metrics, security
+headers, and a request body cap.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so a streamed 10 MB body is refused while it is
-being read, not after it has been buffered.
+being read, not after it has been buffered. ``RequestContextMiddleware`` and
+``SecurityHeadersMiddleware`` wrap the whole app, outside Starlette's own error middleware
+(``server.app.RentGuyAPI``): the 500 answer and its log line get a request id and headers too.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ import json
 import logging
 import re
 import time
+from collections.abc import Sequence
 
 from server.ops.logging import request_id_var
 from server.ops.metrics import Metrics
+from server.ops.proxies import Network, forwarded_for, resolve_client
 from shared.ids import uuid7
 
 log = logging.getLogger("server.access")
@@ -20,17 +25,25 @@ _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestContextMiddleware:
-    """Assigns a request id (or keeps a sane incoming ``X-Request-ID``), logs and counts."""
+    """Assigns a request id (or keeps a sane incoming ``X-Request-ID``), decides the client
+    address (``server.ops.proxies``), logs and counts."""
 
-    def __init__(self, app, metrics: Metrics) -> None:
+    def __init__(self, app, metrics: Metrics, trusted_proxies: Sequence[Network] = ()) -> None:
         self.app = app
         self.metrics = metrics
+        self.trusted_proxies = tuple(trusted_proxies)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
+        raw_headers = scope.get("headers") or []
+        headers = dict(raw_headers)
+        peer = scope.get("client")
+        if peer and self.trusted_proxies:
+            host = resolve_client(peer[0], forwarded_for(raw_headers), self.trusted_proxies)
+            if host != peer[0]:
+                scope["client"] = (host, 0)
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else str(uuid7())
         scope.setdefault("state", {})["request_id"] = request_id
@@ -61,6 +74,40 @@ class RequestContextMiddleware:
                 extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
             )
             request_id_var.reset(token)
+
+
+# Set on every answer unless the route chose its own (an HTML page sets a CSP that lets
+# its own inline script/style run; a stream may set its own Cache-Control).
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    # Every API answer can hold a token or personal data: no cache may keep it.
+    (b"cache-control", b"no-store"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """Adds ``SECURITY_HEADERS`` to every HTTP response, errors included."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _value in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodySizeLimitMiddleware:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import os
 
 from fastapi import APIRouter, Request, Response
@@ -9,7 +11,9 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from server.errors import NotFound, Unauthorized
 from server.migrations import current_revision, head_revision
+from server.ops.proxies import client_ip, is_trusted
 
 router = APIRouter(tags=["operations"])
 
@@ -39,8 +43,32 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "checks": checks})
 
 
-@router.get("/metrics")
+_LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
+
+
+def _check_metrics_access(request: Request) -> None:
+    """``RENTGUY_METRICS_TOKEN`` set: the bearer token or 401. Not set: anyone outside
+    production; in production only a direct loopback client (a sidecar, a local scraper)."""
+    settings = request.app.state.settings
+    if not settings.metrics_enabled:
+        raise NotFound("no metrics here")
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else ""
+    if token:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), token.encode()):
+            raise Unauthorized("/metrics needs RENTGUY_METRICS_TOKEN as a bearer token")
+        return
+    if settings.environment != "production":
+        return
+    proxied = "x-forwarded-for" in request.headers or "forwarded" in request.headers
+    if proxied or not is_trusted(client_ip(request), _LOOPBACK):
+        # As if absent: production does not advertise an unauthenticated metrics page.
+        raise NotFound("no metrics here")
+
+
+@router.get("/metrics", include_in_schema=False)
 def metrics(request: Request) -> Response:
+    _check_metrics_access(request)
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )

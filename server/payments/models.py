@@ -133,7 +133,11 @@ class Chargeback(Base):
 
 
 class ProviderEvent(Base):
-    """One webhook delivery, stored as received (headers, raw body) with what we did."""
+    """One webhook delivery, stored as received (headers, raw body) with what we did.
+
+    A *rejected* delivery (bad signature: anyone can send one) keeps only its metadata, the
+    body's size and SHA-256 and a short prefix, so nobody can grow the database with them.
+    """
 
     __tablename__ = "provider_events"
     __table_args__ = (
@@ -145,7 +149,9 @@ class ProviderEvent(Base):
     provider: Mapped[str] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     headers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)  # all of it, or a prefix (see body_bytes)
+    body_bytes: Mapped[int | None] = mapped_column(Integer)  # the size as received
+    body_sha256: Mapped[str | None] = mapped_column(String(64))  # hex, of all bytes received
     event_id: Mapped[str | None] = mapped_column(String(100))  # Stripe evt_…; Mollie: none
     event_type: Mapped[str | None] = mapped_column(String(100))
     object_id: Mapped[str | None] = mapped_column(String(100))  # pi_… / tr_…

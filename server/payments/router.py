@@ -10,12 +10,16 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from server.deps import Requires, SessionDep, SettingsDep
+from server.errors import TooManyRequests
 from server.identity.models import User
 from server.identity.permissions import Permission
 from server.invoicing import service as invoicing
+from server.ops.proxies import client_ip
 from server.payments import coverage, service, webhooks
+from server.payments.errors import WebhookRejected
 from server.payments.models import Payment, Refund
 from server.payments.providers import ProviderSet
+from server.payments.ratelimit import retry_after_seconds
 from server.payments.schemas import (
     CoverageRead,
     PaymentCreate,
@@ -97,7 +101,7 @@ def cancel_payment(
         providers=providers,
         payment_id=payment_id,
         actor_user_id=user.id,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
     )
 
 
@@ -125,24 +129,41 @@ def refund_payment(
         amount_cents=body.amount_cents,
         request_key=body.request_key,
         actor_user_id=user.id,
-        ip=request.client.host if request.client else None,
+        ip=client_ip(request),
         reason=body.reason,
     )
 
 
+def _rate_limit(request: Request, source: str) -> None:
+    """429 for a source past its delivery rate, or out of rejected deliveries (which then
+    are not even read, let alone stored)."""
+    limits = request.app.state.webhook_limits
+    wait = limits.rejected.wait(source) or limits.deliveries.take(source)
+    if wait > 0:
+        raise TooManyRequests(
+            "too many webhook requests from this address", retry_after=retry_after_seconds(wait)
+        )
+
+
 async def _webhook(request: Request, provider: str) -> WebhookAnswer:
+    source = client_ip(request) or "unknown"
+    _rate_limit(request, source)
     # The raw body, exactly as signed: parsing it first would break Stripe's signature.
     body = await request.body()
     headers = {k.lower(): v for k, v in request.headers.items()}
-    result = await run_in_threadpool(
-        webhooks.receive,
-        factory=request.app.state.session_factory,
-        providers=request.app.state.payment_providers,
-        provider=provider,
-        body=body,
-        headers=headers,
-        seen=request.app.state.webhook_seen,
-    )
+    try:
+        result = await run_in_threadpool(
+            webhooks.receive,
+            factory=request.app.state.session_factory,
+            providers=request.app.state.payment_providers,
+            provider=provider,
+            body=body,
+            headers=headers,
+            seen=request.app.state.webhook_seen,
+        )
+    except WebhookRejected:
+        request.app.state.webhook_limits.rejected.take(source)
+        raise
     return WebhookAnswer(delivery_id=result.delivery_id, outcome=result.outcome)
 
 

@@ -18,6 +18,7 @@ the others see it done and end as ``duplicate``.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import uuid
@@ -49,6 +50,10 @@ _KEEP_HEADERS = (
     "x-forwarded-for",
 )
 MAX_BODY_STORED = 256 * 1024
+# A rejected delivery keeps this much of its body (enough to see what was sent), plus its
+# size and digest: anyone can send one, so it must not cost more than a small row.
+MAX_REJECTED_BODY_STORED = 1024
+MAX_HEADER_STORED = 1024  # per header value (a Stripe-Signature during rotation is ~300)
 RETRY_BACKOFF = timedelta(minutes=2)
 MAX_ATTEMPTS = 10
 
@@ -97,6 +102,17 @@ class _Received:
     headers: dict
     body: str
     ref: WebhookRef | None
+    body_bytes: int | None = None
+    body_sha256: str | None = None
+
+
+def _received(provider: str, headers: Mapping[str, str], body: bytes, limit: int, ref=None):
+    """What is kept of a delivery: chosen headers (each capped), the first ``limit`` bytes
+    of the body, and the size and digest of all of it."""
+    kept = {k: headers[k][:MAX_HEADER_STORED] for k in _KEEP_HEADERS if k in headers}
+    text = body[:limit].decode("utf-8", errors="replace")
+    digest = hashlib.sha256(body).hexdigest()
+    return _Received(provider, kept, text, ref, len(body), digest)
 
 
 # Statements built once: building and cache-keying a fresh SQL expression per call was a
@@ -169,6 +185,8 @@ def _store(
             "received_at": now,
             "headers": rec.headers,
             "body": rec.body,
+            "body_bytes": rec.body_bytes,
+            "body_sha256": rec.body_sha256,
             "event_id": ref.event_id if ref else None,
             "event_type": ref.event_type if ref else None,
             "object_id": ref.payment_id if ref else None,
@@ -195,16 +213,15 @@ def receive(
     """Handle one delivery. Raises WebhookRejected (400) or ProviderUnavailable (503)."""
     seen = seen or SeenCache()
     adapter = providers.get(provider)
-    kept = {k: headers[k] for k in _KEEP_HEADERS if k in headers}
-    text = body[:MAX_BODY_STORED].decode("utf-8", errors="replace")
     try:
         ref = adapter.parse_webhook(body=body, headers=headers)
     except WebhookRejected as exc:
+        rejected = _received(provider, headers, body, MAX_REJECTED_BODY_STORED)
         with transaction(factory) as session:
-            _store(session, _Received(provider, kept, text, None), "rejected", exc.message)
+            _store(session, rejected, "rejected", exc.message)
         log.warning("webhook rejected", extra={"provider": provider, "reason": exc.message})
         raise
-    rec = _Received(provider, kept, text, ref)
+    rec = _received(provider, headers, body, MAX_BODY_STORED, ref)
 
     done = seen.event_done(provider, ref.event_id)
     known = seen.payment_known(provider, ref.payment_id)

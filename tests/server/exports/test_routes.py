@@ -52,6 +52,10 @@ def test_run_over_http_with_report(target, wired, client, user_headers):
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert "INV-2026-00000" in html.text and "CN-2026-00003" in html.text
     assert "5 matched, 0 unmatched" in html.text and "differs" not in html.text
+    # Its CSP lets its own inline <style> apply (by hash) and nothing else load.
+    csp = html.headers["content-security-policy"]
+    assert csp.startswith("default-src 'none'") and "style-src 'sha256-" in csp
+    assert "script-src" not in csp and "frame-ancestors 'none'" in csp
 
     raw = client.get(f"/api/v1/exports/{target}/runs/{run['id']}/report?format=csv", headers=admin)
     assert raw.headers["content-type"].startswith("text/csv")

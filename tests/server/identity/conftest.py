@@ -45,5 +45,18 @@ def make_user(session_factory, settings):
     return make
 
 
+@pytest.fixture
+def login_token(session_factory, settings):
+    """``login_token(user_id)`` -> an access token of a new login session of that user."""
+    from server.identity.login import open_session
+
+    def make(user_id) -> str:
+        with transaction(session_factory) as session:
+            user = identity.require_user(session=session, user_id=user_id)
+            return open_session(session=session, settings=settings, user=user).access_token
+
+    return make
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}

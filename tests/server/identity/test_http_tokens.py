@@ -12,14 +12,14 @@ from tests.server.identity.conftest import bearer
 
 
 @pytest.fixture
-def admin_token(make_user, settings):
+def admin_token(make_user, login_token):
     user_id = make_user(roles=("admin",))
-    token, _ = issue_access_token(settings=settings, user_id=user_id, roles=["admin"])
-    return user_id, token
+    return user_id, login_token(user_id)
 
 
 def _forge(settings, user_id, token, how):
     payload = jwt.decode(token, options={"verify_signature": False})
+    sid = uuid.UUID(payload["sid"])  # the live login session: only `how` makes it bad
     key = settings.derived_key("rentguy/jwt/v1")
     if how == "tampered":
         head, body, sig = token.split(".")
@@ -30,11 +30,15 @@ def _forge(settings, user_id, token, how):
         return jwt.encode(payload, b"w" * 32, algorithm="HS256")
     if how == "expired":
         old = utcnow() - timedelta(minutes=16)
-        return issue_access_token(settings=settings, user_id=user_id, roles=["admin"], now=old)[0]
+        return issue_access_token(
+            settings=settings, user_id=user_id, session_id=sid, roles=["admin"], now=old
+        )[0]
     if how == "hs512":
         return jwt.encode(payload, key, algorithm="HS512")
     if how == "unknown_user":
-        return issue_access_token(settings=settings, user_id=uuid.uuid4(), roles=["admin"])[0]
+        return issue_access_token(
+            settings=settings, user_id=uuid.uuid4(), session_id=sid, roles=["admin"]
+        )[0]
     if how == "station_secret_as_key":
         return jwt.encode(payload, settings.badge_hash_key, algorithm="HS256")
     if how == "garbage":
@@ -65,10 +69,13 @@ def test_bad_tokens_get_401(client, settings, admin_token, how):
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_roles_come_from_the_database_not_the_token(client, settings, make_user):
+def test_roles_come_from_the_database_not_the_token(client, settings, make_user, login_token):
     crew_id = make_user(roles=("crew",))
+    sid = uuid.UUID(jwt.decode(login_token(crew_id), options={"verify_signature": False})["sid"])
     # A token that claims admin for a crew member grants nothing more than crew.
-    token, _ = issue_access_token(settings=settings, user_id=crew_id, roles=["admin"])
+    token, _ = issue_access_token(
+        settings=settings, user_id=crew_id, session_id=sid, roles=["admin"]
+    )
     assert client.get("/api/v1/users", headers=bearer(token)).status_code == 403
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
 

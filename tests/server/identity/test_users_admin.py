@@ -48,6 +48,7 @@ def test_create_read_update_with_crew_details(client, admin_headers):
     assert roles_event["details"] == {
         "before": ["crew", "warehouse"],
         "after": ["crew", "planner"],
+        "refresh_tokens_revoked": 0,  # a role change ends the user's sessions
     }
 
 
@@ -121,12 +122,9 @@ def test_deactivate_revokes_badges_and_tokens_and_is_audited(
     assert badge.status_code == 401
 
 
-def test_admin_cannot_lock_themselves_out(client, make_user, settings):
-    from server.identity.tokens import issue_access_token
-
+def test_admin_cannot_lock_themselves_out(client, make_user, login_token):
     admin_id = make_user(roles=("admin",))
-    token, _ = issue_access_token(settings=settings, user_id=admin_id, roles=["admin"])
-    headers = bearer(token)
+    headers = bearer(login_token(admin_id))
     assert client.delete(f"/api/v1/users/{admin_id}", headers=headers).status_code == 400
     demote = client.patch(f"/api/v1/users/{admin_id}", json={"roles": []}, headers=headers)
     assert demote.status_code == 400
