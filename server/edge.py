@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, AwareDatetime
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -34,6 +36,19 @@ _LONG_NUMBER = re.compile(rb"\d{19}")
 _PER_ITEM = "__edge_checked_per_item__"
 
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+def _in_utc(value: datetime) -> datetime:
+    # 0001-01-01T00:00+14:00 is a valid AwareDatetime but no UTC datetime: comparing or
+    # storing it raised OverflowError deep in a query (a 500).
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must lie within the years 1-9999 in UTC") from None
+
+
+# An aware timestamp the database and Python can hold, as UTC: for every request field.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 def text_problem(value: str) -> str | None:
