@@ -132,3 +132,13 @@ def test_nul_in_a_header_is_422(client, headers):
         "/api/v1/products", headers={**headers, "X-Note": b"a\x00b"}
     )
     _assert_422_naming(response, "header.x-note")
+
+
+def test_a_deeply_nested_body_with_bad_text_is_422_not_a_recursion_error(client, headers):
+    depth = 900  # under json's own nesting limit, over what a recursive walk survives
+    body = b'{"name": ' + b"[" * depth + b'"a\\u0000"' + b"]" * depth + b"}"
+    response = client.post(
+        "/api/v1/customers", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert "contains U+0000" in response.json()["error"]["message"]
