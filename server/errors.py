@@ -7,12 +7,14 @@
     ├── Forbidden                403
     ├── NotFound                 404
     ├── Conflict                 409
+    ├── Unprocessable            422  (valid JSON, but a value the data cannot hold)
     ├── TooManyRequests          429  (with Retry-After)
     └── ExternalServiceError     502  (a provider or accounting system failed)
 
 Every error body has one shape:
 ``{"error": {"code": str, "message": str, "details": any}, "request_id": str}``.
 Routers do not raise ``HTTPException``; unknown exceptions are logged and answered 500.
+An ``IntegrityError`` is never a 500: ``server.integrity.as_app_error`` maps it (409/422).
 
 An error raised with ``keep_work=True`` still commits the request's transaction (see
 ``server.deps``): a failed login must leave its throttle counter and audit line behind.
@@ -27,6 +29,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -84,6 +87,11 @@ class Conflict(AppError):
     code = "conflict"
 
 
+class Unprocessable(AppError):
+    status_code = 422
+    code = "unprocessable"
+
+
 class TooManyRequests(AppError):
     status_code = 429
     code = "too_many_requests"
@@ -136,6 +144,27 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(request, "validation_error", f"{where}: {first['msg']}", details),
             status_code=422,
         )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value the column cannot hold (out of range, too long) that no schema bound.
+        log.warning("data error answered as 422: %s", exc.orig)
+        message = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or "")
+        return await _app_error(
+            request,
+            Unprocessable(
+                f"a value is outside what the database holds: {message or 'out of range'}",
+                code="value_out_of_range",
+            ),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A check-then-write that lost a race, or a constraint nobody checked first.
+        from server.integrity import as_app_error  # server.integrity imports this module
+
+        log.warning("integrity error answered as 4xx: %s", exc.orig)
+        return await _app_error(request, as_app_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from server.invoicing import customer_details as details
+from server.patch import PatchBody
 
 VatRate = Literal[21, 9, 0]
 # UNCL5305 as EN 16931 uses it; what each means and when it applies: server.invoicing.vat.
@@ -78,10 +79,12 @@ class CustomerCreate(_Strict):
         return details.vat_number(value, info.data.get("country"))
 
 
-class CustomerUpdate(_Strict):
+class CustomerUpdate(PatchBody):
     """Only the fields sent change; ``null`` clears an optional one. The customer as it
     would be is then checked as a whole (``CustomerCreate``): a new country can make the
     stored postcode or VAT number wrong."""
+
+    clearable = frozenset({"email", "street", "zipcode", "city", "kvk", "vat_number"})
 
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
