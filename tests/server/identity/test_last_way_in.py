@@ -1,13 +1,12 @@
 """Clearing the e-mail that is an account's only way in is refused (issue 14 defect 3)."""
 
-from server.identity.tokens import issue_access_token
 from tests.server.identity.conftest import bearer
 
 
-def test_an_admin_cannot_clear_its_own_only_way_in(client, make_user, settings):
+def test_an_admin_cannot_clear_its_own_only_way_in(client, make_user, login_token):
     admin_id = make_user(email="boss@example.com", password="correct horse battery",
                          roles=("admin",))
-    token, _ = issue_access_token(settings=settings, user_id=admin_id, roles=["admin"])
+    token = login_token(admin_id)
     response = client.patch(
         f"/api/v1/users/{admin_id}", json={"email": None}, headers=bearer(token)
     )
