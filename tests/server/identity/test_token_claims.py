@@ -26,6 +26,7 @@ BAD_CLAIMS = {
     "jti": ["1", '"not-a-uuid"', "{}"],
     "roles": ['"admin"', "{}", "[1]", "[null]"],
     "stn": ["1", '"x"', "[]"],
+    "sid": ["1", '"x"', "null", "[]", '"' + str(uuid.UUID(int=7)) + '"'],  # the last: no session
     "aud": ["1", "[1]", "{}"],
     "iss": ["1", "[]"],
 }
@@ -47,8 +48,11 @@ def _signed(settings, claims: dict, claim: str, raw: str) -> str:
 
 
 @pytest.fixture
-def good_claims(make_user, settings) -> dict:
+def good_claims(make_user, login_token) -> dict:
     user_id = make_user(roles=("admin",))
+    # A live login session of that user: access tokens are bound to one (``sid``).
+    issued = login_token(user_id).split(".")[1]
+    sid = json.loads(base64.urlsafe_b64decode(issued + "=" * (-len(issued) % 4)))["sid"]
     now = int(utcnow().timestamp())
     return {
         "iss": _ISSUER,
@@ -58,6 +62,7 @@ def good_claims(make_user, settings) -> dict:
         "iat": now,
         "exp": now + 600,
         "roles": ["admin"],
+        "sid": sid,
     }
 
 
