@@ -12,6 +12,10 @@ T = TypeVar("T")
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=256)]
+# Bounded below the INTEGER columns they go to (PostgreSQL: 4 bytes): a larger number must
+# be a 422 naming the field, not a database error.
+Cents = Annotated[int, Field(ge=0, le=100_000_000)]
+StockQty = Annotated[int, Field(ge=0, le=10_000_000)]
 ProjectStatus = Literal["planned", "active", "returned", "closed", "cancelled"]
 SettableUnitStatus = Literal["available", "damaged", "missing", "maintenance"]
 
@@ -40,8 +44,8 @@ class ProductCreate(_In):
     category: Annotated[str, Field(max_length=100)] = ""
     tracking: Literal["serialized", "bulk"]
     barcode: Code | None = None
-    day_price_cents: Annotated[int, Field(ge=0)] = 0
-    stock_qty: Annotated[int, Field(ge=0)] = 0
+    day_price_cents: Cents = 0
+    stock_qty: StockQty = 0
 
     @model_validator(mode="after")
     def _bulk_needs_code(self) -> ProductCreate:
@@ -56,8 +60,8 @@ class ProductUpdate(_In):
     name: Text200 | None = None
     category: Annotated[str, Field(max_length=100)] | None = None
     barcode: Code | None = None
-    day_price_cents: Annotated[int, Field(ge=0)] | None = None
-    stock_qty: Annotated[int, Field(ge=0)] | None = None
+    day_price_cents: Cents | None = None
+    stock_qty: StockQty | None = None
 
 
 class ProductOut(_Out):
