@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 log = logging.getLogger(__name__)
 
@@ -123,13 +123,19 @@ def database_unavailable(exc: Exception) -> bool:
 def allowed_methods(request: Request) -> list[str]:
     """Every method the request's path answers to. Starlette's 405 names only the first
     route that matched the path, but FastAPI makes a route per method: ``OPTIONS
-    /products`` would say ``Allow: GET`` although POST works too (RFC 9110 §15.5.6)."""
+    /products`` would say ``Allow: GET`` although POST works too (RFC 9110 §15.5.6).
+    Read from the app's OpenAPI paths, compiled once."""
+    table = getattr(request.app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (compile_path(path)[0], {method.upper() for method in operations})
+            for path, operations in request.app.openapi()["paths"].items()
+        ]
+        request.app.state.allow_table = table
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches({**request.scope, "method": "GET"})
-        route_methods = getattr(route, "methods", None)
-        if match is not Match.NONE and route_methods:
-            methods |= route_methods
+    for pattern, path_methods in table:
+        if pattern.match(request.url.path):
+            methods |= path_methods
     return sorted(methods)
 
 
