@@ -50,16 +50,19 @@ def _pump(source: socket.socket, target: socket.socket) -> None:
 
 
 class FaultProxy:
-    """Listens on 127.0.0.1:``port`` and forwards to 127.0.0.1:``upstream_port``."""
+    """Listens on 127.0.0.1:``port`` and forwards to ``upstream_host:upstream_port`` (the
+    server, or PostgreSQL for the database fault suite)."""
 
     def __init__(
         self,
         upstream_port: int,
         *,
+        upstream_host: str = "127.0.0.1",
         weights: Mapping[str, float] | None = None,
         delay_s: float = 3.0,
         seed: int = 14,
     ) -> None:
+        self.upstream_host = upstream_host
         self.upstream_port = upstream_port
         self.weights = dict(weights or {"pass": 1.0})
         self.delay_s = delay_s
@@ -68,6 +71,7 @@ class FaultProxy:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._live: set[socket.socket] = set()  # open sockets, for sever()
         self._listener = socket.create_server(("127.0.0.1", 0), backlog=128)
         self.port = self._listener.getsockname()[1]
         self._thread = threading.Thread(target=self._accept, name="fault-proxy", daemon=True)
@@ -86,6 +90,18 @@ class FaultProxy:
             self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         self._thread.join(5)
+
+    def sever(self) -> None:
+        """Refuse new connections and reset every open one: the far side is gone (a
+        database host that died, a cable pulled). ``heal()`` undoes the refusal."""
+        self.cut_upstream.set()
+        with self._lock:
+            live, self._live = list(self._live), set()
+        for sock in live:
+            _reset(sock)
+
+    def heal(self) -> None:
+        self.cut_upstream.clear()
 
     def set_faults(self, weights: Mapping[str, float]) -> None:
         with self._lock:
@@ -118,13 +134,20 @@ class FaultProxy:
             _reset(client)
             return
         try:
-            upstream = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=30)
+            upstream = socket.create_connection(
+                (self.upstream_host, self.upstream_port), timeout=30
+            )
+            upstream.settimeout(None)  # pooled database connections idle for minutes
         except OSError:  # the server is down (killed): the client sees a closed connection
             client.close()
             return
+        with self._lock:
+            self._live |= {client, upstream}
         try:
             self._forward(fault, client, upstream)
         finally:
+            with self._lock:
+                self._live -= {client, upstream}
             upstream.close()
             client.close()
 
