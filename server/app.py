@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from server.audit.router import router as audit_router
 from server.config import Settings, get_settings
 from server.db import make_engine, make_session_factory
+from server.edge import refuse_bad_input
 from server.errors import install_error_handlers
 from server.exports.router import router as exports_router
 from server.exports.schedule import start_scheduler
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="RentGuy Kiosk server",
         version="0.1.0",
         description="Scan ingest, reference sync, identity, payments and exports.",
+        # Before every route: no NUL/lone surrogate/int64 overflow gets past the edge.
+        dependencies=[Depends(refuse_bad_input)],
     )
     app.state.settings = settings
     app.state.engine = engine

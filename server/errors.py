@@ -17,6 +17,7 @@ applied (the transaction rolled back) and the same request can simply be sent ag
 Every error body has one shape:
 ``{"error": {"code": str, "message": str, "details": any}, "request_id": str}``.
 Routers do not raise ``HTTPException``; unknown exceptions are logged and answered 500.
+An ``IntegrityError`` is never a 500: ``server.integrity.as_app_error`` maps it (409/422).
 
 An error raised with ``keep_work=True`` still commits the request's transaction (see
 ``server.deps``): a failed login must leave its throttle counter and audit line behind.
@@ -31,7 +32,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -177,6 +178,14 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(request, "validation_error", f"{where}: {first['msg']}", details),
             status_code=422,
         )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A check-then-write that lost a race, or a constraint nobody checked first.
+        from server.integrity import as_app_error  # server.integrity imports this module
+
+        log.warning("integrity error answered as 4xx: %s", exc.orig)
+        return await _app_error(request, as_app_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

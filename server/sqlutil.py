@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.db import is_postgresql
 from server.errors import Conflict
+from server.integrity import as_app_error
 
 
 def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: list[str]) -> bool:
@@ -30,4 +31,7 @@ def flush_unique(session: Session, what: str) -> None:
     try:
         session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"{what} already exists") from exc
+        error = as_app_error(exc)
+        if error.code == "already_exists":
+            raise Conflict(f"{what} already exists") from exc
+        raise error from exc  # not a unique key: a foreign key or NOT NULL says so itself

@@ -29,9 +29,6 @@ from shared.ids import is_uuid7
 PROTOCOL_VERSION = 1
 MAX_BATCH_SIZE = 1000
 MAX_SCAN_QTY = 100_000
-# The server stores seq in an INTEGER column (PostgreSQL: 4 bytes); a larger one would reach
-# the database and fail there (a 500) instead of being refused here.
-MAX_SEQ = 2**31 - 1
 
 
 class ScanMode(StrEnum):
@@ -89,7 +86,7 @@ class ScanIn(_Request):
 
     scan_id: uuid.UUID
     station_id: uuid.UUID
-    seq: Annotated[int, Field(ge=1, le=MAX_SEQ)]
+    seq: Annotated[int, Field(ge=1, le=2**62)]
     user_id: uuid.UUID
     project_id: uuid.UUID | None = None
     mode: ScanMode

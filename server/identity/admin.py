@@ -11,7 +11,6 @@ from pydantic import AwareDatetime
 
 from server.audit.service import Actor
 from server.deps import Requires, SessionDep, SettingsDep
-from server.errors import BadRequest
 from server.identity import crew, service, stations
 from server.identity.models import Role, User
 from server.identity.permissions import Permission
@@ -91,10 +90,8 @@ def update_user(
     user = service.require_user(session=session, user_id=user_id)
     actor = _actor(request, admin)
     changes = body.model_dump(exclude_unset=True)
-    roles = changes.pop("roles", ...)
+    roles = changes.pop("roles", ...)  # never null: UserUpdate refuses it
     active = changes.pop("active", ...)
-    if roles is None or active is None:
-        raise BadRequest("roles and active cannot be null")
     service.update_profile(session=session, user=user, changes=changes, actor=actor)
     if roles is not ...:
         service.set_roles(session=session, user=user, roles=roles, actor=actor)

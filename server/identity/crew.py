@@ -14,6 +14,7 @@ from server.audit.service import Actor, record
 from server.db import utcnow
 from server.errors import BadRequest, NotFound
 from server.identity.models import CrewAssignment, User
+from server.integrity import delete_row
 from server.warehouse.models import Project
 
 # "Today" on /me is the warehouse's day, not UTC's: a 00:30 call is still tonight's show.
@@ -113,8 +114,7 @@ def delete_assignment(*, session: Session, assignment: CrewAssignment, actor: Ac
         target_id=assignment.id,
         details={"user_id": str(assignment.user_id), "project_id": str(assignment.project_id)},
     )
-    session.delete(assignment)
-    session.flush()
+    delete_row(session, assignment, "the crew assignment")
 
 
 def list_assignments(

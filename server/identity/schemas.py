@@ -13,6 +13,7 @@ from typing import Annotated, Generic, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from server.identity.models import Role
+from server.patch import PatchBody
 
 T = TypeVar("T")
 
@@ -63,8 +64,10 @@ class UserCreate(_In):
     day_rate_cents: Cents | None = None
 
 
-class UserUpdate(_In):
+class UserUpdate(PatchBody):
     """Only the fields sent change; ``null`` clears an optional one."""
+
+    clearable = frozenset({"email", "phone", "day_rate_cents", "skills"})  # skills: null = []
 
     name: Name | None = None
     email: Email | None = None
@@ -177,7 +180,7 @@ class AssignmentCreate(_In):
     notes: Notes = ""
 
 
-class AssignmentUpdate(_In):
+class AssignmentUpdate(PatchBody):
     role: CrewRole | None = None
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None

@@ -131,6 +131,13 @@ def update_profile(
             taken = session.scalar(select(User.id).where(User.email == email, User.id != user.id))
             if taken is not None:
                 raise Conflict(f"a user with email {email} already exists")
+        lost = email is None and user.email is not None and user.password_hash is not None
+        if lost and not _other_way_in(session, user):
+            raise Conflict(
+                "the e-mail is this account's only way in (password login needs it, and "
+                "it has no active badge): give it a badge first",
+                code="last_way_in",
+            )
     if "skills" in changes and changes["skills"] is None:
         changes["skills"] = []
     record_update(
@@ -143,6 +150,14 @@ def update_profile(
         unique_what=f"a user with email {changes.get('email')}",
     )
     return user
+
+
+def _other_way_in(session: Session, user: User) -> bool:
+    """Whether ``user`` can still log in without an e-mail address: by an active badge."""
+    return (
+        session.scalar(select(Badge.id).where(Badge.user_id == user.id, Badge.active.is_(True)))
+        is not None
+    )
 
 
 def set_roles(

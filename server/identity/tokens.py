@@ -83,12 +83,47 @@ def decode_access_token(*, settings: Settings, token: str) -> AccessClaims:
         )
 
         return AccessClaims(
-            user_id=uuid.UUID(payload["sub"]),
-            token_id=uuid.UUID(payload["jti"]),
-            roles=tuple(payload.get("roles", ())),
-            issued_at=datetime.fromtimestamp(payload["iat"], UTC),
-            expires_at=datetime.fromtimestamp(payload["exp"], UTC),
-            station_id=uuid.UUID(payload["stn"]) if payload.get("stn") else None,
+            user_id=_uuid_claim(payload, "sub"),
+            token_id=_uuid_claim(payload, "jti"),
+            roles=_roles_claim(payload),
+            issued_at=_time_claim(payload, "iat"),
+            expires_at=_time_claim(payload, "exp"),
+            station_id=_uuid_claim(payload, "stn") if "stn" in payload else None,
         )
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+    except (jwt.PyJWTError, _BadClaim) as exc:
         raise Unauthorized("invalid or expired access token") from exc
+
+
+class _BadClaim(ValueError):
+    """A correctly signed token whose claim has the wrong type or range (we never issue one)."""
+
+
+# Seconds since the epoch that a datetime can hold (years 1970..9999): PyJWT accepts any
+# number, so exp=1e20 would pass its checks and overflow datetime.fromtimestamp.
+_MAX_TIMESTAMP = 253_402_300_799
+
+
+def _time_claim(payload: dict, name: str) -> datetime:
+    value = payload.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _BadClaim(f"{name} is not a number")
+    if not 0 <= value <= _MAX_TIMESTAMP:  # NaN fails this comparison too
+        raise _BadClaim(f"{name} is out of range")
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _uuid_claim(payload: dict, name: str) -> uuid.UUID:
+    value = payload.get(name)
+    if not isinstance(value, str) or len(value) != 36:
+        raise _BadClaim(f"{name} is not a UUID")
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise _BadClaim(f"{name} is not a UUID") from None
+
+
+def _roles_claim(payload: dict) -> tuple[str, ...]:
+    roles = payload.get("roles", [])
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise _BadClaim("roles is not a list of strings")
+    return tuple(roles)

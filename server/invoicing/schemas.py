@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from server.invoicing import customer_details as details
+from server.patch import PatchBody
 
 VatRate = Literal[21, 9, 0]
 
@@ -63,10 +64,12 @@ class CustomerCreate(_Strict):
         return details.vat_number(value, info.data.get("country"))
 
 
-class CustomerUpdate(_Strict):
+class CustomerUpdate(PatchBody):
     """Only the fields sent change; ``null`` clears an optional one. The customer as it
     would be is then checked as a whole (``CustomerCreate``): a new country can make the
     stored postcode or VAT number wrong."""
+
+    clearable = frozenset({"email", "street", "zipcode", "city", "kvk", "vat_number"})
 
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)

@@ -31,6 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
+from server.edge import storable, text_problem
 from server.payments import service
 from server.payments.errors import PaymentProviderError, WebhookRejected
 from server.payments.models import EventClaim, Payment, ProviderEvent
@@ -195,10 +196,11 @@ def receive(
     """Handle one delivery. Raises WebhookRejected (400) or ProviderUnavailable (503)."""
     seen = seen or SeenCache()
     adapter = providers.get(provider)
-    kept = {k: headers[k] for k in _KEEP_HEADERS if k in headers}
-    text = body[:MAX_BODY_STORED].decode("utf-8", errors="replace")
+    # Kept for the record only, so made storable (a raw 0x00 in a body is still a body).
+    kept = {k: storable(headers[k]) for k in _KEEP_HEADERS if k in headers}
+    text = storable(body[:MAX_BODY_STORED].decode("utf-8", errors="replace"))
     try:
-        ref = adapter.parse_webhook(body=body, headers=headers)
+        ref = _checked(adapter.parse_webhook(body=body, headers=headers))
     except WebhookRejected as exc:
         with transaction(factory) as session:
             _store(session, _Received(provider, kept, text, None), "rejected", exc.message)
@@ -254,6 +256,19 @@ def receive(
         result = DeliveryResult(delivery_id, outcome, detail)
     seen.mark_done(provider, ref.event_id)  # committed: from now on a replay is a duplicate
     return result
+
+
+def _checked(ref: WebhookRef) -> WebhookRef:
+    """The ids a delivery names are looked up and stored: the edge's text rule for them
+    (a raw body is not checked by ``server.edge``; Mollie's ``id=tr_%00x`` decodes to NUL)."""
+    for name, value in (
+        ("event id", ref.event_id),
+        ("event type", ref.event_type),
+        ("payment id", ref.payment_id),
+    ):
+        if value is not None and (problem := text_problem(value)):
+            raise WebhookRejected(f"{name} {problem}")
+    return ref
 
 
 def _claim(session: Session, provider: str, event_id: str | None, delivery_id: uuid.UUID) -> bool:

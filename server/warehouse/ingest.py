@@ -7,6 +7,12 @@ first transaction) and gets the first answers back as ``duplicate``. Only the cl
 scans are decided, in ``seq`` order, against state loaded once for the batch (``_batch``)
 and updated in memory as each scan applies; their movements go in with one bulk insert.
 
+A scan the server cannot store is answered ``rejected`` and the rest of its batch is
+applied (a poison scan must never block a station's queue): bad text (SPEC §10) or a
+timestamp out of range is found before anything is written; any other data or integrity
+error the database raises for a scan is isolated with savepoints (``_apply_isolating``).
+Neither kind is stored, so a resend is answered the same way again.
+
 Offline scans are facts: a unit that is already out elsewhere still moves, and the answer
 is ``conflict`` so a person looks at it. Likewise a scan by a user who has since been
 deactivated is applied and flagged for review, never dropped.
@@ -14,14 +20,17 @@ deactivated is applied and flagged for review, never dropped.
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from server.db import one_of, utcnow
+from server.edge import text_problem
 from server.errors import BadRequest
 from server.identity.models import Station
 from server.warehouse import bulk
@@ -39,6 +48,7 @@ from shared.protocol import (
 DEFAULT_ANNUL_WINDOW = timedelta(minutes=10)
 _PENDING = "pending"
 _REVERSE = {MovementKind.OUT.value: MovementKind.IN.value, MovementKind.IN.value: "out"}
+log = logging.getLogger(__name__)
 
 
 def ingest_batch(
@@ -47,9 +57,13 @@ def ingest_batch(
     station: Station,
     batch: ScanBatch,
     annul_window: timedelta = DEFAULT_ANNUL_WINDOW,
+    faults: Mapping[uuid.UUID, str] | None = None,
     on_applied: Callable[[list[tuple[ScanIn, dict]]], None] | None = None,
 ) -> list[dict]:
     """Apply a station's batch in ``seq`` order; answer per scan in the request's order.
+
+    ``faults`` are scans the edge already found unstorable (``server.edge.item_faults``):
+    scan id -> reason; they are answered rejected with it.
 
     Answers are dicts shaped as ``shared.protocol.ScanResult``, ready for orjson (UUIDs
     stay UUIDs): building 500 pydantic models per batch cost more than the database work.
@@ -64,7 +78,86 @@ def ingest_batch(
             code="station_mismatch",
         )
     received_at = utcnow()
-    ordered = sorted(batch.scans, key=lambda s: s.seq)
+    results: dict[uuid.UUID, dict] = {}
+    storable: list[ScanIn] = []
+    for scan in sorted(batch.scans, key=lambda s: s.seq):
+        fault = (faults or {}).get(scan.scan_id) or scan_fault(scan)
+        if fault is None:
+            storable.append(scan)
+        else:
+            results[scan.scan_id] = _refused(scan, fault)
+    _apply_isolating(
+        session, station, storable, received_at, annul_window, on_applied, results
+    )
+    return [results[scan.scan_id] for scan in batch.scans]
+
+
+def scan_fault(scan: ScanIn) -> str | None:
+    """Why ``scan`` cannot be stored at all (a reason: code first), or None."""
+    for name in ("code", "symbology", "case_code"):
+        value = getattr(scan, name)
+        if value is not None and (problem := text_problem(value)):
+            return f"invalid_text: {name} {problem}"
+    try:
+        scan.scanned_at.astimezone(UTC)
+    except OverflowError:
+        return "invalid_timestamp: scanned_at is outside the years 1-9999 in UTC"
+    return None
+
+
+def _refused(scan: ScanIn, reason: str) -> dict:
+    return {
+        "scan_id": scan.scan_id,
+        "status": ScanStatus.REJECTED.value,
+        "reason": reason,
+        "original_status": None,
+        "movements": [],
+    }
+
+
+def _apply_isolating(
+    session: Session,
+    station: Station,
+    scans: list[ScanIn],
+    received_at: datetime,
+    annul_window: timedelta,
+    on_applied: Callable[[list[tuple[ScanIn, dict]]], None] | None,
+    results: dict[uuid.UUID, dict],
+) -> None:
+    """Apply ``scans`` (in ``seq`` order) in a savepoint. When the database refuses the
+    writes, split them in halves until the scan that causes it stands alone: it is
+    answered rejected, every other scan is applied (log2(n) extra tries per poison scan)."""
+    if not scans:
+        return
+    try:
+        with session.begin_nested():
+            results.update(
+                _apply(session, station, scans, received_at, annul_window, on_applied)
+            )
+    except (DataError, IntegrityError) as exc:
+        if len(scans) == 1:
+            log.warning("scan %s refused by the database: %s", scans[0].scan_id, exc.orig)
+            results[scans[0].scan_id] = _refused(
+                scans[0],
+                f"not_storable: the database refused this scan ({type(exc.orig).__name__})",
+            )
+            return
+        middle = len(scans) // 2
+        for half in (scans[:middle], scans[middle:]):
+            _apply_isolating(
+                session, station, half, received_at, annul_window, on_applied, results
+            )
+
+
+def _apply(
+    session: Session,
+    station: Station,
+    ordered: list[ScanIn],
+    received_at: datetime,
+    annul_window: timedelta,
+    on_applied: Callable[[list[tuple[ScanIn, dict]]], None] | None,
+) -> dict[uuid.UUID, dict]:
+    """Claim, decide and write ``ordered`` (storable scans in ``seq`` order); their answers."""
     claimed = _claim(session, ordered, received_at)
     results = _previous_results(session, [s.scan_id for s in ordered if s.scan_id not in claimed])
     fresh = [s for s in ordered if s.scan_id in claimed]
@@ -112,7 +205,7 @@ def ingest_batch(
         bulk.set_answers(session, updates)
         if on_applied is not None:
             on_applied(decided)
-    return [results[scan.scan_id] for scan in batch.scans]
+    return results
 
 
 def _claim(session: Session, scans: list[ScanIn], received_at: datetime) -> set[uuid.UUID]:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
+from server.integrity import delete_row
 from server.warehouse.ledger import AVAILABLE, UNIT_STATUSES, unit_positions
 from server.warehouse.models import Case, CaseUnit, Movement, PickUnit, Product, Unit
 from server.warehouse.schemas import (
@@ -161,8 +162,7 @@ def delete_product(*, session: Session, product_id: uuid.UUID) -> None:
     for model, what in ((Unit, "units"), (Movement, "movements")):
         if session.scalar(select(model.id).where(model.product_id == product_id).limit(1)):
             raise Conflict(f"product {product.sku} has {what}; it cannot be deleted")
-    session.delete(product)
-    session.flush()
+    delete_row(session, product, f"product {product.sku}")
 
 
 # -- units ---------------------------------------------------------------------------------
@@ -276,8 +276,8 @@ def delete_unit(*, session: Session, unit_id: uuid.UUID) -> None:
     for model in (CaseUnit, PickUnit):
         for row in session.scalars(select(model).where(model.unit_id == unit_id)):
             session.delete(row)
-    session.delete(unit)
     session.flush()
+    delete_row(session, unit, f"unit {unit.barcode}")
 
 
 def set_unit_status(
@@ -382,5 +382,5 @@ def set_case_contents(*, session: Session, case_id: uuid.UUID, unit_ids: list[uu
 
 
 def delete_case(*, session: Session, case_id: uuid.UUID) -> None:
-    session.delete(get_case(session=session, case_id=case_id))
-    session.flush()
+    case = get_case(session=session, case_id=case_id)
+    delete_row(session, case, f"case {case.barcode}")

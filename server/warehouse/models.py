@@ -130,7 +130,7 @@ class Scan(Base):
 
     scan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
-    seq: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BigInteger)  # protocol: up to 2**62
     user_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # not an FK: unknown users are kept too
     project_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     mode: Mapped[str] = mapped_column(String(10))

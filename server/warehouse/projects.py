@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.errors import BadRequest, NotFound
+from server.integrity import delete_row
 from server.warehouse.inventory import _like, unit_outs
 from server.warehouse.ledger import project_balances
 from server.warehouse.models import Movement, PickLine, PickUnit, Product, Project, Scan, Unit
@@ -100,8 +101,7 @@ def delete_project(*, session: Session, project_id: uuid.UUID) -> None:
     project = get_project(session=session, project_id=project_id)
     if session.scalar(select(Movement.id).where(Movement.project_id == project_id).limit(1)):
         raise BadRequest("the project has movements; set its status to cancelled or closed")
-    session.delete(project)
-    session.flush()
+    delete_row(session, project, f"project {project.name}")
 
 
 def set_pick_list(*, session: Session, project_id: uuid.UUID, pick_list: PickList) -> Project:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import event
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
+from server.edge import checked_per_item, item_faults
 from server.warehouse.ingest import ingest_batch
 from server.warehouse.reference import DEFAULT_PAGE, MAX_PAGE, reference_page
 from shared.protocol import PROTOCOL_VERSION, ScanBatch, ScanBatchResponse
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["warehouse"])
 
 
 @router.post("/scans/batch", response_model=ScanBatchResponse)
+@checked_per_item("scans")  # a scan with bad text is answered rejected, the rest applied
 def upload_scans(
     batch: ScanBatch,
     station: CurrentStation,
@@ -33,6 +35,7 @@ def upload_scans(
         station=station,
         batch=batch,
         annul_window=timedelta(seconds=settings.annul_window_seconds),
+        faults={batch.scans[i].scan_id: why for i, why in item_faults(request).items()},
         on_applied=lambda decided: feed.publish_after_commit(session, decided),
     )
     # Counted once the answers are stored: a batch that fails to commit answered nothing.

@@ -8,14 +8,14 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from server.patch import PatchBody
+
 T = TypeVar("T")
 
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=256)]
-# Bounded below the INTEGER columns they go to (PostgreSQL: 4 bytes): a larger number must
-# be a 422 naming the field, not a database error.
-Cents = Annotated[int, Field(ge=0, le=100_000_000)]
-StockQty = Annotated[int, Field(ge=0, le=10_000_000)]
+# INTEGER columns are 32-bit on PostgreSQL: a larger value would be a 500, not a 422.
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 ProjectStatus = Literal["planned", "active", "returned", "closed", "cancelled"]
 SettableUnitStatus = Literal["available", "damaged", "missing", "maintenance"]
 
@@ -44,8 +44,8 @@ class ProductCreate(_In):
     category: Annotated[str, Field(max_length=100)] = ""
     tracking: Literal["serialized", "bulk"]
     barcode: Code | None = None
-    day_price_cents: Cents = 0
-    stock_qty: StockQty = 0
+    day_price_cents: Count = 0
+    stock_qty: Count = 0
 
     @model_validator(mode="after")
     def _bulk_needs_code(self) -> ProductCreate:
@@ -56,12 +56,14 @@ class ProductCreate(_In):
         return self
 
 
-class ProductUpdate(_In):
+class ProductUpdate(PatchBody):
+    clearable = frozenset({"barcode"})
+
     name: Text200 | None = None
     category: Annotated[str, Field(max_length=100)] | None = None
     barcode: Code | None = None
-    day_price_cents: Cents | None = None
-    stock_qty: StockQty | None = None
+    day_price_cents: Count | None = None
+    stock_qty: Count | None = None
 
 
 class ProductOut(_Out):
@@ -86,7 +88,7 @@ class UnitCreate(_In):
     serial: Annotated[str, Field(max_length=100)] = ""
 
 
-class UnitUpdate(_In):
+class UnitUpdate(PatchBody):
     barcode: Code | None = None
     serial: Annotated[str, Field(max_length=100)] | None = None
 
@@ -133,7 +135,7 @@ class CaseCreate(_In):
     unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
 
 
-class CaseUpdate(_In):
+class CaseUpdate(PatchBody):
     barcode: Code | None = None
     name: Text200 | None = None
 
@@ -178,7 +180,9 @@ class ProjectCreate(_In):
         return self
 
 
-class ProjectUpdate(_In):
+class ProjectUpdate(PatchBody):
+    clearable = frozenset({"starts_on", "ends_on"})
+
     name: Text200 | None = None
     customer: Annotated[str, Field(max_length=200)] | None = None
     starts_on: date | None = None

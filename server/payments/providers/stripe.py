@@ -27,6 +27,9 @@ from server.payments.providers.base import (
 from server.payments.providers.transport import Urllib3StripeClient
 
 TOLERANCE_SECONDS = 300
+# Stripe's header is "t=<unix seconds>,v1=<hex sha256>[,v1=…][,v0=…]": a few hundred bytes.
+MAX_SIGNATURE_HEADER = 4096
+_HEX = frozenset("0123456789abcdef")
 
 # Every exception class the SDK defines, mapped explicitly (tests check none is missing).
 # Retryable ones become ProviderUnavailable (503 to a webhook sender, "try later" to admins).
@@ -193,6 +196,7 @@ class StripeProvider(PaymentProvider):
             raise WebhookRejected("missing Stripe-Signature header")
         if not self._secrets:
             raise WebhookRejected("no Stripe webhook secret configured")
+        _check_signature_header(header)
         try:
             payload = body.decode("utf-8")
         except UnicodeDecodeError:
@@ -248,3 +252,25 @@ class StripeProvider(PaymentProvider):
             chargebacks=chargebacks,
             checkout_url=None,
         )
+
+
+def _check_signature_header(header: str) -> None:
+    """Refuse a malformed Stripe-Signature before the SDK sees it: its compare raises
+    TypeError on non-ASCII, and it takes several ``t=`` or a 1 MB header without a word."""
+    if len(header) > MAX_SIGNATURE_HEADER:
+        raise WebhookRejected(f"bad Stripe-Signature: longer than {MAX_SIGNATURE_HEADER} bytes")
+    if not header.isascii():
+        raise WebhookRejected("bad Stripe-Signature: not ASCII")
+    pairs = [part.partition("=") for part in header.split(",")]
+    if any(not sep or not key.strip() for key, sep, _ in pairs):
+        raise WebhookRejected("bad Stripe-Signature: every element must be key=value")
+    stamps = [value for key, _, value in pairs if key.strip() == "t"]
+    if len(stamps) != 1:
+        raise WebhookRejected(f"bad Stripe-Signature: {len(stamps)} timestamps (t=), not one")
+    if not stamps[0].isdigit() or len(stamps[0]) > 12:
+        raise WebhookRejected("bad Stripe-Signature: t= is not a Unix time in seconds")
+    signatures = [value for key, _, value in pairs if key.strip() == "v1"]
+    if not signatures:
+        raise WebhookRejected("bad Stripe-Signature: no v1= signature")
+    if any(len(sig) != 64 or not _HEX.issuperset(sig) for sig in signatures):
+        raise WebhookRejected("bad Stripe-Signature: a v1= signature is not 64 hex digits")
