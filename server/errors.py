@@ -129,13 +129,18 @@ def allowed_methods(request: Request) -> list[str]:
     table = getattr(request.app.state, "allow_table", None)
     if table is None:
         table = [
-            (compile_path(path)[0], {method.upper() for method in operations})
+            (path, compile_path(path)[0], {method.upper() for method in operations})
             for path, operations in request.app.openapi()["paths"].items()
         ]
         request.app.state.allow_table = table
+    url_path = request.url.path
+    # A literal path is its own resource: /stations/enroll is not /stations/{station_id}.
+    for path, _pattern, path_methods in table:
+        if path == url_path:
+            return sorted(path_methods)
     methods: set[str] = set()
-    for pattern, path_methods in table:
-        if pattern.match(request.url.path):
+    for _path, pattern, path_methods in table:
+        if pattern.match(url_path):
             methods |= path_methods
     return sorted(methods)
 
