@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -152,9 +153,14 @@ async def drain(client: httpx.AsyncClient, stations: list[Station], tally: Tally
 
 async def restart_midway(server: LiveServer, at: float, how: str, log: list[str]) -> None:
     await asyncio.sleep(max(0.0, at - time.monotonic()))
-    sig = signal.SIGKILL if how == "sigkill" else signal.SIGTERM
     t0 = time.monotonic()
-    await asyncio.to_thread(server.stop, sig)
+    if how == "sigkill":
+        # A crash takes the whole service down (systemd kills its control group): the
+        # workers too, or they would go on serving on the shared socket.
+        for pid in server.pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    await asyncio.to_thread(server.stop, signal.SIGKILL if how == "sigkill" else signal.SIGTERM)
     await asyncio.to_thread(server.start)
     log.append(f"server restarted ({how}) in {time.monotonic() - t0:.1f} s")
 
