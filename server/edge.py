@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, AwareDatetime
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -32,8 +34,22 @@ _BAD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 # A JSON integer needs at least 19 digits to leave the int64 range.
 _LONG_NUMBER = re.compile(rb"\d{19}")
 _PER_ITEM = "__edge_checked_per_item__"
+_INT_MESSAGE = "integer outside the 64-bit range the database holds"
 
 _Endpoint = TypeVar("_Endpoint", bound=Callable[..., Any])
+
+
+def _in_utc(value: datetime) -> datetime:
+    # 0001-01-01T00:00+14:00 is a valid AwareDatetime but no UTC datetime: comparing or
+    # storing it raised OverflowError deep in a query (a 500).
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must lie within the years 1-9999 in UTC") from None
+
+
+# An aware timestamp the database and Python can hold, as UTC: for every request field.
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 
 def text_problem(value: str) -> str | None:
@@ -65,29 +81,36 @@ def checked_per_item(field: str) -> Callable[[_Endpoint], _Endpoint]:
 
 def problems(value: Any, loc: tuple, skip: str | None = None) -> Iterator[tuple[tuple, str, str]]:
     """``(loc, type, message)`` for every bad string (keys too) or int64 overflow in
-    ``value``; ``skip`` names a top-level list whose items' text is left to the route."""
-    if isinstance(value, str):
-        problem = text_problem(value)
-        if problem:
-            yield loc, "text_invalid", problem
-    elif isinstance(value, bool):
-        return
-    elif isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
-            yield loc, "int_out_of_range", "integer outside the 64-bit range the database holds"
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and (problem := text_problem(key)):
-                yield (*loc, key), "text_invalid", f"field name {problem}"
-            if skip is not None and key == skip and isinstance(item, list):
-                for index, element in enumerate(item):
-                    yield from (p for p in problems(element, (*loc, key, index))
-                                if p[1] != "text_invalid")
-                continue
-            yield from problems(item, (*loc, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from problems(item, (*loc, index))
+    ``value``; ``skip`` names a top-level list whose items' text is left to the route.
+    Iterative: a body nested a thousand deep must not hit the recursion limit (a 500)."""
+    stack: list[tuple[Any, tuple, bool]] = [(value, loc, True)]
+    while stack:
+        item, where, text_checked = stack.pop()
+        if isinstance(item, str):
+            if text_checked and (problem := text_problem(item)):
+                yield where, "text_invalid", problem
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if not INT64_MIN <= item <= INT64_MAX:
+                yield where, "int_out_of_range", _INT_MESSAGE
+        elif isinstance(item, dict):
+            top = where == loc
+            for key, child in reversed(item.items()):
+                if text_checked and isinstance(key, str) and (problem := text_problem(key)):
+                    yield (*where, key), "text_invalid", f"field name {problem}"
+                if top and skip is not None and key == skip and isinstance(child, list):
+                    stack.extend(
+                        (element, (*where, key, index), False)
+                        for index, element in reversed(list(enumerate(child)))
+                    )
+                else:
+                    stack.append((child, (*where, key), text_checked))
+        elif isinstance(item, list):
+            stack.extend(
+                (child, (*where, index), text_checked)
+                for index, child in reversed(list(enumerate(item)))
+            )
 
 
 def item_faults(request: Request) -> dict[int, str]:

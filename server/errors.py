@@ -7,6 +7,7 @@
     ├── Forbidden                403
     ├── NotFound                 404
     ├── Conflict                 409
+    ├── Unprocessable            422  (valid JSON, but a value the data cannot hold)
     ├── TooManyRequests          429  (with Retry-After)
     └── ExternalServiceError     502  (a provider or accounting system failed)
 
@@ -32,7 +33,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
@@ -90,6 +91,11 @@ class NotFound(AppError):
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    code = "unprocessable"
 
 
 class TooManyRequests(AppError):
@@ -182,6 +188,19 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body(request, "validation_error", f"{where}: {first['msg']}", details),
             status_code=422,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # A value the column cannot hold (out of range, too long) that no schema bound.
+        log.warning("data error answered as 422: %s", exc.orig)
+        message = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or "")
+        return await _app_error(
+            request,
+            Unprocessable(
+                f"a value is outside what the database holds: {message or 'out of range'}",
+                code="value_out_of_range",
+            ),
         )
 
     @app.exception_handler(IntegrityError)

@@ -18,15 +18,10 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from server.errors import AppError, Conflict
+from server.errors import AppError, Conflict, Unprocessable
 
 _SQLITE = re.compile(r"(UNIQUE|NOT NULL|CHECK|FOREIGN KEY) constraint failed(?:: (.*))?")
 _KIND = {"23503": "FOREIGN KEY", "23505": "UNIQUE", "23502": "NOT NULL", "23514": "CHECK"}
-
-
-class Unprocessable(AppError):
-    status_code = 422
-    code = "constraint_violation"
 
 
 def references_to(session: Session, row: Any) -> dict[str, int]:
@@ -94,4 +89,8 @@ def as_app_error(exc: IntegrityError) -> AppError:
     if kind == "NOT NULL":
         message = f"{where or 'a field'} cannot be empty"
         return Unprocessable(message, code="null_not_allowed", details=details)
-    return Unprocessable(f"a constraint refused the change ({where or kind})", details=details)
+    return Unprocessable(
+        f"a constraint refused the change ({where or kind})",
+        code="constraint_violation",
+        details=details,
+    )

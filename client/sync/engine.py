@@ -8,7 +8,11 @@ Plain Python, no Qt: ``SyncWorker`` runs it on a thread, tests drive it with
   sent, by being marked rejected locally); nothing is ever deleted;
 - a batch whose answer was lost is simply sent again: the server dedupes by ``scan_id``;
 - network down or 5xx: keep everything, retry later; 401/403: stop until the station
-  token changes; another 4xx: keep the rows and show the server's message.
+  token changes; another 4xx: keep the rows and show the server's message;
+- but a poison scan must never block the queue: when the server refuses a batch with a
+  422 naming scans (``body.scans.<i>…``) those scans are kept locally as rejected with the
+  server's reason and the others are sent again; a 413, or a 422 that names no scan, is
+  answered by splitting the batch in halves until the scan it is about stands alone.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pydantic import ValidationError
 
 from client.store import LocalStore
 from client.timeutil import utc_now
-from shared.protocol import ScanBatch, ScanBatchResponse
+from shared.protocol import ScanBatch, ScanBatchResponse, ScanIn
 from shared.reference import ReferenceSnapshot
 
 BATCH_PATH = "/api/v1/scans/batch"
@@ -76,11 +80,19 @@ class _Tally:
 
 
 class SyncFailure(Exception):
-    def __init__(self, state: SyncState, message: str, *, timed_out: bool = False) -> None:
+    def __init__(
+        self,
+        state: SyncState,
+        message: str,
+        *,
+        timed_out: bool = False,
+        response: httpx.Response | None = None,
+    ) -> None:
         super().__init__(message)
         self.state = state
         self.message = message
         self.timed_out = timed_out
+        self.response = response  # the refusal, for a batch to find what it is about
 
 
 class SyncEngine:
@@ -166,26 +178,73 @@ class SyncEngine:
                     tally.changed += 1
             if not scans:
                 continue
-            body = ScanBatch(scans=scans).model_dump(mode="json")
-            try:
-                response = self._request("POST", BATCH_PATH, token, json=body)
-            except SyncFailure as failure:
-                if failure.timed_out and self.current_batch_size > MIN_BATCH_SIZE:
-                    self.current_batch_size = max(MIN_BATCH_SIZE, self.current_batch_size // 2)
-                    log.warning("upload timed out: batches of %d now", self.current_batch_size)
-                raise
+            self._send(token, scans, tally)
 
-            answer = _parse(ScanBatchResponse, response)
-            sent = {scan.scan_id for scan in scans}
-            results = [result for result in answer.results if result.scan_id in sent]
-            changed = self.store.apply_results(results)
-            tally.changed += changed
-            tally.uploaded.update(str(result.status) for result in results)
-            if changed == 0:
-                raise SyncFailure(
-                    SyncState.SERVER_ERROR,
-                    f"server answered none of the {len(scans)} scans sent; will resend",
-                )
+    def _send(self, token: str, scans: list[ScanIn], tally: _Tally) -> None:
+        """Upload ``scans``; a refusal about some of them sets those aside (see module doc)."""
+        body = ScanBatch(scans=scans).model_dump(mode="json")
+        try:
+            response = self._request("POST", BATCH_PATH, token, json=body)
+        except SyncFailure as failure:
+            if failure.timed_out and self.current_batch_size > MIN_BATCH_SIZE:
+                self.current_batch_size = max(MIN_BATCH_SIZE, self.current_batch_size // 2)
+                log.warning("upload timed out: batches of %d now", self.current_batch_size)
+            if failure.state is not SyncState.REFUSED or failure.response is None:
+                raise
+            status = failure.response.status_code
+            named = _scans_named(failure.response, len(scans)) if status == 422 else set()
+            if named:
+                for index in sorted(named):
+                    self.store.reject_locally(str(scans[index].scan_id), failure.message)
+                    tally.changed += 1
+                log.warning("server refused %d scan(s): %s", len(named), failure.message)
+                rest = [scan for index, scan in enumerate(scans) if index not in named]
+                if rest:
+                    self._send(token, rest, tally)
+                return
+            if status in (413, 422) and len(scans) > 1:
+                self._isolate(token, scans, tally)
+                return
+            raise
+        answer = _parse(ScanBatchResponse, response)
+        self._record_answer(scans, answer, tally)
+
+    def _isolate(self, token: str, scans: list[ScanIn], tally: _Tally) -> None:
+        """Send a refused batch as two halves. A lone scan refused while its sibling half
+        went through is what the refusal is about: kept locally as rejected. When both
+        halves are refused the server refuses more than one scan (or everything, e.g. a
+        protocol it does not speak): the rows stay queued and the refusal is reported."""
+        middle = len(scans) // 2
+        refused: list[tuple[list[ScanIn], SyncFailure]] = []
+        for half in (scans[:middle], scans[middle:]):
+            try:
+                self._send(token, half, tally)
+            except SyncFailure as failure:
+                if failure.state is not SyncState.REFUSED:
+                    raise
+                refused.append((half, failure))
+        if len(refused) == 2:
+            raise refused[0][1]
+        for half, failure in refused:
+            if len(half) > 1:
+                raise failure
+            self.store.reject_locally(str(half[0].scan_id), failure.message)
+            tally.changed += 1
+            log.warning("server refused scan %s: %s", half[0].scan_id, failure.message)
+
+    def _record_answer(
+        self, scans: list[ScanIn], answer: ScanBatchResponse, tally: _Tally
+    ) -> None:
+        sent = {scan.scan_id for scan in scans}
+        results = [result for result in answer.results if result.scan_id in sent]
+        changed = self.store.apply_results(results)
+        tally.changed += changed
+        tally.uploaded.update(str(result.status) for result in results)
+        if changed == 0:
+            raise SyncFailure(
+                SyncState.SERVER_ERROR,
+                f"server answered none of the {len(scans)} scans sent; will resend",
+            )
 
     def _download(self, token: str) -> bool:
         """Fetch reference pages until ``has_more`` is false (shared.reference's contract).
@@ -236,7 +295,9 @@ class SyncEngine:
             raise SyncFailure(SyncState.AUTH_FAILED, f"station token rejected: {message}")
         if status in (408, 429) or status >= 500:
             raise SyncFailure(SyncState.SERVER_ERROR, f"server error: {message}")
-        raise SyncFailure(SyncState.REFUSED, f"server refused the request: {message}")
+        raise SyncFailure(
+            SyncState.REFUSED, f"server refused the request: {message}", response=response
+        )
 
 
 def _has_rows(page: ReferenceSnapshot) -> bool:
@@ -267,6 +328,20 @@ def server_message(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}: {response.text[:200]}".strip()
     request_id = body.get("request_id")
     return f"{text} [request {request_id}]" if request_id else text
+
+
+def _scans_named(response: httpx.Response, count: int) -> set[int]:
+    """Indexes of the batch's scans a 422 names (``loc`` = ``body, scans, <i>, …``)."""
+    try:
+        details = response.json()["error"]["details"]
+        named = {
+            loc[2]
+            for loc in (item.get("loc") or [] for item in details)
+            if len(loc) >= 3 and loc[:2] == ["body", "scans"] and isinstance(loc[2], int)
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return set()
+    return {index for index in named if 0 <= index < count}
 
 
 def _parse(model: type[_Model], response: httpx.Response) -> _Model:

@@ -6,11 +6,11 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
 
 from server.audit.schemas import AuditEventOut, AuditPage
 from server.audit.service import list_events
 from server.deps import Requires, SessionDep
+from server.edge import UtcDatetime
 from server.errors import BadRequest
 from server.identity.models import User
 from server.identity.permissions import Permission
@@ -30,8 +30,8 @@ def list_audit_events(
     station: Annotated[uuid.UUID | None, Query(description="acting station id")] = None,
     target_type: Annotated[str | None, Query(max_length=32)] = None,
     target_id: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[AwareDatetime | None, Query(description="inclusive")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="exclusive")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="inclusive")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="exclusive")] = None,
 ) -> AuditPage:
     if since and until and until <= since:
         raise BadRequest("until must be after since")

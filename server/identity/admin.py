@@ -7,10 +7,10 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
 from server.audit.service import Actor
 from server.deps import Requires, SessionDep, SettingsDep
+from server.edge import UtcDatetime
 from server.identity import crew, service, stations
 from server.identity.models import Role, User
 from server.identity.permissions import Permission
@@ -42,7 +42,7 @@ StationsAdmin = Annotated[User, Depends(Requires(Permission.STATIONS_ADMIN))]
 CrewRead = Annotated[User, Depends(Requires(Permission.CREW_READ))]
 CrewWrite = Annotated[User, Depends(Requires(Permission.CREW_WRITE))]
 PagingDep = Annotated[Paging, Query()]
-AwareDatetimeQuery = AwareDatetime | None
+AwareDatetimeQuery = UtcDatetime | None
 
 
 def _actor(request: Request, user: User) -> Actor:

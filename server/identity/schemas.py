@@ -10,8 +10,9 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from server.edge import UtcDatetime
 from server.identity.models import Role
 from server.patch import PatchBody
 
@@ -175,15 +176,15 @@ class AssignmentCreate(_In):
     user_id: uuid.UUID
     project_id: uuid.UUID
     role: CrewRole
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
     notes: Notes = ""
 
 
 class AssignmentUpdate(PatchBody):
     role: CrewRole | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
     notes: Notes | None = None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from server.audit.service import Actor, record, record_update
 from server.db import utcnow
-from server.errors import BadRequest, Conflict, NotFound
+from server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
 from server.invoicing.totals import check_rate, line_net_cents, line_vat_shares
 from server.sqlutil import flush_unique, insert_ignore
@@ -19,6 +19,8 @@ from server.warehouse.models import Product, Project
 from shared.ids import uuid7
 
 FINAL_STATES = {"cancelled"}
+# Amounts are INTEGER columns (32-bit on PostgreSQL): EUR 21,474,836.47 per invoice.
+MAX_AMOUNT_CENTS = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,12 @@ def create_invoice_from_project(
     invoice.subtotal_cents = sum(line.net_cents for line in invoice.lines)
     invoice.vat_cents = sum(line.vat_cents for line in invoice.lines)
     invoice.total_cents = invoice.subtotal_cents + invoice.vat_cents
+    if invoice.total_cents > MAX_AMOUNT_CENTS:
+        raise Unprocessable(
+            f"the invoice total ({invoice.total_cents} cents) is more than one invoice can "
+            f"hold ({MAX_AMOUNT_CENTS} cents): split it",
+            code="amount_too_large",
+        )
     session.add(invoice)
     session.flush()
     return invoice
