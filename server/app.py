@@ -16,6 +16,7 @@ from server.exports.schedule import start_scheduler
 from server.identity.admin import router as identity_admin_router
 from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
+from server.openapi import declare_error_responses
 from server.ops.docs import install_docs
 from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(invoicing_router)
     app.include_router(payments_router)
     app.include_router(exports_router)
+    declare_error_responses(app)
 
     # Inside RentGuyAPI's request context: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -11,6 +11,10 @@
     ├── TooManyRequests          429  (with Retry-After)
     └── ExternalServiceError     502  (a provider or accounting system failed)
 
+The database being out of reach (connection refused, a backend terminated, the pool
+exhausted) is answered 503 ``database_unavailable`` with Retry-After, not 500: nothing was
+applied (the transaction rolled back) and the same request can simply be sent again.
+
 Every error body has one shape:
 ``{"error": {"code": str, "message": str, "details": any}, "request_id": str}``.
 Routers do not raise ``HTTPException``; unknown exceptions are logged and answered 500.
@@ -29,8 +33,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +112,45 @@ class ExternalServiceError(AppError):
     code = "external_service_error"
 
 
+DATABASE_RETRY_AFTER_S = 2
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """True for a database that could not be reached or dropped the connection; False
+    for an error in what we asked of it (a constraint, a bad statement: a bug, a 500)."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    # psycopg: connection refused/lost and "terminating connection due to administrator
+    # command" are OperationalError; SQLite: "database is locked", disk I/O trouble.
+    return isinstance(exc, OperationalError)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path answers to. Starlette's 405 names only the first
+    route that matched the path, but FastAPI makes a route per method: ``OPTIONS
+    /products`` would say ``Allow: GET`` although POST works too (RFC 9110 §15.5.6).
+    Read from the app's OpenAPI paths, compiled once."""
+    table = getattr(request.app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (path, compile_path(path)[0], {method.upper() for method in operations})
+            for path, operations in request.app.openapi()["paths"].items()
+        ]
+        request.app.state.allow_table = table
+    url_path = request.url.path
+    # A literal path is its own resource: /stations/enroll is not /stations/{station_id}.
+    for path, _pattern, path_methods in table:
+        if path == url_path:
+            return sorted(path_methods)
+    methods: set[str] = set()
+    for _path, pattern, path_methods in table:
+        if pattern.match(url_path):
+            methods |= path_methods
+    return sorted(methods)
+
+
 def error_body(request: Request, code: str, message: str, details: Any = None) -> dict:
     return {
         "error": {"code": code, "message": message, "details": jsonable_encoder(details)},
@@ -169,10 +214,25 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
         return JSONResponse(
             error_body(request, code, str(exc.detail)),
             status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=headers or None,
+        )
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            return await _unhandled(request, exc)
+        log.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+        return JSONResponse(
+            error_body(request, "database_unavailable", "database unavailable, retry later"),
+            status_code=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
         )
 
     @app.exception_handler(Exception)

@@ -7,7 +7,7 @@ import ipaddress
 import os
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
@@ -24,7 +24,10 @@ def healthz() -> dict:
     return {"status": "ok", "pid": os.getpid()}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    responses={503: {"description": "database unreachable or migrations not current"}},
+)
 def readyz(request: Request) -> JSONResponse:
     engine = request.app.state.engine
     checks: dict[str, str] = {}
@@ -66,7 +69,7 @@ def _check_metrics_access(request: Request) -> None:
         raise NotFound("no metrics here")
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> Response:
     _check_metrics_access(request)
     return Response(

@@ -7,12 +7,15 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The amount columns are INTEGER (PostgreSQL: 4 bytes): larger is a 422, not a database error.
+MAX_AMOUNT_CENTS = 2**31 - 1
+
 
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     provider: str = Field(min_length=1, max_length=20)
     method: str | None = Field(default=None, max_length=20)
-    amount_cents: int | None = Field(default=None, gt=0, le=10**10)
+    amount_cents: int | None = Field(default=None, gt=0, le=MAX_AMOUNT_CENTS)
 
 
 class PaymentRead(BaseModel):
@@ -37,7 +40,7 @@ class PaymentRead(BaseModel):
 
 class RefundCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    amount_cents: int = Field(gt=0, le=10**10)
+    amount_cents: int = Field(gt=0, le=MAX_AMOUNT_CENTS)
     # The caller's id for this refund; resending the same one refunds once.
     request_key: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
     reason: str = Field(default="", max_length=200)
