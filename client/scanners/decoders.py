@@ -108,7 +108,7 @@ def make_decoder(backend: str = "zxing-cpp", formats: Sequence[str] = FORMATS) -
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown barcode formats: {sorted(unknown)}")
-    if backend == "zxing-cpp":
+    if backend in ("zxing-cpp", "zxing-cpp-single"):
         return ZxingDecoder(formats)
     if backend == "pyzbar":
         return ZbarDecoder(formats)
