@@ -133,7 +133,19 @@ class CascadeDecoder:
         *,
         strategies: Sequence[Strategy] = STRATEGIES,
         attempts_per_frame: int = 6,
+        full_frame: dict[str, object] | None = None,
     ) -> None:
+        import zxingcpp
+
+        # The full-frame pass skips what the region pass covers more cheaply: inverted
+        # labels (a region read tries both polarities) and the slower local binarizer
+        # (uneven light is local, and so is a region). Measured on the bench's frame set:
+        # the same recall at about half the CPU time per frame.
+        self.full_frame = (
+            {"try_invert": False, "binarizer": zxingcpp.Binarizer.GlobalHistogram}
+            if full_frame is None
+            else dict(full_frame)
+        )
         self._zxing = ZxingDecoder(formats)
         self.strategies = tuple(strategies)
         self.attempts_per_frame = attempts_per_frame
@@ -144,7 +156,7 @@ class CascadeDecoder:
         self._next = {}
 
     def decode(self, gray: np.ndarray) -> list[Decoded]:
-        found = {code.text: code for code in self._zxing.read(gray)}
+        found = {code.text: code for code in self._zxing.read(gray, **self.full_frame)}
         centers = [_center(code) for code in found.values()]
         remembered, self._next = self._next, {}
         budget = self.attempts_per_frame
