@@ -257,3 +257,26 @@ def score(decoder: Decoder, scene_list: list[Scene], *, timed: bool = False) -> 
             result.add("sym:" + code.symbology, hit)
         result.misreads += sorted(got - truth)
     return result
+
+
+def label_frame(
+    code: Code,
+    *,
+    module_px: float = 2.5,
+    angle: float = 0.0,
+    at: tuple[int, int] = (640, 360),
+    inverted: bool = False,
+    seed: int = 0,
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """One grayscale frame with one label centred ``at``, and the label's box (x, y, w, h)."""
+    rng = np.random.default_rng(seed)
+    canvas = _bench(rng)
+    label, mask = _label(code, module_px, angle)
+    if inverted:  # white bars on a black card (etched or printed on dark stock)
+        label = 255 - label
+    h, w = label.shape
+    x, y = at[0] - w // 2, at[1] - h // 2
+    _place(canvas, label, mask, x, y)
+    canvas = cv2.GaussianBlur(canvas, (0, 0), 0.6)
+    frame = np.clip(canvas + rng.normal(0, 3.0, canvas.shape), 0, 255).astype(np.uint8)
+    return frame, (x, y, w, h)
