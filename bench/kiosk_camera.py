@@ -122,7 +122,7 @@ def video_bench(seconds: float) -> None:
     ]
     write_video(video, shots)
     print(f"camera: {sum(n for *_x, n in shots)}-frame 1280×720 MJPG video, looped")
-    for backend in ("zxing-cpp", "pyzbar"):
+    for backend in ("zxing-cpp-single", "zxing-cpp", "pyzbar"):
         scanner = CameraScanner(
             str(video),
             decoder=make_decoder(backend),
