@@ -280,3 +280,10 @@ def label_frame(
     canvas = cv2.GaussianBlur(canvas, (0, 0), 0.6)
     frame = np.clip(canvas + rng.normal(0, 3.0, canvas.shape), 0, 255).astype(np.uint8)
     return frame, (x, y, w, h)
+
+
+def empty_frame(seed: int, noise_sigma: float = 12.0) -> np.ndarray:
+    """A bench with no label on it: whatever a decoder reads here is a phantom."""
+    rng = np.random.default_rng(seed)
+    canvas = _bench(rng)
+    return np.clip(canvas + rng.normal(0, noise_sigma, canvas.shape), 0, 255).astype(np.uint8)

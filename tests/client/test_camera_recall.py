@@ -38,6 +38,13 @@ def test_the_single_full_frame_read_misses_what_the_cascade_reads(hard_scenes):
     assert cascade.recall() - single.recall() >= 0.15
 
 
+def test_an_empty_noisy_bench_reads_nothing():
+    decoder = make_decoder()
+    for seed in range(12):  # the locator finds "regions" in the noise; none may read
+        frame = hard_frames.empty_frame(seed, noise_sigma=(3, 12, 20)[seed % 3])
+        assert decoder.decode(frame) == []
+
+
 def test_auto_takes_the_cascade():
     assert isinstance(make_decoder("auto"), CascadeDecoder)
 
