@@ -6,7 +6,7 @@ noisy or turned between 10° and 80° (a linear reader scans rows and columns). 
 are still *visible*: a cheap locator (edge density on a quarter-size frame) finds the
 regions that look like a code. Every region that the full-frame pass did not read is cut
 out turned straight (its minimum-area rectangle), and read again with one strategy after
-another (sharpened, upscaled, upscaled and sharpened) until one reads it.
+another (as is, upscaled and sharpened, sharpened, upscaled) until one reads it.
 
 The work per frame is bounded by ``attempts_per_frame`` (region reads, not time: a
 bounded count keeps the result reproducible). What a frame has no budget left for is

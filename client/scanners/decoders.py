@@ -1,4 +1,5 @@
-"""Barcode decoders for camera frames: zxing-cpp and pyzbar behind one interface.
+"""Barcode decoders for camera frames: zxing-cpp (with its cascade) and pyzbar behind one
+interface.
 
 Both are asked for the kiosk's formats only (Code 128, EAN-13/8, UPC-A/E, QR, Data Matrix):
 a decoder told to look for everything is slower and finds phantom codes in the noise of a
