@@ -36,7 +36,7 @@ class Decoder(Protocol):
 
 
 class ZxingDecoder:
-    name = "zxing-cpp"
+    name = "zxing-cpp-single"
     _NAMES = {
         "code128": "Code128",
         "ean13": "EAN13",
