@@ -1,4 +1,5 @@
-"""Barcode decoders for camera frames: zxing-cpp and pyzbar behind one interface.
+"""Barcode decoders for camera frames: zxing-cpp (with its cascade) and pyzbar behind one
+interface.
 
 Both are asked for the kiosk's formats only (Code 128, EAN-13/8, UPC-A/E, QR, Data Matrix):
 a decoder told to look for everything is slower and finds phantom codes in the noise of a
@@ -16,7 +17,7 @@ import numpy as np
 
 # The kiosk's names (also the ``symbology`` the scan carries; shared.barcodes knows them).
 FORMATS = ("code128", "ean13", "ean8", "upca", "upce", "qrcode", "datamatrix")
-BACKENDS = ("zxing-cpp", "pyzbar")
+BACKENDS = ("zxing-cpp", "zxing-cpp-single", "pyzbar")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +36,7 @@ class Decoder(Protocol):
 
 
 class ZxingDecoder:
-    name = "zxing-cpp"
+    name = "zxing-cpp-single"
     _NAMES = {
         "code128": "Code128",
         "ean13": "EAN13",
@@ -54,8 +55,12 @@ class ZxingDecoder:
         self._back = {getattr(zxingcpp.BarcodeFormat, v): k for k, v in self._NAMES.items()}
 
     def decode(self, gray: np.ndarray) -> list[Decoded]:
+        return self.read(gray)
+
+    def read(self, gray: np.ndarray, **options: object) -> list[Decoded]:
+        """One zxing-cpp pass; ``options`` are ``read_barcodes``'s (binarizer, try_downscale…)."""
         found = []
-        for barcode in self._zx.read_barcodes(gray, formats=self._formats):
+        for barcode in self._zx.read_barcodes(gray, formats=self._formats, **options):
             if not barcode.valid or not barcode.text:
                 continue
             p = barcode.position
@@ -104,17 +109,26 @@ class ZbarDecoder:
 
 
 def make_decoder(backend: str = "zxing-cpp", formats: Sequence[str] = FORMATS) -> Decoder:
-    """The named backend; ``"auto"`` takes zxing-cpp and falls back to pyzbar."""
+    """The named backend; ``"auto"`` takes zxing-cpp and falls back to pyzbar.
+
+    ``"zxing-cpp"`` is the cascade (``client.scanners.cascade``): the full-frame read plus
+    second looks at located codes it missed. ``"zxing-cpp-single"`` is the full-frame read
+    alone (the kiosk's decoder before the cascade; the bench compares against it).
+    """
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown barcode formats: {sorted(unknown)}")
     if backend == "zxing-cpp":
+        from client.scanners.cascade import CascadeDecoder  # it builds on this module
+
+        return CascadeDecoder(formats)
+    if backend == "zxing-cpp-single":
         return ZxingDecoder(formats)
     if backend == "pyzbar":
         return ZbarDecoder(formats)
     if backend == "auto":
         try:
-            return ZxingDecoder(formats)
+            return make_decoder("zxing-cpp", formats)
         except ImportError:
             return ZbarDecoder(formats)
     raise ValueError(f"unknown decoder backend {backend!r} (known: {', '.join(BACKENDS)}, auto)")
