@@ -34,22 +34,23 @@ from server.warehouse.models import (
 from shared.barcodes import BarcodeError, normalize_code
 from shared.ids import uuid7
 from shared.protocol import MovementKind, ScanIn, ScanMode, ScanStatus
+from shared.reasons import Reason, ReasonCode, reason
 
 
 @dataclass
 class Outcome:
     status: ScanStatus = ScanStatus.APPLIED
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     movements: list[dict] = field(default_factory=list)
     packs: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (unit, case)
 
-    def flag(self, reason: str) -> None:
+    def flag(self, code: ReasonCode, /, **params: str | int) -> None:
         self.status = ScanStatus.CONFLICT
-        self.reasons.append(reason)
+        self.reasons.append(reason(code, **params))
 
     @classmethod
-    def rejected(cls, reason: str) -> Outcome:
-        return cls(status=ScanStatus.REJECTED, reasons=[reason])
+    def rejected(cls, code: ReasonCode, /, **params: str | int) -> Outcome:
+        return cls(status=ScanStatus.REJECTED, reasons=[reason(code, **params)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,19 +281,28 @@ class BatchState:
         for product_id, qty in pending.items():
             wanted = self.pick_qty.get((project_id, product_id))
             if wanted is None:
-                outcome.flag(f"product {product_id} is not on this project's pick list")
+                outcome.flag(ReasonCode.NOT_ON_PICK_LIST, product_id=product_id)
                 continue
             on_site = self.balances.get((project_id, product_id), Balance()).on_site + qty
             if on_site > wanted:
-                outcome.flag(f"over-picked: {on_site} out, pick list asks {wanted}")
+                outcome.flag(ReasonCode.OVER_PICKED, out=on_site, wanted=wanted)
 
     # -- writes (in memory, after a scan is decided) ----------------------------------------
 
     def record(
         self, scan: ScanIn, outcome: Outcome, rows: list[dict], received_at: datetime
     ) -> None:
+        annul = scan.mode is ScanMode.ANNUL
         for m in rows:
-            if m["project_id"] is not None:
+            if m["project_id"] is not None and annul:
+                # An annul takes its scan's movement back out of the counts (ledger.counted):
+                # its reversed "in" un-counts an "out", its "out" un-counts an "in".
+                balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
+                if m["kind"] == MovementKind.IN.value:
+                    balance.out -= m["qty"]
+                else:
+                    balance.returned -= m["qty"]
+            elif m["project_id"] is not None:
                 balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
                 if m["kind"] == MovementKind.OUT.value:
                     balance.out += m["qty"]

@@ -5,6 +5,12 @@ A unit's state is decided by its latest movement (ids are UUIDv7, made in order)
 
     out -> "out" (on that project)     in -> "available"
     damaged | missing | maintenance -> that status (project kept for the return report)
+
+Undo (an ``annul`` scan) keeps the ledger append-only: the annul books its own movements,
+the reverse of the scan it names, linked to it through ``scans.annuls_scan_id``. Every
+count derived here treats both as never having happened (``counted``): an annulled "out"
+is neither out nor returned, and a unit's position is its latest movement that counts.
+So after *out, undo, out* the pick list reads out 1, returned 0 — not out 2, returned 1.
 """
 
 from __future__ import annotations
@@ -13,12 +19,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db import one_of
-from server.warehouse.models import Movement
-from shared.protocol import MovementKind
+from server.warehouse.models import Movement, Scan
+from shared.protocol import MovementKind, ScanStatus
 
 UNIT_STATUSES = ("available", "out", "damaged", "missing", "maintenance")
 # SQL IN lists stay well under SQLite's and PostgreSQL's parameter limits.
@@ -38,6 +44,21 @@ class UnitPosition:
 AVAILABLE = UnitPosition()
 
 
+def counted() -> ColumnElement[bool]:
+    """SQL condition on ``Movement``: the row counts. Not if its scan is an annul, nor if
+    its scan was annulled (by an annul that was applied; a refused one undid nothing)."""
+    scans = Scan.__table__.c
+    voided = union_all(
+        select(scans.scan_id).where(scans.annuls_scan_id.is_not(None)),
+        select(scans.annuls_scan_id).where(
+            scans.annuls_scan_id.is_not(None),
+            scans.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
+        ),
+    )
+    # Movements an admin booked have no scan: they always count (NOT IN on NULL would not).
+    return or_(Movement.scan_id.is_(None), Movement.scan_id.not_in(voided))
+
+
 def status_of(kind: str) -> str:
     """The unit status a movement of ``kind`` leaves behind."""
     return "available" if kind == MovementKind.IN.value else kind
@@ -51,7 +72,7 @@ def _latest_per_unit(session: Session, unit_ids: Iterable[uuid.UUID] | None):
         func.row_number()
         .over(partition_by=Movement.unit_id, order_by=Movement.id.desc())
         .label("rank"),
-    ).where(Movement.unit_id.is_not(None))
+    ).where(Movement.unit_id.is_not(None), counted())
     if unit_ids is not None:
         ranked = ranked.where(one_of(session, Movement.unit_id, list(unit_ids)))
     ranked = ranked.subquery()
@@ -125,7 +146,7 @@ def project_balances(
             _sum(MovementKind.DAMAGED),
             _sum(MovementKind.MISSING),
         )
-        .where(one_of(session, Movement.project_id, ids))
+        .where(one_of(session, Movement.project_id, ids), counted())
         .group_by(Movement.project_id, Movement.product_id)
     )
     return {
