@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from server.db import one_of
 from server.identity.models import Station, User
-from server.warehouse.ledger import AVAILABLE, Balance, UnitPosition, project_balances, status_of
+from server.warehouse.ledger import (
+    AVAILABLE,
+    Balance,
+    UnitPosition,
+    positions_after_undo,
+    project_balances,
+    status_of,
+)
 from server.warehouse.ledger import unit_positions as load_positions
 from server.warehouse.models import (
     Case,
@@ -97,6 +104,13 @@ class BatchState:
     annulled_by: dict[uuid.UUID, uuid.UUID]
     pack_codes: dict[uuid.UUID, str]  # scan id -> normalized case code
     unit_case: dict[uuid.UUID, uuid.UUID]  # unit id -> case id, for units being packed
+    # Undo: (annulled scan, unit) -> where the unit is once the scan counts no more (None:
+    # where it is now); for targets stored before this batch, from the ledger.
+    undo_positions: dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None] = field(
+        default_factory=dict
+    )
+    # unit -> the scan of this batch that last set its position in memory.
+    set_by: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
     @classmethod
     def load(cls, *, session: Session, station: Station, scans: list[ScanIn]) -> BatchState:
@@ -247,6 +261,13 @@ class BatchState:
             annulled_by=annulled_by,
             pack_codes=pack_codes,
             unit_case=unit_case,
+            undo_positions=positions_after_undo(
+                session=session,
+                scan_units={
+                    t.scan_id: [m["unit_id"] for m in t.movements if m["unit_id"] is not None]
+                    for t in targets.values()
+                },
+            ),
         )
 
     # -- reads ---------------------------------------------------------------------------
@@ -289,6 +310,16 @@ class BatchState:
 
     # -- writes (in memory, after a scan is decided) ----------------------------------------
 
+    def _undo_position(self, target: uuid.UUID, unit_id: uuid.UUID) -> None:
+        """Put ``unit_id`` where it is once ``target`` counts no more (ledger.counted):
+        back where it was before ``target`` if ``target`` moved it last, else unchanged."""
+        latest = self.set_by.get(unit_id)
+        if latest is not None and latest != target:
+            return  # another scan of this batch moved the unit after the one undone
+        before = self.undo_positions.get((target, unit_id))
+        if before is not None:
+            self.positions[unit_id] = before
+
     def record(
         self, scan: ScanIn, outcome: Outcome, rows: list[dict], received_at: datetime
     ) -> None:
@@ -312,11 +343,19 @@ class BatchState:
                     balance.damaged += m["qty"]
                 elif m["kind"] == MovementKind.MISSING.value:
                     balance.missing += m["qty"]
-            if m["unit_id"] is not None:
+            if m["unit_id"] is not None and annul:
+                self._undo_position(scan.annuls_scan_id, m["unit_id"])
+                self.set_by[m["unit_id"]] = scan.scan_id
+            elif m["unit_id"] is not None:
+                # Where the unit was before this scan: an undo later in the batch goes back.
+                self.undo_positions.setdefault((scan.scan_id, m["unit_id"]), self.position(
+                    m["unit_id"]
+                ))
                 status = status_of(m["kind"])
                 self.positions[m["unit_id"]] = UnitPosition(
                     status, m["project_id"] if status != "available" else None
                 )
+                self.set_by[m["unit_id"]] = scan.scan_id
         # A later scan of this batch may annul this one (or be refused: it was rejected).
         self.targets[scan.scan_id] = AnnulTarget(
             scan.scan_id,

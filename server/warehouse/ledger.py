@@ -98,6 +98,41 @@ def unit_positions(
     return positions
 
 
+def positions_after_undo(
+    *, session: Session, scan_units: dict[uuid.UUID, list[uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None]:
+    """For scans about to be annulled (scan id -> the units it moved): where each unit is
+    once the scan counts no more. ``None``: the scan is not the unit's latest counted
+    movement, so undoing it leaves the unit where it is. One query, for these units only."""
+    units = list({u for ids in scan_units.values() for u in ids})
+    if not units:
+        return {}
+    history: dict[uuid.UUID, list[tuple[uuid.UUID | None, str, uuid.UUID | None]]] = {}
+    for unit_id, scan_id, kind, project_id in session.execute(
+        select(Movement.unit_id, Movement.scan_id, Movement.kind, Movement.project_id)
+        .where(one_of(session, Movement.unit_id, units), counted())
+        .order_by(Movement.unit_id, Movement.id)
+    ):
+        history.setdefault(unit_id, []).append((scan_id, kind, project_id))
+    after: dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None] = {}
+    for scan_id, unit_ids in scan_units.items():
+        for unit_id in unit_ids:
+            moves = history.get(unit_id, [])
+            if not moves or moves[-1][0] != scan_id:
+                after[(scan_id, unit_id)] = None
+                continue
+            rest = [m for m in moves if m[0] != scan_id]
+            if not rest:
+                after[(scan_id, unit_id)] = AVAILABLE
+                continue
+            _, kind, project_id = rest[-1]
+            status = status_of(kind)
+            after[(scan_id, unit_id)] = UnitPosition(
+                status, project_id if status != "available" else None
+            )
+    return after
+
+
 def unit_position(*, session: Session, unit_id: uuid.UUID) -> UnitPosition:
     """Where one unit is now."""
     return unit_positions(session=session, unit_ids=[unit_id]).get(unit_id, AVAILABLE)

@@ -7,6 +7,8 @@ after *out, undo, out* a pick list reads out 1, returned 0 — not out 2, return
 
 from __future__ import annotations
 
+import pytest
+
 from shared.reference import ReferenceSnapshot
 
 
@@ -132,3 +134,30 @@ def test_refused_annul_undoes_nothing(upload, scans, demo, admin):
     assert twice["status"] == "rejected"
     line = _line(_status(admin, demo), out["movements"][0]["product_id"])
     assert (line["out"], line["returned"]) == (0, 0)
+
+
+def _second_project(admin, product_id: str) -> str:
+    body = {"name": "Second job", "pick_list": {"lines": [{"product_id": product_id, "qty": 5}]}}
+    return admin("post", "/api/v1/projects", json=body, expect=201).json()["id"]
+
+
+@pytest.mark.parametrize("one_batch", [False, True], ids=["batches", "one_batch"])
+def test_undoing_an_earlier_scan_leaves_a_unit_where_a_later_scan_put_it(
+    upload, scans, demo, admin, one_batch
+):
+    """Out on P, then out on Q (a conflict), then undo the first: the unit is out on Q —
+    in the ledger and in the batch deciding the next scan — not back on the shelf."""
+    code = demo["unit_codes"][0]
+    first = scans.scan(code)
+    [out] = upload(first)
+    other = _second_project(admin, out["movements"][0]["product_id"])
+    on_q = scans.scan(code, project_id=other)
+    undo, again = scans.annul(first), scans.scan(code, project_id=other)
+    if one_batch:
+        results = upload(on_q, undo, again)
+    else:
+        results = [upload(on_q)[0], upload(undo)[0], upload(again)[0]]
+    assert [r["status"] for r in results] == ["conflict", "applied", "conflict"], results
+    assert results[2]["reason_code"] == "already_out_this_project"
+    unit = admin("get", f"/api/v1/units/{out['movements'][0]['unit_id']}", expect=200).json()
+    assert (unit["status"], unit["project_id"]) == ("out", other)
