@@ -242,8 +242,16 @@ def unit_detail(*, session: Session, unit_id: uuid.UUID) -> UnitDetail:
     movements = session.scalars(
         select(Movement).where(Movement.unit_id == unit_id).order_by(Movement.id)
     ).all()
+    # The whole ledger, undo included; what an undo took back is marked as not counting.
+    counting = set(
+        session.scalars(select(Movement.id).where(Movement.unit_id == unit_id, counted()))
+    )
     return UnitDetail(
-        **base.model_dump(), movements=[MovementRow.model_validate(m) for m in movements]
+        **base.model_dump(),
+        movements=[
+            MovementRow.model_validate(m).model_copy(update={"counted": m.id in counting})
+            for m in movements
+        ],
     )
 
 

@@ -121,6 +121,8 @@ class MovementRow(_Out):
     qty: int
     note: str | None
     created_at: datetime
+    # False for an undone scan's movement and for the undo's own (ledger.counted).
+    counted: bool = True
 
 
 class UnitDetail(UnitOut):

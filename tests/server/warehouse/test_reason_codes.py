@@ -18,7 +18,7 @@ def _codes(result: dict) -> list[tuple[str, dict]]:
     return [(r["code"], r["params"]) for r in result["reasons"]]
 
 
-def test_rejection_carries_code_params_and_english(upload, scans):
+def test_rejection_carries_code_params_and_english(upload, scans, admin):
     scan = scans.scan("NOPE-1")
     [result] = upload(scan)
     assert result["status"] == "rejected"
@@ -28,6 +28,9 @@ def test_rejection_carries_code_params_and_english(upload, scans):
     [again] = upload(scan)  # a resend is answered from the stored row: the same codes
     assert again["status"] == "duplicate"
     assert _codes(again) == _codes(result) and again["reason"] == result["reason"]
+    # The admin API's scan list says it with the same codes.
+    listed = admin("get", "/api/v1/scans", params={"status": "rejected"}, expect=200).json()
+    assert [(r["code"], r["params"]) for r in listed["items"][0]["reasons"]] == _codes(result)
 
 
 def test_every_flag_of_a_conflict_is_a_code(upload, scans, demo):

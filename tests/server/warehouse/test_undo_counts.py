@@ -65,6 +65,11 @@ def test_undone_out_leaves_the_unit_available_and_the_project_complete(
     assert status["units_out"] == [] and status["complete"]
     unit = admin("get", f"/api/v1/units/{out['movements'][0]['unit_id']}", expect=200).json()
     assert unit["status"] == "available"
+    # The history keeps both rows (append-only), neither counting.
+    assert [(m["kind"], m["counted"]) for m in unit["movements"]] == [
+        ("out", False),
+        ("in", False),
+    ]
 
 
 def test_undone_return_puts_the_unit_back_out_without_counting(upload, scans, demo, admin):
