@@ -296,13 +296,11 @@ def _previous_results(session: Session, scan_ids: list[uuid.UUID]) -> dict[uuid.
     results = {}
     for scan_id in scan_ids:
         first = firsts[scan_id]
-        # Answers stored before reasons had codes keep their English text alone.
-        fields = reason_fields(orjson.loads(first.reasons)) if first.reasons else {}
         results[scan_id] = {
             "scan_id": scan_id,
             "status": ScanStatus.DUPLICATE.value,
-            **reason_fields([]),
-            **fields,
+            **reason_fields(orjson.loads(first.reasons) if first.reasons else []),
+            # As stored: answers from before reasons had codes keep their English alone.
             "reason": first.reason,
             "original_status": first.status if first.status != _PENDING else None,
             "movements": moved[scan_id],
