@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from PySide6.QtCore import QObject, Signal
 
 from client.auth import AuthError, BadgeAuthenticator, Session, offline_login
 from client.mirror import CodeMatch, PickLineCount, ProjectInfo
+from client.reasons import LocalReason, reasons_text
 from client.scanners.base import ScanRead
 from client.store import LocalStore, QueuedScan
 from client.timeutil import utc_now
@@ -53,7 +55,7 @@ class ScanVerdict:
 
     level: str  # OK | WARNING | UNKNOWN | INVALID
     title: str  # what was scanned: the item's name, or the code
-    detail: str  # why it is not OK ("" when it is); also stored as the scan's reason
+    detail: str  # why it is not OK ("" when it is), in the kiosk's language now
     scan: QueuedScan
     match: CodeMatch | None = None
     pick_list: list[PickLineCount] | None = None  # the project's counts after this scan
@@ -239,6 +241,10 @@ class ScanController(QObject):
             (scan, labels.get(scan.scan_id, scan.normalized_code or scan.code)) for scan in scans
         ]
 
+    def undone(self, scans: Iterable[QueuedScan]) -> set[str]:
+        """Ids of ``scans`` an undo annulled (and the server did not refuse the undo)."""
+        return self.store.annulled_ids(s.scan_id for s in scans)
+
     # -- scans -----------------------------------------------------------------------
 
     def handle(self, read: ScanRead) -> ScanVerdict | None:
@@ -263,12 +269,14 @@ class ScanController(QObject):
                 raise BarcodeError(f"code longer than {_MAX_CODE} characters")
             normalized = normalize_code(read.code, read.symbology or None).value
         except BarcodeError as exc:
-            detail = self.tr("Unreadable code: %1").replace("%1", str(exc))
+            codes = [_local(LocalReason.UNREADABLE, error=str(exc))]
+            detail = reasons_text(codes)
             scan = self.store.enqueue_scan(
                 **common,
                 normalized_code=None,
                 local_verdict=INVALID,
                 reason=detail,
+                reason_codes=codes,
                 local_only=True,
             )
             return self._emit(ScanVerdict(INVALID, _printable(read.code), detail, scan))
@@ -278,13 +286,15 @@ class ScanController(QObject):
         qty = self.quantity if match is not None and match.kind == "bulk" else 1
         effects = self._effects(match, locations, qty)
         before = self.store.project_counts(self.project.id) if effects else None
-        level, detail = self._judge(match, locations, effects, before)
+        level, codes = self._judge(match, locations, effects, before)
+        detail = reasons_text(codes)
         scan = self.store.enqueue_scan(
             **common,
             qty=qty,
             normalized_code=normalized,
             local_verdict=level,
             reason=detail or None,
+            reason_codes=codes,
             product_id=match.product_id if match else None,
             unit_id=match.unit_id if match else None,
             case_id=match.case_id if match else None,
@@ -372,51 +382,51 @@ class ScanController(QObject):
         locations: dict[str, str | None],
         effects: dict[str, int],
         counts: list[PickLineCount] | None = None,
-    ) -> tuple[str, str]:
-        """The local verdict and why ("" when OK): the server still decides; this is
-        feedback for the operator."""
+    ) -> tuple[str, list[dict]]:
+        """The local verdict and why, as reason codes (none when OK): the server still
+        decides; this is feedback for the operator."""
         if match is None:
-            return UNKNOWN, self.tr("Unknown code")
+            return UNKNOWN, [_local(LocalReason.UNKNOWN_CODE)]
         if match.kind == "product":
-            return WARNING, self.tr("scan the unit's own label")
+            return WARNING, [_local(LocalReason.PRODUCT_LABEL)]
         if match.kind == "case" and match.case_kind != "fixed":
-            return OK, ""  # a kit case is a container: its contents are scanned one by one
+            return OK, []  # a kit case is a container: its contents are scanned one by one
         warnings = self._unit_warnings(match, locations) + self._pick_list_warnings(
             effects, counts or []
         )
-        return (WARNING, "; ".join(warnings)) if warnings else (OK, "")
+        return (WARNING, warnings) if warnings else (OK, [])
 
-    def _unit_warnings(self, match: CodeMatch, locations: dict[str, str | None]) -> list[str]:
+    def _unit_warnings(self, match: CodeMatch, locations: dict[str, str | None]) -> list[dict]:
         assert self.project is not None
         if self.mode not in ("out", "in") or not match.unit_ids:
             return []
         here = self.project.id
-        warnings: list[str] = []
+        warnings: list[dict] = []
         if match.unit_status in PROBLEM_UNIT_STATUSES:
-            warnings.append(self.tr("status is %1").replace("%1", match.unit_status))
+            warnings.append(_local(LocalReason.UNIT_STATUS, status=match.unit_status))
         if self.mode == "out":
             if any(p == here for p in locations.values()):
-                warnings.append(self.tr("already scanned out for this project"))
+                warnings.append(_local(LocalReason.ALREADY_OUT_HERE))
             elif any(p is not None for p in locations.values()):
-                warnings.append(self.tr("still out on another project"))
+                warnings.append(_local(LocalReason.OUT_ELSEWHERE))
         elif all(p is None for p in locations.values()):
-            warnings.append(self.tr("was not out"))
+            warnings.append(_local(LocalReason.NOT_OUT))
         elif any(p not in (None, here) for p in locations.values()):
-            warnings.append(self.tr("is out on another project"))
+            warnings.append(_local(LocalReason.OUT_ON_OTHER))
         return warnings
 
     def _pick_list_warnings(
         self, effects: dict[str, int], counts: list[PickLineCount]
-    ) -> list[str]:
+    ) -> list[dict]:
         if self.mode != "out" or not effects:
             return []
         lines = {line.product_id: line for line in counts}
         for product_id, count in effects.items():
             line = lines.get(product_id)
             if line is None or not line.on_pick_list:
-                return [self.tr("not on the pick list")]
+                return [_local(LocalReason.NOT_ON_PICK_LIST)]
             if line.out + count > line.expected:
-                return [self.tr("more than the pick list asks for")]
+                return [_local(LocalReason.OVER_PICK_LIST)]
         return []
 
 
@@ -439,6 +449,11 @@ def _counted(
         else:
             lines[index[product_id]] = replace(line, returned=line.returned + n)
     return lines
+
+
+def _local(code: LocalReason, **params: str | int) -> dict:
+    """A local reason as stored with the scan (the same shape as the server's)."""
+    return {"code": code.value, "params": params}
 
 
 def _printable(code: str) -> str:

@@ -137,7 +137,14 @@ def _m002_return_condition(db: Database) -> None:
     )
 
 
+def _m003_reason_codes(db: Database) -> None:
+    # The kiosk's own verdict as codes (client.reasons), so a language switch re-renders
+    # it; the server's codes come with its answer in server_result.
+    _execute_all(db, "ALTER TABLE scans ADD COLUMN reason_codes TEXT")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial", _m001_initial),
     Migration(2, "return condition", _m002_return_condition),
+    Migration(3, "reason codes", _m003_reason_codes),
 ]

@@ -76,6 +76,9 @@ class QueuedScan:
     condition: str | None = None
     unit_ids: tuple[str, ...] = ()
     effects: Mapping[str, int] | None = None
+    # The kiosk's own verdict as reason codes ({"code", "params"}; client.reasons): shown
+    # in the kiosk's language until the server answers (its codes are in server_result).
+    reason_codes: tuple[dict, ...] = ()
 
     @classmethod
     def from_row(cls, row: Mapping) -> QueuedScan:
@@ -85,6 +88,7 @@ class QueuedScan:
         values["server_result"] = json.loads(row["server_result"] or "null")
         values["unit_ids"] = tuple(json.loads(row["unit_ids"] or "[]"))
         values["effects"] = json.loads(row["effects"] or "{}")
+        values["reason_codes"] = tuple(json.loads(row["reason_codes"] or "[]"))
         return cls(**values)
 
     def to_scan_in(self) -> ScanIn:
@@ -228,6 +232,7 @@ class LocalStore(MirrorQueries):
         unit_ids: Iterable[str] = (),
         effects: Mapping[str, int] | None = None,
         condition: str | None = None,
+        reason_codes: Iterable[Mapping] = (),
     ) -> QueuedScan:
         """Record a scan durably; returns only after COMMIT (fsynced: synchronous=FULL).
 
@@ -250,8 +255,8 @@ class LocalStore(MirrorQueries):
                 "INSERT INTO scans (scan_id, seq, station_id, user_id, project_id, mode, code,"
                 " normalized_code, symbology, source, qty, scanned_at, annuls_scan_id, state,"
                 " reason, local_verdict, product_id, unit_id, case_id, unit_ids, effects,"
-                " condition)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " condition, reason_codes)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     scan_id,
                     seq,
@@ -275,6 +280,7 @@ class LocalStore(MirrorQueries):
                     json.dumps(list(unit_ids)),
                     json.dumps(dict(effects or {})),
                     condition,
+                    json.dumps([dict(r) for r in reason_codes]) if reason_codes else None,
                 ],
             )
         return self.get_scan(scan_id)
@@ -321,7 +327,8 @@ class LocalStore(MirrorQueries):
         """Take a queued scan out of the outbox because it can never be sent (kept, shown)."""
         with self.atomic():
             self.db.conn.execute(
-                "UPDATE scans SET state = 'rejected', reason = ? WHERE scan_id = ?"
+                "UPDATE scans SET state = 'rejected', reason = ?, reason_codes = NULL"
+                " WHERE scan_id = ?"
                 " AND state = 'queued'",
                 [reason, scan_id],
             )

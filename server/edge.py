@@ -26,6 +26,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AwareDatetime
 
+from shared.reasons import Reason, ReasonCode, reason
+
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 # In JSON text, NUL and surrogates can only arrive escaped (raw ones are invalid JSON or
@@ -61,6 +63,12 @@ def text_problem(value: str) -> str | None:
     if char == "\x00":
         return "contains U+0000 (NUL), which text cannot hold"
     return f"contains a lone surrogate (U+{ord(char):04X}), which is not valid Unicode"
+
+
+def bad_char(value: str) -> str | None:
+    """The first character of ``value`` text cannot hold, as ``U+XXXX``; or None."""
+    found = _BAD_TEXT.search(value)
+    return None if found is None else f"U+{ord(found.group()):04X}"
 
 
 def storable(value: str) -> str:
@@ -113,21 +121,21 @@ def problems(value: Any, loc: tuple, skip: str | None = None) -> Iterator[tuple[
             )
 
 
-def item_faults(request: Request) -> dict[int, str]:
-    """Index -> reason (code first) of the per-item route's items that carried bad text."""
+def item_faults(request: Request) -> dict[int, Reason]:
+    """Index -> reason (``invalid_text``) of the per-item route's items with bad text."""
     return getattr(request.state, "item_faults", {})
 
 
-def _set_aside(items: list) -> dict[int, str]:
+def _set_aside(items: list) -> dict[int, Reason]:
     # In place, on the parsed body FastAPI is about to validate (app dependencies run
     # before the body is validated): the item stays, its bad text becomes U+FFFD.
-    faults: dict[int, str] = {}
+    faults: dict[int, Reason] = {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             continue
         for key, value in item.items():
-            if isinstance(value, str) and (problem := text_problem(value)):
-                faults.setdefault(index, f"invalid_text: {key} {problem}")
+            if isinstance(value, str) and (char := bad_char(value)):
+                faults.setdefault(index, reason(ReasonCode.INVALID_TEXT, field=key, char=char))
                 item[key] = storable(value)
     return faults
 

@@ -143,12 +143,30 @@ class MovementOut(_Response):
     qty: int
 
 
+class ScanReason(_Response):
+    """One reason as a code plus parameters (``shared.reasons``; SPEC §10).
+
+    ``code`` is a plain string, not the enum: a kiosk older than a server that added a
+    code still reads the answer (and shows the English ``reason``)."""
+
+    code: str
+    params: dict[str, str | int] = Field(default_factory=dict)
+
+
 class ScanResult(_Response):
-    """The server's answer for one scan. A ``duplicate`` carries the first answer's status."""
+    """The server's answer for one scan. A ``duplicate`` carries the first answer's status.
+
+    ``reason`` is English, for API users. ``reasons`` (protocol 1 addition) says the same
+    as codes with parameters, which the kiosk translates; ``reason_code``/``reason_params``
+    repeat the first of them for clients that show one. Answers stored before codes existed
+    carry only ``reason``."""
 
     scan_id: uuid.UUID
     status: ScanStatus
     reason: str | None = None
+    reason_code: str | None = None
+    reason_params: dict[str, str | int] = Field(default_factory=dict)
+    reasons: list[ScanReason] = Field(default_factory=list)
     original_status: ScanStatus | None = None
     movements: list[MovementOut] = Field(default_factory=list)
 

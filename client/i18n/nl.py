@@ -6,7 +6,14 @@ NL = {
     "A conflict was recorded but needs a look; a rejected scan did not count.": (
         "Een conflict is geboekt maar moet bekeken worden; een geweigerde scan telt niet."
     ),
+    "A damaged or missing return cannot be undone here; an admin corrects it.": (
+        "Een beschadigde of vermiste retour kan hier niet ongedaan; een beheerder corrigeert het."
+    ),
+    "A quantity is only allowed for bulk items.": "Een aantal mag alleen bij bulkartikelen.",
     "Admin badge needed": "Beheerderspas nodig",
+    "An undo cannot be undone: scan the item again.": (
+        "Ongedaan maken kan niet ongedaan worden: scan het artikel opnieuw."
+    ),
     "Audit": "Controle",
     "Back": "Terug",
     "Badge code": "Pascode",
@@ -28,6 +35,12 @@ NL = {
     "In": "In",
     "Item": "Artikel",
     "Kiosk problem": "Kioskprobleem",
+    "Kit {kit}: {count} unit(s) not back in: {units}": (
+        "Set {kit}: {count} exemplaar/exemplaren niet terug: {units}"
+    ),
+    "Kit {kit}: {count} unit(s) not out on this project: {units}": (
+        "Set {kit}: {count} exemplaar/exemplaren niet uit op dit project: {units}"
+    ),
     "Language": "Taal",
     "Last scans": "Laatste scans",
     "Last sync: %1": "Laatste sync: %1",
@@ -36,22 +49,27 @@ NL = {
     "Log in and choose a project first.": "Log eerst in en kies een project.",
     "Log out": "Uitloggen",
     "Log out when idle after": "Automatisch uitloggen na",
-    "Missing": "Vermist",
     "Mark the next return as:": "Markeer de volgende retour als:",
+    "Missing": "Vermist",
     "Mode": "Modus",
+    "More than the pick list asks for: {out} out, {wanted} asked.": (
+        "Meer dan de paklijst vraagt: {out} uit, {wanted} gevraagd."
+    ),
     "Need": "Nodig",
     "No open projects in the local data yet.": "Nog geen open projecten in de lokale gegevens.",
     "No problems. Everything was accepted.": "Geen problemen. Alles is geaccepteerd.",
-    "No reference data yet — connect to the server.": (
-        "Nog geen gegevens — verbind met de server."
-    ),
+    "No reference data yet — connect to the server.": "Nog geen gegevens — verbind met de server.",
     "Not enrolled": "Niet aangemeld",
     "Note": "Opmerking",
     "Nothing to undo.": "Niets om ongedaan te maken.",
+    "Nothing to undo: that scan was rejected.": "Niets ongedaan te maken: die scan was geweigerd.",
     "OK": "OK",
     "Offline": "Offline",
     "One-time code from the admin screen": "Eenmalige code uit het beheerscherm",
     "Online": "Online",
+    "Only a single unit can be packed into a case.": (
+        "Alleen een los exemplaar kan in een koffer worden gepakt."
+    ),
     "Out": "Uit",
     "Pick list": "Paklijst",
     "Problems: %1": "Problemen: %1",
@@ -71,6 +89,9 @@ NL = {
         "Scan een beheerderspas om de instellingen te openen."
     ),
     "Scan your badge": "Scan je pas",
+    "Scanned by a user who has been deactivated: to be reviewed.": (
+        "Gescand door een gebruiker die is gedeactiveerd: wordt nagekeken."
+    ),
     "Serial": "Serieel",
     "Serial scanner port": "Poort seriële scanner",
     "Serial speed (baud)": "Snelheid serieel (baud)",
@@ -83,23 +104,68 @@ NL = {
     "Station enrolment": "Station aanmelden",
     "Station name": "Stationsnaam",
     "Station token rejected": "Stationssleutel geweigerd",
+    "That scan was already undone.": "Die scan was al ongedaan gemaakt.",
     "The enrolment code must be 6 to 64 characters.": "De aanmeldcode is 6 tot 64 tekens lang.",
+    "The scan could not be stored: its time is out of range.": (
+        "De scan kon niet worden opgeslagen: de tijd ervan is ongeldig."
+    ),
+    "The scan could not be stored: {field} contains {char}.": (
+        "De scan kon niet worden opgeslagen: {field} bevat {char}."
+    ),
     "The server URL must start with http(s)://": "De server-URL moet beginnen met http(s)://",
+    "The server could not store this scan ({error}).": (
+        "De server kon deze scan niet opslaan ({error})."
+    ),
+    "The server does not know this project. Choose another project.": (
+        "De server kent dit project niet. Kies een ander project."
+    ),
+    "The server does not know this user. Log in again.": (
+        "De server kent deze gebruiker niet. Log opnieuw in."
+    ),
     "This badge is not an admin badge.": "Deze pas is geen beheerderspas.",
+    "This item is not on the project's pick list.": (
+        "Dit artikel staat niet op de paklijst van het project."
+    ),
     "This kiosk": "Deze kiosk",
     "Time": "Tijd",
+    "Too late to undo: the time to undo has passed.": (
+        "Te laat om ongedaan te maken: de tijd daarvoor is voorbij."
+    ),
     "Too many attempts: try again in %1 s.": "Te veel pogingen: probeer het over %1 s opnieuw.",
+    "Undo refused: the server does not know that scan from this station.": (
+        "Ongedaan maken geweigerd: de server kent die scan van dit station niet."
+    ),
     "Undo scan": "Scan ongedaan",
     "Undone": "Ongedaan",
     "Unexpected answer from the server.": "Onverwacht antwoord van de server.",
+    "Unit {barcode} is marked {status}.": "Exemplaar {barcode} staat op {status}.",
+    "Unit {barcode} is not one of the units named on the pick list.": (
+        "Exemplaar {barcode} is niet een van de exemplaren die op de paklijst staan."
+    ),
+    "Unit {barcode} is still out on another project.": (
+        "Exemplaar {barcode} is nog uit op een ander project."
+    ),
+    "Unit {barcode} was already out on this project.": (
+        "Exemplaar {barcode} was al uit op dit project."
+    ),
+    "Unit {barcode} was not out.": "Exemplaar {barcode} was niet uitgegeven.",
+    "Unit {barcode} was taken out of case {case}.": (
+        "Exemplaar {barcode} is uit koffer {case} gehaald."
+    ),
+    "Unknown case {case_code}": "Onbekende koffer {case_code}",
     "Unknown code": "Onbekende code",
-    "Unreadable code: %1": "Onleesbare code: %1",
+    "Unknown code {code}": "Onbekende code {code}",
+    "Unreadable code {code}: {error}": "Onleesbare code {code}: {error}",
+    "Unreadable code: {error}": "Onleesbare code: {error}",
     "already scanned out for this project": "al uitgescand voor dit project",
+    "available": "beschikbaar",
     "conflict": "conflict",
     "damaged": "beschadigd",
     "disconnected": "losgekoppeld",
     "e.g. Loading dock 1": "bijv. Laaddock 1",
     "is out on another project": "is uit op een ander project",
+    "lost": "kwijt",
+    "maintenance": "in onderhoud",
     "missing": "vermist",
     "more than the pick list asks for": "meer dan de paklijst vraagt",
     "never": "nooit",
@@ -107,13 +173,16 @@ NL = {
     "not enrolled": "niet aangemeld",
     "not on the pick list": "niet op de paklijst",
     "offline login": "offline",
+    "out": "uit",
     "queued": "in wachtrij",
     "ready": "gereed",
     "rejected": "geweigerd",
+    "retired": "afgeschreven",
     "scan the unit's own label": "scan het label van het exemplaar zelf",
-    "status is %1": "status is %1",
+    "status is {status}": "status is {status}",
     "still out on another project": "nog uit op een ander project",
     "stopped": "gestopt",
     "synced": "verwerkt",
+    "undone": "ongedaan",
     "was not out": "was niet uitgegeven",
 }

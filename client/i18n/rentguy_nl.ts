@@ -83,57 +83,57 @@
 <context>
     <name>ProblemsScreen</name>
     <message>
-        <location filename="../ui/problems_screen.py" line="19" />
+        <location filename="../ui/problems_screen.py" line="20" />
         <source>Conflicts and rejected scans</source>
         <translation>Conflicten en geweigerde scans</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="21" />
+        <location filename="../ui/problems_screen.py" line="22" />
         <source>Back</source>
         <translation>Terug</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="27" />
+        <location filename="../ui/problems_screen.py" line="28" />
         <source>A conflict was recorded but needs a look; a rejected scan did not count.</source>
         <translation>Een conflict is geboekt maar moet bekeken worden; een geweigerde scan telt niet.</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="31" />
+        <location filename="../ui/problems_screen.py" line="32" />
         <source>No problems. Everything was accepted.</source>
         <translation>Geen problemen. Alles is geaccepteerd.</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="34" />
+        <location filename="../ui/problems_screen.py" line="35" />
         <source>Time</source>
         <translation>Tijd</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="34" />
+        <location filename="../ui/problems_screen.py" line="35" />
         <source>Item</source>
         <translation>Artikel</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="34" />
+        <location filename="../ui/problems_screen.py" line="35" />
         <source>Code</source>
         <translation>Code</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="34" />
+        <location filename="../ui/problems_screen.py" line="35" />
         <source>State</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="34" />
+        <location filename="../ui/problems_screen.py" line="35" />
         <source>Reason</source>
         <translation>Reden</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="38" />
+        <location filename="../ui/problems_screen.py" line="39" />
         <source>conflict</source>
         <translation>conflict</translation>
     </message>
     <message>
-        <location filename="../ui/problems_screen.py" line="38" />
+        <location filename="../ui/problems_screen.py" line="39" />
         <source>rejected</source>
         <translation>geweigerd</translation>
     </message>
@@ -175,230 +175,408 @@
     </message>
 </context>
 <context>
-    <name>ScanController</name>
+    <name>Reasons</name>
     <message>
-        <location filename="../controller.py" line="157" />
-        <source>This badge is not an admin badge.</source>
-        <translation>Deze pas is geen beheerderspas.</translation>
+        <location filename="../reasons.py" line="40" />
+        <source>The scan could not be stored: {field} contains {char}.</source>
+        <translation>De scan kon niet worden opgeslagen: {field} bevat {char}.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="207" />
-        <source>Choose a project first.</source>
-        <translation>Kies eerst een project.</translation>
+        <location filename="../reasons.py" line="43" />
+        <source>The scan could not be stored: its time is out of range.</source>
+        <translation>De scan kon niet worden opgeslagen: de tijd ervan is ongeldig.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="246" />
-        <source>Log in and choose a project first.</source>
-        <translation>Log eerst in en kies een project.</translation>
+        <location filename="../reasons.py" line="46" />
+        <source>The server could not store this scan ({error}).</source>
+        <translation>De server kon deze scan niet opslaan ({error}).</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="264" />
-        <source>Unreadable code: %1</source>
-        <translation>Onleesbare code: %1</translation>
+        <location filename="../reasons.py" line="49" />
+        <source>The server does not know this user. Log in again.</source>
+        <translation>De server kent deze gebruiker niet. Log opnieuw in.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="309" />
-        <source>Nothing to undo.</source>
-        <translation>Niets om ongedaan te maken.</translation>
+        <location filename="../reasons.py" line="52" />
+        <source>The server does not know this project. Choose another project.</source>
+        <translation>De server kent dit project niet. Kies een ander project.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="369" />
+        <location filename="../reasons.py" line="55" />
+        <source>Unreadable code {code}: {error}</source>
+        <translation>Onleesbare code {code}: {error}</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="56" />
+        <source>Unknown code {code}</source>
+        <translation>Onbekende code {code}</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="57" />
+        <source>A quantity is only allowed for bulk items.</source>
+        <translation>Een aantal mag alleen bij bulkartikelen.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="60" />
+        <source>Only a single unit can be packed into a case.</source>
+        <translation>Alleen een los exemplaar kan in een koffer worden gepakt.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="63" />
+        <source>Unknown case {case_code}</source>
+        <translation>Onbekende koffer {case_code}</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="64" />
+        <source>Unit {barcode} was taken out of case {case}.</source>
+        <translation>Exemplaar {barcode} is uit koffer {case} gehaald.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="67" />
+        <source>Unit {barcode} was already out on this project.</source>
+        <translation>Exemplaar {barcode} was al uit op dit project.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="70" />
+        <source>Unit {barcode} is still out on another project.</source>
+        <translation>Exemplaar {barcode} is nog uit op een ander project.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="73" />
+        <source>Unit {barcode} is marked {status}.</source>
+        <translation>Exemplaar {barcode} staat op {status}.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="74" />
+        <source>Unit {barcode} is not one of the units named on the pick list.</source>
+        <translation>Exemplaar {barcode} is niet een van de exemplaren die op de paklijst staan.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="77" />
+        <source>Unit {barcode} was not out.</source>
+        <translation>Exemplaar {barcode} was niet uitgegeven.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="78" />
+        <source>Kit {kit}: {count} unit(s) not out on this project: {units}</source>
+        <translation>Set {kit}: {count} exemplaar/exemplaren niet uit op dit project: {units}</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="81" />
+        <source>Kit {kit}: {count} unit(s) not back in: {units}</source>
+        <translation>Set {kit}: {count} exemplaar/exemplaren niet terug: {units}</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="84" />
+        <source>This item is not on the project's pick list.</source>
+        <translation>Dit artikel staat niet op de paklijst van het project.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="87" />
+        <source>More than the pick list asks for: {out} out, {wanted} asked.</source>
+        <translation>Meer dan de paklijst vraagt: {out} uit, {wanted} gevraagd.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="90" />
+        <source>Scanned by a user who has been deactivated: to be reviewed.</source>
+        <translation>Gescand door een gebruiker die is gedeactiveerd: wordt nagekeken.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="93" />
+        <source>Undo refused: the server does not know that scan from this station.</source>
+        <translation>Ongedaan maken geweigerd: de server kent die scan van dit station niet.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="96" />
+        <source>Nothing to undo: that scan was rejected.</source>
+        <translation>Niets ongedaan te maken: die scan was geweigerd.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="99" />
+        <source>An undo cannot be undone: scan the item again.</source>
+        <translation>Ongedaan maken kan niet ongedaan worden: scan het artikel opnieuw.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="102" />
+        <source>Too late to undo: the time to undo has passed.</source>
+        <translation>Te laat om ongedaan te maken: de tijd daarvoor is voorbij.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="105" />
+        <source>That scan was already undone.</source>
+        <translation>Die scan was al ongedaan gemaakt.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="108" />
+        <source>A damaged or missing return cannot be undone here; an admin corrects it.</source>
+        <translation>Een beschadigde of vermiste retour kan hier niet ongedaan; een beheerder corrigeert het.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="111" />
+        <source>Unreadable code: {error}</source>
+        <translation>Onleesbare code: {error}</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="112" />
         <source>Unknown code</source>
         <translation>Onbekende code</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="371" />
+        <location filename="../reasons.py" line="113" />
         <source>scan the unit's own label</source>
         <translation>scan het label van het exemplaar zelf</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="384" />
-        <source>status is %1</source>
-        <translation>status is %1</translation>
+        <location filename="../reasons.py" line="114" />
+        <source>status is {status}</source>
+        <translation>status is {status}</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="387" />
+        <location filename="../reasons.py" line="115" />
         <source>already scanned out for this project</source>
         <translation>al uitgescand voor dit project</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="389" />
+        <location filename="../reasons.py" line="118" />
         <source>still out on another project</source>
         <translation>nog uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="391" />
+        <location filename="../reasons.py" line="119" />
         <source>was not out</source>
         <translation>was niet uitgegeven</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="393" />
+        <location filename="../reasons.py" line="120" />
         <source>is out on another project</source>
         <translation>is uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="404" />
+        <location filename="../reasons.py" line="121" />
         <source>not on the pick list</source>
         <translation>niet op de paklijst</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="406" />
+        <location filename="../reasons.py" line="122" />
         <source>more than the pick list asks for</source>
         <translation>meer dan de paklijst vraagt</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="127" />
+        <source>available</source>
+        <translation>beschikbaar</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="128" />
+        <source>out</source>
+        <translation>uit</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="129" />
+        <source>damaged</source>
+        <translation>beschadigd</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="130" />
+        <source>missing</source>
+        <translation>vermist</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="131" />
+        <source>maintenance</source>
+        <translation>in onderhoud</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="132" />
+        <source>retired</source>
+        <translation>afgeschreven</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="133" />
+        <source>lost</source>
+        <translation>kwijt</translation>
+    </message>
+</context>
+<context>
+    <name>ScanController</name>
+    <message>
+        <location filename="../controller.py" line="160" />
+        <source>This badge is not an admin badge.</source>
+        <translation>Deze pas is geen beheerderspas.</translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="211" />
+        <source>Choose a project first.</source>
+        <translation>Kies eerst een project.</translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="254" />
+        <source>Log in and choose a project first.</source>
+        <translation>Log eerst in en kies een project.</translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="325" />
+        <source>Nothing to undo.</source>
+        <translation>Niets om ongedaan te maken.</translation>
     </message>
 </context>
 <context>
     <name>ScanScreen</name>
     <message>
-        <location filename="../ui/scan_screen.py" line="75" />
-        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="97" />
+        <location filename="../ui/scan_screen.py" line="211" />
         <source>Out</source>
         <translation>Uit</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="76" />
-        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="98" />
+        <location filename="../ui/scan_screen.py" line="211" />
         <source>In</source>
         <translation>In</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="77" />
+        <location filename="../ui/scan_screen.py" line="99" />
         <source>Audit</source>
         <translation>Controle</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="78" />
+        <location filename="../ui/scan_screen.py" line="100" />
         <source>Undone</source>
         <translation>Ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="80" />
+        <location filename="../ui/scan_screen.py" line="102" />
         <source>damaged</source>
         <translation>beschadigd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="80" />
+        <location filename="../ui/scan_screen.py" line="102" />
         <source>missing</source>
         <translation>vermist</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="82" />
+        <location filename="../ui/scan_screen.py" line="104" />
         <source>queued</source>
         <translation>in wachtrij</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="83" />
+        <location filename="../ui/scan_screen.py" line="105" />
         <source>synced</source>
         <translation>verwerkt</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="84" />
+        <location filename="../ui/scan_screen.py" line="106" />
         <source>conflict</source>
         <translation>conflict</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="85" />
+        <location filename="../ui/scan_screen.py" line="107" />
         <source>rejected</source>
         <translation>geweigerd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="96" />
+        <location filename="../ui/scan_screen.py" line="108" />
+        <source>undone</source>
+        <translation>ongedaan</translation>
+    </message>
+    <message>
+        <location filename="../ui/scan_screen.py" line="119" />
         <source>offline login</source>
         <translation>offline</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="103" />
+        <location filename="../ui/scan_screen.py" line="126" />
         <source>Settings</source>
         <translation>Instellingen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="107" />
+        <location filename="../ui/scan_screen.py" line="130" />
         <source>Projects</source>
         <translation>Projecten</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="109" />
+        <location filename="../ui/scan_screen.py" line="132" />
         <source>Log out</source>
         <translation>Uitloggen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="147" />
+        <location filename="../ui/scan_screen.py" line="174" />
         <source>Mark the next return as:</source>
         <translation>Markeer de volgende retour als:</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="151" />
+        <location filename="../ui/scan_screen.py" line="178" />
         <source>Damaged</source>
         <translation>Beschadigd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="151" />
+        <location filename="../ui/scan_screen.py" line="178" />
         <source>Missing</source>
         <translation>Vermist</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="167" />
+        <location filename="../ui/scan_screen.py" line="194" />
         <source>Undo scan</source>
         <translation>Scan ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="184" />
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="211" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Item</source>
         <translation>Artikel</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="211" />
         <source>Need</source>
         <translation>Nodig</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Time</source>
         <translation>Tijd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Mode</source>
         <translation>Modus</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>State</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Note</source>
         <translation>Opmerking</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="195" />
+        <location filename="../ui/scan_screen.py" line="226" />
         <source>Pick list</source>
         <translation>Paklijst</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="196" />
+        <location filename="../ui/scan_screen.py" line="227" />
         <source>Last scans</source>
         <translation>Laatste scans</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="220" />
+        <location filename="../ui/scan_screen.py" line="251" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="253" />
+        <location filename="../ui/scan_screen.py" line="285" />
         <source>Qty: %1</source>
         <translation>Aantal: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="263" />
+        <location filename="../ui/scan_screen.py" line="295" />
         <source>Problems: %1</source>
         <translation>Problemen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="269" />
+        <location filename="../ui/scan_screen.py" line="301" />
         <source>Ready — scan an item</source>
         <translation>Klaar — scan een artikel</translation>
     </message>

@@ -144,7 +144,8 @@ class MainWindow(QWidget):
         """Outbox rows changed (new scan or server answers): redraw counts and the list."""
         if self.controller.project is not None:
             self.scan.show_pick_list(pick_list or self.controller.pick_list())
-            self.scan.show_recent(self.controller.recent(RECENT_ROWS))
+            recent = self.controller.recent(RECENT_ROWS)
+            self.scan.show_recent(recent, self.controller.undone(s for s, _ in recent))
         self.scan.show_problem_count(self.controller.store.count_scans_in("conflict", "rejected"))
         if self.stack.currentWidget() is self.problems:
             self.problems.show_problems(self.controller.problems())

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from client.reasons import scan_reason
 from client.store import QueuedScan
 from client.ui.scan_screen import cell, make_table
 from client.ui.theme import STATE_COLOURS
@@ -57,7 +58,7 @@ class ProblemsScreen(QWidget):
                 cell(label),
                 cell(scan.code),
                 state,
-                cell(scan.reason or ""),
+                cell(scan_reason(scan)),
             ]
             for column, item in enumerate(cells):
                 table.setItem(row, column, item)

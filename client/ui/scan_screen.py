@@ -5,7 +5,7 @@ Only rendering: ``MainWindow`` feeds it the controller's data and forwards its b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from html import escape
 
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from client.controller import MODES, ScanVerdict
 from client.mirror import PickLineCount, ProjectInfo
+from client.reasons import scan_reason
 from client.scanners.camera import CameraPreview, CameraScanner
 from client.store import QueuedScan
 from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, paint
@@ -104,6 +105,7 @@ class ScanScreen(QWidget):
             "synced": self.tr("synced"),
             "conflict": self.tr("conflict"),
             "rejected": self.tr("rejected"),
+            "undone": self.tr("undone"),
         }
 
         self.project_name = QLabel()
@@ -214,6 +216,10 @@ class ScanScreen(QWidget):
         )
         self.recent.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.recent.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        # A long reason is elided in its column: a tap on the row shows it whole (wrapped)
+        # in the banner.
+        self._recent_rows: list[tuple[str, str]] = []  # (item as shown, full note)
+        self.recent.cellClicked.connect(self._show_recent_row)
 
         lists = QHBoxLayout()
         lists.setSpacing(20)
@@ -339,23 +345,32 @@ class ScanScreen(QWidget):
                     item.setBackground(colour)
                 table.setItem(row, column, item)
 
-    def show_recent(self, scans: list[tuple[QueuedScan, str]]) -> None:
+    def show_recent(
+        self, scans: list[tuple[QueuedScan, str]], undone: Collection[str] = ()
+    ) -> None:
+        """The last scans; those in ``undone`` (scan ids an undo annulled) read as undone:
+        they count for nothing, like the undo that follows them."""
         with filling(self.recent) as table:
-            self._fill_recent(table, scans)
+            self._fill_recent(table, scans, undone)
 
-    def _fill_recent(self, table: QTableWidget, scans: list[tuple[QueuedScan, str]]) -> None:
+    def _fill_recent(
+        self, table: QTableWidget, scans: list[tuple[QueuedScan, str]], undone: Collection[str]
+    ) -> None:
         table.setRowCount(len(scans))
+        self._recent_rows = []
         for row, (scan, label) in enumerate(scans):
-            state = cell(self.state_labels.get(scan.state, scan.state))
-            background, foreground = STATE_COLOURS.get(scan.state, STATE_COLOURS["queued"])
+            shown = "undone" if scan.scan_id in undone else scan.state
+            state = cell(self.state_labels.get(shown, shown))
+            background, foreground = STATE_COLOURS.get(shown, STATE_COLOURS["queued"])
             state.setBackground(QColor(background))
             state.setForeground(QColor(foreground))
             state.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            note = scan.reason or ""
+            note = scan_reason(scan)
             if scan.condition:
                 mark = self.condition_labels[scan.condition]
                 note = f"{mark}; {note}" if note else mark
             item = label if scan.qty == 1 else f"{scan.qty} × {label}"
+            self._recent_rows.append((item, note))
             cells = [
                 cell(scan.scanned_at.astimezone().strftime("%H:%M")),
                 cell(item),
@@ -363,5 +378,15 @@ class ScanScreen(QWidget):
                 state,
                 cell(note),
             ]
+            if shown == "undone":
+                font = cells[1].font()
+                font.setStrikeOut(True)
+                cells[1].setFont(font)
             for column, item in enumerate(cells):
                 table.setItem(row, column, item)
+
+    def _show_recent_row(self, row: int, _column: int = 0) -> None:
+        """A tapped row's item and its whole reason, wrapped, in the banner."""
+        if 0 <= row < len(self._recent_rows):
+            item, note = self._recent_rows[row]
+            self._banner("idle", item, note)

@@ -36,6 +36,7 @@ STATE_COLOURS = {
     "synced": (GREEN, "#ffffff"),
     "conflict": (AMBER, INK),
     "rejected": (RED, "#ffffff"),
+    "undone": ("#c9ccd3", MUTED),  # annulled by an undo: counts for nothing
 }
 LINE_DONE = QColor("#d7f0dc")
 LINE_OVER = QColor("#fde8b0")

@@ -282,7 +282,10 @@ def list_scans(
         limit=limit,
     )
     return Page(
-        items=[ScanRow.model_validate(s) for s in items], total=total, offset=offset, limit=limit
+        items=projects.scan_rows(session=session, scans=items),
+        total=total,
+        offset=offset,
+        limit=limit,
     )
 
 

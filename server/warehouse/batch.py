@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session
 
 from server.db import one_of
 from server.identity.models import Station, User
-from server.warehouse.ledger import AVAILABLE, Balance, UnitPosition, project_balances, status_of
+from server.warehouse.ledger import (
+    AVAILABLE,
+    Balance,
+    UnitPosition,
+    positions_after_undo,
+    project_balances,
+    status_of,
+)
 from server.warehouse.ledger import unit_positions as load_positions
 from server.warehouse.models import (
     Case,
@@ -34,22 +41,23 @@ from server.warehouse.models import (
 from shared.barcodes import BarcodeError, normalize_code
 from shared.ids import uuid7
 from shared.protocol import MovementKind, ScanIn, ScanMode, ScanStatus
+from shared.reasons import Reason, ReasonCode, reason
 
 
 @dataclass
 class Outcome:
     status: ScanStatus = ScanStatus.APPLIED
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
     movements: list[dict] = field(default_factory=list)
     packs: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (unit, case)
 
-    def flag(self, reason: str) -> None:
+    def flag(self, code: ReasonCode, /, **params: str | int) -> None:
         self.status = ScanStatus.CONFLICT
-        self.reasons.append(reason)
+        self.reasons.append(reason(code, **params))
 
     @classmethod
-    def rejected(cls, reason: str) -> Outcome:
-        return cls(status=ScanStatus.REJECTED, reasons=[reason])
+    def rejected(cls, code: ReasonCode, /, **params: str | int) -> Outcome:
+        return cls(status=ScanStatus.REJECTED, reasons=[reason(code, **params)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,13 @@ class BatchState:
     annulled_by: dict[uuid.UUID, uuid.UUID]
     pack_codes: dict[uuid.UUID, str]  # scan id -> normalized case code
     unit_case: dict[uuid.UUID, uuid.UUID]  # unit id -> case id, for units being packed
+    # Undo: (annulled scan, unit) -> where the unit is once the scan counts no more (None:
+    # where it is now); for targets stored before this batch, from the ledger.
+    undo_positions: dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None] = field(
+        default_factory=dict
+    )
+    # unit -> the scan of this batch that last set its position in memory.
+    set_by: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
     @classmethod
     def load(cls, *, session: Session, station: Station, scans: list[ScanIn]) -> BatchState:
@@ -246,6 +261,13 @@ class BatchState:
             annulled_by=annulled_by,
             pack_codes=pack_codes,
             unit_case=unit_case,
+            undo_positions=positions_after_undo(
+                session=session,
+                scan_units={
+                    t.scan_id: [m["unit_id"] for m in t.movements if m["unit_id"] is not None]
+                    for t in targets.values()
+                },
+            ),
         )
 
     # -- reads ---------------------------------------------------------------------------
@@ -280,19 +302,38 @@ class BatchState:
         for product_id, qty in pending.items():
             wanted = self.pick_qty.get((project_id, product_id))
             if wanted is None:
-                outcome.flag(f"product {product_id} is not on this project's pick list")
+                outcome.flag(ReasonCode.NOT_ON_PICK_LIST, product_id=product_id)
                 continue
             on_site = self.balances.get((project_id, product_id), Balance()).on_site + qty
             if on_site > wanted:
-                outcome.flag(f"over-picked: {on_site} out, pick list asks {wanted}")
+                outcome.flag(ReasonCode.OVER_PICKED, out=on_site, wanted=wanted)
 
     # -- writes (in memory, after a scan is decided) ----------------------------------------
+
+    def _undo_position(self, target: uuid.UUID, unit_id: uuid.UUID) -> None:
+        """Put ``unit_id`` where it is once ``target`` counts no more (ledger.counted):
+        back where it was before ``target`` if ``target`` moved it last, else unchanged."""
+        latest = self.set_by.get(unit_id)
+        if latest is not None and latest != target:
+            return  # another scan of this batch moved the unit after the one undone
+        before = self.undo_positions.get((target, unit_id))
+        if before is not None:
+            self.positions[unit_id] = before
 
     def record(
         self, scan: ScanIn, outcome: Outcome, rows: list[dict], received_at: datetime
     ) -> None:
+        annul = scan.mode is ScanMode.ANNUL
         for m in rows:
-            if m["project_id"] is not None:
+            if m["project_id"] is not None and annul:
+                # An annul takes its scan's movement back out of the counts (ledger.counted):
+                # its reversed "in" un-counts an "out", its "out" un-counts an "in".
+                balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
+                if m["kind"] == MovementKind.IN.value:
+                    balance.out -= m["qty"]
+                else:
+                    balance.returned -= m["qty"]
+            elif m["project_id"] is not None:
                 balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
                 if m["kind"] == MovementKind.OUT.value:
                     balance.out += m["qty"]
@@ -302,11 +343,19 @@ class BatchState:
                     balance.damaged += m["qty"]
                 elif m["kind"] == MovementKind.MISSING.value:
                     balance.missing += m["qty"]
-            if m["unit_id"] is not None:
+            if m["unit_id"] is not None and annul:
+                self._undo_position(scan.annuls_scan_id, m["unit_id"])
+                self.set_by[m["unit_id"]] = scan.scan_id
+            elif m["unit_id"] is not None:
+                # Where the unit was before this scan: an undo later in the batch goes back.
+                self.undo_positions.setdefault((scan.scan_id, m["unit_id"]), self.position(
+                    m["unit_id"]
+                ))
                 status = status_of(m["kind"])
                 self.positions[m["unit_id"]] = UnitPosition(
                     status, m["project_id"] if status != "available" else None
                 )
+                self.set_by[m["unit_id"]] = scan.scan_id
         # A later scan of this batch may annul this one (or be refused: it was rejected).
         self.targets[scan.scan_id] = AnnulTarget(
             scan.scan_id,

@@ -49,7 +49,13 @@ _MOVEMENT_COLUMNS = {
     "created_at": "timestamptz",
 }
 
-_ANSWER_COLUMNS = {"scan_id": "uuid", "status": "text", "reason": "text", "code": "text"}
+_ANSWER_COLUMNS = {
+    "scan_id": "uuid",
+    "status": "text",
+    "reason": "text",
+    "reasons": "text",
+    "code": "text",
+}
 
 
 def _recordset(columns: dict[str, str]) -> str:
@@ -94,11 +100,12 @@ def insert_movements(session: Session, rows: list[dict]) -> None:
 
 
 def set_answers(session: Session, rows: list[dict]) -> None:
-    """Store each claimed scan's answer: ``scan_id``, ``status``, ``reason``, ``code``."""
+    """Store each claimed scan's answer: ``scan_id``, ``status``, ``reason``, ``reasons``
+    (JSON text), ``code``."""
     if is_postgresql(session):
         session.execute(
             text(
-                "UPDATE scans SET status = v.status, reason = v.reason, "
+                "UPDATE scans SET status = v.status, reason = v.reason, reasons = v.reasons, "
                 f"normalized_code = v.code FROM {_recordset(_ANSWER_COLUMNS)} "
                 "WHERE scans.scan_id = v.scan_id"
             ),
@@ -112,6 +119,7 @@ def set_answers(session: Session, rows: list[dict]) -> None:
         .values(
             status=bindparam("b_status"),
             reason=bindparam("b_reason"),
+            reasons=bindparam("b_reasons"),
             normalized_code=bindparam("b_code"),
         ),
         [
@@ -119,6 +127,7 @@ def set_answers(session: Session, rows: list[dict]) -> None:
                 "b_scan_id": r["scan_id"],
                 "b_status": r["status"],
                 "b_reason": r["reason"],
+                "b_reasons": r["reasons"],
                 "b_code": r["code"],
             }
             for r in rows

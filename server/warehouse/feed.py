@@ -171,8 +171,21 @@ def _offer(sub: _Subscriber, events: list[dict]) -> None:
 
 
 def _event(
-    *, scan_id, station_id, seq, user_id, project_id, mode, code, status, reason, movements
+    *,
+    scan_id,
+    station_id,
+    seq,
+    user_id,
+    project_id,
+    mode,
+    code,
+    status,
+    reason,
+    movements,
+    reason_code=None,
 ) -> dict:
+    # The first reason's code (shared.reasons) for consoles that translate; the English
+    # ``reason`` is cut to fit a NOTIFY payload, the code never is.
     if reason is not None and len(reason) > REASON_CHARS:
         reason = reason[: REASON_CHARS - 1] + "…"
     return {
@@ -185,6 +198,7 @@ def _event(
         "code": code,
         "status": status,
         "reason": reason,
+        "reason_code": reason_code,
         "movements": movements,
     }
 
@@ -201,6 +215,7 @@ def _decided_events(decided: list[tuple[ScanIn, dict]]) -> list[dict]:
             code=scan.code,
             status=result["status"],
             reason=result["reason"],
+            reason_code=result.get("reason_code"),
             movements=len(result["movements"]),
         )
         for scan, result in decided
@@ -369,7 +384,7 @@ SQLITE_CHUNK = 5000
 _SQLITE_TAIL = (
     "SELECT s.rowid, s.received_at, s.scan_id, s.station_id, s.seq, s.user_id, s.project_id,"
     " s.mode, s.code, s.status, s.reason,"
-    " (SELECT count(*) FROM movements m WHERE m.scan_id = s.scan_id)"
+    " (SELECT count(*) FROM movements m WHERE m.scan_id = s.scan_id), s.reasons"
     " FROM scans s WHERE s.rowid > ? ORDER BY s.rowid LIMIT ?"
 )
 
@@ -422,10 +437,17 @@ class SqliteTailSource(_TailSource):
                     status=r[9],
                     reason=r[10],
                     movements=r[11],
+                    reason_code=_first_code(r[12]),
                 )
                 for r in rows
             ]
         )
+
+
+def _first_code(reasons: str | None) -> str | None:
+    """The first code of a stored ``scans.reasons`` (JSON), or None."""
+    first = next(iter(orjson.loads(reasons)), None) if reasons else None
+    return first["code"] if first else None
 
 
 def _batches_in_seq_order(rows: list) -> list:

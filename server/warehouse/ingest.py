@@ -25,12 +25,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from server.db import one_of, utcnow
-from server.edge import text_problem
+from server.edge import bad_char
 from server.errors import BadRequest
 from server.identity.models import Station
 from server.warehouse import bulk
@@ -44,6 +45,7 @@ from shared.protocol import (
     ScanMode,
     ScanStatus,
 )
+from shared.reasons import Reason, ReasonCode, english, reason
 
 DEFAULT_ANNUL_WINDOW = timedelta(minutes=10)
 _PENDING = "pending"
@@ -57,13 +59,16 @@ def ingest_batch(
     station: Station,
     batch: ScanBatch,
     annul_window: timedelta = DEFAULT_ANNUL_WINDOW,
-    faults: Mapping[uuid.UUID, str] | None = None,
+    faults: Mapping[uuid.UUID, Reason] | None = None,
     on_applied: Callable[[list[tuple[ScanIn, dict]]], None] | None = None,
 ) -> list[dict]:
     """Apply a station's batch in ``seq`` order; answer per scan in the request's order.
 
     ``faults`` are scans the edge already found unstorable (``server.edge.item_faults``):
     scan id -> reason; they are answered rejected with it.
+
+    Every reason is answered as text (``reason``, English) and as codes with parameters
+    (``reasons``, ``reason_code``, ``reason_params``: ``shared.reasons``).
 
     Answers are dicts shaped as ``shared.protocol.ScanResult``, ready for orjson (UUIDs
     stay UUIDs): building 500 pydantic models per batch cost more than the database work.
@@ -92,26 +97,38 @@ def ingest_batch(
     return [results[scan.scan_id] for scan in batch.scans]
 
 
-def scan_fault(scan: ScanIn) -> str | None:
-    """Why ``scan`` cannot be stored at all (a reason: code first), or None."""
+def scan_fault(scan: ScanIn) -> Reason | None:
+    """Why ``scan`` cannot be stored at all, or None."""
     for name in ("code", "symbology", "case_code"):
         value = getattr(scan, name)
-        if value is not None and (problem := text_problem(value)):
-            return f"invalid_text: {name} {problem}"
+        if value is not None and (char := bad_char(value)):
+            return reason(ReasonCode.INVALID_TEXT, field=name, char=char)
     try:
         scan.scanned_at.astimezone(UTC)
     except OverflowError:
-        return "invalid_timestamp: scanned_at is outside the years 1-9999 in UTC"
+        return reason(ReasonCode.INVALID_TIMESTAMP)
     return None
 
 
-def _refused(scan: ScanIn, reason: str) -> dict:
+def _refused(scan: ScanIn, why: Reason) -> dict:
     return {
         "scan_id": scan.scan_id,
         "status": ScanStatus.REJECTED.value,
-        "reason": reason,
+        **reason_fields([why.as_json()]),
         "original_status": None,
         "movements": [],
+    }
+
+
+def reason_fields(reasons: list[dict]) -> dict:
+    """The answer's reason fields from reasons as ``{"code", "params"}`` dicts (or none):
+    English text for API users, the codes for kiosks, the first code on its own."""
+    first = reasons[0] if reasons else None
+    return {
+        "reason": "; ".join(english(r["code"], r["params"]) for r in reasons) or None,
+        "reason_code": first["code"] if first else None,
+        "reason_params": first["params"] if first else {},
+        "reasons": reasons,
     }
 
 
@@ -138,8 +155,7 @@ def _apply_isolating(
         if len(scans) == 1:
             log.warning("scan %s refused by the database: %s", scans[0].scan_id, exc.orig)
             results[scans[0].scan_id] = _refused(
-                scans[0],
-                f"not_storable: the database refused this scan ({type(exc.orig).__name__})",
+                scans[0], reason(ReasonCode.NOT_STORABLE, error=type(exc.orig).__name__)
             )
             return
         middle = len(scans) // 2
@@ -176,19 +192,21 @@ def _apply(
             state.record(scan, outcome, rows, received_at)
             movements.extend(rows)
             packs.update(dict(outcome.packs))
-            reason = "; ".join(outcome.reasons) or None
+            reasons = [r.as_json() for r in outcome.reasons]
+            fields = reason_fields(reasons)
             updates.append(
                 {
                     "scan_id": scan.scan_id,
                     "status": outcome.status.value,
-                    "reason": reason,
+                    "reason": fields["reason"],
+                    "reasons": orjson.dumps(reasons).decode() if reasons else None,
                     "code": state.normalized.get(scan.scan_id),
                 }
             )
             result = {
                 "scan_id": scan.scan_id,
                 "status": outcome.status.value,
-                "reason": reason,
+                **fields,
                 "original_status": None,
                 "movements": [_movement_out(m) for m in rows],
             }
@@ -255,7 +273,7 @@ def _previous_results(session: Session, scan_ids: list[uuid.UUID]) -> dict[uuid.
     firsts = {
         row.scan_id: row
         for row in session.execute(
-            select(scans.scan_id, scans.status, scans.reason).where(
+            select(scans.scan_id, scans.status, scans.reason, scans.reasons).where(
                 one_of(session, scans.scan_id, scan_ids)
             )
         )
@@ -281,6 +299,8 @@ def _previous_results(session: Session, scan_ids: list[uuid.UUID]) -> dict[uuid.
         results[scan_id] = {
             "scan_id": scan_id,
             "status": ScanStatus.DUPLICATE.value,
+            **reason_fields(orjson.loads(first.reasons) if first.reasons else []),
+            # As stored: answers from before reasons had codes keep their English alone.
             "reason": first.reason,
             "original_status": first.status if first.status != _PENDING else None,
             "movements": moved[scan_id],
@@ -297,13 +317,13 @@ def _decide(
 ) -> Outcome:
     user_active = state.users.get(scan.user_id)
     if user_active is None:
-        return Outcome.rejected(f"unknown user {scan.user_id}")
+        return Outcome.rejected(ReasonCode.UNKNOWN_USER, user_id=scan.user_id)
     project = state.projects.get(scan.project_id) if scan.project_id else None
     if scan.project_id is not None and project is None:
-        return Outcome.rejected(f"unknown project {scan.project_id}")
+        return Outcome.rejected(ReasonCode.UNKNOWN_PROJECT, project_id=scan.project_id)
     outcome = _decide_item(state, station, scan, received_at, annul_window)
     if not user_active and outcome.status is not ScanStatus.REJECTED:
-        outcome.flag("user deactivated — review")
+        outcome.flag(ReasonCode.USER_DEACTIVATED)
     return outcome
 
 
@@ -318,15 +338,15 @@ def _decide_item(
         return _annul(state, station, scan, received_at, annul_window)
     error = state.code_errors.get(scan.scan_id)
     if error is not None:
-        return Outcome.rejected(f"invalid code {scan.code!r}: {error}")
+        return Outcome.rejected(ReasonCode.INVALID_CODE, code=scan.code, error=error)
     code = state.normalized[scan.scan_id]
     unit = state.units.get(code)
     case = None if unit else state.cases.get(code)
     product = None if unit or case else state.bulk.get(code)
     if unit is None and case is None and product is None:
-        return Outcome.rejected(f"unknown code {code!r}")
+        return Outcome.rejected(ReasonCode.UNKNOWN_CODE, code=code)
     if scan.qty != 1 and product is None:
-        return Outcome.rejected("a quantity is only allowed for bulk products")
+        return Outcome.rejected(ReasonCode.QTY_ONLY_FOR_BULK)
     if scan.case_code is not None:
         return _pack(state, scan, unit)
     if scan.mode is ScanMode.AUDIT:
@@ -361,17 +381,17 @@ def _decide_item(
 def _pack(state: BatchState, scan: ScanIn, unit) -> Outcome:
     """Put a unit into a case at a station (an ``audit`` scan with ``case_code``)."""
     if unit is None:
-        return Outcome.rejected("only a unit can be packed into a case")
+        return Outcome.rejected(ReasonCode.PACK_NEEDS_UNIT)
     case = state.cases.get(state.pack_codes[scan.scan_id])
     if case is None:
-        return Outcome.rejected(f"unknown case {state.pack_codes[scan.scan_id]!r}")
+        return Outcome.rejected(ReasonCode.UNKNOWN_CASE, case_code=state.pack_codes[scan.scan_id])
     outcome = Outcome()
     old = state.unit_case.get(unit.id)
     if old == case.id:
         return outcome
     if old is not None:
         was = next((c.barcode for c in state.cases.values() if c.id == old), str(old))
-        outcome.flag(f"unit {unit.barcode} was taken out of case {was}")
+        outcome.flag(ReasonCode.UNIT_TAKEN_FROM_CASE, barcode=unit.barcode, case=was)
     outcome.packs.append((unit.id, case.id))
     state.pack(unit, case)
     return outcome
@@ -391,15 +411,21 @@ def _move_unit(state: BatchState, scan: ScanIn, unit, outcome: Outcome) -> None:
     position = state.position(unit.id)
     if scan.mode is ScanMode.OUT:
         if position.out:
-            where = "this project" if position.project_id == scan.project_id else "another project"
-            outcome.flag(f"unit {unit.barcode} is already out on {where} ({position.project_id})")
+            here = position.project_id == scan.project_id
+            outcome.flag(
+                ReasonCode.ALREADY_OUT_THIS_PROJECT
+                if here
+                else ReasonCode.ALREADY_OUT_OTHER_PROJECT,
+                barcode=unit.barcode,
+                project_id=position.project_id,
+            )
         elif position.status != "available":
-            outcome.flag(f"unit {unit.barcode} is marked {position.status}")
+            outcome.flag(ReasonCode.UNIT_MARKED, barcode=unit.barcode, status=position.status)
         named = state.named_units.get((scan.project_id, unit.product_id))
         if named and unit.id not in named:
-            outcome.flag(f"unit {unit.barcode} is not one of the named units on the pick list")
+            outcome.flag(ReasonCode.NOT_A_NAMED_UNIT, barcode=unit.barcode)
     elif not position.out and scan.condition is not ReturnCondition.MISSING:
-        outcome.flag(f"unit {unit.barcode} was not out")
+        outcome.flag(ReasonCode.NOT_OUT, barcode=unit.barcode)
     for kind in _kinds(scan):
         outcome.movements.append(
             {
@@ -419,17 +445,17 @@ def _check_kit(state: BatchState, scan: ScanIn, case, outcome: Outcome) -> None:
             for uid in case.unit_ids
             if state.position(uid).project_id != scan.project_id or not state.position(uid).out
         ]
-        what = "not out on this project"
+        code = ReasonCode.KIT_NOT_OUT
     else:
         off = [
             state.unit_by_id[uid].barcode
             for uid in case.unit_ids
             if state.position(uid).status != "available"
         ]
-        what = "not back in"
+        code = ReasonCode.KIT_NOT_BACK
     if off:
         shown = ", ".join(sorted(off)[:20]) + (" …" if len(off) > 20 else "")
-        outcome.flag(f"kit {case.barcode}: {len(off)} expected unit(s) {what}: {shown}")
+        outcome.flag(code, kit=case.barcode, count=len(off), units=shown)
 
 
 def _annul(
@@ -441,21 +467,19 @@ def _annul(
 ) -> Outcome:
     target = state.annul_target(scan.annuls_scan_id)
     if target is None or target.station_id != station.id:
-        return Outcome.rejected(f"no scan {scan.annuls_scan_id} from this station to annul")
+        return Outcome.rejected(ReasonCode.ANNUL_UNKNOWN_SCAN, scan_id=scan.annuls_scan_id)
     if target.status == ScanStatus.REJECTED.value:
-        return Outcome.rejected(f"scan {target.scan_id} was rejected: nothing to annul")
+        return Outcome.rejected(ReasonCode.ANNUL_TARGET_REJECTED, scan_id=target.scan_id)
     if target.mode == ScanMode.ANNUL.value:
-        return Outcome.rejected("an annul cannot itself be annulled; scan the item again")
+        return Outcome.rejected(ReasonCode.ANNUL_OF_ANNUL)
     if received_at - target.received_at > annul_window:
-        return Outcome.rejected("too late to annul: the annul window has passed")
+        return Outcome.rejected(ReasonCode.ANNUL_WINDOW_PASSED)
     already = state.annulled_by.get(target.scan_id)
     if already is not None:
-        return Outcome.rejected(f"scan {target.scan_id} was already annulled by {already}")
+        return Outcome.rejected(ReasonCode.ANNUL_ALREADY_DONE, scan_id=target.scan_id, by=already)
     if any(m["kind"] not in _REVERSE for m in target.movements):
         # A damaged/missing mark is a report about the item, not a move to undo blindly.
-        return Outcome.rejected(
-            "a damaged/missing return cannot be annulled at the kiosk; an admin corrects it"
-        )
+        return Outcome.rejected(ReasonCode.ANNUL_NEEDS_ADMIN)
     outcome = Outcome()
     for movement in target.movements:
         outcome.movements.append({**movement, "kind": _REVERSE[movement["kind"]]})

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.integrity import delete_row
-from server.warehouse.ledger import AVAILABLE, UNIT_STATUSES, unit_positions
+from server.warehouse.ledger import AVAILABLE, UNIT_STATUSES, counted, unit_positions
 from server.warehouse.models import Case, CaseUnit, Movement, PickUnit, Product, Unit
 from server.warehouse.schemas import (
     CaseCreate,
@@ -76,7 +76,9 @@ def product_stock(session: Session, products: list[Product]) -> dict[uuid.UUID, 
             (pid, kind): int(total or 0)
             for pid, kind, total in session.execute(
                 select(Movement.product_id, Movement.kind, func.sum(Movement.qty))
-                .where(Movement.product_id.in_(list(bulk)), Movement.unit_id.is_(None))
+                .where(
+                    Movement.product_id.in_(list(bulk)), Movement.unit_id.is_(None), counted()
+                )
                 .group_by(Movement.product_id, Movement.kind)
             )
         }
@@ -240,8 +242,16 @@ def unit_detail(*, session: Session, unit_id: uuid.UUID) -> UnitDetail:
     movements = session.scalars(
         select(Movement).where(Movement.unit_id == unit_id).order_by(Movement.id)
     ).all()
+    # The whole ledger, undo included; what an undo took back is marked as not counting.
+    counting = set(
+        session.scalars(select(Movement.id).where(Movement.unit_id == unit_id, counted()))
+    )
     return UnitDetail(
-        **base.model_dump(), movements=[MovementRow.model_validate(m) for m in movements]
+        **base.model_dump(),
+        movements=[
+            MovementRow.model_validate(m).model_copy(update={"counted": m.id in counting})
+            for m in movements
+        ],
     )
 
 

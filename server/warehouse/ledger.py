@@ -5,6 +5,12 @@ A unit's state is decided by its latest movement (ids are UUIDv7, made in order)
 
     out -> "out" (on that project)     in -> "available"
     damaged | missing | maintenance -> that status (project kept for the return report)
+
+Undo (an ``annul`` scan) keeps the ledger append-only: the annul books its own movements,
+the reverse of the scan it names, linked to it through ``scans.annuls_scan_id``. Every
+count derived here treats both as never having happened (``counted``): an annulled "out"
+is neither out nor returned, and a unit's position is its latest movement that counts.
+So after *out, undo, out* the pick list reads out 1, returned 0 — not out 2, returned 1.
 """
 
 from __future__ import annotations
@@ -13,12 +19,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from server.db import one_of
-from server.warehouse.models import Movement
-from shared.protocol import MovementKind
+from server.warehouse.models import Movement, Scan
+from shared.protocol import MovementKind, ScanStatus
 
 UNIT_STATUSES = ("available", "out", "damaged", "missing", "maintenance")
 # SQL IN lists stay well under SQLite's and PostgreSQL's parameter limits.
@@ -38,6 +44,21 @@ class UnitPosition:
 AVAILABLE = UnitPosition()
 
 
+def counted() -> ColumnElement[bool]:
+    """SQL condition on ``Movement``: the row counts. Not if its scan is an annul, nor if
+    its scan was annulled (by an annul that was applied; a refused one undid nothing)."""
+    scans = Scan.__table__.c
+    voided = union_all(
+        select(scans.scan_id).where(scans.annuls_scan_id.is_not(None)),
+        select(scans.annuls_scan_id).where(
+            scans.annuls_scan_id.is_not(None),
+            scans.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
+        ),
+    )
+    # Movements an admin booked have no scan: they always count (NOT IN on NULL would not).
+    return or_(Movement.scan_id.is_(None), Movement.scan_id.not_in(voided))
+
+
 def status_of(kind: str) -> str:
     """The unit status a movement of ``kind`` leaves behind."""
     return "available" if kind == MovementKind.IN.value else kind
@@ -51,7 +72,7 @@ def _latest_per_unit(session: Session, unit_ids: Iterable[uuid.UUID] | None):
         func.row_number()
         .over(partition_by=Movement.unit_id, order_by=Movement.id.desc())
         .label("rank"),
-    ).where(Movement.unit_id.is_not(None))
+    ).where(Movement.unit_id.is_not(None), counted())
     if unit_ids is not None:
         ranked = ranked.where(one_of(session, Movement.unit_id, list(unit_ids)))
     ranked = ranked.subquery()
@@ -75,6 +96,41 @@ def unit_positions(
             status = status_of(kind)
             positions[unit_id] = UnitPosition(status, project_id if status != "available" else None)
     return positions
+
+
+def positions_after_undo(
+    *, session: Session, scan_units: dict[uuid.UUID, list[uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None]:
+    """For scans about to be annulled (scan id -> the units it moved): where each unit is
+    once the scan counts no more. ``None``: the scan is not the unit's latest counted
+    movement, so undoing it leaves the unit where it is. One query, for these units only."""
+    units = list({u for ids in scan_units.values() for u in ids})
+    if not units:
+        return {}
+    history: dict[uuid.UUID, list[tuple[uuid.UUID | None, str, uuid.UUID | None]]] = {}
+    for unit_id, scan_id, kind, project_id in session.execute(
+        select(Movement.unit_id, Movement.scan_id, Movement.kind, Movement.project_id)
+        .where(one_of(session, Movement.unit_id, units), counted())
+        .order_by(Movement.unit_id, Movement.id)
+    ):
+        history.setdefault(unit_id, []).append((scan_id, kind, project_id))
+    after: dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None] = {}
+    for scan_id, unit_ids in scan_units.items():
+        for unit_id in unit_ids:
+            moves = history.get(unit_id, [])
+            if not moves or moves[-1][0] != scan_id:
+                after[(scan_id, unit_id)] = None
+                continue
+            rest = [m for m in moves if m[0] != scan_id]
+            if not rest:
+                after[(scan_id, unit_id)] = AVAILABLE
+                continue
+            _, kind, project_id = rest[-1]
+            status = status_of(kind)
+            after[(scan_id, unit_id)] = UnitPosition(
+                status, project_id if status != "available" else None
+            )
+    return after
 
 
 def unit_position(*, session: Session, unit_id: uuid.UUID) -> UnitPosition:
@@ -125,7 +181,7 @@ def project_balances(
             _sum(MovementKind.DAMAGED),
             _sum(MovementKind.MISSING),
         )
-        .where(one_of(session, Movement.project_id, ids))
+        .where(one_of(session, Movement.project_id, ids), counted())
         .group_by(Movement.project_id, Movement.product_id)
     )
     return {

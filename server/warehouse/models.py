@@ -126,7 +126,11 @@ class Scan(Base):
     """Every scan ever received, once. The primary key is the kiosk's UUIDv7 ``scan_id``."""
 
     __tablename__ = "scans"
-    __table_args__ = (Index("ix_scans_station_seq", "station_id", "seq"),)
+    __table_args__ = (
+        Index("ix_scans_station_seq", "station_id", "seq"),
+        # Every ledger reader leaves annulled scans out (ledger.counted): it looks them up.
+        Index("ix_scans_annuls_scan_id", "annuls_scan_id"),
+    )
 
     scan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
@@ -143,7 +147,9 @@ class Scan(Base):
     scanned_at: Mapped[datetime] = mapped_column(UTCDateTime)  # kiosk clock: display only
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(10))
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # English, for API users
+    # The same as codes: JSON list of {"code", "params"} (shared.reasons), for the kiosk.
+    reasons: Mapped[str | None] = mapped_column(Text)
     # "ok" | "damaged" | "missing" on "in" scans (shared.protocol.ReturnCondition).
     condition: Mapped[str | None] = mapped_column(String(10))
     # Audit scans that pack the unit into a case: the case's label as scanned.

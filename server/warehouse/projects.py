@@ -182,13 +182,42 @@ def project_status(*, session: Session, project_id: uuid.UUID) -> ProjectStatusO
     units = [u for u in unit_outs(session=session, units=list(touched))]
     on_project = [u for u in units if u.project_id == project.id]
     bulk_open = any(line.on_site - line.missing > 0 for line in lines if line.on_site)
+    undone = session.scalars(
+        select(Scan)
+        .where(Scan.project_id == project.id, Scan.scan_id.in_(_annulled_ids()))
+        .order_by(Scan.station_id, Scan.seq)
+    ).all()
     return ProjectStatusOut(
         project_id=project.id,
         status=project.status,
         lines=lines,
         units_out=sorted((u for u in on_project if u.status == "out"), key=lambda u: u.barcode),
         complete=not any(u.status == "out" for u in on_project) and not bulk_open,
+        undone_scans=scan_rows(session=session, scans=undone),
     )
+
+
+def _annulled_ids():
+    """Scan ids an applied annul undid (a refused annul undid nothing)."""
+    return select(Scan.annuls_scan_id).where(
+        Scan.annuls_scan_id.is_not(None), Scan.status.in_(["applied", "conflict"])
+    )
+
+
+def scan_rows(*, session: Session, scans: list[Scan]) -> list[ScanRow]:
+    """``ScanRow``s, each with the annul that undid it (if one did)."""
+    by = dict(
+        session.execute(
+            select(Scan.annuls_scan_id, Scan.scan_id).where(
+                Scan.annuls_scan_id.in_([s.scan_id for s in scans]),
+                Scan.status.in_(["applied", "conflict"]),
+            )
+        ).all()
+    ) if scans else {}
+    return [
+        ScanRow.model_validate(s).model_copy(update={"annulled_by": by.get(s.scan_id)})
+        for s in scans
+    ]
 
 
 def return_report(*, session: Session, project_id: uuid.UUID) -> ReturnReport:
@@ -209,7 +238,7 @@ def return_report(*, session: Session, project_id: uuid.UUID) -> ReturnReport:
         not_returned=[u for u in units if u.status == "out" and u.project_id == project_id],
         damaged_units=[u for u in units if u.status == "damaged"],
         missing_units=[u for u in units if u.status == "missing"],
-        flagged_scans=[ScanRow.model_validate(s) for s in flagged],
+        flagged_scans=scan_rows(session=session, scans=list(flagged)),
     )
 
 

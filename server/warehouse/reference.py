@@ -46,7 +46,7 @@ from server.db import utcnow
 from server.identity.models import Station
 from server.identity.service import active_badges
 from server.sqlutil import insert_ignore
-from server.warehouse.ledger import project_balances, status_of
+from server.warehouse.ledger import counted, project_balances, status_of
 from server.warehouse.models import (
     Case,
     CaseUnit,
@@ -163,7 +163,8 @@ def _s(column):
 
 
 def _unit_positions_text(session: Session) -> dict[str, tuple[str, str | None]]:
-    """unit id -> (status, project id) as text, from each unit's latest movement."""
+    """unit id -> (status, project id) as text, from each unit's latest movement that
+    counts (an undone scan's and its annul's movements do not: ``ledger.counted``)."""
     ranked = (
         select(
             _s(Movement.unit_id),
@@ -173,7 +174,7 @@ def _unit_positions_text(session: Session) -> dict[str, tuple[str, str | None]]:
             .over(partition_by=Movement.unit_id, order_by=Movement.id.desc())
             .label("rank"),
         )
-        .where(Movement.unit_id.is_not(None))
+        .where(Movement.unit_id.is_not(None), counted())
         .subquery()
     )
     positions = {}

@@ -6,9 +6,11 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.patch import PatchBody
+from shared.protocol import ScanReason
 
 T = TypeVar("T")
 
@@ -119,6 +121,8 @@ class MovementRow(_Out):
     qty: int
     note: str | None
     created_at: datetime
+    # False for an undone scan's movement and for the undo's own (ledger.counted).
+    counted: bool = True
 
 
 class UnitDetail(UnitOut):
@@ -221,9 +225,10 @@ class ProductStatus(_Out):
 class ProjectStatusOut(_Out):
     project_id: uuid.UUID
     status: str
-    lines: list[ProductStatus]
+    lines: list[ProductStatus]  # counts leave undone scans out (ledger.counted)
     units_out: list[UnitOut]
     complete: bool  # everything that went out is back or accounted for
+    undone_scans: list[ScanRow] = Field(default_factory=list)  # annulled: they count nothing
 
 
 class ReturnReport(ProjectStatusOut):
@@ -251,7 +256,18 @@ class ScanRow(_Out):
     scanned_at: datetime
     received_at: datetime
     status: str
-    reason: str | None
+    reason: str | None  # English, for API users
+    reasons: list[ScanReason] = Field(default_factory=list)  # the same as codes
+    annulled_by: uuid.UUID | None = None  # the annul scan that undid this one
+
+    @field_validator("reasons", mode="before")
+    @classmethod
+    def _stored_json(cls, value: object) -> object:
+        # The scans table keeps them as JSON text; rows from before codes have none.
+        if value is None:
+            return []
+        return orjson.loads(value) if isinstance(value, str) else value
 
 
+ProjectStatusOut.model_rebuild()
 ReturnReport.model_rebuild()

@@ -182,6 +182,9 @@ def test_undo_button_annuls_the_last_scan(qtbot, make_kiosk, demo):
     qtbot.mouseClick(screen.undo_button, Qt.MouseButton.LeftButton)
     assert screen.pick_list.item(0, 2).text() == "1"
     assert screen.recent.item(0, 2).text() == "Undone"
+    # The scan it undid reads as undone too (issue 17 item 3), struck through.
+    assert screen.recent.item(1, 3).text() == "undone"
+    assert screen.recent.item(1, 1).font().strikeOut()
     annul = kiosk.store.recent_scans(1)[0]
     assert annul.mode == "annul" and annul.annuls_scan_id is not None
 

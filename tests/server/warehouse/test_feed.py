@@ -100,6 +100,8 @@ def test_a_stream_sees_another_process_commits_never_its_rollbacks(
     assert [e["status"] for e in events] == ["applied"] * 3 + ["rejected"]
     assert events[0]["movements"] == 1 and events[-1]["movements"] == 0
     assert events[-1]["reason"] == "unknown code 'NOPE-1'"
+    assert events[-1]["reason_code"] == "unknown_code"  # for consoles that translate
+    assert events[0]["reason_code"] is None
     assert events[0]["station_id"] == demo["station_id"]
 
 
