@@ -38,6 +38,7 @@ from client.sync.engine import DEFAULT_TIMEOUT_S, SyncEngine
 from client.sync.worker import SyncEvents, SyncWorker, start_sync_thread, stop_sync_thread
 from client.ui.main_window import MainWindow
 from client.ui.settings_screen import EDITABLE
+from client.ui.theme import settle_layouts
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ def _make_window(kiosk: KioskApp, config: KioskConfig) -> MainWindow:
     camera = next((s for s in kiosk.scanners if isinstance(s, CameraScanner)), None)
     if camera is not None:
         window.scan.attach_camera(camera)
+        settle_layouts(window)  # the preview was added after the window settled
     return window
 
 

@@ -8,7 +8,7 @@ look at this, red means not recorded as you expect; nothing else uses those colo
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLayout, QWidget
 
 FONT_FAMILY = "DejaVu Sans"
 INK = "#16181d"
@@ -108,3 +108,19 @@ def apply_theme(window: QWidget) -> None:
 def paint(widget: QWidget, background: str, foreground: str, extra: str = "") -> None:
     """Give one widget a solid colour (used by the banner and the status pill)."""
     widget.setStyleSheet(f"background: {background}; color: {foreground}; {extra}")
+
+
+def settle_layouts(window: QWidget) -> None:
+    """Polish every widget of a freshly built window, then forget the sizes its layouts
+    measured before that.
+
+    Qt polishes a widget (applies the style sheet: fonts, min-heights, paddings) only when
+    it is first shown, and a hidden stacked page is laid out earlier, e.g. when a scroll
+    area sizes its content. A page's first show then polished its widgets in the middle of
+    a layout pass; the size changes were lost for nested layouts (a form in a scroll area),
+    so the settings screen drew rows of the unstyled size over each other until something
+    (a language switch) rebuilt it. Polishing up front makes the first layout the real one.
+    """
+    window.ensurePolished()  # the window and all its children
+    for layout in window.findChildren(QLayout):
+        layout.invalidate()
