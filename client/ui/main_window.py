@@ -24,7 +24,7 @@ from client.ui.project_screen import ProjectScreen
 from client.ui.scan_screen import ScanScreen
 from client.ui.settings_screen import SettingsScreen
 from client.ui.status_bar import StatusBar
-from client.ui.theme import apply_theme, settle_layouts
+from client.ui.theme import apply_theme, settle_layouts, touch_scrolling
 
 RECENT_ROWS = 12
 _ACTIVITY = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin})
@@ -131,6 +131,7 @@ class MainWindow(QWidget):
         self.admin_gate.badge_entered.connect(c.check_admin_badge)
         self.admin_gate.cancelled.connect(self._close_admin_gate)
         self.scan.show_mode(c.mode)
+        touch_scrolling(self)
         settle_layouts(self)
 
     # -- slots for the app's wiring ------------------------------------------------------

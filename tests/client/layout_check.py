@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScroller,
     QScrollBar,
+    QScroller,
     QTableWidget,
     QWidget,
 )
@@ -89,7 +89,8 @@ def _visible_widgets(window: QWidget) -> list[QWidget]:
     found: list[QWidget] = []
 
     def walk(parent: QWidget) -> None:
-        for child in parent.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        direct = Qt.FindChildOption.FindDirectChildrenOnly
+        for child in parent.findChildren(QWidget, options=direct):
             if not child.isVisible() or child.isWindow():
                 continue
             if isinstance(child, _CHECKED):

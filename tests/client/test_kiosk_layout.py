@@ -6,30 +6,36 @@ The pictures it took are kept under ``RENTGUY_LAYOUT_DIR`` (default test-output/
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtCore import Qt
 
-from client.app import KioskApp
+from client.app import KioskApp, build_app
 from shared.protocol import ScanResult
+from tests.client import test_kiosk_screens as screens
 from tests.client.layout_check import LANGUAGES, SIZES, layout_problems, save_screenshot
-from tests.client.test_kiosk_screens import ADMIN_BADGE, _hash, make_kiosk, server  # noqa: F401
 from tests.helpers.kiosk import choose_project, log_in
 from tests.helpers.kiosk import wedge_scan as scan
 
 pytestmark = pytest.mark.gui
 
+# The kiosk as test_kiosk_screens builds it: real widgets, a MockTransport server.
+server = screens.server
+make_kiosk = screens.make_kiosk
+
 
 def _admin_badge(kiosk: KioskApp, demo) -> None:
     kiosk.store.db.conn.execute(
         "INSERT INTO ref_badges VALUES (?, ?, ?, ?)",
-        [_hash(demo, ADMIN_BADGE), str(demo.user_id), "Ahmed", '["admin"]'],
+        [screens._hash(demo, screens.ADMIN_BADGE), str(demo.user_id), "Ahmed", '["admin"]'],
     )
 
 
-def _long_job(kiosk: KioskApp, demo) -> None:
+def _long_job(qtbot, kiosk: KioskApp, demo) -> None:
     """Scans of every kind, one answered as a conflict with a long reason."""
     for code in ("RG-U-0001", "RG-U-0006", "RG-C-0001", demo.xlr_barcode, "RG-U-0007"):
-        _scan(kiosk, code)
+        scan(qtbot, kiosk, code)
     newest = kiosk.store.recent_scans(5)
     kiosk.store.apply_results(
         [
@@ -44,18 +50,9 @@ def _long_job(kiosk: KioskApp, demo) -> None:
     kiosk.window.refresh_scans()
 
 
-_qtbot = None
-
-
-def _scan(kiosk: KioskApp, code: str) -> None:
-    scan(_qtbot, kiosk, code)
-
-
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_every_screen_lays_out_on_first_show(qtbot, make_kiosk, demo, language, size):
-    global _qtbot
-    _qtbot = qtbot
     width, height = size
     kiosk = make_kiosk(sync=False, language=language)
     window = kiosk.window
@@ -85,17 +82,23 @@ def test_every_screen_lays_out_on_first_show(qtbot, make_kiosk, demo, language, 
     assert window.stack.currentWidget() is window.admin_gate
     check("admin-gate")
     with qtbot.waitSignal(kiosk.controller.admin_badge, timeout=5000):
-        scan(qtbot, kiosk, ADMIN_BADGE)
+        scan(qtbot, kiosk, screens.ADMIN_BADGE)
     assert window.stack.currentWidget() is window.settings
     check("settings")
     qtbot.mouseClick(window.settings.back, Qt.MouseButton.LeftButton)
     log_in(qtbot, kiosk, demo.badge_code)
     check("projects")
     choose_project(qtbot, kiosk)
-    _long_job(kiosk, demo)
+    _long_job(qtbot, kiosk, demo)
     check("scan-out")
     window.scan.mode_buttons["in"].click()
     check("scan-in")
+    if height >= 800:  # the issue's screen: the whole pick list, no row cut, no scrolling
+        pick_list = window.scan.pick_list
+        last = pick_list.rowCount() - 1
+        assert not pick_list.verticalScrollBar().isVisible()
+        bottom = pick_list.rowViewportPosition(last) + pick_list.rowHeight(last)
+        assert bottom <= pick_list.viewport().height()
     qtbot.mouseClick(window.scan.problems_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.problems
     check("problems")
@@ -109,10 +112,6 @@ def test_every_screen_lays_out_on_first_show(qtbot, make_kiosk, demo, language, 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_settings_lay_out_the_first_time_they_open(qtbot, kiosk_config, language):
     """The issue's first screen: a new kiosk, its settings opened once, nothing else."""
-    import dataclasses
-
-    from client.app import build_app
-
     config = dataclasses.replace(kiosk_config, language=language, station_token_file=None)
     kiosk = build_app(config, start_sync=False, start_scanners=False)
     try:
