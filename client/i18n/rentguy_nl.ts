@@ -29,6 +29,24 @@
     </message>
 </context>
 <context>
+    <name>KioskApp</name>
+    <message>
+        <location filename="../app.py" line="149" />
+        <source>not enrolled</source>
+        <translation>niet aangemeld</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="175" />
+        <source>The server URL must start with http(s)://</source>
+        <translation>De server-URL moet beginnen met http(s)://</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="188" />
+        <source>Enrolled as %1.</source>
+        <translation>Aangemeld als %1.</translation>
+    </message>
+</context>
+<context>
     <name>LoginScreen</name>
     <message>
         <location filename="../ui/login_screen.py" line="20" />
@@ -52,7 +70,7 @@
     </message>
     <message>
         <location filename="../ui/login_screen.py" line="37" />
-        <location filename="../ui/login_screen.py" line="70" />
+        <location filename="../ui/login_screen.py" line="76" />
         <source>Settings</source>
         <translation>Instellingen</translation>
     </message>
@@ -62,12 +80,12 @@
         <translation>Kiosk verlaten</translation>
     </message>
     <message>
-        <location filename="../ui/login_screen.py" line="67" />
+        <location filename="../ui/login_screen.py" line="73" />
         <source>Checking your badge…</source>
         <translation>Pas wordt gecontroleerd…</translation>
     </message>
     <message>
-        <location filename="../ui/login_screen.py" line="70" />
+        <location filename="../ui/login_screen.py" line="76" />
         <source>Enrol station</source>
         <translation>Station aanmelden</translation>
     </message>
@@ -75,7 +93,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../ui/main_window.py" line="60" />
+        <location filename="../ui/main_window.py" line="61" />
         <source>RentGuy Kiosk</source>
         <translation>RentGuy Kiosk</translation>
     </message>
@@ -177,72 +195,72 @@
 <context>
     <name>ScanController</name>
     <message>
-        <location filename="../controller.py" line="157" />
+        <location filename="../controller.py" line="158" />
         <source>This badge is not an admin badge.</source>
         <translation>Deze pas is geen beheerderspas.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="207" />
+        <location filename="../controller.py" line="209" />
         <source>Choose a project first.</source>
         <translation>Kies eerst een project.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="246" />
+        <location filename="../controller.py" line="248" />
         <source>Log in and choose a project first.</source>
         <translation>Log eerst in en kies een project.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="264" />
+        <location filename="../controller.py" line="266" />
         <source>Unreadable code: %1</source>
         <translation>Onleesbare code: %1</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="309" />
+        <location filename="../controller.py" line="315" />
         <source>Nothing to undo.</source>
         <translation>Niets om ongedaan te maken.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="369" />
+        <location filename="../controller.py" line="379" />
         <source>Unknown code</source>
         <translation>Onbekende code</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="371" />
+        <location filename="../controller.py" line="381" />
         <source>scan the unit's own label</source>
         <translation>scan het label van het exemplaar zelf</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="384" />
+        <location filename="../controller.py" line="396" />
         <source>status is %1</source>
         <translation>status is %1</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="387" />
+        <location filename="../controller.py" line="399" />
         <source>already scanned out for this project</source>
         <translation>al uitgescand voor dit project</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="389" />
+        <location filename="../controller.py" line="401" />
         <source>still out on another project</source>
         <translation>nog uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="391" />
+        <location filename="../controller.py" line="403" />
         <source>was not out</source>
         <translation>was niet uitgegeven</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="393" />
+        <location filename="../controller.py" line="405" />
         <source>is out on another project</source>
         <translation>is uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="404" />
+        <location filename="../controller.py" line="417" />
         <source>not on the pick list</source>
         <translation>niet op de paklijst</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="406" />
+        <location filename="../controller.py" line="419" />
         <source>more than the pick list asks for</source>
         <translation>meer dan de paklijst vraagt</translation>
     </message>
@@ -250,155 +268,155 @@
 <context>
     <name>ScanScreen</name>
     <message>
-        <location filename="../ui/scan_screen.py" line="75" />
-        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="96" />
+        <location filename="../ui/scan_screen.py" line="211" />
         <source>Out</source>
         <translation>Uit</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="76" />
-        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="97" />
+        <location filename="../ui/scan_screen.py" line="211" />
         <source>In</source>
         <translation>In</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="77" />
+        <location filename="../ui/scan_screen.py" line="98" />
         <source>Audit</source>
         <translation>Controle</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="78" />
+        <location filename="../ui/scan_screen.py" line="99" />
         <source>Undone</source>
         <translation>Ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="80" />
+        <location filename="../ui/scan_screen.py" line="101" />
         <source>damaged</source>
         <translation>beschadigd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="80" />
+        <location filename="../ui/scan_screen.py" line="101" />
         <source>missing</source>
         <translation>vermist</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="82" />
+        <location filename="../ui/scan_screen.py" line="103" />
         <source>queued</source>
         <translation>in wachtrij</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="83" />
+        <location filename="../ui/scan_screen.py" line="104" />
         <source>synced</source>
         <translation>verwerkt</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="84" />
+        <location filename="../ui/scan_screen.py" line="105" />
         <source>conflict</source>
         <translation>conflict</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="85" />
+        <location filename="../ui/scan_screen.py" line="106" />
         <source>rejected</source>
         <translation>geweigerd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="96" />
+        <location filename="../ui/scan_screen.py" line="119" />
         <source>offline login</source>
         <translation>offline</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="103" />
+        <location filename="../ui/scan_screen.py" line="126" />
         <source>Settings</source>
         <translation>Instellingen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="107" />
+        <location filename="../ui/scan_screen.py" line="130" />
         <source>Projects</source>
         <translation>Projecten</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="109" />
+        <location filename="../ui/scan_screen.py" line="132" />
         <source>Log out</source>
         <translation>Uitloggen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="147" />
+        <location filename="../ui/scan_screen.py" line="174" />
         <source>Mark the next return as:</source>
         <translation>Markeer de volgende retour als:</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="151" />
+        <location filename="../ui/scan_screen.py" line="178" />
         <source>Damaged</source>
         <translation>Beschadigd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="151" />
+        <location filename="../ui/scan_screen.py" line="178" />
         <source>Missing</source>
         <translation>Vermist</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="167" />
+        <location filename="../ui/scan_screen.py" line="194" />
         <source>Undo scan</source>
         <translation>Scan ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="184" />
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="211" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Item</source>
         <translation>Artikel</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="184" />
+        <location filename="../ui/scan_screen.py" line="211" />
         <source>Need</source>
         <translation>Nodig</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Time</source>
         <translation>Tijd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Mode</source>
         <translation>Modus</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>State</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="188" />
+        <location filename="../ui/scan_screen.py" line="215" />
         <source>Note</source>
         <translation>Opmerking</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="195" />
+        <location filename="../ui/scan_screen.py" line="222" />
         <source>Pick list</source>
         <translation>Paklijst</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="196" />
+        <location filename="../ui/scan_screen.py" line="223" />
         <source>Last scans</source>
         <translation>Laatste scans</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="220" />
+        <location filename="../ui/scan_screen.py" line="247" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="253" />
+        <location filename="../ui/scan_screen.py" line="281" />
         <source>Qty: %1</source>
         <translation>Aantal: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="263" />
+        <location filename="../ui/scan_screen.py" line="291" />
         <source>Problems: %1</source>
         <translation>Problemen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="269" />
+        <location filename="../ui/scan_screen.py" line="297" />
         <source>Ready — scan an item</source>
         <translation>Klaar — scan een artikel</translation>
     </message>
@@ -629,24 +647,6 @@
         <location filename="../auth.py" line="133" />
         <source>No reference data yet — connect to the server.</source>
         <translation>Nog geen gegevens — verbind met de server.</translation>
-    </message>
-</context>
-<context>
-    <name>self.window</name>
-    <message>
-        <location filename="../app.py" line="146" />
-        <source>not enrolled</source>
-        <translation>niet aangemeld</translation>
-    </message>
-    <message>
-        <location filename="../app.py" line="169" />
-        <source>The server URL must start with http(s)://</source>
-        <translation>De server-URL moet beginnen met http(s)://</translation>
-    </message>
-    <message>
-        <location filename="../app.py" line="178" />
-        <source>Enrolled as %1.</source>
-        <translation>Aangemeld als %1.</translation>
     </message>
 </context>
 </TS>

@@ -122,5 +122,8 @@ def test_settings_lay_out_the_first_time_they_open(qtbot, kiosk_config, language
         problems = layout_problems(kiosk.window)
         save_screenshot(kiosk.window, f"settings-first-{language}")
         assert problems == []
+        # Its texts are in the kiosk's language too (this one was English in Dutch).
+        station = {"nl": "niet aangemeld", "en": "not enrolled"}[language]
+        assert kiosk.window.settings.station.text() == station
     finally:
         kiosk.shutdown()
