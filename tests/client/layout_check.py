@@ -180,8 +180,10 @@ def _button_problems(button: QPushButton, window: QWidget) -> list[str]:
 def _scroll_problems(area: QAbstractScrollArea) -> list[str]:
     problems = []
     for bar in (area.verticalScrollBar(), area.horizontalScrollBar()):
-        thickness = bar.width() if bar.orientation() == Qt.Orientation.Vertical else bar.height()
-        if bar.isVisible() and thickness < MIN_SCROLLBAR:
+        size = bar.size() if bar.isVisible() else bar.sizeHint()  # hidden: as it would show
+        vertical = bar.orientation() == Qt.Orientation.Vertical
+        thickness = size.width() if vertical else size.height()
+        if thickness < MIN_SCROLLBAR:
             problems.append(f"{_name(area)}'s scroll bar is {thickness} px (< {MIN_SCROLLBAR})")
     if not isinstance(area.verticalScrollBar(), QScrollBar) or not QScroller.hasScroller(
         area.viewport()
