@@ -61,7 +61,7 @@ def test_every_screen_lays_out_on_first_show(qtbot, make_kiosk, demo, language, 
     failures: dict[str, list[str]] = {}
 
     def check(name: str) -> None:
-        qtbot.wait(10)  # let posted layout requests run, as a real event loop would
+        qtbot.wait(50)  # let posted layout requests run, as a real event loop would
         assert window.size().width() == width and window.size().height() == height
         problems = layout_problems(window)
         save_screenshot(window, f"{name}-{language}-{width}x{height}")
@@ -116,7 +116,8 @@ def test_settings_lay_out_the_first_time_they_open(qtbot, kiosk_config, language
     kiosk = build_app(config, start_sync=False, start_scanners=False)
     try:
         kiosk.show()
-        qtbot.waitExposed(kiosk.window)  # the login screen is up and laid out
+        qtbot.waitExposed(kiosk.window)
+        qtbot.wait(50)  # the login screen is up a moment, as for a person (X11 needs it)
         kiosk.window.login.settings.click()
         qtbot.wait(10)
         problems = layout_problems(kiosk.window)
