@@ -9,8 +9,8 @@ defect (empty: the screen is fine):
   reaches it);
 - a touch target (button) is lower than ``MIN_TOUCH`` px, a scroll bar narrower than
   ``MIN_SCROLLBAR`` px, a list without kinetic (touch) scrolling;
-- a table cuts its last visible row while nothing lets it scroll, or elides a cell while
-  another column has room to spare.
+- a table cuts its last visible row while nothing lets it scroll, makes a row much higher
+  than its text, or elides a cell while another column has room to spare.
 
 ``save_screenshot`` keeps what was checked, for a person to look at.
 """
@@ -201,6 +201,12 @@ def _table_problems(table: QTableWidget) -> list[str]:
         bottom = table.rowViewportPosition(last) + table.rowHeight(last)
         if bottom > viewport:
             problems.append(f"{_name(table)} cuts row {last + 1} and cannot scroll to it")
+    for row in rows:  # a row as high as its text, or as the table's rows are
+        need = max(table.sizeHintForRow(row), table.verticalHeader().defaultSectionSize())
+        if table.rowHeight(row) > need + 8:
+            problems.append(
+                f"{_name(table)} row {row + 1} is {table.rowHeight(row)} px for {need} px of text"
+            )
     elided, spare = [], []
     for column in range(table.columnCount()):
         width = table.columnWidth(column)
