@@ -38,6 +38,7 @@ from client.sync.engine import DEFAULT_TIMEOUT_S, SyncEngine
 from client.sync.worker import SyncEvents, SyncWorker, start_sync_thread, stop_sync_thread
 from client.ui.main_window import MainWindow
 from client.ui.settings_screen import EDITABLE
+from client.ui.theme import settle_layouts
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,11 @@ class KioskApp:
         self.window.set_idle_logout(int(values.get("idle_logout_s", self.config.idle_logout_s)))
 
     def load_settings_screen(self) -> None:
-        station = self.store.station_id() or self.window.tr("not enrolled")
+        # A literal context: lupdate filed ``self.window.tr`` under "self.window", so the
+        # running kiosk never found these texts' Dutch.
+        station = self.store.station_id() or QCoreApplication.translate(
+            "KioskApp", "not enrolled"
+        )
         self.window.settings.load(self.settings_values(), self.server_url, station)
 
     def set_language(self, language: str) -> None:
@@ -166,7 +171,11 @@ class KioskApp:
         url = (server_url or self.server_url).rstrip("/")
         try:
             if not url.startswith(("http://", "https://")):
-                raise AuthError(self.window.tr("The server URL must start with http(s)://"))
+                raise AuthError(
+                    QCoreApplication.translate(
+                        "KioskApp", "The server URL must start with http(s)://"
+                    )
+                )
             answer = enroll(self.http, url, code, name or None)
         except AuthError as exc:
             self.window.settings.show_enroll_result(False, str(exc))
@@ -175,7 +184,8 @@ class KioskApp:
         self.store.set_setting(SETTING_PREFIX + "server_url", url)
         self.server_url = url
         self.window.settings.show_enroll_result(
-            True, self.window.tr("Enrolled as %1.").replace("%1", answer.name)
+            True,
+            QCoreApplication.translate("KioskApp", "Enrolled as %1.").replace("%1", answer.name),
         )
         self.worker.poke()
         return True
@@ -204,6 +214,7 @@ def _make_window(kiosk: KioskApp, config: KioskConfig) -> MainWindow:
     camera = next((s for s in kiosk.scanners if isinstance(s, CameraScanner)), None)
     if camera is not None:
         window.scan.attach_camera(camera)
+        settle_layouts(window)  # the preview was added after the window settled
     return window
 
 

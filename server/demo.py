@@ -1,7 +1,11 @@
 """Demo data for a first look and for outside tests: ``rentguy-server seed-demo``.
 
-Idempotent: running it again keeps the data and issues a fresh demo station token and
-admin password (only their hashes are stored, so the old ones cannot be shown again).
+Idempotent: running it again keeps the data and issues a fresh demo station token, admin
+password and admin badge (only their hashes are stored, so the old ones cannot be shown
+again; the old admin badge is revoked).
+
+The admin badge is what a kiosk asks for before its settings, the language switch and
+(in full-screen kiosk mode) leaving; the crew badge only scans.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from shared.barcodes import normalize_code
 ADMIN_EMAIL = "admin@rentguy.demo"
 CREW_EMAIL = "sanne@rentguy.demo"
 DEMO_BADGE = "BADGE-0001"
+ADMIN_BADGE_LABEL = "demo admin"
 DEMO_STATION = "Demo station"
 DEMO_PROJECT = "Zomerfestival Utrecht"
 
@@ -53,6 +58,7 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
         )
     else:
         identity.set_password(session=session, user=admin, password=admin_password)
+    admin_badge = _issue_admin_badge(session, admin, settings.badge_hash_key)
 
     crew = session.scalar(select(User).where(User.email == CREW_EMAIL))
     if crew is None:
@@ -82,6 +88,7 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
         "admin_email": ADMIN_EMAIL,
         "admin_password": admin_password,
         "badge_code": DEMO_BADGE,
+        "admin_badge_code": admin_badge,
         "crew_user_id": str(crew.id),
         "station_id": str(station.id),
         "station_token": token,
@@ -91,6 +98,17 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
         "case_code": case.barcode,
         "bulk_code": _code(_CATALOGUE[3][5]),
     }
+
+
+def _issue_admin_badge(session: Session, admin: User, key: bytes) -> str:
+    """A fresh random admin badge (random like the password: it opens the settings and
+    lets one leave a kiosk); the one from an earlier run is revoked."""
+    for badge in identity.live_badges(session=session, user_id=admin.id):
+        if badge.label == ADMIN_BADGE_LABEL:
+            identity.revoke_badge(session=session, badge=badge, reason="seed-demo re-run")
+    code = f"ADMIN-{secrets.token_hex(4).upper()}"
+    identity.issue_badge(session=session, user=admin, code=code, key=key, label=ADMIN_BADGE_LABEL)
+    return code
 
 
 def _in_case(session: Session, unit: Unit) -> bool:

@@ -29,6 +29,24 @@
     </message>
 </context>
 <context>
+    <name>KioskApp</name>
+    <message>
+        <location filename="../app.py" line="149" />
+        <source>not enrolled</source>
+        <translation>niet aangemeld</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="175" />
+        <source>The server URL must start with http(s)://</source>
+        <translation>De server-URL moet beginnen met http(s)://</translation>
+    </message>
+    <message>
+        <location filename="../app.py" line="188" />
+        <source>Enrolled as %1.</source>
+        <translation>Aangemeld als %1.</translation>
+    </message>
+</context>
+<context>
     <name>LoginScreen</name>
     <message>
         <location filename="../ui/login_screen.py" line="20" />
@@ -52,7 +70,7 @@
     </message>
     <message>
         <location filename="../ui/login_screen.py" line="37" />
-        <location filename="../ui/login_screen.py" line="70" />
+        <location filename="../ui/login_screen.py" line="76" />
         <source>Settings</source>
         <translation>Instellingen</translation>
     </message>
@@ -62,12 +80,12 @@
         <translation>Kiosk verlaten</translation>
     </message>
     <message>
-        <location filename="../ui/login_screen.py" line="67" />
+        <location filename="../ui/login_screen.py" line="73" />
         <source>Checking your badge…</source>
         <translation>Pas wordt gecontroleerd…</translation>
     </message>
     <message>
-        <location filename="../ui/login_screen.py" line="70" />
+        <location filename="../ui/login_screen.py" line="76" />
         <source>Enrol station</source>
         <translation>Station aanmelden</translation>
     </message>
@@ -75,7 +93,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../ui/main_window.py" line="60" />
+        <location filename="../ui/main_window.py" line="61" />
         <source>RentGuy Kiosk</source>
         <translation>RentGuy Kiosk</translation>
     </message>
@@ -424,13 +442,13 @@
     <name>ScanScreen</name>
     <message>
         <location filename="../ui/scan_screen.py" line="97" />
-        <location filename="../ui/scan_screen.py" line="211" />
+        <location filename="../ui/scan_screen.py" line="213" />
         <source>Out</source>
         <translation>Uit</translation>
     </message>
     <message>
         <location filename="../ui/scan_screen.py" line="98" />
-        <location filename="../ui/scan_screen.py" line="211" />
+        <location filename="../ui/scan_screen.py" line="213" />
         <source>In</source>
         <translation>In</translation>
     </message>
@@ -480,103 +498,103 @@
         <translation>ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="119" />
+        <location filename="../ui/scan_screen.py" line="121" />
         <source>offline login</source>
         <translation>offline</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="126" />
+        <location filename="../ui/scan_screen.py" line="128" />
         <source>Settings</source>
         <translation>Instellingen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="130" />
+        <location filename="../ui/scan_screen.py" line="132" />
         <source>Projects</source>
         <translation>Projecten</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="132" />
+        <location filename="../ui/scan_screen.py" line="134" />
         <source>Log out</source>
         <translation>Uitloggen</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="174" />
+        <location filename="../ui/scan_screen.py" line="176" />
         <source>Mark the next return as:</source>
         <translation>Markeer de volgende retour als:</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="178" />
+        <location filename="../ui/scan_screen.py" line="180" />
         <source>Damaged</source>
         <translation>Beschadigd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="178" />
+        <location filename="../ui/scan_screen.py" line="180" />
         <source>Missing</source>
         <translation>Vermist</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="194" />
+        <location filename="../ui/scan_screen.py" line="196" />
         <source>Undo scan</source>
         <translation>Scan ongedaan</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="211" />
-        <location filename="../ui/scan_screen.py" line="215" />
+        <location filename="../ui/scan_screen.py" line="213" />
+        <location filename="../ui/scan_screen.py" line="217" />
         <source>Item</source>
         <translation>Artikel</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="211" />
+        <location filename="../ui/scan_screen.py" line="213" />
         <source>Need</source>
         <translation>Nodig</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="215" />
+        <location filename="../ui/scan_screen.py" line="217" />
         <source>Time</source>
         <translation>Tijd</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="215" />
+        <location filename="../ui/scan_screen.py" line="217" />
         <source>Mode</source>
         <translation>Modus</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="215" />
+        <location filename="../ui/scan_screen.py" line="217" />
         <source>State</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="215" />
+        <location filename="../ui/scan_screen.py" line="217" />
         <source>Note</source>
         <translation>Opmerking</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="226" />
+        <location filename="../ui/scan_screen.py" line="228" />
         <source>Pick list</source>
         <translation>Paklijst</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="227" />
+        <location filename="../ui/scan_screen.py" line="229" />
         <source>Last scans</source>
         <translation>Laatste scans</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="251" />
+        <location filename="../ui/scan_screen.py" line="253" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="285" />
+        <location filename="../ui/scan_screen.py" line="287" />
         <source>Qty: %1</source>
         <translation>Aantal: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="295" />
+        <location filename="../ui/scan_screen.py" line="297" />
         <source>Problems: %1</source>
         <translation>Problemen: %1</translation>
     </message>
     <message>
-        <location filename="../ui/scan_screen.py" line="301" />
+        <location filename="../ui/scan_screen.py" line="303" />
         <source>Ready — scan an item</source>
         <translation>Klaar — scan een artikel</translation>
     </message>
@@ -807,24 +825,6 @@
         <location filename="../auth.py" line="133" />
         <source>No reference data yet — connect to the server.</source>
         <translation>Nog geen gegevens — verbind met de server.</translation>
-    </message>
-</context>
-<context>
-    <name>self.window</name>
-    <message>
-        <location filename="../app.py" line="146" />
-        <source>not enrolled</source>
-        <translation>niet aangemeld</translation>
-    </message>
-    <message>
-        <location filename="../app.py" line="169" />
-        <source>The server URL must start with http(s)://</source>
-        <translation>De server-URL moet beginnen met http(s)://</translation>
-    </message>
-    <message>
-        <location filename="../app.py" line="178" />
-        <source>Enrolled as %1.</source>
-        <translation>Aangemeld als %1.</translation>
     </message>
 </context>
 </TS>

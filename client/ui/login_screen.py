@@ -40,13 +40,17 @@ class LoginScreen(QWidget):
         self.exit = QPushButton(self.tr("Leave kiosk"))
         self.exit.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.exit.clicked.connect(self.exit_requested)
+        # The admin's buttons on a row of their own: beside the badge field they made the
+        # screen wider than a 1024 px kiosk in Dutch.
+        admin_row = QHBoxLayout()
+        admin_row.addWidget(self.settings)
+        admin_row.addStretch(1)
+        admin_row.addWidget(self.exit)
         manual_row = QHBoxLayout()
-        manual_row.addWidget(self.settings)
         manual_row.addStretch(1)
         manual_row.addWidget(self.manual)
         manual_row.addWidget(self.submit)
         manual_row.addStretch(1)
-        manual_row.addWidget(self.exit)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(40, 40, 40, 40)
@@ -57,6 +61,8 @@ class LoginScreen(QWidget):
         layout.addWidget(self.message)
         layout.addStretch(3)
         layout.addLayout(manual_row)
+        layout.addSpacing(24)
+        layout.addLayout(admin_row)
 
     def show_error(self, message: str) -> None:
         self.message.setObjectName("error")

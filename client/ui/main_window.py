@@ -2,9 +2,10 @@
 
 It wires the controller's signals to the screens and the screens' buttons back to the
 controller. What it cannot decide alone (saving settings, enrolling, switching language,
-leaving the kiosk) it hands to ``client.app`` through its own signals. Kiosk mode: the
-window refuses to close unless an admin badge let it (``allow_close``), and an idle timer
-logs the operator out.
+leaving the kiosk) it hands to ``client.app`` through its own signals. Kiosk mode (full
+screen): the window refuses to close unless an admin badge let it (``allow_close``);
+windowed, "Leave kiosk" and the window's close button need no badge. An idle timer logs
+the operator out.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from client.ui.project_screen import ProjectScreen
 from client.ui.scan_screen import ScanScreen
 from client.ui.settings_screen import SettingsScreen
 from client.ui.status_bar import StatusBar
-from client.ui.theme import apply_theme
+from client.ui.theme import apply_theme, settle_layouts, touch_scrolling
 
 RECENT_ROWS = 12
 _ACTIVITY = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin})
@@ -109,7 +110,7 @@ class MainWindow(QWidget):
         c.admin_refused.connect(self.admin_gate.show_error)
         self.login.badge_entered.connect(c.login_badge)
         self.login.settings_requested.connect(lambda: self.open_admin_gate("settings"))
-        self.login.exit_requested.connect(lambda: self.open_admin_gate("exit"))
+        self.login.exit_requested.connect(self._leave)
         self.projects.project_chosen.connect(c.choose_project)
         self.projects.logout_requested.connect(c.logout)
         self.scan.logout_requested.connect(c.logout)
@@ -131,6 +132,8 @@ class MainWindow(QWidget):
         self.admin_gate.badge_entered.connect(c.check_admin_badge)
         self.admin_gate.cancelled.connect(self._close_admin_gate)
         self.scan.show_mode(c.mode)
+        touch_scrolling(self)
+        settle_layouts(self)
 
     # -- slots for the app's wiring ------------------------------------------------------
 
@@ -227,6 +230,14 @@ class MainWindow(QWidget):
     def _show_settings(self) -> None:
         self.settings_opened.emit()
         self.stack.setCurrentWidget(self.settings)
+
+    def _leave(self) -> None:
+        """"Leave kiosk": in kiosk mode (full screen) only with an admin badge; a window
+        on a desktop can be closed by anyone anyway, so it just closes."""
+        if self.kiosk_mode:
+            self.open_admin_gate("exit")
+        else:
+            self._exit()
 
     def _exit(self) -> None:
         self.allow_close = True

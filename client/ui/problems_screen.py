@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from client.reasons import scan_reason
@@ -43,6 +43,12 @@ class ProblemsScreen(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        # Rows are measured for the column widths they get once shown, not for the narrow
+        # ones of a table filled while hidden (one line of reason was three lines high).
+        self.table.resizeRowsToContents()
 
     def show_problems(self, scans: list[tuple[QueuedScan, str]]) -> None:
         table = self.table

@@ -31,11 +31,11 @@ from client.mirror import PickLineCount, ProjectInfo
 from client.reasons import scan_reason
 from client.scanners.camera import CameraPreview, CameraScanner
 from client.store import QueuedScan
-from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, paint
+from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, TOUCH_PX, paint
 
 _BANNER_STYLE = "border-radius: 12px; padding: 12px 28px; font-size: 38px; font-weight: bold;"
 _DETAIL_STYLE = "font-size: 26px; font-weight: normal;"
-_ROW_HEIGHT = 52
+_ROW_HEIGHT = TOUCH_PX  # a row is a touch target too
 
 
 def make_table(headers: list[str]) -> QTableWidget:
@@ -112,8 +112,10 @@ class ScanScreen(QWidget):
         self.project_name.setObjectName("title")
         self.customer = QLabel()
         self.customer.setObjectName("subtitle")
-        for label in (self.project_name, self.customer):  # long names are cut, not widened
+        for label in (self.project_name, self.customer):
+            # Long names wrap onto a second line, they never widen the screen or get cut.
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            label.setWordWrap(True)
         self.user = QLabel()
         self.user.setObjectName("subtitle")
         self.offline_session = QLabel(self.tr("offline login"))
@@ -144,7 +146,7 @@ class ScanScreen(QWidget):
         names.addWidget(self.project_name)
         names.addWidget(self.customer)
         head = QHBoxLayout(header)
-        head.setContentsMargins(28, 12, 28, 12)
+        head.setContentsMargins(20, 12, 20, 12)
         head.addLayout(names, 1)
         self.user.setVisible(False)
         head.addWidget(self.offline_session)
@@ -203,7 +205,7 @@ class ScanScreen(QWidget):
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
-        self.banner.setMinimumHeight(120)
+        self.banner.setMinimumHeight(104)  # a headline and a detail line
         self.banner.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 
         # "Out" and "In" match the mode buttons: the columns count those scans.
@@ -214,9 +216,9 @@ class ScanScreen(QWidget):
         self.recent = make_table(
             [self.tr("Time"), self.tr("Item"), self.tr("Mode"), self.tr("State"), self.tr("Note")]
         )
-        self.recent.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.recent.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        # A long reason is elided in its column: a tap on the row shows it whole (wrapped)
+        # Columns as wide as their contents; the note takes what is left (names first).
+        self.recent.horizontalHeader().setStretchLastSection(True)
+        # A long reason may not fit its column: a tap on the row shows it whole (wrapped)
         # in the banner.
         self._recent_rows: list[tuple[str, str]] = []  # (item as shown, full note)
         self.recent.cellClicked.connect(self._show_recent_row)
@@ -229,8 +231,8 @@ class ScanScreen(QWidget):
         self.camera_preview: CameraPreview | None = None
 
         body = QVBoxLayout()
-        body.setContentsMargins(28, 16, 28, 16)
-        body.setSpacing(16)
+        body.setContentsMargins(20, 16, 20, 16)
+        body.setSpacing(12)
         body.addLayout(modes)
         body.addWidget(self.condition_row)
         body.addWidget(self.banner)

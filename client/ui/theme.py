@@ -8,7 +8,7 @@ look at this, red means not recorded as you expect; nothing else uses those colo
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QLayout, QScroller, QWidget
 
 FONT_FAMILY = "DejaVu Sans"
 INK = "#16181d"
@@ -38,6 +38,8 @@ STATE_COLOURS = {
     "rejected": (RED, "#ffffff"),
     "undone": ("#c9ccd3", MUTED),  # annulled by an undo: counts for nothing
 }
+TOUCH_PX = 48  # a gloved fingertip; the layout check's floor is 44
+SCROLLBAR_PX = 22  # a scroll bar a thumb can drag (the layout check's floor is 16)
 LINE_DONE = QColor("#d7f0dc")
 LINE_OVER = QColor("#fde8b0")
 
@@ -53,10 +55,10 @@ QPushButton {{
     min-height: 64px; padding: 0 24px; font-size: 24px; font-weight: bold;
 }}
 QPushButton:pressed {{ background: {LINE}; }}
-QPushButton#mode {{ min-height: 76px; min-width: 140px; font-size: 28px; }}
+QPushButton#mode {{ min-height: 76px; min-width: 120px; padding: 0 14px; font-size: 28px; }}
 QPushButton#mode:checked {{ background: {BLUE}; color: #ffffff; border-color: {BLUE}; }}
 QPushButton#logout {{ color: {RED}; border-color: {RED}; }}
-QPushButton#tool {{ min-height: 76px; font-size: 24px; }}
+QPushButton#tool {{ min-height: 76px; padding: 0 16px; font-size: 24px; }}
 QPushButton#problems[active="true"] {{ background: {AMBER}; border-color: {AMBER}; color: {INK}; }}
 QPushButton#tool[active="true"] {{ background: {AMBER}; border-color: {AMBER}; color: {INK}; }}
 QPushButton#condition {{ min-height: 76px; min-width: 130px; font-size: 24px; }}
@@ -64,7 +66,7 @@ QPushButton#condition:checked {{ background: {AMBER}; border-color: {AMBER}; col
 QPushButton#primary {{
     background: {BLUE}; color: #ffffff; border-color: {BLUE}; min-height: 76px;
 }}
-QPushButton#key {{ min-height: 96px; min-width: 120px; font-size: 40px; }}
+QPushButton#key {{ min-height: 80px; min-width: 120px; font-size: 40px; }}
 QLabel#qtyDisplay {{
     background: {CARD}; border: 2px solid {LINE}; border-radius: 10px;
     font-size: 64px; font-weight: bold; padding: 8px 24px;
@@ -93,6 +95,13 @@ QHeaderView::section {{
     background: {PAPER}; color: {MUTED}; border: none; border-bottom: 2px solid {LINE};
     padding: 8px; font-size: 18px; font-weight: bold;
 }}
+QScrollBar:vertical {{ background: {PAPER}; width: {SCROLLBAR_PX}px; margin: 0; }}
+QScrollBar:horizontal {{ background: {PAPER}; height: {SCROLLBAR_PX}px; margin: 0; }}
+QScrollBar::handle {{ background: #9aa1ad; border-radius: 8px; margin: 3px; }}
+QScrollBar::handle:vertical {{ min-height: {TOUCH_PX}px; }}
+QScrollBar::handle:horizontal {{ min-width: {TOUCH_PX}px; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 QFrame#statusBar {{ background: {INK}; }}
 QFrame#statusBar QLabel {{ background: {INK}; color: #ffffff; font-size: 20px; }}
 QFrame#header {{ background: {CARD}; border-bottom: 2px solid {LINE}; }}
@@ -109,3 +118,29 @@ def apply_theme(window: QWidget) -> None:
 def paint(widget: QWidget, background: str, foreground: str, extra: str = "") -> None:
     """Give one widget a solid colour (used by the banner and the status pill)."""
     widget.setStyleSheet(f"background: {background}; color: {foreground}; {extra}")
+
+
+def settle_layouts(window: QWidget) -> None:
+    """Polish every widget of a freshly built window, then forget the sizes its layouts
+    measured before that.
+
+    Qt polishes a widget (applies the style sheet: fonts, min-heights, paddings) only when
+    it is first shown, and a hidden stacked page is laid out earlier, e.g. when a scroll
+    area sizes its content. A page's first show then polished its widgets in the middle of
+    a layout pass; the size changes were lost for nested layouts (a form in a scroll area),
+    so the settings screen drew rows of the unstyled size over each other until something
+    (a language switch) rebuilt it. Polishing up front makes the first layout the real one.
+    """
+    window.ensurePolished()  # the window and all its children
+    for layout in window.findChildren(QLayout):
+        layout.invalidate()
+
+
+def touch_scrolling(window: QWidget) -> None:
+    """Every list, table and scroll area of ``window`` follows a finger (kinetic
+    scrolling) and moves by pixels, not by whole rows."""
+    for area in window.findChildren(QAbstractScrollArea):
+        if isinstance(area, QAbstractItemView):
+            area.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+            area.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)

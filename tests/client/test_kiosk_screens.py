@@ -334,6 +334,18 @@ def test_kiosk_mode_needs_an_admin_badge_to_close(qtbot, make_kiosk, demo):
     assert not window.isVisible()
 
 
+def test_windowed_leave_kiosk_needs_no_admin_badge(qtbot, make_kiosk, demo):
+    kiosk = make_kiosk(sync=False, fullscreen=False)
+    kiosk.store.replace_reference(demo.snapshot())  # badges exist: the gate could ask
+    window = kiosk.window
+    assert not window.kiosk_mode
+    with qtbot.waitSignal(window.exit_confirmed, timeout=5000):
+        qtbot.mouseClick(window.login.exit, Qt.MouseButton.LeftButton)
+    assert window.stack.currentWidget() is window.login  # no admin gate on the way
+    window.close()
+    assert not window.isVisible()
+
+
 def test_dutch_by_default_and_switchable(qtbot, make_kiosk, demo):
     kiosk = make_kiosk(sync=False, language="nl")
     kiosk.store.replace_reference(demo.snapshot())

@@ -37,6 +37,7 @@ def test_migrate_seed_demo_and_create_admin(cli_env, tmp_path):
         "admin_email",
         "admin_password",
         "badge_code",
+        "admin_badge_code",
         "station_token",
         "project_id",
         "unit_codes",

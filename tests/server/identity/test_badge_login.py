@@ -21,6 +21,29 @@ def test_demo_badge_logs_in_at_the_station(client, station_headers, demo):
     assert me["station_id"] == demo["station_id"]  # the session remembers its kiosk
 
 
+def test_demo_admin_badge_opens_the_kiosk_settings(
+    client, station_headers, demo, session_factory, settings
+):
+    """The demo's admin badge (issue 17): an admin at the station and in the kiosks'
+    offline list; a re-run of seed-demo replaces it and the old one stops working."""
+    from server.db import transaction
+    from server.demo import seed_demo
+
+    response = _badge(client, station_headers, demo["admin_badge_code"])
+    assert response.status_code == 200, response.text
+    assert "admin" in response.json()["user"]["roles"]
+    reference = client.get("/api/v1/sync/reference", headers=station_headers).json()
+    roles = {b["name"]: b["roles"] for b in reference["badges"]}
+    assert "admin" in roles["Demo Admin"]
+
+    with transaction(session_factory) as session:
+        again = seed_demo(session=session, settings=settings)
+    assert again["admin_badge_code"] != demo["admin_badge_code"]
+    headers = {"Authorization": f"Bearer {again['station_token']}"}
+    assert _badge(client, headers, demo["admin_badge_code"]).status_code == 401
+    assert _badge(client, headers, again["admin_badge_code"]).status_code == 200
+
+
 def test_badge_login_needs_a_station_token(client, demo, user_headers):
     assert _badge(client, {}, demo["badge_code"]).status_code == 401
     # A user's access token is not a station token.

@@ -41,7 +41,7 @@ def test_downgrade_and_upgrade_keep_people(fresh_url, settings):
         seed_demo(session=session, settings=settings)
     engine.dispose()
     before = _counts(fresh_url)
-    assert before["users"] == 2 and before["badges"] == 1
+    assert before["users"] == 2 and before["badges"] == 2  # crew and admin badge
 
     previous = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision("0003_identity").down_revision
     downgrade(fresh_url, previous)

@@ -21,10 +21,15 @@ def test_reference_has_demo_project_units_cases_badges(client, station_headers, 
     assert [case.barcode for case in snapshot.cases] == [demo["case_code"]]
     assert len(snapshot.cases[0].unit_ids) == 2
     key = bytes.fromhex(snapshot.badge_hash_key)
-    [badge] = snapshot.badges
-    assert badge_hash_matches(key, demo["badge_code"], badge.hash)
-    assert "warehouse" in badge.roles
-    assert demo["badge_code"] not in response.text  # never the code itself
+    crew, admin = (
+        next(b for b in snapshot.badges if badge_hash_matches(key, demo[code], b.hash))
+        for code in ("badge_code", "admin_badge_code")
+    )
+    assert len(snapshot.badges) == 2
+    assert "warehouse" in crew.roles
+    assert "admin" in admin.roles  # the kiosk's admin gate can check it offline
+    for code in ("badge_code", "admin_badge_code"):
+        assert demo[code] not in response.text  # never the code itself
 
 
 def test_reference_reflects_units_out_and_pick_counts(client, station_headers, demo):
@@ -142,7 +147,7 @@ def test_revoked_badge_is_a_tombstone(client, station_headers, demo, session_fac
     with transaction(session_factory) as session:
         session.execute(update(Badge).values(active=False))
     page = _get(client, station_headers, cursor=first.cursor)
-    assert page.deleted.badges == [first.badges[0].hash]
+    assert sorted(page.deleted.badges) == sorted(b.hash for b in first.badges)  # crew, admin
 
 
 def test_interrupted_full_download_resumes_and_survives_changes(
