@@ -73,6 +73,7 @@ def database_refuses(session_factory):
     """Make the database itself refuse scans with code POISON-DB (a trigger, both backends):
     the stand-in for any per-row data/integrity error the server did not foresee."""
     engine = session_factory.kw["bind"]
+    _drop_poison(engine)  # a trigger left by an earlier test that stopped in between
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(
@@ -96,12 +97,16 @@ def database_refuses(session_factory):
                 )
             )
     yield
+    _drop_poison(engine)
+
+
+def _drop_poison(engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("DROP TRIGGER poison_scan ON scans"))
-            conn.execute(text("DROP FUNCTION poison_scan()"))
+            conn.execute(text("DROP TRIGGER IF EXISTS poison_scan ON scans"))
+            conn.execute(text("DROP FUNCTION IF EXISTS poison_scan()"))
         else:
-            conn.execute(text("DROP TRIGGER poison_scan"))
+            conn.execute(text("DROP TRIGGER IF EXISTS poison_scan"))
 
 
 @pytest.mark.parametrize("where", [0, 3, 6])
