@@ -71,42 +71,41 @@ def test_a_seq_beyond_32_bits_is_stored(upload, scans, demo, session_factory):
 @pytest.fixture
 def database_refuses(session_factory):
     """Make the database itself refuse scans with code POISON-DB (a trigger, both backends):
-    the stand-in for any per-row data/integrity error the server did not foresee."""
+    the stand-in for any per-row data/integrity error the server did not foresee.
+
+    Each test names its own trigger: on SQLite a pooled connection can still see the trigger
+    an earlier test dropped through another one, and a shared name then collided."""
     engine = session_factory.kw["bind"]
-    _drop_poison(engine)  # a trigger left by an earlier test that stopped in between
+    name = f"poison_scan_{uuid.uuid4().hex}"
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(
                 text(
-                    "CREATE FUNCTION poison_scan() RETURNS trigger AS $$ BEGIN "
+                    f"CREATE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
                     "RAISE EXCEPTION 'poison' USING ERRCODE = 'numeric_value_out_of_range'; "
                     "END $$ LANGUAGE plpgsql"
                 )
             )
             conn.execute(
                 text(
-                    "CREATE TRIGGER poison_scan BEFORE INSERT ON scans FOR EACH ROW "
-                    "WHEN (NEW.code = 'POISON-DB') EXECUTE FUNCTION poison_scan()"
+                    f"CREATE TRIGGER {name} BEFORE INSERT ON scans FOR EACH ROW "
+                    f"WHEN (NEW.code = 'POISON-DB') EXECUTE FUNCTION {name}()"
                 )
             )
         else:
             conn.execute(
                 text(
-                    "CREATE TRIGGER poison_scan BEFORE INSERT ON scans "
+                    f"CREATE TRIGGER {name} BEFORE INSERT ON scans "
                     "WHEN NEW.code = 'POISON-DB' BEGIN SELECT RAISE(ABORT, 'poison'); END"
                 )
             )
     yield
-    _drop_poison(engine)
-
-
-def _drop_poison(engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("DROP TRIGGER IF EXISTS poison_scan ON scans"))
-            conn.execute(text("DROP FUNCTION IF EXISTS poison_scan()"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name} ON scans"))
+            conn.execute(text(f"DROP FUNCTION IF EXISTS {name}()"))
         else:
-            conn.execute(text("DROP TRIGGER IF EXISTS poison_scan"))
+            conn.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
 
 
 @pytest.mark.parametrize("where", [0, 3, 6])
