@@ -102,8 +102,11 @@ run_tests() {
   setup
   log "ruff"
   "$VENV/bin/ruff" check .
-  log "pytest"
-  QT_QPA_PLATFORM=offscreen "$VENV/bin/python" -m pytest "$@"
+  # One pytest worker per core (RENTGUY_TEST_WORKERS=0 runs in one process, e.g. to debug).
+  # worksteal: the long fuzz and fault tests do not leave the other core idle at the end.
+  local workers=${RENTGUY_TEST_WORKERS:-auto}
+  log "pytest ($workers workers)"
+  QT_QPA_PLATFORM=offscreen "$VENV/bin/python" -m pytest -n "$workers" --dist worksteal "$@"
 }
 
 case "${1:-}" in

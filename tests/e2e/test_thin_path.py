@@ -8,55 +8,16 @@ visible; starting it again drains the queue with no duplicate.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 
 import pytest
 from sqlalchemy import create_engine, select
 
-from client.app import build_app
-from client.config import KioskConfig
 from server.warehouse.models import Movement, Scan
 from tests.helpers.kiosk import choose_project, log_in, recent_states, wedge_scan
-from tests.helpers.live_server import LiveServer
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e]
-
-
-@pytest.fixture
-def live(fresh_database_url, tmp_path):
-    server = LiveServer(fresh_database_url, tmp_path / "server.log")
-    server.cli("migrate")
-    demo = json.loads(server.cli("seed-demo"))
-    server.start()
-    yield server, demo
-    server.stop()
-
-
-@pytest.fixture
-def kiosk(qtbot, live, tmp_path):
-    server, demo = live
-    config = KioskConfig(
-        server_url=server.url,
-        data_dir=tmp_path / "kiosk",
-        station_token_file=tmp_path / "kiosk" / "station-token",
-        sync_interval_s=0.2,
-        # Real clock on a busy 2-core machine: a generous gap keeps the burst a burst.
-        # The 20 ms rule itself is pinned with an injected clock in tests/client.
-        wedge_gap_ms=300,
-        language="en",  # the assertions read English texts; Dutch is the kiosk's default
-        sound=False,
-    )
-    config.write_station_token(demo["station_token"])
-    app = build_app(config, start_sync=False)
-    qtbot.addWidget(app.window)
-    with qtbot.waitSignal(app.sync_events.reference_updated, timeout=15_000):
-        app.start_sync()
-    app.show()
-    qtbot.waitExposed(app.window)
-    yield app
-    app.shutdown()
 
 
 def _server_ledger(database_url: str) -> tuple[Counter, int]:
