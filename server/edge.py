@@ -26,6 +26,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, AwareDatetime
 
+from shared.json_input import NOT_A_NUMBER
 from shared.reasons import Reason, ReasonCode, reason
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -51,7 +52,7 @@ def _in_utc(value: datetime) -> datetime:
 
 
 # An aware timestamp the database and Python can hold, as UTC: for every request field.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+UtcDatetime = Annotated[AwareDatetime, NOT_A_NUMBER, AfterValidator(_in_utc)]
 
 
 def text_problem(value: str) -> str | None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from shared.json_input import JsonInput
 
-class PatchBody(BaseModel):
+
+class PatchBody(JsonInput):
     model_config = ConfigDict(extra="forbid")
     # Fields whose column is nullable: ``null`` clears them.
     clearable: ClassVar[frozenset[str]] = frozenset()

@@ -20,8 +20,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.json_input import JsonInput
 
-class _Request(BaseModel):
+
+class _Request(JsonInput):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

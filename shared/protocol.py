@@ -25,6 +25,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.ids import is_uuid7
+from shared.json_input import JsonInput
 
 PROTOCOL_VERSION = 1
 MAX_BATCH_SIZE = 1000
@@ -73,7 +74,7 @@ class ReturnCondition(StrEnum):
     MISSING = "missing"
 
 
-class _Request(BaseModel):
+class _Request(JsonInput):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from server.edge import UtcDatetime
 from server.identity.models import Role
 from server.patch import PatchBody
+from shared.json_input import JsonInput
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ Cents = Annotated[int, Field(ge=0, le=100_000_000)]
 StationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class _In(BaseModel):
+class _In(JsonInput):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -17,6 +17,7 @@ from pydantic import (
 
 from server.invoicing import customer_details as details
 from server.patch import PatchBody
+from shared.json_input import JsonInput
 
 VatRate = Literal[21, 9, 0]
 # UNCL5305 as EN 16931 uses it; what each means and when it applies: server.invoicing.vat.
@@ -29,7 +30,7 @@ def _agree(rate: int, category: str | None, field: str) -> None:
         raise ValueError(f"{field} {category} goes with a VAT rate {wanted}, not {rate} %")
 
 
-class _Strict(BaseModel):
+class _Strict(JsonInput):
     model_config = ConfigDict(extra="forbid")
 
 

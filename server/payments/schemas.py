@@ -7,11 +7,13 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.json_input import JsonInput
+
 # The amount columns are INTEGER (PostgreSQL: 4 bytes): larger is a 422, not a database error.
 MAX_AMOUNT_CENTS = 2**31 - 1
 
 
-class PaymentCreate(BaseModel):
+class PaymentCreate(JsonInput):
     model_config = ConfigDict(extra="forbid")
     provider: str = Field(min_length=1, max_length=20)
     method: str | None = Field(default=None, max_length=20)
@@ -38,7 +40,7 @@ class PaymentRead(BaseModel):
     created_at: datetime
 
 
-class RefundCreate(BaseModel):
+class RefundCreate(JsonInput):
     model_config = ConfigDict(extra="forbid")
     amount_cents: int = Field(gt=0, le=MAX_AMOUNT_CENTS)
     # The caller's id for this refund; resending the same one refunds once.

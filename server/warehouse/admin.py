@@ -4,7 +4,6 @@ the work is in ``inventory``, ``projects`` and ``feed``."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -37,6 +36,7 @@ from server.warehouse.schemas import (
     UnitStatusChange,
     UnitUpdate,
 )
+from shared.json_input import IsoDate
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse admin"])
 
@@ -209,7 +209,7 @@ def list_projects(
     session: SessionDep,
     status: Literal["planned", "active", "returned", "closed", "cancelled"] | None = None,
     q: Search = None,
-    active_on: date | None = None,
+    active_on: IsoDate | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ):

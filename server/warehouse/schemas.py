@@ -10,6 +10,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from server.patch import PatchBody
+from shared.json_input import JsonInput
 from shared.protocol import ScanReason
 
 T = TypeVar("T")
@@ -22,7 +23,7 @@ ProjectStatus = Literal["planned", "active", "returned", "closed", "cancelled"]
 SettableUnitStatus = Literal["available", "damaged", "missing", "maintenance"]
 
 
-class _In(BaseModel):
+class _In(JsonInput):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -107,7 +107,7 @@ def plausible(
         item = plausible(openapi, schema.get("items", {}), ids, name, sparse=sparse)
         return [item] * max(1, schema.get("minItems", 1))
     if kind == "integer":
-        return max(schema.get("minimum", 1), 1)
+        return int(max(schema.get("minimum", 1), 1))  # a bound may be written as 1.0
     if kind == "number":
         return max(schema.get("minimum", 1), 1)
     if kind == "boolean":
@@ -264,3 +264,67 @@ def test_hostile_values_in_every_query_parameter(client, sweep):
                 sent += 1
     assert sent > 100
     assert not wrong, f"{len(wrong)} of {sent} wrong answers:\n" + "\n".join(wrong)
+
+
+# A value of each wrong JSON type per field type (shared/json_input.py): lax parsing would
+# take each of these as a value of the field's own type.
+WRONG_TYPE = {
+    "integer": {"false": False, "true": True, "string": "7", "float": 7.0},
+    "boolean": {"one": 1, "zero": 0, "string": "true"},
+    "date-time": {"unix_time": 1_700_000_000, "float_time": 1.7e9},
+    "date": {"day_number": 20_000},
+}
+
+
+def typed_fields(openapi: dict, schema: dict, prefix: tuple = ()) -> Iterator[tuple[tuple, str]]:
+    """(path, kind) of every integer, boolean, date and date-time field in a body schema."""
+    schema = resolve(openapi, schema)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [s for s in schema[key] if resolve(openapi, s).get("type") != "null"]
+            if len(options) == 1:
+                yield from typed_fields(openapi, options[0], prefix)
+            return
+    if "allOf" in schema:
+        yield from typed_fields(openapi, schema["allOf"][0], prefix)
+        return
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        for prop, sub in schema.get("properties", {}).items():
+            yield from typed_fields(openapi, sub, (*prefix, prop))
+    elif kind == "array":
+        yield from typed_fields(openapi, schema.get("items", {}), (*prefix, 0))
+    elif kind in ("integer", "boolean"):
+        yield prefix, kind
+    elif kind == "string" and schema.get("format") in ("date", "date-time"):
+        yield prefix, schema["format"]
+
+
+def test_a_value_of_the_wrong_json_type_is_422_naming_the_field(client, sweep):
+    openapi, ids, headers_for = sweep
+    sent, wrong = 0, []
+    for op in operations(openapi):
+        body_spec = op.spec.get("requestBody", {}).get("content", {}).get("application/json")
+        if body_spec is None:
+            continue
+        schema = body_spec["schema"]
+        url = path_url(op, ids)
+        headers = {**headers_for(op), "Content-Type": "application/json"}
+        for field, kind in typed_fields(openapi, schema):
+            for name, value in WRONG_TYPE[kind].items():
+                full = plausible(openapi, schema, ids)
+                body = replaced(full, full, field, value)
+                response = client.request(op.method, url, content=encode(body), headers=headers)
+                where = ".".join(map(str, field))
+                details = response.json().get("error", {}).get("details") or []
+                named = any(
+                    str(d.get("field", "")).endswith(str(field[-1])) for d in details
+                ) or where in response.text
+                if response.status_code != 422 or not named:
+                    wrong.append(
+                        f"{op.method} {op.path} {where}={name}: "
+                        f"{response.status_code} {response.text[:160]}"
+                    )
+                sent += 1
+    assert sent > 50  # the sweep found typed fields, not an empty schema
+    assert not wrong, f"{len(wrong)} of {sent} accepted or unnamed:\n" + "\n".join(wrong)
