@@ -176,7 +176,7 @@ def _progress_bar(run) -> None:
 def _export_run(args: argparse.Namespace) -> int:
     from server.db import make_engine, make_session_factory
     from server.errors import AppError
-    from server.exports.report import run_summary
+    from server.exports.reconciliation.report import run_summary
     from server.exports.service import parse_target, run_export
     from server.exports.sources import document_source
 
@@ -210,8 +210,8 @@ def _export_connect(args: argparse.Namespace) -> int:
     import httpx
 
     from server.db import make_engine, make_session_factory, utcnow
-    from server.exports.http import NotAuthorized
     from server.exports.service import exact_tokens
+    from server.exports.targets.http import NotAuthorized
 
     settings = _settings()
     if not (settings.exact_client_id and settings.exact_client_secret.get_secret_value()):
@@ -263,8 +263,9 @@ def _export_connect(args: argparse.Namespace) -> int:
 
 def _export_files(args: argparse.Namespace) -> int:
     from server.db import make_engine, make_session_factory
-    from server.exports.files import Supplier, write_csv, write_ubl_zip
+    from server.exports.csv_file import write_csv
     from server.exports.sources import document_source
+    from server.exports.ubl.writer import Supplier, write_ubl_zip
 
     settings = _settings()
     factory = make_session_factory(make_engine(settings.database_url))
