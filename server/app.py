@@ -29,7 +29,7 @@ from server.ops.router import router as ops_router
 from server.payments.metrics import MoneyCollector
 from server.payments.providers import ProviderSet
 from server.payments.ratelimit import WebhookLimits
-from server.payments.reconcile import ReconcileLoop
+from server.payments.recheck import RecheckLoop
 from server.payments.router import router as payments_router
 from server.payments.webhooks import SeenCache
 from server.warehouse.admin import router as warehouse_admin_router
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI):
         loop = None
         if settings.payments_reconcile_interval > 0:
-            loop = ReconcileLoop(
+            loop = RecheckLoop(
                 factory=session_factory,
                 providers=providers,
                 interval=settings.payments_reconcile_interval,
