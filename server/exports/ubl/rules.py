@@ -21,7 +21,7 @@ reported); ``check`` runs those whose ``when`` holds for the document.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
@@ -135,22 +135,27 @@ class Document:
 
 
 RuleCheck = Callable[[Document], Iterator[Finding]]
+Applies = Callable[[Document], bool]
+
+
+def _always(doc: Document) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
 class Rule:
     check: RuleCheck
-    when: Callable[[Document], bool] = field(default=lambda doc: True)
+    when: Applies
 
 
-RULES: list[Rule] = []
+RULES: list[Rule] = []  # in the order their findings are reported
 
 
-def rule(when: Callable[[Document], bool] | None = None) -> Callable[[RuleCheck], RuleCheck]:
+def rule(when: Applies = _always) -> Callable[[RuleCheck], RuleCheck]:
     """Register a rule; ``when`` limits it to the documents it binds."""
 
     def register(check: RuleCheck) -> RuleCheck:
-        RULES.append(Rule(check, when) if when else Rule(check))
+        RULES.append(Rule(check, when))
         return check
 
     return register
