@@ -47,6 +47,7 @@ SERVER_LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("invoicing", ("server.invoicing",)),
     ("payments", ("server.payments",)),
     ("exports", ("server.exports",)),
+    ("console", ("server.console",)),  # the browser console: pages over every domain
     (
         "composition",
         (
