@@ -37,6 +37,7 @@ from pydantic import SecretStr  # noqa: E402
 
 from server.config import Settings  # noqa: E402
 from server.db import make_engine, make_session_factory  # noqa: E402
+from server.exports.csv_file import write_csv  # noqa: E402
 from server.exports.documents import (  # noqa: E402
     DocumentKind,
     ExportCustomer,
@@ -46,9 +47,9 @@ from server.exports.documents import (  # noqa: E402
     ListSource,
     MovementKind,
 )
-from server.exports.files import write_csv, write_ubl_zip  # noqa: E402
 from server.exports.models import Target  # noqa: E402
 from server.exports.service import run_export  # noqa: E402
+from server.exports.ubl.writer import write_ubl_zip  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
 from tests.helpers.fakes.moneybird import openapi_path  # noqa: E402
 from tests.helpers.live_server import free_port  # noqa: E402

@@ -6,7 +6,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from server.audit.router import router as audit_router
 from server.config import Settings, get_settings
 from server.db import make_engine, make_session_factory
 from server.edge import refuse_bad_input
@@ -14,6 +13,7 @@ from server.errors import install_error_handlers
 from server.exports.router import router as exports_router
 from server.exports.schedule import start_scheduler
 from server.identity.admin import router as identity_admin_router
+from server.identity.audit_trail import router as audit_router
 from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
 from server.openapi import declare_error_responses
@@ -29,10 +29,11 @@ from server.ops.router import router as ops_router
 from server.payments.metrics import MoneyCollector
 from server.payments.providers import ProviderSet
 from server.payments.ratelimit import WebhookLimits
-from server.payments.reconcile import ReconcileLoop
+from server.payments.recheck import RecheckLoop
 from server.payments.router import router as payments_router
 from server.payments.webhooks import SeenCache
 from server.warehouse.admin import router as warehouse_admin_router
+from server.warehouse.crew_routes import router as crew_router
 from server.warehouse.feed import feed_for
 from server.warehouse.router import router as warehouse_router
 
@@ -72,7 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI):
         loop = None
         if settings.payments_reconcile_interval > 0:
-            loop = ReconcileLoop(
+            loop = RecheckLoop(
                 factory=session_factory,
                 providers=providers,
                 interval=settings.payments_reconcile_interval,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(warehouse_admin_router)
     app.include_router(auth_router)
     app.include_router(identity_admin_router)
+    app.include_router(crew_router)
     app.include_router(audit_router)
     app.include_router(invoicing_router)
     app.include_router(payments_router)

@@ -1,4 +1,4 @@
-"""``rentguy-server``: serve, migrate, create-admin, seed-demo, payments reconcile, export."""
+"""``rentguy-server``: serve, migrate, create-admin, seed-demo, payments recheck, export."""
 
 from __future__ import annotations
 
@@ -141,15 +141,15 @@ def _seed_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _payments_reconcile(args: argparse.Namespace) -> int:
+def _payments_recheck(args: argparse.Namespace) -> int:
     from server.db import make_engine, make_session_factory
     from server.payments.providers import ProviderSet
-    from server.payments.reconcile import reconcile_once
+    from server.payments.recheck import recheck_once
 
     settings = _settings()
     engine = make_engine(settings.database_url)
     try:
-        stats = reconcile_once(
+        stats = recheck_once(
             factory=make_session_factory(engine),
             providers=ProviderSet.from_settings(settings),
             limit=args.limit,
@@ -176,7 +176,7 @@ def _progress_bar(run) -> None:
 def _export_run(args: argparse.Namespace) -> int:
     from server.db import make_engine, make_session_factory
     from server.errors import AppError
-    from server.exports.report import run_summary
+    from server.exports.reconciliation.report import run_summary
     from server.exports.service import parse_target, run_export
     from server.exports.sources import document_source
 
@@ -210,8 +210,8 @@ def _export_connect(args: argparse.Namespace) -> int:
     import httpx
 
     from server.db import make_engine, make_session_factory, utcnow
-    from server.exports.http import NotAuthorized
     from server.exports.service import exact_tokens
+    from server.exports.targets.http import NotAuthorized
 
     settings = _settings()
     if not (settings.exact_client_id and settings.exact_client_secret.get_secret_value()):
@@ -263,8 +263,9 @@ def _export_connect(args: argparse.Namespace) -> int:
 
 def _export_files(args: argparse.Namespace) -> int:
     from server.db import make_engine, make_session_factory
-    from server.exports.files import Supplier, write_csv, write_ubl_zip
+    from server.exports.csv_file import write_csv
     from server.exports.sources import document_source
+    from server.exports.ubl.writer import Supplier, write_ubl_zip
 
     settings = _settings()
     factory = make_session_factory(make_engine(settings.database_url))
@@ -337,11 +338,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     payments = sub.add_parser("payments", help="payment operations")
     payments_sub = payments.add_subparsers(dest="payments_command", required=True)
-    reconcile = payments_sub.add_parser(
-        "reconcile", help="re-fetch stuck payments and retry failed webhook deliveries once"
+    recheck = payments_sub.add_parser(
+        "recheck",
+        aliases=["reconcile"],  # its old name: deployed crontabs call it
+        help="re-fetch stuck payments and retry failed webhook deliveries once",
     )
-    reconcile.add_argument("--limit", type=int, default=100, help="items per kind (default 100)")
-    reconcile.set_defaults(func=_payments_reconcile)
+    recheck.add_argument("--limit", type=int, default=100, help="items per kind (default 100)")
+    recheck.set_defaults(func=_payments_recheck)
 
     export = sub.add_parser("export", help="accounting export (Moneybird, Exact Online)")
     export_sub = export.add_subparsers(dest="export_command", required=True)

@@ -2,7 +2,8 @@
 
     python -m client.i18n.build          # needs pyside6-lupdate / pyside6-lrelease
 
-A source text without a Dutch entry fails the build (and tests/client/test_i18n.py).
+A source text without a Dutch entry fails the build (and the test
+``test_translations_are_complete_and_compiled`` in tests/client/test_kiosk_screens.py).
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ class ExportCredential(Base):
 class ExportEndpointError(Base):
     """One error answer from a target's endpoint. Exact blocks an app after 10 errors per
     endpoint per hour; kept in the database so every run and process counts the same
-    hour (``server.exports.error_budget``)."""
+    hour (``server.exports.targets.error_budget``)."""
 
     __tablename__ = "export_endpoint_errors"
     __table_args__ = (Index("ix_export_endpoint_errors_recent", "target", "endpoint", "at"),)

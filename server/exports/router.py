@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from server.audit import service as audit
 from server.deps import Requires, SessionDep, SettingsDep
 from server.exports import service
-from server.exports.report import render_csv, render_html, run_summary
+from server.exports.reconciliation.report import render_csv, render_html, run_summary
 from server.exports.sources import document_source
 from server.identity.models import User
 from server.identity.permissions import Permission

@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
 from server.errors import Conflict
-from server.exports.connector import Connector, RemoteDocument
 from server.exports.documents import (
     DocumentKind,
     DocumentSource,
@@ -38,15 +37,6 @@ from server.exports.documents import (
     ExportPayment,
     MovementKind,
 )
-from server.exports.error_budget import ErrorBudgetSpent
-from server.exports.http import (
-    ExportApiError,
-    NotAuthorized,
-    OutcomeUnknown,
-    RateLimited,
-    Rejected,
-)
-from server.exports.mapping import MappingError
 from server.exports.models import (
     MOVEMENT_KINDS,
     ExportRecord,
@@ -55,7 +45,17 @@ from server.exports.models import (
     RecordStatus,
     RunStatus,
 )
-from server.exports.reconcile import reconcile
+from server.exports.reconciliation.reconcile import reconcile
+from server.exports.targets.connector import Connector, RemoteDocument
+from server.exports.targets.error_budget import ErrorBudgetSpent
+from server.exports.targets.http import (
+    ExportApiError,
+    NotAuthorized,
+    OutcomeUnknown,
+    RateLimited,
+    Rejected,
+)
+from server.exports.targets.mapping import MappingError
 from server.payments import coverage
 
 log = logging.getLogger(__name__)

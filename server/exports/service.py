@@ -17,13 +17,13 @@ from server.db import transaction
 from server.errors import BadRequest, NotFound
 from server.exports.crypto import TokenCipher
 from server.exports.documents import DocumentSource
-from server.exports.error_budget import ErrorBudget
-from server.exports.exact.client import ExactClient
-from server.exports.exact.tokens import ExactTokenStore
-from server.exports.mapping import mapping_for
 from server.exports.models import ExportRun, Target
-from server.exports.moneybird.client import MoneybirdClient
 from server.exports.runner import ExportRunner, claim_run
+from server.exports.targets.error_budget import ErrorBudget
+from server.exports.targets.exact.client import ExactClient
+from server.exports.targets.exact.tokens import ExactTokenStore
+from server.exports.targets.mapping import mapping_for
+from server.exports.targets.moneybird.client import MoneybirdClient
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 

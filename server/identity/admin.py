@@ -1,4 +1,5 @@
-"""Admin API: users (+ roles, password, PIN), badges, stations, crew assignments."""
+"""Admin API: users (+ roles, password, PIN), badges, stations (crew assignments:
+``server.warehouse.crew_routes``)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,14 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 
 from server.audit.service import Actor
 from server.deps import Requires, SessionDep, SettingsDep
-from server.edge import UtcDatetime
-from server.identity import crew, service, stations
+from server.identity import service, stations
 from server.identity.models import Role, User
 from server.identity.permissions import Permission
 from server.identity.schemas import (
-    AssignmentCreate,
-    AssignmentOut,
-    AssignmentUpdate,
     BadgeIssue,
     BadgeOut,
     EnrollmentCreate,
@@ -39,10 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["admin"])
 UsersRead = Annotated[User, Depends(Requires(Permission.USERS_READ))]
 UsersWrite = Annotated[User, Depends(Requires(Permission.USERS_WRITE))]
 StationsAdmin = Annotated[User, Depends(Requires(Permission.STATIONS_ADMIN))]
-CrewRead = Annotated[User, Depends(Requires(Permission.CREW_READ))]
-CrewWrite = Annotated[User, Depends(Requires(Permission.CREW_WRITE))]
 PagingDep = Annotated[Paging, Query()]
-AwareDatetimeQuery = UtcDatetime | None
 
 
 def _actor(request: Request, user: User) -> Actor:
@@ -253,77 +247,3 @@ def revoke_station(
     station = stations.require_station(session=session, station_id=station_id)
     stations.revoke_station(session=session, station=station, actor=_actor(request, admin))
     return StationOut.model_validate(station)
-
-
-# crew assignments
-
-
-@router.get("/crew-assignments", response_model=Page[AssignmentOut], tags=["crew"])
-def list_assignments(
-    _: CrewRead,
-    session: SessionDep,
-    paging: PagingDep,
-    user_id: uuid.UUID | None = None,
-    project_id: uuid.UUID | None = None,
-    overlaps_from: Annotated[AwareDatetimeQuery, Query(alias="from")] = None,
-    overlaps_until: Annotated[AwareDatetimeQuery, Query(alias="until")] = None,
-) -> Page[AssignmentOut]:
-    rows, total = crew.list_assignments(
-        session=session,
-        user_id=user_id,
-        project_id=project_id,
-        overlaps_from=overlaps_from,
-        overlaps_until=overlaps_until,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
-    return Page(
-        items=[AssignmentOut.model_validate(a) for a in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
-
-
-@router.post("/crew-assignments", response_model=AssignmentOut, status_code=201, tags=["crew"])
-def create_assignment(
-    body: AssignmentCreate, request: Request, planner: CrewWrite, session: SessionDep
-) -> AssignmentOut:
-    assignment = crew.create_assignment(
-        session=session, actor=_actor(request, planner), **body.model_dump()
-    )
-    return AssignmentOut.model_validate(assignment)
-
-
-@router.get("/crew-assignments/{assignment_id}", response_model=AssignmentOut, tags=["crew"])
-def get_assignment(assignment_id: uuid.UUID, _: CrewRead, session: SessionDep) -> AssignmentOut:
-    return AssignmentOut.model_validate(
-        crew.require_assignment(session=session, assignment_id=assignment_id)
-    )
-
-
-@router.patch("/crew-assignments/{assignment_id}", response_model=AssignmentOut, tags=["crew"])
-def update_assignment(
-    assignment_id: uuid.UUID,
-    body: AssignmentUpdate,
-    request: Request,
-    planner: CrewWrite,
-    session: SessionDep,
-) -> AssignmentOut:
-    assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
-    crew.update_assignment(
-        session=session,
-        assignment=assignment,
-        changes=body.model_dump(exclude_unset=True),
-        actor=_actor(request, planner),
-    )
-    return AssignmentOut.model_validate(assignment)
-
-
-@router.delete("/crew-assignments/{assignment_id}", status_code=204, tags=["crew"])
-def delete_assignment(
-    assignment_id: uuid.UUID, request: Request, planner: CrewWrite, session: SessionDep
-) -> Response:
-    assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
-    crew.delete_assignment(session=session, assignment=assignment, actor=_actor(request, planner))
-    return Response(status_code=204)

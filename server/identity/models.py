@@ -9,12 +9,10 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
     String,
-    Text,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -144,23 +142,3 @@ class LoginThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class CrewAssignment(Base):
-    """A person on a project in a crew role for a time window (SPEC §1)."""
-
-    __tablename__ = "crew_assignments"
-    __table_args__ = (
-        CheckConstraint("ends_at > starts_at", name="window"),
-        Index("ix_crew_assignments_user", "user_id", "starts_at"),
-        Index("ix_crew_assignments_project", "project_id", "starts_at"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid7)
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    project_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
-    role: Mapped[str] = mapped_column(String(100))  # the job on the project, e.g. "rigger"
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    notes: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

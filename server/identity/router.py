@@ -1,4 +1,6 @@
-"""Auth routes: enrolment, password and badge login, refresh, logout, /me (shared.auth)."""
+"""Auth routes: enrolment, password and badge login, refresh, logout, (shared.auth).
+
+``/me`` (the caller with today's crew assignments) is ``server.warehouse.crew_routes``."""
 
 from __future__ import annotations
 
@@ -8,16 +10,13 @@ from fastapi import APIRouter, Depends, Request
 
 from server.audit.service import Actor
 from server.deps import AccessClaimsDep, CurrentStation, Requires, SessionDep, SettingsDep
-from server.identity import crew, login, stations
+from server.identity import login, stations
 from server.identity.login import LoginGrant
 from server.identity.models import User
-from server.identity.permissions import Permission, permissions_for
+from server.identity.permissions import Permission
 from server.identity.schemas import (
-    AssignmentOut,
     LogoutRequest,
     LogoutResponse,
-    MeResponse,
-    UserOut,
 )
 from server.ops.proxies import client_ip
 from shared.auth import (
@@ -117,16 +116,3 @@ def logout(
         actor=actor,
     )
     return LogoutResponse(revoked=revoked)
-
-
-@router.get("/me", response_model=MeResponse)
-def me(user: SelfUser, claims: AccessClaimsDep, session: SessionDep) -> MeResponse:
-    """The caller, its roles and permissions, and today's crew assignments."""
-    today = crew.assignments_today(session=session, user_id=user.id)
-    return MeResponse(
-        user=UserOut.of(user),
-        roles=user.role_names,
-        permissions=sorted(p.value for p in permissions_for(user.role_names)),
-        station_id=claims.station_id,
-        assignments_today=[AssignmentOut.model_validate(a) for a in today],
-    )

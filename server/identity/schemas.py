@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from server.edge import UtcDatetime
 from server.identity.models import Role
+from server.paging import Page, Paging  # noqa: F401  (the list shapes identity answers with)
 from server.patch import PatchBody
 from shared.json_input import JsonInput
-
-T = TypeVar("T")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Email = Annotated[
@@ -42,13 +40,6 @@ class _In(JsonInput):
 
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
 
 
 # users
@@ -167,38 +158,6 @@ class StationOut(_Out):
     revoked_at: datetime | None
 
 
-# crew assignments
-
-CrewRole = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Notes = Annotated[str, Field(max_length=2000)]
-
-
-class AssignmentCreate(_In):
-    user_id: uuid.UUID
-    project_id: uuid.UUID
-    role: CrewRole
-    starts_at: UtcDatetime
-    ends_at: UtcDatetime
-    notes: Notes = ""
-
-
-class AssignmentUpdate(PatchBody):
-    role: CrewRole | None = None
-    starts_at: UtcDatetime | None = None
-    ends_at: UtcDatetime | None = None
-    notes: Notes | None = None
-
-
-class AssignmentOut(_Out):
-    id: uuid.UUID
-    user_id: uuid.UUID
-    project_id: uuid.UUID
-    role: str
-    starts_at: datetime
-    ends_at: datetime
-    notes: str
-
-
 # self-service
 
 
@@ -209,21 +168,3 @@ class LogoutRequest(_In):
 
 class LogoutResponse(BaseModel):
     revoked: int
-
-
-class MeResponse(BaseModel):
-    user: UserOut
-    roles: list[str]
-    permissions: list[str]
-    station_id: uuid.UUID | None  # set when this session began with a badge at a kiosk
-    assignments_today: list[AssignmentOut]
-
-
-class Paging(BaseModel):
-    """``?limit=&offset=`` on every list route (a dependency: ``Annotated[Paging, Query()]``).
-
-    Not ``extra="forbid"``: as a query model that would refuse the route's other filters.
-    """
-
-    limit: Annotated[int, Field(ge=1, le=200)] = 50
-    offset: Annotated[int, Field(ge=0, le=1_000_000)] = 0

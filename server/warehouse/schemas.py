@@ -7,8 +7,17 @@ from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from server.edge import UtcDatetime
+from server.identity.schemas import UserOut
 from server.patch import PatchBody
 from shared.json_input import JsonInput
 from shared.protocol import ScanReason
@@ -272,3 +281,43 @@ class ScanRow(_Out):
 
 ProjectStatusOut.model_rebuild()
 ReturnReport.model_rebuild()
+
+
+# -- crew assignments (and /me, which lists today's) ----------------------------------
+
+CrewRole = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Notes = Annotated[str, Field(max_length=2000)]
+
+
+class AssignmentCreate(_In):
+    user_id: uuid.UUID
+    project_id: uuid.UUID
+    role: CrewRole
+    starts_at: UtcDatetime
+    ends_at: UtcDatetime
+    notes: Notes = ""
+
+
+class AssignmentUpdate(PatchBody):
+    role: CrewRole | None = None
+    starts_at: UtcDatetime | None = None
+    ends_at: UtcDatetime | None = None
+    notes: Notes | None = None
+
+
+class AssignmentOut(_Out):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    project_id: uuid.UUID
+    role: str
+    starts_at: datetime
+    ends_at: datetime
+    notes: str
+
+
+class MeResponse(BaseModel):
+    user: UserOut
+    roles: list[str]
+    permissions: list[str]
+    station_id: uuid.UUID | None  # set when this session began with a badge at a kiosk
+    assignments_today: list[AssignmentOut]

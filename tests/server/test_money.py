@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from server.exports.http import ApiClient, UnreadableAnswer
+from server.exports.targets.http import ApiClient, UnreadableAnswer
 from server.money import MAX_AMOUNT, MoneyError, minor_units, to_cents
 
 CENTS = st.integers(min_value=-(10**13), max_value=10**13)

@@ -17,10 +17,10 @@ from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 
 from server.app import create_app
-from server.identity.models import CrewAssignment, Station, User
+from server.identity.models import Station, User
 from server.invoicing.models import Customer
 from server.patch import PatchBody
-from server.warehouse.models import Case, Product, Project, Unit
+from server.warehouse.models import Case, CrewAssignment, Product, Project, Unit
 
 # PATCH path -> (ORM model it writes, how the test finds an existing row's id)
 TARGETS = {

@@ -19,7 +19,7 @@ from server.exports.documents import (
     ExportPayment,
     ListSource,
 )
-from server.exports.files import Supplier
+from server.exports.ubl.writer import Supplier
 from tests.helpers.fakes.exact import FakeExact
 from tests.helpers.fakes.moneybird import FakeMoneybird, openapi_path
 from tests.helpers.fakes.serving import serve

@@ -8,12 +8,12 @@ import httpx
 import pytest
 
 from server.exports.documents import ExportCustomer
-from server.exports.exact.client import ExactClient
-from server.exports.http import OutcomeUnknown, Rejected, Unavailable
-from server.exports.mapping import Mapping
 from server.exports.models import Target
-from server.exports.moneybird.client import MoneybirdClient
-from server.exports.ratelimit import WindowLimiter
+from server.exports.targets.exact.client import ExactClient
+from server.exports.targets.http import OutcomeUnknown, Rejected, Unavailable
+from server.exports.targets.mapping import Mapping
+from server.exports.targets.moneybird.client import MoneybirdClient
+from server.exports.targets.ratelimit import WindowLimiter
 
 CUSTOMER = ExportCustomer(id="c1", ref="C00001", name="Podiumverhuur Noord")
 

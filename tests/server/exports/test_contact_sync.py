@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from server.db import make_engine, make_session_factory, transaction
 from server.exports.models import ExportRecord, RecordKind, Target
-from server.exports.report import render_csv, render_html
+from server.exports.reconciliation.report import render_csv, render_html
 from server.invoicing import service as invoicing
 from server.invoicing.models import Customer
 from server.invoicing.schemas import CustomerCreate

@@ -8,9 +8,9 @@ from lxml import etree
 
 from server.db import transaction
 from server.exports.documents import DocumentKind, ExportCustomer
-from server.exports.files import ubl_document
 from server.exports.invoicing_source import InvoicingSource, customer_ref
-from server.exports.ubl_rules import check
+from server.exports.ubl.rules import check
+from server.exports.ubl.writer import ubl_document
 from server.invoicing import service as invoicing
 from server.invoicing.models import Customer
 from server.invoicing.schemas import CustomerCreate

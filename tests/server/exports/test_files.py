@@ -9,17 +9,10 @@ from dataclasses import replace
 
 from lxml import etree
 
+from server.exports.csv_file import write_csv
 from server.exports.documents import DocumentKind
-from server.exports.files import (
-    CAC,
-    CBC,
-    NLCIUS,
-    NS_CREDIT,
-    NS_INVOICE,
-    ubl_document,
-    write_csv,
-    write_ubl_zip,
-)
+from server.exports.ubl.names import CAC, CBC, NLCIUS, NS_CREDIT, NS_INVOICE
+from server.exports.ubl.writer import ubl_document, write_ubl_zip
 from tests.server.exports.conftest import SUPPLIER, make_documents
 
 NS = {"cac": CAC, "cbc": CBC}

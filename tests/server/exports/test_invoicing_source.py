@@ -10,8 +10,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from server.db import transaction, utcnow
+from server.exports.csv_file import write_csv
 from server.exports.documents import DocumentKind, ExportLine, vat_cents
-from server.exports.files import write_csv
 from server.exports.invoicing_source import InvoicingSource, customer_ref
 from server.exports.models import ExportRecord, RunStatus, Target
 from server.exports.service import run_export

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from server.db import transaction, utcnow
 from server.exports.models import ExportRecord, ExportRun, RecordStatus, RunStatus, Target
-from server.exports.report import render_csv, render_html
+from server.exports.reconciliation.report import render_csv, render_html
 from server.exports.service import run_export
 from server.exports.sources import document_source
 from server.money import to_cents

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from server.db import transaction
 from server.exports.documents import cents_to_str
 from server.exports.models import RunStatus, Target
-from server.exports.report import render_csv, render_html
+from server.exports.reconciliation.report import render_csv, render_html
 from server.exports.service import run_export
 from server.exports.sources import document_source
 from server.invoicing.models import Invoice

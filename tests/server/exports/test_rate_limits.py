@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from server.db import transaction
 from server.exports.documents import ExportCustomer, ListSource
-from server.exports.http import RateLimited, retry_after_epoch
-from server.exports.mapping import Mapping
 from server.exports.models import ExportEndpointError, RunStatus, Target
-from server.exports.moneybird.client import MoneybirdClient
-from server.exports.ratelimit import WindowLimiter
 from server.exports.service import run_export
+from server.exports.targets.http import RateLimited, retry_after_epoch
+from server.exports.targets.mapping import Mapping
+from server.exports.targets.moneybird.client import MoneybirdClient
+from server.exports.targets.ratelimit import WindowLimiter
 from tests.helpers.fakes.moneybird import FakeMoneybird
 from tests.helpers.fakes.serving import max_calls_in_window, serve
 from tests.server.exports.conftest import MB_LEDGER, MB_TAX, make_documents

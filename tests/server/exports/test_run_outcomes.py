@@ -25,10 +25,10 @@ from server.exports.documents import (
     ExportLine,
     ListSource,
 )
-from server.exports.http import NotAuthorized
 from server.exports.models import ExportCredential, RunStatus, Target
-from server.exports.report import render_csv, render_html
+from server.exports.reconciliation.report import render_csv, render_html
 from server.exports.service import build_connector, exact_tokens, run_export
+from server.exports.targets.http import NotAuthorized
 
 TARGETS = [Target.MONEYBIRD, Target.EXACT]
 CUSTOMER = ExportCustomer(id="cust-1", ref="C00001", name="Klant B.V.")

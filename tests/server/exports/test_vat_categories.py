@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from server.db import transaction
-from server.exports.files import EN16931, NLCIUS, ubl_tree
-from server.exports.mapping import MappingError, mapping_for
 from server.exports.models import RunStatus, Target
 from server.exports.service import run_export
 from server.exports.sources import document_source
-from server.exports.ubl_rules import check
+from server.exports.targets.mapping import MappingError, mapping_for
+from server.exports.ubl.names import EN16931, NLCIUS
+from server.exports.ubl.rules import check
+from server.exports.ubl.writer import ubl_tree
 from server.invoicing import service as invoicing
 from server.invoicing.models import Customer, Invoice
 from server.money import to_cents as str_to_cents

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from server.db import utcnow
-from server.identity.crew import today_window
+from server.warehouse.crew import today_window
 from tests.server.identity.conftest import bearer
 
 

@@ -95,7 +95,7 @@ def test_redoc_page_csp(client):
 
 
 def test_export_report_csp_fits_its_inline_style():
-    from server.exports.report import render_html
+    from server.exports.reconciliation.report import render_html
     from server.ops.docs import html_page
 
     class Run:  # the template reads these attributes

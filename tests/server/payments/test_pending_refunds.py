@@ -15,7 +15,7 @@ from sqlalchemy import update
 from server.db import transaction, utcnow
 from server.exports.invoicing_source import InvoicingSource
 from server.payments.models import Payment
-from server.payments.reconcile import reconcile_once
+from server.payments.recheck import recheck_once
 
 STRIPE = "/api/v1/webhooks/stripe"
 MOLLIE = "/api/v1/webhooks/mollie"
@@ -159,7 +159,7 @@ def test_reconciliation_follows_a_pending_refund_without_a_webhook(
             .where(Payment.id == row.id)
             .values(next_check_at=utcnow() - timedelta(seconds=1))
         )
-    stats = reconcile_once(factory=session_factory, providers=app.state.payment_providers)
+    stats = recheck_once(factory=session_factory, providers=app.state.payment_providers)
     assert stats["payments_changed"] == 1
     assert _money(client, admin, invoice_id, payment["id"]) == (
         "partially_refunded",

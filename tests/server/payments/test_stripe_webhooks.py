@@ -206,7 +206,7 @@ def test_payment_for_another_invoice_or_wrong_amount(
 def test_provider_down_during_webhook_is_503_then_reconciled(
     app, client, admin, fake_stripe, pay, open_invoice, session_factory
 ):
-    from server.payments.reconcile import reconcile_once
+    from server.payments.recheck import recheck_once
 
     event = fake_stripe.succeed(pay("stripe")["provider_payment_id"])
     fake_stripe.faults.down = True
@@ -217,7 +217,7 @@ def test_provider_down_during_webhook_is_503_then_reconciled(
     fake_stripe.faults.down = False
     with transaction(session_factory) as session:  # as if the back-off had passed
         session.get(ProviderEvent, stored.id).next_attempt_at = stored.received_at
-    stats = reconcile_once(factory=app.state.session_factory, providers=app.state.payment_providers)
+    stats = recheck_once(factory=app.state.session_factory, providers=app.state.payment_providers)
     assert stats["deliveries_retried"] == 1 and stats["deliveries_failed"] == 0
     assert invoice_of(client, admin, open_invoice[0])["state"] == "paid"
     assert [d.outcome for d in deliveries(session_factory)] == ["processed"]

@@ -15,7 +15,7 @@ from server.exports.models import ExportRun
 @lru_cache(maxsize=1)
 def _env() -> Environment:
     env = Environment(
-        loader=PackageLoader("server.exports", "templates"),
+        loader=PackageLoader("server.exports.reconciliation", "templates"),
         autoescape=select_autoescape(["html"]),
     )
     env.globals["money"] = cents_to_str

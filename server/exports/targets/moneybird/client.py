@@ -12,16 +12,16 @@ from collections.abc import Iterable
 import httpx
 
 from server.config import Settings
-from server.exports.connector import RemoteDocument
 from server.exports.documents import (
     ExportCustomer,
     ExportDocument,
     ExportPayment,
     cents_to_str,
 )
-from server.exports.http import ApiClient, Rejected, header_number, retry_after_epoch
-from server.exports.mapping import Mapping
-from server.exports.ratelimit import WindowLimiter
+from server.exports.targets.connector import RemoteDocument
+from server.exports.targets.http import ApiClient, Rejected, header_number, retry_after_epoch
+from server.exports.targets.mapping import Mapping
+from server.exports.targets.ratelimit import WindowLimiter
 
 SOURCE = "RentGuy"
 

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from server.exports.ratelimit import WindowLimiter
+from server.exports.targets.ratelimit import WindowLimiter
 from server.money import MoneyError, to_cents
 
 
@@ -95,7 +95,7 @@ def endpoint_of(path: str, base_url: str = "") -> str:
 
 
 class ErrorCounter(Protocol):
-    """Errors per endpoint across runs (``server.exports.error_budget.ErrorBudget``)."""
+    """Errors per endpoint across runs (``server.exports.targets.error_budget.ErrorBudget``)."""
 
     def check(self, endpoint: str) -> None: ...
 

@@ -1,6 +1,5 @@
-"""File export for offline bookkeeping: one CSV line per document line, and UBL 2.1
-invoices / credit notes in the Dutch SI-UBL 2.0 profile (NLCIUS on EN 16931), which
-Moneybird and Exact Online both import.
+"""UBL 2.1 invoices / credit notes for offline bookkeeping, in the Dutch SI-UBL 2.0 profile
+(NLCIUS on EN 16931), which Moneybird and Exact Online both import (CSV: ``csv_file``).
 
 A Dutch consumer (in the Netherlands, neither KvK nor VAT number) cannot satisfy SI-UBL 2.0
 (BR-NL-10 wants the buyer's KvK number): theirs are written with the plain EN 16931
@@ -11,8 +10,6 @@ with each category's exemption reason (``server.invoicing.vat``).
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,36 +24,18 @@ from server.exports.documents import (
     ExportDocument,
     cents_to_str,
 )
+from server.exports.ubl.names import (
+    CAC,
+    CBC,
+    EN16931,
+    KVK_SCHEME,
+    NLCIUS,
+    NS_CREDIT,
+    NS_INVOICE,
+    PEPPOL_BILLING,
+)
+from server.exports.ubl.rules import check
 from server.invoicing import vat as vat_categories
-
-EN16931 = "urn:cen.eu:en16931:2017"
-NLCIUS = f"{EN16931}#compliant#urn:fdc:nen.nl:nlcius:v1.0"
-PEPPOL_BILLING = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
-NS_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
-NS_CREDIT = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
-CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
-CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
-KVK_SCHEME = "0106"  # ISO 6523 ICD for the Dutch Chamber of Commerce number
-
-CSV_HEADER = [
-    "type",
-    "number",
-    "date",
-    "due_date",
-    "customer_ref",
-    "customer_name",
-    "customer_vat",
-    "line",
-    "description",
-    "category",
-    "vat_rate",
-    "net",
-    "vat",
-    "currency",
-    "credited_number",
-    "vat_category",
-    "vat_exemption_reason",
-]
 
 
 @dataclass(frozen=True)
@@ -69,39 +48,6 @@ class Supplier:
     city: str
     zipcode: str
     country: str = "NL"
-
-
-def write_csv(documents: Iterable[ExportDocument], out: io.TextIOBase) -> int:
-    """Signed amounts (credit notes negative), as a bookkeeper's import expects."""
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    count = 0
-    for doc in documents:
-        count += 1
-        sign = doc.sign()
-        for index, (line, vat) in enumerate(zip(doc.lines, doc.line_vats(), strict=True), 1):
-            writer.writerow(
-                [
-                    doc.kind.value,
-                    doc.number,
-                    doc.date.isoformat(),
-                    doc.due_date.isoformat() if doc.due_date else "",
-                    doc.customer.ref,
-                    doc.customer.name,
-                    doc.customer.vat_number or "",
-                    index,
-                    line.description,
-                    line.category,
-                    line.vat_rate,
-                    cents_to_str(sign * line.amount_cents),
-                    cents_to_str(sign * vat),
-                    doc.currency,
-                    doc.credited_number or "",
-                    line.vat_category,
-                    line.vat_exemption_reason or "",
-                ]
-            )
-    return count
 
 
 _QNAMES: dict[tuple[str, str], str] = {}
@@ -301,10 +247,8 @@ def write_ubl_zip(
     """One XML file per document, named by its number, in a zip (stored: XML is small).
 
     With ``problems``, each document is also checked against the EN 16931 / SI-UBL 2.0
-    rules of ``server.exports.ubl_rules``; what fails is collected by number (the file is
+    rules of ``server.exports.ubl.rules``; what fails is collected by number (the file is
     still written: the bookkeeper decides, nothing is dropped)."""
-    from server.exports.ubl_rules import check
-
     count = 0
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         for doc in documents:

@@ -1,4 +1,4 @@
-"""Reconciliation: stuck payments re-fetched once per pass, even with two workers at once."""
+"""Re-check: stuck payments re-fetched once per pass, even with two workers at once."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import uuid
 
 from sqlalchemy import update
 
+from server.cli import _payments_recheck, build_parser
 from server.db import transaction, utcnow
 from server.payments.models import Payment
-from server.payments.reconcile import ReconcileLoop, reconcile_once
+from server.payments.recheck import RecheckLoop, recheck_once
 
 
 def _due_now(session_factory) -> None:
@@ -30,14 +31,14 @@ def test_stuck_payment_is_refetched(
     fake_stripe.succeed(stripe_payment["provider_payment_id"])  # webhooks never arrived
     fake_mollie.set_status(mollie_payment["provider_payment_id"], "paid")
     _due_now(session_factory)
-    stats = reconcile_once(factory=app.state.session_factory, providers=app.state.payment_providers)
+    stats = recheck_once(factory=app.state.session_factory, providers=app.state.payment_providers)
     assert stats["payments_checked"] == 2 and stats["payments_changed"] == 2
     invoice = client.get(f"/api/v1/invoices/{open_invoice[0]}", headers=admin).json()
     assert (invoice["state"], invoice["paid_cents"]) == ("paid", 30_250)
     # Paid is final: nothing left to reconcile.
     _due_now(session_factory)
     assert (
-        reconcile_once(factory=app.state.session_factory, providers=app.state.payment_providers)[
+        recheck_once(factory=app.state.session_factory, providers=app.state.payment_providers)[
             "payments_checked"
         ]
         == 0
@@ -66,7 +67,7 @@ def test_two_workers_never_take_the_same_payment(app, fake_stripe, session_facto
     def worker():
         barrier.wait()
         results.append(
-            reconcile_once(factory=app.state.session_factory, providers=app.state.payment_providers)
+            recheck_once(factory=app.state.session_factory, providers=app.state.payment_providers)
         )
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -82,7 +83,7 @@ def test_background_loop_runs_passes(app, fake_stripe, pay, session_factory):
     payment_id = uuid.UUID(pay("stripe")["id"])
     fake_stripe.succeed(next(iter(fake_stripe.payment_intents)))
     _due_now(session_factory)
-    loop = ReconcileLoop(
+    loop = RecheckLoop(
         factory=app.state.session_factory, providers=app.state.payment_providers, interval=0.05
     )
     loop.start()
@@ -98,7 +99,16 @@ def test_background_loop_runs_passes(app, fake_stripe, pay, session_factory):
     assert status == "paid"
 
 
+def test_cli_payments_recheck_answers_to_its_old_name_too():
+    # ``payments reconcile`` is what deployed crontabs call: the alias runs the same command.
+    new = build_parser().parse_args(["payments", "recheck", "--limit", "7"])
+    old = build_parser().parse_args(["payments", "reconcile", "--limit", "7"])
+    assert new.func is old.func is _payments_recheck
+    assert new.limit == old.limit == 7
+
+
 def test_cli_payments_reconcile(settings, database_url, fake_mollie, pay, session_factory):
+    # The old name (see the alias test above), run end to end as cron runs it.
     payment = pay("mollie")
     fake_mollie.set_status(payment["provider_payment_id"], "paid")
     _due_now(session_factory)
@@ -125,7 +135,7 @@ def test_cli_payments_reconcile(settings, database_url, fake_mollie, pay, sessio
 def test_an_unchanged_payment_waits_for_its_next_check(app, pay, session_factory):
     pay("stripe")  # open at the provider, nothing happens
     _due_now(session_factory)
-    run = lambda: reconcile_once(  # noqa: E731
+    run = lambda: recheck_once(  # noqa: E731
         factory=app.state.session_factory, providers=app.state.payment_providers
     )
     assert run()["payments_checked"] == 1

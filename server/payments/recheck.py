@@ -1,11 +1,15 @@
-"""Reconciliation: re-fetch payments stuck in a non-final state or with a refund still on
-its way, and retry failed deliveries.
+"""Re-check: re-fetch payments stuck in a non-final state or with a refund still on its
+way, and retry failed deliveries. (Not the exports' reconciliation report: that compares
+what a run sent with what the bookkeeping target holds, ``server.exports.reconciliation``.)
 
-Run by ``rentguy-server payments reconcile`` (cron) or by the app's background loop
-(``RENTGUY_PAYMENTS_RECONCILE_INTERVAL``). Work is claimed in a short transaction with
-``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite's write lock serializes) and a
-lease, so two server processes never work on the same item; provider calls happen outside
-any database lock.
+Run by ``rentguy-server payments recheck`` (cron; ``payments reconcile`` is its old name,
+kept as an alias for deployed crontabs) or by the app's background loop
+(``RENTGUY_PAYMENTS_RECONCILE_INTERVAL``: the setting keeps its name for deployed configs).
+The log messages and the thread name keep their old wording too (log searches and alerts).
+
+Work is claimed in a short transaction with ``SELECT … FOR UPDATE SKIP LOCKED``
+(PostgreSQL; SQLite's write lock serializes) and a lease, so two server processes never
+work on the same item; provider calls happen outside any database lock.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def _claim_payments(session: Session, limit: int) -> list[Payment]:
     return list(rows)
 
 
-def reconcile_once(
+def recheck_once(
     *, factory: sessionmaker[Session], providers: ProviderSet, limit: int = 100
 ) -> dict[str, int]:
     """One pass; returns counts of what it did."""
@@ -110,8 +114,8 @@ def reconcile_once(
     return stats
 
 
-class ReconcileLoop:
-    """A daemon thread running ``reconcile_once`` every ``interval`` seconds until stopped."""
+class RecheckLoop:
+    """A daemon thread running ``recheck_once`` every ``interval`` seconds until stopped."""
 
     def __init__(
         self, *, factory: sessionmaker[Session], providers: ProviderSet, interval: float
@@ -130,7 +134,7 @@ class ReconcileLoop:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                stats = reconcile_once(factory=self._factory, providers=self._providers)
+                stats = recheck_once(factory=self._factory, providers=self._providers)
                 if any(stats.values()):
                     log.info("payments reconciled", extra=stats)
             except Exception:  # keep the loop alive; the next pass retries

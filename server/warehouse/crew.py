@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from server.audit.service import Actor, record
 from server.db import utcnow
 from server.errors import BadRequest, NotFound
-from server.identity.models import CrewAssignment, User
+from server.identity.models import User
 from server.integrity import delete_row
-from server.warehouse.models import Project
+from server.warehouse.models import CrewAssignment, Project
 
 # "Today" on /me is the warehouse's day, not UTC's: a 00:30 call is still tonight's show.
 LOCAL_TZ = ZoneInfo("Europe/Amsterdam")

@@ -3,7 +3,8 @@
 Limits: 60 calls per minute and 5,000 per day per app and division, reported on every
 answer as ``X-RateLimit-Minutely-{Limit,Remaining,Reset}`` and ``X-RateLimit-{Limit,
 Remaining,Reset}``; the resets are epoch *milliseconds*. Exact blocks a key after 10
-errors per endpoint per hour, so 4xx answers are never retried (see ``server.exports.http``).
+errors per endpoint per hour, so 4xx answers are never retried (see
+``server.exports.targets.http``).
 Lists are OData pages of at most 60 rows, continued with ``d.__next``.
 """
 
@@ -15,22 +16,22 @@ from datetime import datetime, timedelta
 import httpx
 
 from server.config import Settings
-from server.exports.connector import RemoteDocument
 from server.exports.documents import (
     ExportCustomer,
     ExportDocument,
     ExportPayment,
 )
-from server.exports.exact.tokens import ExactTokenStore
-from server.exports.http import (
+from server.exports.targets.connector import RemoteDocument
+from server.exports.targets.exact.tokens import ExactTokenStore
+from server.exports.targets.http import (
     ApiClient,
     ErrorCounter,
     Rejected,
     header_number,
     retry_after_epoch,
 )
-from server.exports.mapping import Mapping
-from server.exports.ratelimit import WindowLimiter
+from server.exports.targets.mapping import Mapping
+from server.exports.targets.ratelimit import WindowLimiter
 
 ENTRY_FIELDS = "EntryID,EntryNumber,YourRef,Modified,Type"
 

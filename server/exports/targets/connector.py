@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from server.exports.documents import ExportCustomer, ExportDocument, ExportPayment
-from server.exports.mapping import Mapping
+from server.exports.targets.mapping import Mapping
 
 
 @dataclass

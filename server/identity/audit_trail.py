@@ -1,4 +1,8 @@
-"""``GET /api/v1/audit``: the audit trail for admins, filtered and paged, newest first."""
+"""``GET /api/v1/audit``: the audit trail for admins, filtered and paged, newest first.
+
+The route lives here, not in ``server.audit``: reading the trail needs the caller's
+permission (identity), while identity records into the trail, so ``server.audit`` stays a
+leaf that every domain may write to (docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from server.edge import UtcDatetime
 from server.errors import BadRequest
 from server.identity.models import User
 from server.identity.permissions import Permission
-from server.identity.schemas import Paging
+from server.paging import Paging
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 

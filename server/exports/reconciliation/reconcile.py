@@ -13,10 +13,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction
-from server.exports.connector import Connector
 from server.exports.documents import DocumentSource, vat_cents
-from server.exports.http import ExportApiError
 from server.exports.models import ExportRecord, RecordKind, RecordStatus
+from server.exports.targets.connector import Connector
+from server.exports.targets.http import ExportApiError
 
 DOC_KINDS = (RecordKind.INVOICE.value, RecordKind.CREDIT_NOTE.value)
 

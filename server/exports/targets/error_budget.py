@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
-from server.exports.http import ExportApiError
 from server.exports.models import ExportEndpointError
+from server.exports.targets.http import ExportApiError
 
 
 class ErrorBudgetSpent(ExportApiError):

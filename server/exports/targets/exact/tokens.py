@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction, utcnow
 from server.exports.crypto import TokenCipher, TokenUnreadable
-from server.exports.http import NotAuthorized
 from server.exports.models import ExportCredential, Target
+from server.exports.targets.http import NotAuthorized
 
 # Exact accepts a refresh only this close to the access token's expiry. Our expiry is
 # taken when the token answer *arrived*, later than Exact's, so within this margin by

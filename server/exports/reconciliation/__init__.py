@@ -1,0 +1,1 @@
+"""After a run: what we sent vs what the target holds (reconcile) and the report of it."""

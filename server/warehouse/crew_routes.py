@@ -1,0 +1,132 @@
+"""Crew routes: the planners' ``/crew-assignments`` and the caller's ``/me`` (who it is,
+its roles and permissions, and today's assignments).
+
+Here, not in ``server.identity``: crew assignments put people on projects, so they sit
+next to projects, above identity (docs/architecture.md); ``/me`` lists them. Paths, tags
+and answers are the ones the identity routers had.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from server.audit.service import Actor
+from server.deps import AccessClaimsDep, Requires, SessionDep
+from server.edge import UtcDatetime
+from server.identity.models import User
+from server.identity.permissions import Permission, permissions_for
+from server.identity.schemas import UserOut
+from server.ops.proxies import client_ip
+from server.paging import Page, Paging
+from server.warehouse import crew
+from server.warehouse.schemas import (
+    AssignmentCreate,
+    AssignmentOut,
+    AssignmentUpdate,
+    MeResponse,
+)
+
+router = APIRouter(prefix="/api/v1")
+
+CrewRead = Annotated[User, Depends(Requires(Permission.CREW_READ))]
+CrewWrite = Annotated[User, Depends(Requires(Permission.CREW_WRITE))]
+SelfUser = Annotated[User, Depends(Requires(Permission.SELF_READ))]
+PagingDep = Annotated[Paging, Query()]
+AwareDatetimeQuery = UtcDatetime | None
+
+
+def _actor(request: Request, user: User) -> Actor:
+    return Actor(user_id=user.id, ip=client_ip(request))
+
+
+@router.get("/crew-assignments", response_model=Page[AssignmentOut], tags=["admin", "crew"])
+def list_assignments(
+    _: CrewRead,
+    session: SessionDep,
+    paging: PagingDep,
+    user_id: uuid.UUID | None = None,
+    project_id: uuid.UUID | None = None,
+    overlaps_from: Annotated[AwareDatetimeQuery, Query(alias="from")] = None,
+    overlaps_until: Annotated[AwareDatetimeQuery, Query(alias="until")] = None,
+) -> Page[AssignmentOut]:
+    rows, total = crew.list_assignments(
+        session=session,
+        user_id=user_id,
+        project_id=project_id,
+        overlaps_from=overlaps_from,
+        overlaps_until=overlaps_until,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+    return Page(
+        items=[AssignmentOut.model_validate(a) for a in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.post(
+    "/crew-assignments", response_model=AssignmentOut, status_code=201, tags=["admin", "crew"]
+)
+def create_assignment(
+    body: AssignmentCreate, request: Request, planner: CrewWrite, session: SessionDep
+) -> AssignmentOut:
+    assignment = crew.create_assignment(
+        session=session, actor=_actor(request, planner), **body.model_dump()
+    )
+    return AssignmentOut.model_validate(assignment)
+
+
+@router.get(
+    "/crew-assignments/{assignment_id}", response_model=AssignmentOut, tags=["admin", "crew"]
+)
+def get_assignment(assignment_id: uuid.UUID, _: CrewRead, session: SessionDep) -> AssignmentOut:
+    return AssignmentOut.model_validate(
+        crew.require_assignment(session=session, assignment_id=assignment_id)
+    )
+
+
+@router.patch(
+    "/crew-assignments/{assignment_id}", response_model=AssignmentOut, tags=["admin", "crew"]
+)
+def update_assignment(
+    assignment_id: uuid.UUID,
+    body: AssignmentUpdate,
+    request: Request,
+    planner: CrewWrite,
+    session: SessionDep,
+) -> AssignmentOut:
+    assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
+    crew.update_assignment(
+        session=session,
+        assignment=assignment,
+        changes=body.model_dump(exclude_unset=True),
+        actor=_actor(request, planner),
+    )
+    return AssignmentOut.model_validate(assignment)
+
+
+@router.delete("/crew-assignments/{assignment_id}", status_code=204, tags=["admin", "crew"])
+def delete_assignment(
+    assignment_id: uuid.UUID, request: Request, planner: CrewWrite, session: SessionDep
+) -> Response:
+    assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
+    crew.delete_assignment(session=session, assignment=assignment, actor=_actor(request, planner))
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=MeResponse, tags=["auth"])
+def me(user: SelfUser, claims: AccessClaimsDep, session: SessionDep) -> MeResponse:
+    """The caller, its roles and permissions, and today's crew assignments."""
+    today = crew.assignments_today(session=session, user_id=user.id)
+    return MeResponse(
+        user=UserOut.of(user),
+        roles=user.role_names,
+        permissions=sorted(p.value for p in permissions_for(user.role_names)),
+        station_id=claims.station_id,
+        assignments_today=[AssignmentOut.model_validate(a) for a in today],
+    )
