@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.ops import drop_column
+
 revision: str = "0018_badge_credentials"
 down_revision: str | None = "0017_scan_reason_codes"
 branch_labels: str | Sequence[str] | None = None
@@ -29,12 +31,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("badges") as batch_op:
-        batch_op.add_column(
-            sa.Column("kind", sa.String(length=16), nullable=False, server_default="imported")
-        )
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(sa.Column("pin_join", sa.String(length=64), nullable=True))
+    # Plain ADD COLUMN (no batch copy): users and badges are referenced by other tables.
+    op.add_column(
+        "badges",
+        sa.Column("kind", sa.String(length=16), nullable=False, server_default="imported"),
+    )
+    op.add_column("users", sa.Column("pin_join", sa.String(length=64), nullable=True))
     op.create_table(
         "station_badge_verifiers",
         sa.Column("station_id", sa.Uuid(), nullable=False),
@@ -59,7 +61,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("station_badge_verifiers")
-    with op.batch_alter_table("users") as batch_op:
-        batch_op.drop_column("pin_join")
-    with op.batch_alter_table("badges") as batch_op:
-        batch_op.drop_column("kind")
+    drop_column("users", "pin_join")
+    drop_column("badges", "kind")
