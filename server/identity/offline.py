@@ -95,10 +95,16 @@ def _fingerprint(code_hash: str, join: str | None) -> str:
 
 
 def station_verifiers(
-    *, session: Session, settings: Settings, station_id: uuid.UUID, rows: Iterable[tuple]
+    *,
+    session: Session,
+    settings: Settings,
+    station_id: uuid.UUID,
+    rows: Iterable[tuple],
+    budget: int | None = None,
 ) -> dict[str, str]:
-    """badge id -> this station's verifier, for the ``5b`` rows given; computes (and keeps)
-    only the ones missing or stale."""
+    """badge id -> this station's verifier, for the ``5b`` rows given (in their order);
+    computes (and keeps) the ones missing or stale, at most ``budget`` of them: the rows
+    after the budget ran out are left out of the answer."""
     wanted = {row[0]: _fingerprint(row[4], row[5]) for row in rows}
     if not wanted:
         return {}
@@ -114,11 +120,15 @@ def station_verifiers(
     salt = settings.station_badge_salt(station_id)
     answer: dict[str, str] = {}
     by_id = {row[0]: row for row in rows}
+    computed = 0
     for badge_id, fingerprint in wanted.items():
         row = kept.get(badge_id)
         if row is not None and row.fingerprint == fingerprint:
             answer[badge_id] = row.verifier
             continue
+        if budget is not None and computed >= budget:
+            break
+        computed += 1
         code_hash, join = by_id[badge_id][4], by_id[badge_id][5]
         verifier = offline_verifier(code_hash, join, salt)
         if row is None:

@@ -72,6 +72,7 @@ from shared.reference import (
 OPEN_PROJECT_STATUSES = ("planned", "active")
 DEFAULT_PAGE = 5000
 MAX_PAGE = 20000
+NEW_VERIFIERS_PER_PAGE = 40  # server.identity.offline: ~20 ms of scrypt each
 # A version of 50,000 units is ~3.5 MB of digests. Stations hold recent ones (they sync
 # after every upload), so a short window bounds the table; an older cursor means a full
 # download, which is always correct.
@@ -367,6 +368,24 @@ def reference_page(
         + [k for k in held if k not in digests and (after is None or k > after)]
     )
     page, more = changed[:limit], len(changed) > limit
+    # A station's first download of a badge computes its verifier (~20 ms of scrypt): at
+    # most NEW_VERIFIERS_PER_PAGE per page, so a page answers in about a second however
+    # many badges there are; the rest follow in the next pages (the cursor says where).
+    in_page = [rows[key] for key in page if key.startswith("5b:") and key in rows]
+    verifiers = station_verifiers(
+        session=session,
+        settings=settings,
+        station_id=station.id,
+        rows=in_page,
+        budget=NEW_VERIFIERS_PER_PAGE,
+    )
+    if len(verifiers) < len(in_page):
+        cut = next(
+            i
+            for i, key in enumerate(page)
+            if key.startswith("5b:") and key in rows and rows[key][0] not in verifiers
+        )
+        page, more = page[:cut], True
     snapshot = ReferenceSnapshot(
         cursor=f"v1.{base_id}.{current_id}.{page[-1]}" if more else f"v1.{current_id}",
         full=is_full,
@@ -374,12 +393,6 @@ def reference_page(
         station_id=station.id,
         badge_hash_key=badge_hash_key.hex(),
         badge_auth=badge_auth,
-    )
-    verifiers = station_verifiers(
-        session=session,
-        settings=settings,
-        station_id=station.id,
-        rows=[rows[key] for key in page if key.startswith("5b:") and key in rows],
     )
     deleted = Tombstones()
     for key in page:

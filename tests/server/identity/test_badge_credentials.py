@@ -213,3 +213,27 @@ def test_badges_from_before_0018_become_weak_and_keep_working(fresh_url, setting
             assert grant.user.id == user_id
     finally:
         engine.dispose()
+
+
+def test_a_first_download_computes_few_verifiers_per_page(
+    client, station_headers, demo, make_user, monkeypatch
+):
+    """However many badges, a page computes at most NEW_VERIFIERS_PER_PAGE verifiers (each
+    ~20 ms); the download goes on in further pages and ends with every badge."""
+    import server.warehouse.reference as reference
+
+    monkeypatch.setattr(reference, "NEW_VERIFIERS_PER_PAGE", 1)
+    for n in range(3):
+        make_user(name=f"Crew {n}", badge=f"MANY-{n}")
+    cursor, pages, badges = None, 0, {}
+    while True:
+        page = _reference(client, station_headers, cursor)
+        pages += 1
+        assert len(page.badges) <= 1
+        badges.update({b.id: b for b in page.badges})
+        cursor = page.cursor
+        if not page.has_more:
+            break
+    assert pages >= 5 and len(badges) == 5  # crew, admin (+PIN) and three more
+    whole = _reference(client, station_headers)  # now all kept: one page
+    assert not whole.has_more and {b.id: b for b in whole.badges} == badges
