@@ -22,12 +22,15 @@ from server.errors import Forbidden, TooManyRequests, Unauthorized
 from server.identity import throttle
 from server.identity.models import Badge, RefreshToken, Station, User
 from server.identity.security import (
-    dummy_verify,
+    dummy_verify_pin,
     hash_password,
+    hash_pin,
     needs_rehash,
     new_refresh_token,
+    pin_needs_rehash,
     token_hash,
     verify_password,
+    verify_pin,
 )
 from server.identity.service import revoke_refresh_tokens
 from server.identity.tokens import ACCESS_TOKEN_TTL, issue_access_token
@@ -237,7 +240,7 @@ def badge_login(
                 reason="unknown badge" if user is None else "inactive",
             )
             raise Unauthorized(PIN_REQUIRED, code="pin_required", keep_work=True)
-        dummy_verify(pin)
+        dummy_verify_pin(pin)
         reason = "unknown badge" if user is None else "inactive"
         raise _refuse(
             session=session, keys=keys, actor=actor, method="badge", user=user, reason=reason
@@ -256,13 +259,16 @@ def badge_login(
             raise Forbidden(WEAK_BADGE_NEEDS_PIN, code="badge_needs_pin", keep_work=True)
     elif pin is None:
         raise Unauthorized(PIN_REQUIRED, code="pin_required")
-    elif not verify_password(user.pin_hash, pin):
+    elif not verify_pin(user.pin_hash, pin):
         raise _refuse(
             session=session, keys=keys, actor=actor, method="badge", user=user, reason="bad pin"
         )
-    elif user.pin_join is None:
-        # A PIN set before offline verifiers joined it: now the server knows it again.
-        user.pin_join = pin_join(settings.badge_pin_key, pin)
+    else:
+        if pin_needs_rehash(user.pin_hash):
+            user.pin_hash = hash_pin(pin)  # a PIN hashed with the password parameters
+        if user.pin_join is None:
+            # A PIN set before offline verifiers joined it: now the server knows it again.
+            user.pin_join = pin_join(settings.badge_pin_key, pin)
     throttle.record_success(session, [keys[0][0]])
     record(
         session=session,

@@ -22,7 +22,7 @@ from server.identity.models import (
     User,
     UserRole,
 )
-from server.identity.security import hash_password, new_station_token, token_hash
+from server.identity.security import hash_password, hash_pin, new_station_token, token_hash
 from server.sqlutil import flush_unique
 from shared.badges import SignedBadge, badge_hash, new_badge_code, pin_join, sign_badge
 from shared.ids import uuid7
@@ -63,7 +63,7 @@ def create_user(
         name=name,
         email=email,
         password_hash=hash_password(password) if password else None,
-        pin_hash=hash_password(pin) if pin else None,
+        pin_hash=hash_pin(pin) if pin else None,
         pin_join=pin_join(pin_key, pin) if pin and pin_key else None,
         roles=[UserRole(role=Role(role).value) for role in sorted(set(roles))],
         phone=phone,
@@ -277,7 +277,7 @@ def set_pin(
     pin_key: bytes | None = None,
 ) -> None:
     """Set or clear the PIN asked after a badge scan (online and, via its join, offline)."""
-    user.pin_hash = hash_password(pin) if pin else None
+    user.pin_hash = hash_pin(pin) if pin else None
     user.pin_join = pin_join(pin_key, pin) if pin and pin_key else None
     session.flush()
     record(
