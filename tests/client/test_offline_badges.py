@@ -234,3 +234,35 @@ def test_a_stolen_data_directory_yields_few_guesses_per_second(pin_store, demo, 
     # the PIN badge's entry needs code AND PIN together: its code alone matches nothing.
     assert offline_verifier(badge_hash(key, PIN_BADGE), None, salt, cost) not in verifiers
     stolen.close()
+
+
+def test_kiosk_migration_4_drops_fast_hashes_and_asks_a_full_download(tmp_path):
+    """A kiosk from before issue 15 held fast keyed hashes: they go, and its next sync is a
+    full download (a cursor the server cannot serve)."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from client.migrations import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    db = Database(conn)
+    conn.execute("CREATE TABLE migrations (id INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+    for migration in MIGRATIONS[:3]:
+        migration.apply(db)
+        conn.execute(
+            "INSERT INTO migrations VALUES (?, ?, '2026-01-01T00:00:00+00:00')",
+            [migration.number, migration.name],
+        )
+    conn.execute("INSERT INTO ref_badges VALUES ('ab' || hex(randomblob(31)), 'u', 'Oud', '[]')")
+    conn.execute("INSERT INTO settings VALUES ('reference_cursor', 'v1.abc')")
+    conn.close()
+
+    store = LocalStore(path)
+    assert store.schema_version() == 4
+    assert store.db["ref_badges"].count == 0
+    assert "verifier" in store.db["ref_badges"].columns_dict
+    assert store.reference_cursor() != "v1.abc" and store.has_reference()
+    assert not store.reference_complete()
+    store.close()
