@@ -181,10 +181,8 @@ def _bench_target(name, url, settings, source, limit, window):
     print(f"run status          {run.status} ({run.message or 'ok'})")
     print(f"documents/payments  {run.exported} exported, {run.failed} failed of {run.total}")
     print(f"API calls           {run.api_calls} in {elapsed:.1f} s")
-    print(
-        f"rate use            {100 * busiest / limit:.1f} % (busiest {window:g} s window: "
-        f"{busiest} calls)"
-    )
+    print(f"rate use            {100 * busiest / limit:.1f} % (busiest {window:g} s window: "
+          f"{busiest} calls)")
     print(f"average rate        {100 * run.api_calls / allowed:.1f} % of limit x elapsed")
     if "max_calls_per_day_window" in stats:
         print(f"busiest day window  {stats['max_calls_per_day_window']} calls")

@@ -69,10 +69,8 @@ def frame_set(seed: int, per_category: int, backends: list[str]) -> None:
         f" (rendered in {time.perf_counter() - t0:.1f} s); load {os.getloadavg()[0]:.2f}"
     )
     cats = hard_frames.CATEGORIES
-    print(
-        f"{'decoder':18s} " + " ".join(f"{c:>8s}" for c in cats) + "      all     hard"
-        "  misreads  median    p95   median CPU"
-    )
+    print(f"{'decoder':18s} " + " ".join(f"{c:>8s}" for c in cats) + "      all     hard"
+          "  misreads  median    p95   median CPU")
     for backend in backends:
         decoder = BothLibraries() if backend == "zxing+zbar" else make_decoder(backend)
         decoder.decode(scenes[0].frames[0])  # warm up (imports, first allocations)

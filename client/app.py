@@ -146,7 +146,9 @@ class KioskApp:
     def load_settings_screen(self) -> None:
         # A literal context: lupdate filed ``self.window.tr`` under "self.window", so the
         # running kiosk never found these texts' Dutch.
-        station = self.store.station_id() or QCoreApplication.translate("KioskApp", "not enrolled")
+        station = self.store.station_id() or QCoreApplication.translate(
+            "KioskApp", "not enrolled"
+        )
         self.window.settings.load(self.settings_values(), self.server_url, station)
 
     def set_language(self, language: str) -> None:

@@ -102,7 +102,9 @@ TEXTS: dict[str, str] = {
     ReasonCode.ANNUL_WINDOW_PASSED: QT_TRANSLATE_NOOP(
         "Reasons", "Too late to undo: the time to undo has passed."
     ),
-    ReasonCode.ANNUL_ALREADY_DONE: QT_TRANSLATE_NOOP("Reasons", "That scan was already undone."),
+    ReasonCode.ANNUL_ALREADY_DONE: QT_TRANSLATE_NOOP(
+        "Reasons", "That scan was already undone."
+    ),
     ReasonCode.ANNUL_NEEDS_ADMIN: QT_TRANSLATE_NOOP(
         "Reasons", "A damaged or missing return cannot be undone here; an admin corrects it."
     ),

@@ -60,11 +60,9 @@ def declare_error_responses(app: FastAPI) -> None:
 
 def _add_error_responses(schema: dict[str, Any]) -> None:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for name, definition in (
-        ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-        .pop("$defs", {})
-        .items()
-    ):
+    for name, definition in ErrorBody.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    ).pop("$defs", {}).items():
         components[name] = definition
     components["ErrorBody"] = ErrorBody.model_json_schema(
         ref_template="#/components/schemas/{model}"

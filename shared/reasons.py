@@ -74,7 +74,9 @@ ENGLISH: dict[ReasonCode, str] = {
         "unit {barcode} is already out on another project ({project_id})"
     ),
     ReasonCode.UNIT_MARKED: "unit {barcode} is marked {status}",
-    ReasonCode.NOT_A_NAMED_UNIT: ("unit {barcode} is not one of the named units on the pick list"),
+    ReasonCode.NOT_A_NAMED_UNIT: (
+        "unit {barcode} is not one of the named units on the pick list"
+    ),
     ReasonCode.NOT_OUT: "unit {barcode} was not out",
     ReasonCode.KIT_NOT_OUT: "kit {kit}: {count} expected unit(s) not out on this project: {units}",
     ReasonCode.KIT_NOT_BACK: "kit {kit}: {count} expected unit(s) not back in: {units}",

@@ -111,7 +111,9 @@ def _cut(gray: np.ndarray, region: Region, scale: float) -> tuple[np.ndarray, np
     turn[0, 2] += scale * width / 2 - region.center[0]
     turn[1, 2] += scale * height / 2 - region.center[1]
     size = (max(8, int(scale * width)), max(8, int(scale * height)))
-    crop = cv2.warpAffine(gray, turn, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(
+        gray, turn, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
     return crop, cv2.invertAffineTransform(turn)
 
 

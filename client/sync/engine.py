@@ -232,7 +232,9 @@ class SyncEngine:
             tally.changed += 1
             log.warning("server refused scan %s: %s", half[0].scan_id, failure.message)
 
-    def _record_answer(self, scans: list[ScanIn], answer: ScanBatchResponse, tally: _Tally) -> None:
+    def _record_answer(
+        self, scans: list[ScanIn], answer: ScanBatchResponse, tally: _Tally
+    ) -> None:
         sent = {scan.scan_id for scan in scans}
         results = [result for result in answer.results if result.scan_id in sent]
         changed = self.store.apply_results(results)

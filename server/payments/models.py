@@ -62,7 +62,9 @@ class Payment(Base):
     provider_status: Mapped[str] = mapped_column(String(40), default="")
     # Refunds the provider reports done; those still on their way are counted apart.
     amount_refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
-    amount_refund_pending_cents: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    amount_refund_pending_cents: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
     amount_charged_back_cents: Mapped[int] = mapped_column(Integer, default=0)
     dispute_status: Mapped[str] = mapped_column(String(20), default="none")
     checkout_url: Mapped[str | None] = mapped_column(String(500))

@@ -71,7 +71,9 @@ def list_payments(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> l
 
 
 @router.get("/invoices/{invoice_id}/coverage", response_model=CoverageRead)
-def invoice_coverage(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> coverage.Coverage:
+def invoice_coverage(
+    invoice_id: uuid.UUID, session: SessionDep, user: Reader
+) -> coverage.Coverage:
     """What the invoice's payments cover: what a new payment may ask (``due_cents``), the
     open payments, and for an overpaid invoice the refunds that return the excess."""
     invoice = invoicing.get_invoice(session=session, invoice_id=invoice_id, lines=False)

@@ -348,9 +348,9 @@ class BatchState:
                 self.set_by[m["unit_id"]] = scan.scan_id
             elif m["unit_id"] is not None:
                 # Where the unit was before this scan: an undo later in the batch goes back.
-                self.undo_positions.setdefault(
-                    (scan.scan_id, m["unit_id"]), self.position(m["unit_id"])
-                )
+                self.undo_positions.setdefault((scan.scan_id, m["unit_id"]), self.position(
+                    m["unit_id"]
+                ))
                 status = status_of(m["kind"])
                 self.positions[m["unit_id"]] = UnitPosition(
                     status, m["project_id"] if status != "available" else None

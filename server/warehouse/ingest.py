@@ -91,7 +91,9 @@ def ingest_batch(
             storable.append(scan)
         else:
             results[scan.scan_id] = _refused(scan, fault)
-    _apply_isolating(session, station, storable, received_at, annul_window, on_applied, results)
+    _apply_isolating(
+        session, station, storable, received_at, annul_window, on_applied, results
+    )
     return [results[scan.scan_id] for scan in batch.scans]
 
 
@@ -146,7 +148,9 @@ def _apply_isolating(
         return
     try:
         with session.begin_nested():
-            results.update(_apply(session, station, scans, received_at, annul_window, on_applied))
+            results.update(
+                _apply(session, station, scans, received_at, annul_window, on_applied)
+            )
     except (DataError, IntegrityError) as exc:
         if len(scans) == 1:
             log.warning("scan %s refused by the database: %s", scans[0].scan_id, exc.orig)
@@ -156,7 +160,9 @@ def _apply_isolating(
             return
         middle = len(scans) // 2
         for half in (scans[:middle], scans[middle:]):
-            _apply_isolating(session, station, half, received_at, annul_window, on_applied, results)
+            _apply_isolating(
+                session, station, half, received_at, annul_window, on_applied, results
+            )
 
 
 def _apply(

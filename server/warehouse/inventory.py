@@ -76,7 +76,9 @@ def product_stock(session: Session, products: list[Product]) -> dict[uuid.UUID, 
             (pid, kind): int(total or 0)
             for pid, kind, total in session.execute(
                 select(Movement.product_id, Movement.kind, func.sum(Movement.qty))
-                .where(Movement.product_id.in_(list(bulk)), Movement.unit_id.is_(None), counted())
+                .where(
+                    Movement.product_id.in_(list(bulk)), Movement.unit_id.is_(None), counted()
+                )
                 .group_by(Movement.product_id, Movement.kind)
             )
         }

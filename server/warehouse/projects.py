@@ -206,18 +206,14 @@ def _annulled_ids():
 
 def scan_rows(*, session: Session, scans: list[Scan]) -> list[ScanRow]:
     """``ScanRow``s, each with the annul that undid it (if one did)."""
-    by = (
-        dict(
-            session.execute(
-                select(Scan.annuls_scan_id, Scan.scan_id).where(
-                    Scan.annuls_scan_id.in_([s.scan_id for s in scans]),
-                    Scan.status.in_(["applied", "conflict"]),
-                )
-            ).all()
-        )
-        if scans
-        else {}
-    )
+    by = dict(
+        session.execute(
+            select(Scan.annuls_scan_id, Scan.scan_id).where(
+                Scan.annuls_scan_id.in_([s.scan_id for s in scans]),
+                Scan.status.in_(["applied", "conflict"]),
+            )
+        ).all()
+    ) if scans else {}
     return [
         ScanRow.model_validate(s).model_copy(update={"annulled_by": by.get(s.scan_id)})
         for s in scans

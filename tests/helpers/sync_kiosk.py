@@ -33,7 +33,9 @@ def _engine(args: argparse.Namespace) -> SyncEngine:
     token = Path(args.token_file).read_text().strip()
     # A connection per request: the fault proxy decides per connection, as a flaky
     # network does per request; keep-alive would let one good connection carry all.
-    client = httpx.Client(timeout=args.timeout, limits=httpx.Limits(max_keepalive_connections=0))
+    client = httpx.Client(
+        timeout=args.timeout, limits=httpx.Limits(max_keepalive_connections=0)
+    )
     return SyncEngine(
         Path(args.data_dir) / "kiosk.sqlite3",
         args.server_url,

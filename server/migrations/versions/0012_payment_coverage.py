@@ -64,7 +64,9 @@ def _replace_state_check(old: str, new: str) -> None:
 def upgrade() -> None:
     op.add_column(
         "payments",
-        sa.Column("amount_refund_pending_cents", sa.Integer(), server_default="0", nullable=False),
+        sa.Column(
+            "amount_refund_pending_cents", sa.Integer(), server_default="0", nullable=False
+        ),
     )
     op.add_column(
         "invoices",
@@ -72,7 +74,9 @@ def upgrade() -> None:
     )
     _replace_state_check(OLD_STATES, NEW_STATES)
     op.add_column("refunds", sa.Column("done_at", sa.DateTime(timezone=True), nullable=True))
-    op.add_column("refunds", sa.Column("reversed_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "refunds", sa.Column("reversed_at", sa.DateTime(timezone=True), nullable=True)
+    )
     op.execute("UPDATE refunds SET done_at = updated_at WHERE status IN ('refunded', 'succeeded')")
     op.execute(
         f"""

@@ -4,9 +4,8 @@ from tests.server.identity.conftest import bearer
 
 
 def test_an_admin_cannot_clear_its_own_only_way_in(client, make_user, login_token):
-    admin_id = make_user(
-        email="boss@example.com", password="correct horse battery", roles=("admin",)
-    )
+    admin_id = make_user(email="boss@example.com", password="correct horse battery",
+                         roles=("admin",))
     token = login_token(admin_id)
     response = client.patch(
         f"/api/v1/users/{admin_id}", json={"email": None}, headers=bearer(token)

@@ -89,7 +89,9 @@ def _raw_bearer(token: str) -> dict[str, bytes]:
     ["x", "a" * 20_000, "é" * 10, "\u2603" * 12, "a.b.c" * 3, "..", "\x7f" * 16],
 )
 def test_odd_station_and_refresh_tokens_are_refused(client, token):
-    station = client.post("/api/v1/scans/batch", json={"scans": []}, headers=_raw_bearer(token))
+    station = client.post(
+        "/api/v1/scans/batch", json={"scans": []}, headers=_raw_bearer(token)
+    )
     assert station.status_code in (401, 422), station.text
     reference = client.get(
         "/api/v1/sync/reference",
