@@ -266,3 +266,31 @@ def test_kiosk_migration_4_drops_fast_hashes_and_asks_a_full_download(tmp_path):
     assert store.reference_cursor() != "v1.abc" and store.has_reference()
     assert not store.reference_complete()
     store.close()
+
+
+@pytest.mark.gui
+def test_the_kiosk_reads_a_signed_qr_badge_offline(qtbot, kiosk_config, demo):
+    """The real kiosk, offline: a signed badge read by the scanner logs in with nothing but
+    the public key; tampered or revoked, it is refused."""
+    config = dataclasses.replace(kiosk_config, server_url="http://127.0.0.1:9")
+    kiosk = build_app(config, start_sync=False)
+    qtbot.addWidget(kiosk.window)
+    try:
+        kiosk.store.replace_reference(demo.snapshot())
+        _badge_id, code = _signed(demo, kiosk.store)
+        kiosk.show()
+        with qtbot.waitSignal(kiosk.controller.logged_in, timeout=10_000) as done:
+            wedge_scan(qtbot, kiosk, code)
+        assert done.args[0].offline and done.args[0].name == "Qr"
+        kiosk.controller.logout()
+        body = code[len("RGS1.") :]
+        tampered = "RGS1." + body[:20] + ("A" if body[20] != "A" else "B") + body[21:]
+        with qtbot.waitSignal(kiosk.controller.login_failed, timeout=10_000):
+            wedge_scan(qtbot, kiosk, tampered)
+        kiosk.store.db.conn.execute("UPDATE ref_signed_badges SET revoked = 1")
+        with qtbot.waitSignal(kiosk.controller.login_failed, timeout=10_000):
+            wedge_scan(qtbot, kiosk, code)
+        assert kiosk.controller.session is None
+        assert "not recognised" in kiosk.window.login.message.text()
+    finally:
+        kiosk.shutdown()

@@ -142,9 +142,7 @@ def test_admin_gate_offline_needs_badge_and_pin(qtbot, live, kiosk):
     assert window.stack.currentWidget() is window.settings
 
 
-def test_revoked_badge_online_at_once_offline_after_the_next_sync(
-    qtbot, live, kiosk, admin_api
-):
+def test_revoked_badge_online_at_once_offline_after_the_next_sync(qtbot, live, kiosk, admin_api):
     server, demo = live
     [badge] = admin_api(
         "GET", "/api/v1/badges", params={"user_id": demo["crew_user_id"], "active": "true"}
