@@ -88,7 +88,7 @@ TOML
     kill -0 "$SERVER_PID" 2>/dev/null || { cat var/server.log >&2; exit 1; }
     sleep 0.5
   done
-  log "demo: badge $(grep -o '"badge_code": "[^"]*"' var/demo.json | cut -d'"' -f4), admin badge $(grep -o '"admin_badge_code": "[^"]*"' var/demo.json | cut -d'"' -f4), see var/demo.json"
+  log "demo: badge $(grep -o '"badge_code": "[^"]*"' var/demo.json | cut -d'"' -f4), admin badge $(grep -o '"admin_badge_code": "[^"]*"' var/demo.json | cut -d'"' -f4) PIN $(grep -o '"admin_pin": "[^"]*"' var/demo.json | cut -d'"' -f4), see var/demo.json"
   local kiosk=("$VENV/bin/rentguy-kiosk" --config var/kiosk.toml "$@")
   if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ "${QT_QPA_PLATFORM:-}" != offscreen ]; then
     log "no screen found: running the kiosk on a virtual X display (xvfb-run)"

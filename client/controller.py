@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from PySide6.QtCore import QObject, Signal
 
-from client.auth import AuthError, BadgeAuthenticator, Session, offline_login
+from client.auth import AuthError, BadgeAuthenticator, PinRequired, Session, offline_login
 from client.mirror import CodeMatch, PickLineCount, ProjectInfo
 from client.reasons import LocalReason, reasons_text
 from client.scanners.base import ScanRead
@@ -76,10 +76,11 @@ class ScanController(QObject):
     login_started = Signal()  # the server is being asked about a badge
     admin_badge = Signal(object)  # Session: an admin badge was read for the pending gate
     admin_refused = Signal(str)
+    pin_needed = Signal(str)  # purpose ("login" | "admin"): ask the PIN, then enter_pin()
     quantity_changed = Signal(int)
     condition_changed = Signal(object)  # str | None
-    # Session | None, AuthError | None, the badge code, purpose ("login" | "admin")
-    _remote_answer = Signal(object, object, str, str)
+    # Session | None, AuthError | None, the badge code, purpose ("login" | "admin"), PIN
+    _remote_answer = Signal(object, object, str, str, object)
 
     def __init__(
         self,
@@ -100,6 +101,7 @@ class ScanController(QObject):
         self.condition: str | None = None  # for the next return
         self.login_pending = False
         self.admin_gate: str | None = None  # "settings" | "exit": the next badge is checked
+        self.pin_pending: tuple[str, str] | None = None  # (badge code, purpose) awaiting a PIN
         self._remote_answer.connect(self._on_remote_answer)
 
     # -- session -------------------------------------------------------------------
@@ -117,9 +119,20 @@ class ScanController(QObject):
         """The badge read while an admin gate is open (settings, leaving the kiosk)."""
         return self._check_badge(code, "admin")
 
-    def _check_badge(self, code: str, purpose: str) -> bool:
+    def enter_pin(self, pin: str) -> bool:
+        """The PIN for the badge that asked for one (``pin_needed``); same flow as a badge."""
+        if self.pin_pending is None:
+            return False
+        code, purpose = self.pin_pending
+        return self._check_badge(code, purpose, pin)
+
+    def cancel_pin(self) -> None:
+        self.pin_pending = None
+
+    def _check_badge(self, code: str, purpose: str, pin: str | None = None) -> bool:
+        self.pin_pending = None
         if self.authenticator is None:
-            return self._finish_badge(code, None, None, purpose)
+            return self._finish_badge(code, None, None, purpose, pin)
         if self.login_pending:
             return False
         self.login_pending = True
@@ -128,37 +141,53 @@ class ScanController(QObject):
 
         def ask() -> None:  # a thread: the GUI stays live while the server thinks
             try:
-                session, error = authenticator.remote_login(code), None
+                session, error = authenticator.remote_login(code, pin), None
             except AuthError as exc:
                 session, error = None, exc
             except Exception as exc:  # a bug must not leave the login spinner forever
                 session, error = None, AuthError(str(exc))
-            self._remote_answer.emit(session, error, code, purpose)
+            self._remote_answer.emit(session, error, code, purpose, pin)
 
         threading.Thread(target=ask, name="rentguy-login", daemon=True).start()
         return False
 
     def _on_remote_answer(
-        self, session: Session | None, error: AuthError | None, code: str, purpose: str
+        self,
+        session: Session | None,
+        error: AuthError | None,
+        code: str,
+        purpose: str,
+        pin: str | None,
     ) -> None:
         self.login_pending = False
-        self._finish_badge(code, session, error, purpose)
+        self._finish_badge(code, session, error, purpose, pin)
 
     def _finish_badge(
-        self, code: str, session: Session | None, error: AuthError | None, purpose: str
+        self,
+        code: str,
+        session: Session | None,
+        error: AuthError | None,
+        purpose: str,
+        pin: str | None = None,
     ) -> bool:
         if error is None and session is None:  # the server could not decide: the mirror does
             try:
-                session = offline_login(self.store, code)
+                session = offline_login(self.store, code, pin)
             except AuthError as exc:
                 error = exc
+        if isinstance(error, PinRequired):
+            self.pin_pending = (code, purpose)
+            self.pin_needed.emit(purpose)
+            return False
         if purpose == "admin":
             if session is not None and session.is_admin:
                 self.admin_badge.emit(session)
                 return True
-            self.admin_refused.emit(
-                str(error) if error is not None else self.tr("This badge is not an admin badge.")
-            )
+            if session is not None and "admin" in session.roles:
+                refusal = self.tr("Offline, the settings need an admin badge with a PIN.")
+            else:
+                refusal = self.tr("This badge is not an admin badge.")
+            self.admin_refused.emit(str(error) if error is not None else refusal)
             return False
         if error is not None or session is None:
             self.login_failed.emit(str(error))
@@ -174,6 +203,7 @@ class ScanController(QObject):
         self.quantity = 1
         self.condition = None
         self.admin_gate = None
+        self.pin_pending = None
         self.logged_out.emit()
 
     def set_quantity(self, qty: int) -> None:

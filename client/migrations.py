@@ -143,8 +143,38 @@ def _m003_reason_codes(db: Database) -> None:
     _execute_all(db, "ALTER TABLE scans ADD COLUMN reason_codes TEXT")
 
 
+def _m004_badge_verifiers(db: Database) -> None:
+    # Issue 15: the mirror holds per-station slow verifiers (shared.badges), not the fast
+    # keyed hashes of before; failed offline attempts are counted here, so a restart does
+    # not reset them. The old hashes are dropped and the next sync downloads everything
+    # again (a cursor the server cannot serve: it answers a full download).
+    _execute_all(
+        db,
+        """
+        DROP TABLE ref_badges;
+        CREATE TABLE ref_badges (
+            id TEXT PRIMARY KEY, verifier TEXT NOT NULL, user_id TEXT NOT NULL,
+            name TEXT NOT NULL, roles TEXT NOT NULL DEFAULT '[]', pin INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX ref_badges_verifier ON ref_badges (verifier);
+        CREATE TABLE ref_signed_badges (
+            id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL,
+            roles TEXT NOT NULL DEFAULT '[]', revoked INTEGER NOT NULL DEFAULT 0,
+            pin INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE badge_failures (
+            bucket TEXT PRIMARY KEY, failures INTEGER NOT NULL DEFAULT 0,
+            last_failure_at TEXT, locked_until TEXT
+        );
+        UPDATE settings SET value = 'v1.before-badge-verifiers' WHERE key = 'reference_cursor';
+        DELETE FROM settings WHERE key = 'reference_complete'
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial", _m001_initial),
     Migration(2, "return condition", _m002_return_condition),
     Migration(3, "reason codes", _m003_reason_codes),
+    Migration(4, "badge verifiers", _m004_badge_verifiers),
 ]

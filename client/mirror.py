@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
-from shared.reference import ReferenceSnapshot
+from shared.reference import BadgeAuth, ReferenceSnapshot
 
 if TYPE_CHECKING:
     from client.store import QueuedScan
@@ -80,6 +80,20 @@ class BadgeRecord:
     user_id: str
     name: str
     roles: tuple[str, ...]
+    badge_id: str = ""
+    pin: bool = False  # the entry joins code and PIN
+    revoked: bool = False  # signed badges: listed as revoked
+
+
+def _badge_record(row: dict) -> BadgeRecord:
+    return BadgeRecord(
+        row["user_id"],
+        row["name"],
+        tuple(json.loads(row["roles"])),
+        row["id"],
+        bool(row["pin"]),
+        bool(row.get("revoked", 0)),
+    )
 
 
 _REF_TABLES = (
@@ -89,6 +103,7 @@ _REF_TABLES = (
     "ref_projects",
     "ref_pick_lines",
     "ref_badges",
+    "ref_signed_badges",
 )
 
 
@@ -156,8 +171,20 @@ class MirrorQueries:
                 ],
             )
             conn.executemany(
-                "INSERT OR REPLACE INTO ref_badges VALUES (?, ?, ?, ?)",
-                [(b.hash, str(b.user_id), b.name, json.dumps(b.roles)) for b in page.badges],
+                "INSERT OR REPLACE INTO ref_badges (id, verifier, user_id, name, roles, pin)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (str(b.id), b.verifier, str(b.user_id), b.name, json.dumps(b.roles), b.pin)
+                    for b in page.badges
+                ],
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO ref_signed_badges (id, user_id, name, roles, revoked, pin)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (str(b.id), str(b.user_id), b.name, json.dumps(b.roles), b.revoked, b.pin)
+                    for b in page.signed_badges
+                ],
             )
             if not page.has_more:
                 conn.execute(
@@ -167,6 +194,8 @@ class MirrorQueries:
             self._set_setting("reference_complete", "0" if page.has_more else "1")
             self._set_setting("station_id", str(page.station_id))
             self._set_setting("badge_hash_key", page.badge_hash_key)
+            if page.badge_auth is not None:
+                self._set_setting("badge_auth", page.badge_auth.model_dump_json())
 
     def _delete_tombstones(self, page: ReferenceSnapshot) -> None:
         conn = self.db.conn
@@ -181,7 +210,10 @@ class MirrorQueries:
         conn.executemany(
             "DELETE FROM ref_pick_lines WHERE project_id = ?", [(str(i),) for i in gone.projects]
         )
-        conn.executemany("DELETE FROM ref_badges WHERE hash = ?", [(h,) for h in gone.badges])
+        conn.executemany("DELETE FROM ref_badges WHERE id = ?", [(i,) for i in gone.badges])
+        conn.executemany(
+            "DELETE FROM ref_signed_badges WHERE id = ?", [(i,) for i in gone.signed_badges]
+        )
 
     def reference_complete(self) -> bool:
         """True once the last download ran to its final page (``has_more`` false)."""
@@ -200,11 +232,21 @@ class MirrorQueries:
         key = self.get_setting("badge_hash_key")
         return None if key is None else bytes.fromhex(key)
 
-    def find_badge(self, badge_hash_hex: str) -> BadgeRecord | None:
-        row = self._one("SELECT * FROM ref_badges WHERE hash = ?", [badge_hash_hex])
-        if row is None:
-            return None
-        return BadgeRecord(row["user_id"], row["name"], tuple(json.loads(row["roles"])))
+    def badge_auth(self) -> BadgeAuth | None:
+        """This station's offline badge parameters (salt, cost, keys), once downloaded."""
+        text = self.get_setting("badge_auth")
+        return None if text is None else BadgeAuth.model_validate_json(text)
+
+    def find_badge(self, verifier: str, *, pin: bool) -> BadgeRecord | None:
+        """The entry with this verifier: a code-only one, or (``pin``) a code + PIN one."""
+        row = self._one(
+            "SELECT * FROM ref_badges WHERE verifier = ? AND pin = ?", [verifier, int(pin)]
+        )
+        return None if row is None else _badge_record(row)
+
+    def signed_badge(self, badge_id: str) -> BadgeRecord | None:
+        row = self._one("SELECT * FROM ref_signed_badges WHERE id = ?", [badge_id])
+        return None if row is None else _badge_record(row)
 
     def lookup_code(self, normalized: str) -> CodeMatch | None:
         """Resolve a normalized code: a unit first, then a case, then a product barcode."""

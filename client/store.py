@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -206,6 +206,45 @@ class LocalStore(MirrorQueries):
     def set_setting(self, key: str, value: str) -> None:
         with self.atomic():
             self._set_setting(key, value)
+
+    # -- offline badge lock-out ---------------------------------------------------------
+
+    def badge_locked_for(self, bucket: str) -> float:
+        """Seconds the offline badge check of ``bucket`` stays locked (0: not locked)."""
+        row = self.db.conn.execute(
+            "SELECT locked_until FROM badge_failures WHERE bucket = ?", [bucket]
+        ).fetchone()
+        if row is None or row[0] is None:
+            return 0.0
+        return max(0.0, (from_iso(row[0]) - self._now()).total_seconds())
+
+    def record_badge_failure(
+        self, bucket: str, lock_for: Callable[[int], timedelta | None], forget_after: timedelta
+    ) -> int:
+        """Count one failed offline attempt; ``lock_for(failures)`` says how long it locks.
+        Returns the count. Kept in the file: a restart does not reset it."""
+        now = self._now()
+        with self.atomic():
+            row = self.db.conn.execute(
+                "SELECT failures, last_failure_at FROM badge_failures WHERE bucket = ?", [bucket]
+            ).fetchone()
+            failures = 0 if row is None else row[0]
+            if row is not None and row[1] and now - from_iso(row[1]) > forget_after:
+                failures = 0
+            failures += 1
+            duration = lock_for(failures)
+            self.db.conn.execute(
+                "INSERT INTO badge_failures (bucket, failures, last_failure_at, locked_until)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (bucket) DO UPDATE SET"
+                " failures = excluded.failures, last_failure_at = excluded.last_failure_at,"
+                " locked_until = excluded.locked_until",
+                [bucket, failures, to_iso(now), to_iso(now + duration) if duration else None],
+            )
+        return failures
+
+    def clear_badge_failures(self, bucket: str) -> None:
+        with self.atomic():
+            self.db.conn.execute("DELETE FROM badge_failures WHERE bucket = ?", [bucket])
 
     # -- outbox ----------------------------------------------------------------------
 

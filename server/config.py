@@ -15,6 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -169,6 +172,29 @@ class Settings(BaseSettings):
     def badge_hash_key(self) -> bytes:
         # Shared with enrolled stations for offline badge login (see shared.badges).
         return self.derived_key("rentguy/badge-hash/v1")
+
+    @property
+    def badge_pin_key(self) -> bytes:
+        # Shared with enrolled stations: joins a PIN into offline verifiers (shared.badges).
+        return self.derived_key("rentguy/badge-pin/v1")
+
+    def station_badge_salt(self, station_id: object) -> bytes:
+        """The salt of one station's offline verifiers: its cache is useless elsewhere."""
+        return hmac.new(
+            self.derived_key("rentguy/station-badge-salt/v1"),
+            str(station_id).encode(),
+            hashlib.sha256,
+        ).digest()
+
+    @property
+    def badge_signing_key(self) -> Ed25519PrivateKey:
+        """Ed25519 key of signed QR badges, derived (HKDF-SHA256) from the server secret:
+        nothing to store. Rotating RENTGUY_SECRET_KEY rotates it: signed badges must be
+        re-issued then (as every badge hash changes with that secret too)."""
+        seed = HKDF(
+            algorithm=SHA256(), length=32, salt=None, info=b"rentguy/badge-signing/v1"
+        ).derive(self.secret_key.get_secret_value().encode())
+        return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 @lru_cache

@@ -5,7 +5,9 @@ password and admin badge (only their hashes are stored, so the old ones cannot b
 again; the old admin badge is revoked).
 
 The admin badge is what a kiosk asks for before its settings, the language switch and
-(in full-screen kiosk mode) leaving; the crew badge only scans.
+(in full-screen kiosk mode) leaving; the crew badge only scans. The crew badge is a
+typeable imported (weak) code; the admin badge is a strong issued code (80 random bits)
+and the admin has a PIN (``admin_pin``), so the kiosk can also check both offline.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ def _code(raw: str) -> str:
 def seed_demo(*, session: Session, settings: Settings) -> dict:
     """Load the demo data (once) and return what a person or a test needs to drive it."""
     admin_password = secrets.token_urlsafe(12)
+    admin_pin = f"{secrets.randbelow(10**6):06d}"
     admin = session.scalar(select(User).where(User.email == ADMIN_EMAIL))
     if admin is None:
         admin = identity.create_user(
@@ -58,6 +61,7 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
         )
     else:
         identity.set_password(session=session, user=admin, password=admin_password)
+    identity.set_pin(session=session, user=admin, pin=admin_pin, pin_key=settings.badge_pin_key)
     admin_badge = _issue_admin_badge(session, admin, settings.badge_hash_key)
 
     crew = session.scalar(select(User).where(User.email == CREW_EMAIL))
@@ -89,6 +93,7 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
         "admin_password": admin_password,
         "badge_code": DEMO_BADGE,
         "admin_badge_code": admin_badge,
+        "admin_pin": admin_pin,
         "crew_user_id": str(crew.id),
         "station_id": str(station.id),
         "station_token": token,
@@ -101,13 +106,14 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
 
 
 def _issue_admin_badge(session: Session, admin: User, key: bytes) -> str:
-    """A fresh random admin badge (random like the password: it opens the settings and
-    lets one leave a kiosk); the one from an earlier run is revoked."""
+    """A fresh strong admin badge (an issued code: it opens the settings and lets one
+    leave a kiosk); the one from an earlier run is revoked."""
     for badge in identity.live_badges(session=session, user_id=admin.id):
         if badge.label == ADMIN_BADGE_LABEL:
             identity.revoke_badge(session=session, badge=badge, reason="seed-demo re-run")
-    code = f"ADMIN-{secrets.token_hex(4).upper()}"
-    identity.issue_badge(session=session, user=admin, code=code, key=key, label=ADMIN_BADGE_LABEL)
+    _badge, code = identity.issue_generated_badge(
+        session=session, user=admin, key=key, label=ADMIN_BADGE_LABEL
+    )
     return code
 
 

@@ -3,14 +3,18 @@
 - ``POST /api/v1/stations/enroll`` (no auth; the one-time code is the credential):
   ``EnrollRequest`` → ``EnrollResponse``. The token is shown once; the server keeps a hash.
 - ``POST /api/v1/auth/badge`` (``Authorization: Bearer <station token>``):
-  ``BadgeLoginRequest`` → ``LoginResponse``. Wrong badge or PIN → 401 with one message
-  whether or not the badge exists; too many failures → 429 with ``Retry-After``.
+  ``BadgeLoginRequest`` → ``LoginResponse``. No ``pin`` for a badge whose user has a PIN,
+  or for a badge nobody holds → 401 ``pin_required`` (the same answer: ask for a PIN, then
+  send both). Wrong badge or PIN → 401 with one message whether or not the badge exists. A
+  weak (imported) badge of an admin or planner without a PIN → 403 ``badge_needs_pin``.
+  Too many failures → 429 with ``Retry-After``.
 - ``POST /api/v1/auth/login`` (email + password) → ``LoginResponse`` for admins/planners.
 - ``POST /api/v1/auth/refresh`` ``RefreshRequest`` → ``LoginResponse`` (rotates; reusing an
   old refresh token revokes the whole family).
 
-A kiosk that cannot reach the server logs the crew member in from its mirror (badge hashes
-in the reference data) and marks the session offline.
+A kiosk that cannot reach the server logs the crew member in from its mirror (per-station
+slow verifiers and signed badges in the reference data: shared.badges, docs/identity.md)
+and marks the session offline.
 """
 
 from __future__ import annotations

@@ -67,20 +67,53 @@ class RefProject(_Ref):
 
 
 class RefBadge(_Ref):
-    hash: str
+    """One badge's offline verifier *for this station* (shared.badges.offline_verifier).
+
+    ``pin``: the verifier joins code and PIN; the kiosk asks the PIN before it can look
+    it up. Admin and planner badges without a PIN are not sent at all."""
+
+    id: uuid.UUID  # the badge's id
+    verifier: str  # hex
     user_id: uuid.UUID
     name: str
     roles: list[str]
+    pin: bool = False
+
+
+class RefSignedBadge(_Ref):
+    """A signed QR badge (shared.badges.sign_badge): checked offline with ``public_key``
+    alone. ``revoked`` ones stay listed so the kiosk refuses them; ``pin``: the user has a
+    PIN, checked against the joint verifier of the same badge id."""
+
+    id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    roles: list[str]
+    revoked: bool = False
+    pin: bool = False
+
+
+class BadgeAuth(_Ref):
+    """What a station needs to check badges offline (shared.badges); one per station."""
+
+    pin_key: str  # hex; shared.badges.pin_join
+    salt: str  # hex; this station's own verifier salt
+    scrypt_n: int
+    scrypt_r: int
+    scrypt_p: int
+    version: int  # shared.badges.VERIFIER_VERSION
+    public_key: str  # hex Ed25519 public key of signed badges
 
 
 class Tombstones(_Ref):
-    """Ids (badge hashes for badges) removed since the cursor the kiosk sent."""
+    """Ids removed since the cursor the kiosk sent."""
 
     products: list[uuid.UUID] = Field(default_factory=list)
     units: list[uuid.UUID] = Field(default_factory=list)
     cases: list[uuid.UUID] = Field(default_factory=list)
     projects: list[uuid.UUID] = Field(default_factory=list)
-    badges: list[str] = Field(default_factory=list)
+    badges: list[str] = Field(default_factory=list)  # badge ids
+    signed_badges: list[str] = Field(default_factory=list)  # badge ids
 
 
 class ReferenceSnapshot(_Ref):
@@ -89,9 +122,11 @@ class ReferenceSnapshot(_Ref):
     has_more: bool = False
     station_id: uuid.UUID
     badge_hash_key: str  # hex; see shared.badges
+    badge_auth: BadgeAuth | None = None
     products: list[RefProduct] = Field(default_factory=list)
     units: list[RefUnit] = Field(default_factory=list)
     cases: list[RefCase] = Field(default_factory=list)
     projects: list[RefProject] = Field(default_factory=list)
     badges: list[RefBadge] = Field(default_factory=list)
+    signed_badges: list[RefSignedBadge] = Field(default_factory=list)
     deleted: Tombstones = Field(default_factory=Tombstones)

@@ -17,7 +17,9 @@ NL = {
     "Audit": "Controle",
     "Back": "Terug",
     "Badge code": "Pascode",
+    "Badge misread: scan it again.": "Pas verkeerd gelezen: scan hem opnieuw.",
     "Badge not recognised.": "Pas niet herkend.",
+    "Badge or PIN not recognised.": "Pas of pincode niet herkend.",
     "Camera": "Camera",
     "Cancel": "Annuleren",
     "Checking your badge…": "Pas wordt gecontroleerd…",
@@ -31,6 +33,8 @@ NL = {
     "Enrol this station": "Dit station aanmelden",
     "Enrolled as %1.": "Aangemeld als %1.",
     "Enrolment code": "Aanmeldcode",
+    "Enter your PIN": "Voer je pincode in",
+    "Enter your PIN.": "Voer je pincode in.",
     "Hold your badge under the scanner to start.": "Houd je pas onder de scanner om te beginnen.",
     "In": "In",
     "Item": "Artikel",
@@ -65,6 +69,9 @@ NL = {
     "Nothing to undo: that scan was rejected.": "Niets ongedaan te maken: die scan was geweigerd.",
     "OK": "OK",
     "Offline": "Offline",
+    "Offline, the settings need an admin badge with a PIN.": (
+        "Offline zijn voor de instellingen een beheerderspas en pincode nodig."
+    ),
     "One-time code from the admin screen": "Eenmalige code uit het beheerscherm",
     "Online": "Online",
     "Only a single unit can be packed into a case.": (
@@ -123,6 +130,9 @@ NL = {
         "De server kent deze gebruiker niet. Log opnieuw in."
     ),
     "This badge is not an admin badge.": "Deze pas is geen beheerderspas.",
+    "This badge needs a PIN: ask an admin to set one.": (
+        "Deze pas heeft een pincode nodig: vraag een beheerder die in te stellen."
+    ),
     "This item is not on the project's pick list.": (
         "Dit artikel staat niet op de paklijst van het project."
     ),

@@ -36,12 +36,12 @@
         <translation>niet aangemeld</translation>
     </message>
     <message>
-        <location filename="../app.py" line="175" />
+        <location filename="../app.py" line="173" />
         <source>The server URL must start with http(s)://</source>
         <translation>De server-URL moet beginnen met http(s)://</translation>
     </message>
     <message>
-        <location filename="../app.py" line="188" />
+        <location filename="../app.py" line="186" />
         <source>Enrolled as %1.</source>
         <translation>Aangemeld als %1.</translation>
     </message>
@@ -96,6 +96,24 @@
         <location filename="../ui/main_window.py" line="61" />
         <source>RentGuy Kiosk</source>
         <translation>RentGuy Kiosk</translation>
+    </message>
+</context>
+<context>
+    <name>PinScreen</name>
+    <message>
+        <location filename="../ui/keypad.py" line="99" />
+        <source>Enter your PIN</source>
+        <translation>Voer je pincode in</translation>
+    </message>
+    <message>
+        <location filename="../ui/keypad.py" line="109" />
+        <source>OK</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <location filename="../ui/keypad.py" line="112" />
+        <source>Cancel</source>
+        <translation>Annuleren</translation>
     </message>
 </context>
 <context>
@@ -177,17 +195,17 @@
 <context>
     <name>QuantityScreen</name>
     <message>
-        <location filename="../ui/keypad.py" line="17" />
+        <location filename="../ui/keypad.py" line="37" />
         <source>Quantity for the next bulk scan</source>
         <translation>Aantal voor de volgende bulkscan</translation>
     </message>
     <message>
-        <location filename="../ui/keypad.py" line="34" />
+        <location filename="../ui/keypad.py" line="44" />
         <source>OK</source>
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../ui/keypad.py" line="37" />
+        <location filename="../ui/keypad.py" line="47" />
         <source>Cancel</source>
         <translation>Annuleren</translation>
     </message>
@@ -325,92 +343,92 @@
         <translation>Die scan was al ongedaan gemaakt.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="108" />
+        <location filename="../reasons.py" line="106" />
         <source>A damaged or missing return cannot be undone here; an admin corrects it.</source>
         <translation>Een beschadigde of vermiste retour kan hier niet ongedaan; een beheerder corrigeert het.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="111" />
+        <location filename="../reasons.py" line="109" />
         <source>Unreadable code: {error}</source>
         <translation>Onleesbare code: {error}</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="112" />
+        <location filename="../reasons.py" line="110" />
         <source>Unknown code</source>
         <translation>Onbekende code</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="113" />
+        <location filename="../reasons.py" line="111" />
         <source>scan the unit's own label</source>
         <translation>scan het label van het exemplaar zelf</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="114" />
+        <location filename="../reasons.py" line="112" />
         <source>status is {status}</source>
         <translation>status is {status}</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="115" />
+        <location filename="../reasons.py" line="113" />
         <source>already scanned out for this project</source>
         <translation>al uitgescand voor dit project</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="118" />
+        <location filename="../reasons.py" line="116" />
         <source>still out on another project</source>
         <translation>nog uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="119" />
+        <location filename="../reasons.py" line="117" />
         <source>was not out</source>
         <translation>was niet uitgegeven</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="120" />
+        <location filename="../reasons.py" line="118" />
         <source>is out on another project</source>
         <translation>is uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="121" />
+        <location filename="../reasons.py" line="119" />
         <source>not on the pick list</source>
         <translation>niet op de paklijst</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="122" />
+        <location filename="../reasons.py" line="120" />
         <source>more than the pick list asks for</source>
         <translation>meer dan de paklijst vraagt</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="127" />
+        <location filename="../reasons.py" line="125" />
         <source>available</source>
         <translation>beschikbaar</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="128" />
+        <location filename="../reasons.py" line="126" />
         <source>out</source>
         <translation>uit</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="129" />
+        <location filename="../reasons.py" line="127" />
         <source>damaged</source>
         <translation>beschadigd</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="130" />
+        <location filename="../reasons.py" line="128" />
         <source>missing</source>
         <translation>vermist</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="131" />
+        <location filename="../reasons.py" line="129" />
         <source>maintenance</source>
         <translation>in onderhoud</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="132" />
+        <location filename="../reasons.py" line="130" />
         <source>retired</source>
         <translation>afgeschreven</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="133" />
+        <location filename="../reasons.py" line="131" />
         <source>lost</source>
         <translation>kwijt</translation>
     </message>
@@ -418,22 +436,27 @@
 <context>
     <name>ScanController</name>
     <message>
-        <location filename="../controller.py" line="160" />
+        <location filename="../controller.py" line="187" />
+        <source>Offline, the settings need an admin badge with a PIN.</source>
+        <translation>Offline zijn voor de instellingen een beheerderspas en pincode nodig.</translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="189" />
         <source>This badge is not an admin badge.</source>
         <translation>Deze pas is geen beheerderspas.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="211" />
+        <location filename="../controller.py" line="241" />
         <source>Choose a project first.</source>
         <translation>Kies eerst een project.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="254" />
+        <location filename="../controller.py" line="284" />
         <source>Log in and choose a project first.</source>
         <translation>Log eerst in en kies een project.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="325" />
+        <location filename="../controller.py" line="355" />
         <source>Nothing to undo.</source>
         <translation>Niets om ongedaan te maken.</translation>
     </message>
@@ -795,36 +818,58 @@
 <context>
     <name>auth</name>
     <message>
-        <location filename="../auth.py" line="53" />
+        <location filename="../auth.py" line="88" />
+        <source>Badge or PIN not recognised.</source>
+        <translation>Pas of pincode niet herkend.</translation>
+    </message>
+    <message>
+        <location filename="../auth.py" line="107" />
         <source>The enrolment code must be 6 to 64 characters.</source>
         <translation>De aanmeldcode is 6 tot 64 tekens lang.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="59" />
+        <location filename="../auth.py" line="113" />
         <source>Server unreachable: %1</source>
         <translation>Server onbereikbaar: %1</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="69" />
+        <location filename="../auth.py" line="123" />
         <source>Unexpected answer from the server.</source>
         <translation>Onverwacht antwoord van de server.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="95" />
-        <location filename="../auth.py" line="122" />
-        <location filename="../auth.py" line="137" />
+        <location filename="../auth.py" line="149" />
+        <location filename="../auth.py" line="188" />
+        <location filename="../auth.py" line="214" />
         <source>Badge not recognised.</source>
         <translation>Pas niet herkend.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="116" />
+        <location filename="../auth.py" line="170" />
+        <location filename="../auth.py" line="222" />
         <source>Too many attempts: try again in %1 s.</source>
         <translation>Te veel pogingen: probeer het over %1 s opnieuw.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="133" />
+        <location filename="../auth.py" line="176" />
+        <location filename="../auth.py" line="231" />
+        <source>Enter your PIN.</source>
+        <translation>Voer je pincode in.</translation>
+    </message>
+    <message>
+        <location filename="../auth.py" line="179" />
+        <source>This badge needs a PIN: ask an admin to set one.</source>
+        <translation>Deze pas heeft een pincode nodig: vraag een beheerder die in te stellen.</translation>
+    </message>
+    <message>
+        <location filename="../auth.py" line="201" />
         <source>No reference data yet — connect to the server.</source>
         <translation>Nog geen gegevens — verbind met de server.</translation>
+    </message>
+    <message>
+        <location filename="../auth.py" line="205" />
+        <source>Badge misread: scan it again.</source>
+        <translation>Pas verkeerd gelezen: scan hem opnieuw.</translation>
     </message>
 </context>
 </TS>

@@ -1,11 +1,31 @@
-"""Quantity entry for bulk items: a big numeric keypad (gloves, no keyboard needed)."""
+"""A big numeric keypad (gloves, no keyboard needed): quantity entry for bulk items, and
+the PIN asked after a badge (``PinScreen``)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from shared.protocol import MAX_SCAN_QTY
+
+KEYS = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "⌫"]
+
+
+def key_grid(press: Callable[[str], None]) -> tuple[QGridLayout, dict[str, QPushButton]]:
+    """The 4x3 grid of keys; each click calls ``press(key)``."""
+    grid = QGridLayout()
+    grid.setSpacing(14)
+    keys: dict[str, QPushButton] = {}
+    for index, key in enumerate(KEYS):
+        button = QPushButton(key)
+        button.setObjectName("key")
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        button.clicked.connect(lambda _c=False, k=key: press(k))
+        grid.addWidget(button, index // 3, index % 3)
+        keys[key] = button
+    return grid, keys
 
 
 class QuantityScreen(QWidget):
@@ -20,17 +40,7 @@ class QuantityScreen(QWidget):
         self.display.setObjectName("qtyDisplay")
         self.display.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._text = ""
-        grid = QGridLayout()
-        grid.setSpacing(14)
-        self.keys: dict[str, QPushButton] = {}
-        layout_keys = ["7", "8", "9", "4", "5", "6", "1", "2", "3", "C", "0", "⌫"]
-        for index, key in enumerate(layout_keys):
-            button = QPushButton(key)
-            button.setObjectName("key")
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(lambda _c=False, k=key: self.press(k))
-            grid.addWidget(button, index // 3, index % 3)
-            self.keys[key] = button
+        grid, self.keys = key_grid(self.press)
         self.ok = QPushButton(self.tr("OK"))
         self.ok.setObjectName("primary")
         self.ok.clicked.connect(self._accept)
@@ -72,3 +82,85 @@ class QuantityScreen(QWidget):
         value = self.value()
         if 1 <= value <= MAX_SCAN_QTY:
             self.quantity_chosen.emit(value)
+
+
+PIN_MIN, PIN_MAX = 4, 12  # shared.auth.BadgeLoginRequest.pin
+
+
+class PinScreen(QWidget):
+    """ "Enter your PIN" after a badge that has (or may have) one. The digits are shown as
+    dots; typed digits work too (a USB keypad)."""
+
+    pin_entered = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel(self.tr("Enter your PIN"))
+        self.title.setObjectName("title")
+        self.message = QLabel()
+        self.message.setObjectName("error")
+        self.message.setWordWrap(True)
+        self.display = QLabel("")
+        self.display.setObjectName("qtyDisplay")
+        self.display.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._pin = ""
+        grid, self.keys = key_grid(self.press)
+        self.ok = QPushButton(self.tr("OK"))
+        self.ok.setObjectName("primary")
+        self.ok.clicked.connect(self._accept)
+        self.cancel = QPushButton(self.tr("Cancel"))
+        self.cancel.clicked.connect(self.cancelled)
+        actions = QHBoxLayout()
+        actions.addWidget(self.cancel)
+        actions.addWidget(self.ok)
+        pad = QVBoxLayout()
+        pad.addWidget(self.display)
+        pad.addLayout(grid, 1)
+        pad.addLayout(actions)
+        centre = QHBoxLayout()
+        centre.addStretch(1)
+        centre.addLayout(pad, 2)
+        centre.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.addWidget(self.title)
+        layout.addWidget(self.message)
+        layout.addLayout(centre, 1)
+
+    def start(self, message: str = "") -> None:
+        self._pin = ""
+        self.display.setText("")
+        self.message.setText(message)
+        self._update()
+
+    def press(self, key: str) -> None:
+        if key == "C":
+            self._pin = ""
+        elif key == "⌫":
+            self._pin = self._pin[:-1]
+        elif key.isdigit() and len(self._pin) < PIN_MAX:
+            self._pin += key
+        self.display.setText("•" * len(self._pin))
+        self._update()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        text = event.text()
+        if text.isdigit():
+            self.press(text)
+        elif event.key() == Qt.Key.Key_Backspace:
+            self.press("⌫")
+        elif event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._accept()
+        else:
+            super().keyPressEvent(event)
+
+    def _update(self) -> None:
+        self.ok.setEnabled(len(self._pin) >= PIN_MIN)
+
+    def _accept(self) -> None:
+        if len(self._pin) >= PIN_MIN:
+            pin, self._pin = self._pin, ""
+            self.display.setText("")
+            self._update()
+            self.pin_entered.emit(pin)

@@ -18,7 +18,7 @@ from client.controller import ScanController, ScanVerdict, Session
 from client.mirror import ProjectInfo
 from client.sync.worker import SyncStatus
 from client.ui.admin_gate import AdminGateScreen
-from client.ui.keypad import QuantityScreen
+from client.ui.keypad import PinScreen, QuantityScreen
 from client.ui.login_screen import LoginScreen
 from client.ui.problems_screen import ProblemsScreen
 from client.ui.project_screen import ProjectScreen
@@ -68,6 +68,7 @@ class MainWindow(QWidget):
         self.quantity = QuantityScreen()
         self.settings = SettingsScreen()
         self.admin_gate = AdminGateScreen()
+        self.pin = PinScreen()
         self.stack = QStackedWidget()
         for screen in (
             self.login,
@@ -77,6 +78,7 @@ class MainWindow(QWidget):
             self.quantity,
             self.settings,
             self.admin_gate,
+            self.pin,
         ):
             self.stack.addWidget(screen)
         self.status_bar = StatusBar()
@@ -98,7 +100,7 @@ class MainWindow(QWidget):
         c = controller
         c.logged_in.connect(self._on_logged_in)
         c.logged_out.connect(self._on_logged_out)
-        c.login_failed.connect(self.login.show_error)
+        c.login_failed.connect(self._on_login_failed)
         c.login_started.connect(self.login.show_checking)
         c.project_changed.connect(self._on_project_changed)
         c.mode_changed.connect(self.scan.show_mode)
@@ -107,7 +109,10 @@ class MainWindow(QWidget):
         c.quantity_changed.connect(self.scan.show_quantity)
         c.condition_changed.connect(self.scan.show_condition)
         c.admin_badge.connect(self._on_admin_badge)
-        c.admin_refused.connect(self.admin_gate.show_error)
+        c.admin_refused.connect(self._on_admin_refused)
+        c.pin_needed.connect(self._on_pin_needed)
+        self.pin.pin_entered.connect(c.enter_pin)
+        self.pin.cancelled.connect(self._cancel_pin)
         self.login.badge_entered.connect(c.login_badge)
         self.login.settings_requested.connect(lambda: self.open_admin_gate("settings"))
         self.login.exit_requested.connect(self._leave)
@@ -227,12 +232,35 @@ class MainWindow(QWidget):
         else:
             self._show_settings()
 
+    def _on_pin_needed(self, _purpose: str) -> None:
+        self.pin.start()
+        self.stack.setCurrentWidget(self.pin)
+        self.pin.setFocus()
+
+    def _cancel_pin(self) -> None:
+        self.controller.cancel_pin()
+        if self.controller.admin_gate is not None:
+            self.stack.setCurrentWidget(self.admin_gate)
+        else:
+            self.login.reset()
+            self._back()
+
+    def _on_login_failed(self, message: str) -> None:
+        self.login.show_error(message)
+        if self.stack.currentWidget() is self.pin:
+            self.stack.setCurrentWidget(self.login)
+
+    def _on_admin_refused(self, message: str) -> None:
+        self.admin_gate.show_error(message)
+        if self.stack.currentWidget() is self.pin:
+            self.stack.setCurrentWidget(self.admin_gate)
+
     def _show_settings(self) -> None:
         self.settings_opened.emit()
         self.stack.setCurrentWidget(self.settings)
 
     def _leave(self) -> None:
-        """"Leave kiosk": in kiosk mode (full screen) only with an admin badge; a window
+        """ "Leave kiosk": in kiosk mode (full screen) only with an admin badge; a window
         on a desktop can be closed by anyone anyway, so it just closes."""
         if self.kiosk_mode:
             self.open_admin_gate("exit")
@@ -253,6 +281,7 @@ class MainWindow(QWidget):
 
     def _on_idle(self) -> None:
         self.controller.admin_gate = None
+        self.controller.cancel_pin()
         if self.controller.session is not None:
             self.controller.logout()
         elif self.stack.currentWidget() is not self.login:

@@ -11,11 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from server.audit.service import Actor
 from server.deps import Requires, SessionDep, SettingsDep
+from server.errors import BadRequest
 from server.identity import service, stations
 from server.identity.models import Role, User
 from server.identity.permissions import Permission
 from server.identity.schemas import (
     BadgeIssue,
+    BadgeIssued,
     BadgeOut,
     EnrollmentCreate,
     EnrollmentOut,
@@ -65,9 +67,18 @@ def list_users(
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
 def create_user(
-    body: UserCreate, request: Request, admin: UsersWrite, session: SessionDep
+    body: UserCreate,
+    request: Request,
+    admin: UsersWrite,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> UserOut:
-    user = service.create_user(session=session, actor=_actor(request, admin), **body.model_dump())
+    user = service.create_user(
+        session=session,
+        actor=_actor(request, admin),
+        pin_key=settings.badge_pin_key,
+        **body.model_dump(),
+    )
     return UserOut.of(user)
 
 
@@ -122,17 +133,30 @@ def reset_password(
 
 @router.put("/users/{user_id}/pin", response_model=UserOut, tags=["users"])
 def set_pin(
-    user_id: uuid.UUID, body: PinSet, request: Request, admin: UsersWrite, session: SessionDep
+    user_id: uuid.UUID,
+    body: PinSet,
+    request: Request,
+    admin: UsersWrite,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> UserOut:
     user = service.require_user(session=session, user_id=user_id)
-    service.set_pin(session=session, user=user, pin=body.pin, actor=_actor(request, admin))
+    service.set_pin(
+        session=session,
+        user=user,
+        pin=body.pin,
+        actor=_actor(request, admin),
+        pin_key=settings.badge_pin_key,
+    )
     return UserOut.of(user)
 
 
 # badges
 
 
-@router.post("/users/{user_id}/badges", response_model=BadgeOut, status_code=201, tags=["badges"])
+@router.post(
+    "/users/{user_id}/badges", response_model=BadgeIssued, status_code=201, tags=["badges"]
+)
 def issue_badge(
     user_id: uuid.UUID,
     body: BadgeIssue,
@@ -140,17 +164,32 @@ def issue_badge(
     admin: UsersWrite,
     session: SessionDep,
     settings: SettingsDep,
-) -> BadgeOut:
+) -> BadgeIssued:
+    """Without ``code`` the server makes one (80 random bits + check character, or a signed
+    QR payload with ``signed``) and answers it once; a given code is stored as weak."""
     user = service.require_user(session=session, user_id=user_id)
-    badge = service.issue_badge(
+    actor = _actor(request, admin)
+    if body.code is not None:
+        if body.signed:
+            raise BadRequest("signed: a signed badge's code is made by the server; omit code")
+        badge = service.issue_badge(
+            session=session,
+            user=user,
+            code=body.code,
+            key=settings.badge_hash_key,
+            label=body.label,
+            actor=actor,
+        )
+        return BadgeIssued.model_validate(badge)
+    badge, code = service.issue_generated_badge(
         session=session,
         user=user,
-        code=body.code,
         key=settings.badge_hash_key,
         label=body.label,
-        actor=_actor(request, admin),
+        actor=actor,
+        signing_key=settings.badge_signing_key if body.signed else None,
     )
-    return BadgeOut.model_validate(badge)
+    return BadgeIssued.model_validate(badge).model_copy(update={"code": code})
 
 
 @router.get("/badges", response_model=Page[BadgeOut], tags=["badges"])

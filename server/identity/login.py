@@ -18,20 +18,23 @@ from sqlalchemy.orm import Session
 from server.audit.service import Actor, record
 from server.config import Settings
 from server.db import utcnow
-from server.errors import TooManyRequests, Unauthorized
+from server.errors import Forbidden, TooManyRequests, Unauthorized
 from server.identity import throttle
 from server.identity.models import Badge, RefreshToken, Station, User
 from server.identity.security import (
-    dummy_verify,
+    dummy_verify_pin,
     hash_password,
+    hash_pin,
     needs_rehash,
     new_refresh_token,
+    pin_needs_rehash,
     token_hash,
     verify_password,
+    verify_pin,
 )
 from server.identity.service import revoke_refresh_tokens
 from server.identity.tokens import ACCESS_TOKEN_TTL, issue_access_token
-from shared.badges import badge_hash
+from shared.badges import badge_hash, pin_join
 from shared.ids import uuid7
 
 LOGIN_FAILED = "invalid credentials"
@@ -193,6 +196,14 @@ def password_login(
     return _issue(session=session, settings=settings, user=user, method="password", station_id=None)
 
 
+PIN_REQUIRED = "enter the PIN for this badge"
+WEAK_BADGE_NEEDS_PIN = (
+    "this badge is an imported (weak) code of an admin or planner: it needs a PIN to log in"
+)
+# Roles whose weak badges need a PIN (and whose badges stay out of offline caches without).
+PIN_ROLES = frozenset({"admin", "planner"})
+
+
 def badge_login(
     *,
     session: Session,
@@ -202,7 +213,12 @@ def badge_login(
     pin: str | None,
     ip: str | None,
 ) -> LoginGrant:
-    """A badge scanned at a station (+ PIN where the user has one) → tokens."""
+    """A badge scanned at a station (+ PIN where the user has one) → tokens.
+
+    Without a PIN, a badge whose user has one and a badge nobody holds get the same answer:
+    401 ``pin_required`` (no enumeration; the kiosk then asks for a PIN either way). Only
+    the unknown one counts as a failure: a PIN user's first step is not a mistake.
+    """
     code_hash = badge_hash(settings.badge_hash_key, badge_code)
     actor = Actor(station_id=station.id, ip=ip)
     keys = [(f"badge:{code_hash}", throttle.ACCOUNT), (f"station:{station.id}", throttle.SOURCE)]
@@ -214,15 +230,45 @@ def badge_login(
     ).first()
     badge, user = row if row else (None, None)
     if user is None or not user.active:
-        dummy_verify(pin or "")
+        if pin is None:
+            _refuse(
+                session=session,
+                keys=keys,
+                actor=actor,
+                method="badge",
+                user=user,
+                reason="unknown badge" if user is None else "inactive",
+            )
+            raise Unauthorized(PIN_REQUIRED, code="pin_required", keep_work=True)
+        dummy_verify_pin(pin)
         reason = "unknown badge" if user is None else "inactive"
         raise _refuse(
             session=session, keys=keys, actor=actor, method="badge", user=user, reason=reason
         )
-    if user.pin_hash is not None and not verify_password(user.pin_hash, pin or ""):
+    if user.pin_hash is None:
+        if badge.weak and PIN_ROLES & set(user.role_names):
+            record(
+                session=session,
+                action="auth.login",
+                outcome="denied",
+                actor=actor,
+                target_type="user",
+                target_id=user.id,
+                details={"method": "badge", "reason": "weak badge without PIN"},
+            )
+            raise Forbidden(WEAK_BADGE_NEEDS_PIN, code="badge_needs_pin", keep_work=True)
+    elif pin is None:
+        raise Unauthorized(PIN_REQUIRED, code="pin_required")
+    elif not verify_pin(user.pin_hash, pin):
         raise _refuse(
             session=session, keys=keys, actor=actor, method="badge", user=user, reason="bad pin"
         )
+    else:
+        if pin_needs_rehash(user.pin_hash):
+            user.pin_hash = hash_pin(pin)  # a PIN hashed with the password parameters
+        if user.pin_join is None:
+            # A PIN set before offline verifiers joined it: now the server knows it again.
+            user.pin_join = pin_join(settings.badge_pin_key, pin)
     throttle.record_success(session, [keys[0][0]])
     record(
         session=session,

@@ -37,6 +37,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # J = HMAC(PIN key, PIN) (shared.badges.pin_join): joined into the stations' offline
+    # verifiers. Known only when the PIN is set or used online (NULL for older PINs).
+    pin_join: Mapped[str | None] = mapped_column(String(64))
     # Crew details live on the same identity (SPEC §1): no second table of people.
     phone: Mapped[str | None] = mapped_column(String(32))
     skills: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
@@ -66,6 +69,12 @@ class UserRole(Base):
     user: Mapped[User] = relationship(back_populates="roles")
 
 
+class BadgeKind(StrEnum):
+    ISSUED = "issued"  # generated here: 80 random bits + check character
+    IMPORTED = "imported"  # a code from an existing card: weak (no strength rule)
+    SIGNED = "signed"  # an Ed25519-signed QR payload (shared.badges.sign_badge)
+
+
 class Badge(Base):
     """A crew badge. Only the keyed hash of its code is stored (shared.badges)."""
 
@@ -75,11 +84,35 @@ class Badge(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(
+        String(16), default=BadgeKind.IMPORTED.value, server_default=BadgeKind.IMPORTED.value
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="badges")
+
+    @property
+    def weak(self) -> bool:
+        return self.kind == BadgeKind.IMPORTED.value
+
+
+class StationBadgeVerifier(Base):
+    """A station's offline verifier of one badge, kept because each one costs ~20 ms of
+    scrypt (shared.badges.offline_verifier). ``fingerprint`` names its inputs (code hash,
+    PIN join, recipe version): a changed PIN or recipe makes the row stale."""
+
+    __tablename__ = "station_badge_verifiers"
+
+    station_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True
+    )
+    badge_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("badges.id", ondelete="CASCADE"), primary_key=True
+    )
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    verifier: Mapped[str] = mapped_column(String(64))
 
 
 class Station(Base):

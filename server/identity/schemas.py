@@ -117,7 +117,11 @@ class UserOut(_Out):
 
 
 class BadgeIssue(_In):
-    code: Annotated[str, Field(min_length=1, max_length=256)]
+    """No ``code``: the server makes a strong one (or, with ``signed``, a signed QR code)
+    and answers it once. A given ``code`` (an existing card) is stored as weak."""
+
+    code: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    signed: bool = False
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
 
 
@@ -125,9 +129,15 @@ class BadgeOut(_Out):
     id: uuid.UUID
     user_id: uuid.UUID
     label: str
+    kind: str  # issued | imported | signed
+    weak: bool  # imported: an admin's or planner's weak badge needs a PIN to log in
     active: bool
     issued_at: datetime
     revoked_at: datetime | None
+
+
+class BadgeIssued(BadgeOut):
+    code: str | None = None  # a code the server made: shown this once, never stored
 
 
 # stations

@@ -19,6 +19,16 @@ _password_hasher = PasswordHasher(
 )
 # Verified against when the account does not exist, so "unknown" costs the same as "wrong".
 _DUMMY_HASH = _password_hasher.hash(secrets.token_urlsafe(16))
+# PINs: argon2id at t=1, m=12 MiB (~10 ms). A 4-12 digit PIN falls to any hash cost once a
+# hash leaks (10^4 guesses); what protects it is the throttle online and, offline, that it
+# is joined with the badge code in one verifier (docs/identity.md). The full password cost
+# (~30-60 ms here) would only push badge + PIN login past its 60 ms p95 budget.
+PIN_TIME_COST = 1
+PIN_MEMORY_KIB = 12 * 1024
+_pin_hasher = PasswordHasher(
+    time_cost=PIN_TIME_COST, memory_cost=PIN_MEMORY_KIB, parallelism=ARGON2_PARALLELISM
+)
+_DUMMY_PIN_HASH = _pin_hasher.hash(secrets.token_urlsafe(16))
 
 STATION_TOKEN_PREFIX = "rgst_"
 REFRESH_TOKEN_PREFIX = "rgrt_"
@@ -71,6 +81,36 @@ def dummy_verify(password: str) -> None:
         _password_hasher.verify(_DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
         pass
+
+
+def hash_pin(pin: str) -> str:
+    return _pin_hasher.hash(pin)
+
+
+def verify_pin(pin_hash: str | None, pin: str) -> bool:
+    """True when ``pin`` matches (any argon2 parameters); with no hash, burns a PIN verify."""
+    if pin_hash is None:
+        dummy_verify_pin(pin)
+        return False
+    try:
+        return _pin_hasher.verify(pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def dummy_verify_pin(pin: str) -> None:
+    """One PIN verify that always fails: an unknown badge costs what a wrong PIN costs."""
+    try:
+        _pin_hasher.verify(_DUMMY_PIN_HASH, pin)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+def pin_needs_rehash(pin_hash: str) -> bool:
+    try:
+        return _pin_hasher.check_needs_rehash(pin_hash)
+    except InvalidHashError:
+        return True
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -6,16 +6,26 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record, record_update
 from server.db import utcnow
 from server.errors import BadRequest, Conflict, NotFound, Unauthorized
-from server.identity.models import Badge, RefreshToken, Role, Station, User, UserRole
-from server.identity.security import hash_password, new_station_token, token_hash
+from server.identity.models import (
+    Badge,
+    BadgeKind,
+    RefreshToken,
+    Role,
+    Station,
+    User,
+    UserRole,
+)
+from server.identity.security import hash_password, hash_pin, new_station_token, token_hash
 from server.sqlutil import flush_unique
-from shared.badges import badge_hash
+from shared.badges import SignedBadge, badge_hash, new_badge_code, pin_join, sign_badge
+from shared.ids import uuid7
 
 # Fields an admin may change with a plain update (roles and active have their own paths).
 _PROFILE_FIELDS = ("name", "email", "phone", "skills", "day_rate_cents")
@@ -41,8 +51,10 @@ def create_user(
     day_rate_cents: int | None = None,
     active: bool = True,
     actor: Actor | None = None,
+    pin_key: bytes | None = None,
 ) -> User:
-    """Create one person's identity (staff and crew alike)."""
+    """Create one person's identity (staff and crew alike). With ``pin_key`` (the
+    settings' ``badge_pin_key``) a PIN also gets its offline join (shared.badges)."""
     email = _normalize_email(email)
     if email is not None:
         if session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -51,7 +63,8 @@ def create_user(
         name=name,
         email=email,
         password_hash=hash_password(password) if password else None,
-        pin_hash=hash_password(pin) if pin else None,
+        pin_hash=hash_pin(pin) if pin else None,
+        pin_join=pin_join(pin_key, pin) if pin and pin_key else None,
         roles=[UserRole(role=Role(role).value) for role in sorted(set(roles))],
         phone=phone,
         skills=list(skills or []),
@@ -255,9 +268,17 @@ def set_password(
         )
 
 
-def set_pin(*, session: Session, user: User, pin: str | None, actor: Actor | None = None) -> None:
-    """Set or clear the PIN asked after a badge scan."""
-    user.pin_hash = hash_password(pin) if pin else None
+def set_pin(
+    *,
+    session: Session,
+    user: User,
+    pin: str | None,
+    actor: Actor | None = None,
+    pin_key: bytes | None = None,
+) -> None:
+    """Set or clear the PIN asked after a badge scan (online and, via its join, offline)."""
+    user.pin_hash = hash_pin(pin) if pin else None
+    user.pin_join = pin_join(pin_key, pin) if pin and pin_key else None
     session.flush()
     record(
         session=session,
@@ -276,8 +297,11 @@ def issue_badge(
     key: bytes,
     label: str = "",
     actor: Actor | None = None,
+    kind: BadgeKind = BadgeKind.IMPORTED,
+    badge_id: uuid.UUID | None = None,
 ) -> Badge:
-    """Attach a badge to a user; only its keyed hash is stored."""
+    """Attach a badge to a user; only its keyed hash is stored. A code given by a person
+    (read from an existing card) is ``imported``: weak, whatever it looks like."""
     if not code.strip():
         raise BadRequest("badge code: must not be blank")
     if not user.active:
@@ -285,7 +309,9 @@ def issue_badge(
     code_hash = badge_hash(key, code)
     if session.scalar(select(Badge.id).where(Badge.code_hash == code_hash)) is not None:
         raise Conflict("this badge is already issued")
-    badge = Badge(user_id=user.id, code_hash=code_hash, label=label)
+    badge = Badge(
+        id=badge_id or uuid7(), user_id=user.id, code_hash=code_hash, label=label, kind=kind
+    )
     session.add(badge)
     flush_unique(session, "this badge")
     record(
@@ -294,9 +320,49 @@ def issue_badge(
         actor=actor,
         target_type="badge",
         target_id=badge.id,
-        details={"user_id": str(user.id), "label": label},
+        details={"user_id": str(user.id), "label": label, "kind": str(kind)},
     )
     return badge
+
+
+def issue_generated_badge(
+    *,
+    session: Session,
+    user: User,
+    key: bytes,
+    label: str = "",
+    actor: Actor | None = None,
+    signing_key: Ed25519PrivateKey | None = None,
+) -> tuple[Badge, str]:
+    """A badge whose code this server makes: 80 random bits + check character, or (with
+    ``signing_key``) a signed QR payload. The code is returned once and never stored."""
+    if signing_key is None:
+        code = new_badge_code()
+        return (
+            issue_badge(
+                session=session,
+                user=user,
+                code=code,
+                key=key,
+                label=label,
+                actor=actor,
+                kind=BadgeKind.ISSUED,
+            ),
+            code,
+        )
+    badge_id = uuid7()
+    code = sign_badge(signing_key, SignedBadge(badge_id, user.id, utcnow().date()))
+    badge = issue_badge(
+        session=session,
+        user=user,
+        code=code,
+        key=key,
+        label=label,
+        actor=actor,
+        kind=BadgeKind.SIGNED,
+        badge_id=badge_id,
+    )
+    return badge, code
 
 
 def live_badges(*, session: Session, user_id: uuid.UUID) -> list[Badge]:

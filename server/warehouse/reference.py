@@ -1,11 +1,11 @@
 """The reference data a station mirrors, as pages of deltas (contract: ``shared.reference``).
 
 How deltas work without touching every writer: each answer is computed from the current
-data. Every row (product, unit, case, open project with its pick-list counts, active
-badge) gets a key (``"2u:<id>"``; the prefix fixes the page order) and a short digest of
-its content. The map key -> digest is a *version*, named by a hash of the map and stored
-once in ``reference_versions`` (identical content -> identical name, shared by all
-stations). A cursor names what the kiosk holds:
+data. Every row (product, unit, case, open project with its pick-list counts, badge:
+see server.identity.offline) gets a key (``"2u:<id>"``; the prefix fixes the page order)
+and a short digest of its content. The map key -> digest is a *version*, named by a
+hash of the map and stored once in ``reference_versions`` (identical content ->
+identical name, shared by all stations). A cursor names what the kiosk holds:
 
     v1.<V>                   the kiosk holds version V completely
     v1.<B>.<T>.<key>         mid-download: rows up to <key> as in T, the rest as in B
@@ -42,9 +42,10 @@ import orjson
 from sqlalchemy import Engine, String, cast, delete, func, select, text
 from sqlalchemy.orm import Session
 
+from server.config import Settings
 from server.db import utcnow
 from server.identity.models import Station
-from server.identity.service import active_badges
+from server.identity.offline import badge_rows, station_badge_auth, station_verifiers
 from server.sqlutil import insert_ignore
 from server.warehouse.ledger import counted, project_balances, status_of
 from server.warehouse.models import (
@@ -63,6 +64,7 @@ from shared.reference import (
     RefPickLine,
     RefProduct,
     RefProject,
+    RefSignedBadge,
     RefUnit,
     Tombstones,
 )
@@ -70,12 +72,20 @@ from shared.reference import (
 OPEN_PROJECT_STATUSES = ("planned", "active")
 DEFAULT_PAGE = 5000
 MAX_PAGE = 20000
+NEW_VERIFIERS_PER_PAGE = 40  # server.identity.offline: ~20 ms of scrypt each
 # A version of 50,000 units is ~3.5 MB of digests. Stations hold recent ones (they sync
 # after every upload), so a short window bounds the table; an older cursor means a full
 # download, which is always correct.
 VERSION_RETENTION = timedelta(hours=24)
 MAX_VERSIONS = 100
-_PREFIX = {"1p": "products", "2u": "units", "3c": "cases", "4j": "projects", "5b": "badges"}
+_PREFIX = {
+    "1p": "products",
+    "2u": "units",
+    "3c": "cases",
+    "4j": "projects",
+    "5b": "badges",
+    "6s": "signed_badges",
+}
 
 
 # Rows are kept as plain tuples (cheap to build and to digest); only the rows that go
@@ -103,13 +113,9 @@ def _current_rows(session: Session) -> dict[str, tuple]:
     for c in session.execute(select(_s(Case.id), Case.barcode, Case.name, Case.kind)):
         rows[f"3c:{c[0]}"] = (*c, tuple(contents.get(c[0], ())))
     rows.update(_project_rows(session))
-    for badge, user in active_badges(session=session):
-        rows[f"5b:{badge.code_hash}"] = (
-            badge.code_hash,
-            user.id,
-            user.name,
-            tuple(user.role_names),
-        )
+    # Badge rows carry the inputs of each station's verifier, not the verifier itself:
+    # the map stays one for all stations (server.identity.offline).
+    rows.update(badge_rows(session))
     return rows
 
 
@@ -186,7 +192,7 @@ def _unit_positions_text(session: Session) -> dict[str, tuple[str, str | None]]:
     return positions
 
 
-def _model(kind: str, row: tuple):
+def _model(kind: str, row: tuple, verifiers: dict[str, str]):
     if kind == "products":
         return RefProduct(id=row[0], sku=row[1], name=row[2], tracking=row[3], barcode=row[4])
     if kind == "units":
@@ -207,7 +213,18 @@ def _model(kind: str, row: tuple):
                 RefPickLine(product_id=p, qty=q, out=o, returned=r) for p, q, o, r in row[6]
             ],
         )
-    return RefBadge(hash=row[0], user_id=row[1], name=row[2], roles=list(row[3]))
+    if kind == "signed_badges":
+        return RefSignedBadge(
+            id=row[0], user_id=row[1], name=row[2], roles=list(row[3]), revoked=row[4], pin=row[5]
+        )
+    return RefBadge(
+        id=row[0],
+        verifier=verifiers[row[0]],
+        user_id=row[1],
+        name=row[2],
+        roles=list(row[3]),
+        pin=row[5] is not None,
+    )
 
 
 def _digest(row: tuple) -> str:
@@ -323,7 +340,7 @@ def reference_page(
     *,
     session: Session,
     station: Station,
-    badge_hash_key: bytes,
+    settings: Settings,
     cursor: str | None,
     limit: int = DEFAULT_PAGE,
     full: bool = False,
@@ -333,6 +350,8 @@ def reference_page(
     rows, digests, current_id = current.rows, current.digests, current.version
     if full:
         cursor = None
+    badge_auth = station_badge_auth(settings, station.id)
+    badge_hash_key = settings.badge_hash_key
     if cursor == f"v1.{current_id}":  # the kiosk is up to date: nothing to diff
         return ReferenceSnapshot(
             cursor=cursor,
@@ -340,6 +359,7 @@ def reference_page(
             has_more=False,
             station_id=station.id,
             badge_hash_key=badge_hash_key.hex(),
+            badge_auth=badge_auth,
         )
     held, base_id, after, _ = _parse_cursor(session, cursor, current_id)
     is_full = base_id == "-" and after is None
@@ -348,12 +368,31 @@ def reference_page(
         + [k for k in held if k not in digests and (after is None or k > after)]
     )
     page, more = changed[:limit], len(changed) > limit
+    # A station's first download of a badge computes its verifier (~20 ms of scrypt): at
+    # most NEW_VERIFIERS_PER_PAGE per page, so a page answers in about a second however
+    # many badges there are; the rest follow in the next pages (the cursor says where).
+    in_page = [rows[key] for key in page if key.startswith("5b:") and key in rows]
+    verifiers = station_verifiers(
+        session=session,
+        settings=settings,
+        station_id=station.id,
+        rows=in_page,
+        budget=NEW_VERIFIERS_PER_PAGE,
+    )
+    if len(verifiers) < len(in_page):
+        cut = next(
+            i
+            for i, key in enumerate(page)
+            if key.startswith("5b:") and key in rows and rows[key][0] not in verifiers
+        )
+        page, more = page[:cut], True
     snapshot = ReferenceSnapshot(
         cursor=f"v1.{base_id}.{current_id}.{page[-1]}" if more else f"v1.{current_id}",
         full=is_full,
         has_more=more,
         station_id=station.id,
         badge_hash_key=badge_hash_key.hex(),
+        badge_auth=badge_auth,
     )
     deleted = Tombstones()
     for key in page:
@@ -361,21 +400,20 @@ def reference_page(
         row = rows.get(key)
         if row is None:
             ident = key[3:]
-            getattr(deleted, kind).append(ident if kind == "badges" else uuid.UUID(ident))
+            badge = kind in ("badges", "signed_badges")
+            getattr(deleted, kind).append(ident if badge else uuid.UUID(ident))
         else:
-            getattr(snapshot, kind).append(_model(kind, row))
+            getattr(snapshot, kind).append(_model(kind, row, verifiers))
     snapshot.deleted = deleted
     return snapshot
 
 
-def build_snapshot(
-    *, session: Session, station: Station, badge_hash_key: bytes
-) -> ReferenceSnapshot:
+def build_snapshot(*, session: Session, station: Station, settings: Settings) -> ReferenceSnapshot:
     """Everything in one answer (a full download without paging)."""
     return reference_page(
         session=session,
         station=station,
-        badge_hash_key=badge_hash_key,
+        settings=settings,
         cursor=None,
         limit=10**9,
     )

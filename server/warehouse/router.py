@@ -69,7 +69,7 @@ def download_reference(
     page = reference_page(
         session=session,
         station=station,
-        badge_hash_key=settings.badge_hash_key,
+        settings=settings,
         cursor=cursor,
         limit=limit,
         full=full,

@@ -6,16 +6,21 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
 
+import functools
+import json
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from client.config import KioskConfig
 from client.store import LocalStore
-from shared.badges import badge_hash
+from shared.badges import VERIFIER_COST, badge_hash, offline_verifier, pin_join
 from shared.reference import (
+    BadgeAuth,
     RefBadge,
     RefCase,
     ReferenceSnapshot,
@@ -41,6 +46,12 @@ def _id(name: str) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"https://rentguy.test/{name}")
 
 
+@functools.lru_cache(maxsize=256)
+def _verifier(h1: str, join: str | None, salt: bytes) -> str:
+    """scrypt costs ~20 ms: a test suite builds the same snapshot many times."""
+    return offline_verifier(h1, join, salt)
+
+
 def ean13(first12: str) -> str:
     """A valid EAN-13 for a 12-digit stem (GS1 mod-10 check digit)."""
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first12))
@@ -53,6 +64,9 @@ class Demo:
 
     badge_code: str = "BADGE-0042"
     badge_key: bytes = b"rentguy-test-badge-key-32-bytes!"
+    pin_key: bytes = b"rentguy-test-pin-key-32-bytes!!!"
+    station_salt: bytes = b"station-1-salt-of-32-bytes......"
+    signing_seed: bytes = b"rentguy-test-signing-seed-32b!!!"
     station_id: uuid.UUID = field(default_factory=lambda: _id("station/1"))
     user_id: uuid.UUID = field(default_factory=lambda: _id("user/sanne"))
     project_id: uuid.UUID = field(default_factory=lambda: _id("project/koningsdag"))
@@ -63,6 +77,53 @@ class Demo:
     xlr: uuid.UUID = field(default_factory=lambda: _id("product/xlr10"))
     powercon: uuid.UUID = field(default_factory=lambda: _id("product/powercon"))
     xlr_barcode: str = field(default_factory=lambda: ean13("871234500001"))
+
+    @property
+    def signing_key(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.from_private_bytes(self.signing_seed)
+
+    def badge_auth(self, salt: bytes | None = None) -> BadgeAuth:
+        public = self.signing_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return BadgeAuth(
+            pin_key=self.pin_key.hex(),
+            salt=(salt or self.station_salt).hex(),
+            scrypt_n=VERIFIER_COST.n,
+            scrypt_r=VERIFIER_COST.r,
+            scrypt_p=VERIFIER_COST.p,
+            version=1,
+            public_key=public.hex(),
+        )
+
+    def badge_entry(
+        self,
+        code: str,
+        name: str,
+        roles: list[str],
+        *,
+        pin: str | None = None,
+        badge_id: uuid.UUID | None = None,
+        user_id: uuid.UUID | None = None,
+    ) -> RefBadge:
+        """The station's offline entry for ``code`` (+ ``pin``), as the server makes it."""
+        join = pin_join(self.pin_key, pin) if pin else None
+        return RefBadge(
+            id=badge_id or _id(f"badge/{code}"),
+            verifier=_verifier(badge_hash(self.badge_key, code), join, self.station_salt),
+            user_id=user_id or self.user_id,
+            name=name,
+            roles=roles,
+            pin=pin is not None,
+        )
+
+    def add_badge(self, store, code: str, name: str, roles: list[str], **kw) -> RefBadge:
+        """Put one more badge entry into a kiosk's mirror (as a reference delta would)."""
+        entry = self.badge_entry(code, name, roles, **kw)
+        store.db.conn.execute(
+            "INSERT OR REPLACE INTO ref_badges (id, verifier, user_id, name, roles, pin)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [str(entry.id), entry.verifier, str(entry.user_id), name, json.dumps(roles), entry.pin],
+        )
+        return entry
 
     def unit_code(self, n: int) -> str:
         return f"RG-U-{n:04d}"
@@ -160,19 +221,13 @@ class Demo:
                 id=_id("project/old"), name="Oud project", customer="Niemand", status="closed"
             ),
         ]
-        badges = [
-            RefBadge(
-                hash=badge_hash(self.badge_key, self.badge_code),
-                user_id=self.user_id,
-                name="Sanne de Vries",
-                roles=["warehouse"],
-            )
-        ]
+        badges = [self.badge_entry(self.badge_code, "Sanne de Vries", ["warehouse"])]
         return ReferenceSnapshot(
             cursor=cursor,
             full=True,
             station_id=self.station_id,
             badge_hash_key=self.badge_key.hex(),
+            badge_auth=self.badge_auth(),
             products=products,
             units=units,
             cases=cases,

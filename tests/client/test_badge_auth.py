@@ -30,6 +30,7 @@ class AuthServer:
             demo.badge_code: ("Sanne de Vries", ["warehouse"]),
             "ADMIN-1": ("Ad", ["admin"]),
         }
+        self.pins = {"ADMIN-1": "1234"}
         self.down = False
         self.status: int | None = None  # force an answer
 
@@ -57,7 +58,13 @@ class AuthServer:
             if request.headers.get("authorization") != f"Bearer {TOKEN}":
                 return httpx.Response(401, json={"error": {"code": "unauthorized", "message": "x"}})
             user = self.badges.get(body["badge_code"])
-            if user is None:
+            pin = self.pins.get(body["badge_code"])
+            if body.get("pin") is None and (user is None or pin is not None):
+                # shared.auth: a PIN badge and an unknown badge answer the same
+                return httpx.Response(
+                    401, json={"error": {"code": "pin_required", "message": "enter the PIN"}}
+                )
+            if user is None or pin != body.get("pin"):
                 return httpx.Response(
                     401, json={"error": {"code": "bad_login", "message": "wrong badge or PIN"}}
                 )
@@ -100,6 +107,15 @@ def login(qtbot, controller, code):
     return done.args[0]
 
 
+def login_pin(qtbot, controller, pin):
+    """Enter the PIN the controller asked for; returns like ``login``."""
+    with qtbot.waitCallback(timeout=5000) as done:
+        controller.logged_in.connect(lambda s: done(("in", s)))
+        controller.login_failed.connect(lambda m: done(("failed", m)))
+        controller.enter_pin(pin)
+    return done.args[0]
+
+
 def test_online_login_asks_the_server_with_the_station_token(qtbot, controller, server, demo):
     kind, session = login(qtbot, controller, demo.badge_code)
     assert kind == "in" and not session.offline and session.access_token == "jwt"
@@ -125,7 +141,11 @@ def test_a_server_error_also_falls_back(qtbot, controller, server, demo):
 
 def test_a_badge_the_server_refuses_is_not_let_in_offline(qtbot, controller, server, demo):
     server.badges.pop(demo.badge_code)  # revoked on the server, still in the stale mirror
-    kind, message = login(qtbot, controller, demo.badge_code)
+    # The server answers a revoked badge like an unknown one: "pin_required" (issue 15)...
+    with qtbot.waitSignal(controller.pin_needed, timeout=5000):
+        controller.login_badge(demo.badge_code)
+    # ...and then refuses it: final, the stale mirror is not asked.
+    kind, message = login_pin(qtbot, controller, "0000")
     assert kind == "failed" and "not recognised" in message
     assert controller.session is None
 
@@ -137,16 +157,23 @@ def test_too_many_attempts_says_when_to_retry(qtbot, controller, server, demo):
 
 
 def test_an_unknown_badge_offline_is_refused(qtbot, controller, server):
+    """Offline an unknown code asks for a PIN first (as a PIN badge would: no enumeration),
+    then is refused."""
     server.down = True
-    kind, message = login(qtbot, controller, "BADGE-9999")
-    assert kind == "failed" and "not recognised" in message
+    with qtbot.waitSignal(controller.pin_needed, timeout=5000):
+        controller.login_badge("BADGE-9999")
+    with qtbot.waitSignal(controller.login_failed, timeout=5000) as failed:
+        controller.enter_pin("1234")
+    assert "not recognised" in failed.args[0]
 
 
 def test_admin_gate_accepts_only_admin_roles(qtbot, controller, server):
     with qtbot.waitSignal(controller.admin_refused, timeout=5000):
         controller.check_admin_badge("BADGE-0042")
-    with qtbot.waitSignal(controller.admin_badge, timeout=5000) as admin:
+    with qtbot.waitSignal(controller.pin_needed, timeout=5000):
         controller.check_admin_badge("ADMIN-1")
+    with qtbot.waitSignal(controller.admin_badge, timeout=5000) as admin:
+        controller.enter_pin("1234")
     assert admin.args[0].is_admin
 
 

@@ -15,7 +15,7 @@ from client.app import KioskApp, build_app
 from shared.protocol import ScanResult
 from tests.client import test_kiosk_screens as screens
 from tests.client.layout_check import LANGUAGES, SIZES, layout_problems, save_screenshot
-from tests.helpers.kiosk import choose_project, log_in
+from tests.helpers.kiosk import choose_project, enter_pin, log_in
 from tests.helpers.kiosk import wedge_scan as scan
 
 pytestmark = pytest.mark.gui
@@ -26,10 +26,7 @@ make_kiosk = screens.make_kiosk
 
 
 def _admin_badge(kiosk: KioskApp, demo) -> None:
-    kiosk.store.db.conn.execute(
-        "INSERT INTO ref_badges VALUES (?, ?, ?, ?)",
-        [screens._hash(demo, screens.ADMIN_BADGE), str(demo.user_id), "Ahmed", '["admin"]'],
-    )
+    demo.add_badge(kiosk.store, screens.ADMIN_BADGE, "Ahmed", ["admin"], pin=screens.ADMIN_PIN)
 
 
 def _long_job(qtbot, kiosk: KioskApp, demo) -> None:
@@ -81,8 +78,12 @@ def test_every_screen_lays_out_on_first_show(qtbot, make_kiosk, demo, language, 
     qtbot.mouseClick(window.login.settings, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.admin_gate
     check("admin-gate")
-    with qtbot.waitSignal(kiosk.controller.admin_badge, timeout=5000):
+    with qtbot.waitSignal(kiosk.controller.pin_needed, timeout=5000):
         scan(qtbot, kiosk, screens.ADMIN_BADGE)
+    assert window.stack.currentWidget() is window.pin
+    check("pin")
+    with qtbot.waitSignal(kiosk.controller.admin_badge, timeout=5000):
+        enter_pin(qtbot, kiosk, screens.ADMIN_PIN)
     assert window.stack.currentWidget() is window.settings
     check("settings")
     qtbot.mouseClick(window.settings.back, Qt.MouseButton.LeftButton)

@@ -22,12 +22,13 @@ from client.app import KioskApp, build_app
 from client.sync.worker import SyncStatus
 from shared.badges import badge_hash
 from shared.protocol import ScanBatch, ScanResult
-from tests.helpers.kiosk import choose_project, log_in
+from tests.helpers.kiosk import choose_project, enter_pin, log_in
 from tests.helpers.kiosk import wedge_scan as scan
 
 pytestmark = pytest.mark.gui
 
 ADMIN_BADGE = "ADMIN-0001"
+ADMIN_PIN = "2580"  # offline, admin powers need badge + PIN (issue 15)
 
 
 class Server:
@@ -44,13 +45,19 @@ class Server:
             raise httpx.ConnectError("no route to host", request=request)
         path = request.url.path
         if path == "/api/v1/auth/badge":
-            code = json.loads(request.content)["badge_code"]
+            body = json.loads(request.content)
+            code, pin = body["badge_code"], body.get("pin")
             self.badge_logins.append(code)
             users = {
                 self.demo.badge_code: ("Sanne de Vries", ["warehouse"]),
                 ADMIN_BADGE: ("Ahmed (beheer)", ["admin", "warehouse"]),
             }
-            if code not in users:
+            pins = {ADMIN_BADGE: ADMIN_PIN}
+            if pin is None and (code not in users or code in pins):  # shared.auth
+                return httpx.Response(
+                    401, json={"error": {"code": "pin_required", "message": "PIN"}}
+                )
+            if code not in users or pins.get(code) != pin:
                 return httpx.Response(401, json={"error": {"code": "bad_login", "message": "no"}})
             name, roles = users[code]
             return httpx.Response(
@@ -79,14 +86,8 @@ class Server:
                 results.append({"scan_id": str(item.scan_id), "status": status, "reason": reason})
             return httpx.Response(200, json={"results": results})
         snapshot = json.loads(self.demo.snapshot("c1").model_dump_json())
-        snapshot["badges"].append(
-            {
-                "hash": _hash(self.demo, ADMIN_BADGE),
-                "user_id": str(self.demo.user_id),
-                "name": "Ahmed (beheer)",
-                "roles": ["admin"],
-            }
-        )
+        admin = self.demo.badge_entry(ADMIN_BADGE, "Ahmed (beheer)", ["admin"], pin=ADMIN_PIN)
+        snapshot["badges"].append(json.loads(admin.model_dump_json()))
         return httpx.Response(200, json=snapshot)
 
 
@@ -151,8 +152,11 @@ def test_online_login_then_offline_login_is_marked(qtbot, kiosk, server, demo):
 
 
 def test_a_refused_badge_stays_on_the_login_screen(qtbot, kiosk):
-    with qtbot.waitSignal(kiosk.controller.login_failed, timeout=5000):
+    # An unknown badge is asked for a PIN like a PIN badge (no enumeration), then refused.
+    with qtbot.waitSignal(kiosk.controller.pin_needed, timeout=5000):
         scan(qtbot, kiosk, "BADGE-9999")
+    with qtbot.waitSignal(kiosk.controller.login_failed, timeout=5000):
+        enter_pin(qtbot, kiosk, "1111")
     assert kiosk.window.stack.currentWidget() is kiosk.window.login
     assert "not recognised" in kiosk.window.login.message.text()
 
@@ -256,8 +260,11 @@ def test_settings_need_an_admin_badge(qtbot, kiosk, demo):
         scan(qtbot, kiosk, demo.badge_code)  # a crew badge, not an admin
     assert window.stack.currentWidget() is window.admin_gate
     assert "not an admin" in window.admin_gate.message.text()
+    with qtbot.waitSignal(kiosk.controller.pin_needed, timeout=5000):
+        scan(qtbot, kiosk, ADMIN_BADGE)  # the admin has a PIN: the kiosk asks for it
+    assert window.stack.currentWidget() is window.pin
     with qtbot.waitSignal(kiosk.controller.admin_badge, timeout=5000):
-        scan(qtbot, kiosk, ADMIN_BADGE)
+        enter_pin(qtbot, kiosk, ADMIN_PIN)
     assert window.stack.currentWidget() is window.settings
     assert kiosk.controller.session is None  # the gate is not a login
 
@@ -289,11 +296,9 @@ def test_settings_are_saved_and_idle_logout_applies(qtbot, make_kiosk, demo):
     kiosk.store.replace_reference(demo.snapshot())
     kiosk.window.open_settings()  # the gate: an admin badge
     with qtbot.waitSignal(kiosk.controller.admin_badge, timeout=5000):
-        kiosk.store.db.conn.execute(
-            "INSERT INTO ref_badges VALUES (?, ?, ?, ?)",
-            [_hash(demo, ADMIN_BADGE), str(demo.user_id), "Ahmed", '["admin"]'],
-        )
+        demo.add_badge(kiosk.store, ADMIN_BADGE, "Ahmed", ["admin"], pin=ADMIN_PIN)
         scan(qtbot, kiosk, ADMIN_BADGE)
+        enter_pin(qtbot, kiosk, ADMIN_PIN)
     settings = kiosk.window.settings
     settings.idle.setValue(2)
     settings.serial_port.setText("/dev/ttyACM0")
@@ -321,14 +326,12 @@ def test_kiosk_mode_needs_an_admin_badge_to_close(qtbot, make_kiosk, demo):
     assert window.kiosk_mode
     window.close()
     assert window.isVisible()  # Alt+F4 does nothing
-    kiosk.store.db.conn.execute(
-        "INSERT INTO ref_badges VALUES (?, ?, ?, ?)",
-        [_hash(demo, ADMIN_BADGE), str(demo.user_id), "Ahmed", '["admin"]'],
-    )
+    demo.add_badge(kiosk.store, ADMIN_BADGE, "Ahmed", ["admin"], pin=ADMIN_PIN)
     qtbot.mouseClick(window.login.exit, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.admin_gate
     with qtbot.waitSignal(window.exit_confirmed, timeout=5000):
         scan(qtbot, kiosk, ADMIN_BADGE)
+        enter_pin(qtbot, kiosk, ADMIN_PIN)
     assert window.allow_close
     window.close()
     assert not window.isVisible()

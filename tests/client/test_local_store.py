@@ -187,6 +187,7 @@ def test_replace_reference_swaps_everything_and_keeps_the_cursor(store, demo):
     assert store.reference_cursor() == "c2"
     assert store.station_id() == str(demo.station_id)
     assert store.badge_hash_key() == demo.badge_key
+    assert store.badge_auth() == demo.badge_auth()
     assert store.db["ref_units"].count == 13
     assert [p.name for p in store.open_projects()] == [
         "Koningsdag Utrecht 2025",

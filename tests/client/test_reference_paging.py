@@ -95,8 +95,10 @@ def test_a_delta_upserts_and_tombstones_delete(engine, store, server, demo):
     store.replace_reference(demo.snapshot("c1"))
     unit2 = next(u for u in demo.snapshot().units if u.barcode == demo.unit_code(2))
     moved = json.loads(unit2.model_dump_json()) | {"status": "maintenance"}
-    new_badge = {"hash": "ab" * 32, "user_id": str(demo.user_id), "name": "Nieuw", "roles": []}
-    old_badge = demo.snapshot().badges[0].hash
+    new_entry = demo.badge_entry("BADGE-NIEUW", "Nieuw", [])
+    new_badge = json.loads(new_entry.model_dump_json())
+    old_entry = demo.snapshot().badges[0]
+    old_badge = str(old_entry.id)
     server.reference = lambda cursor: delta(
         demo,
         "c2",
@@ -116,7 +118,8 @@ def test_a_delta_upserts_and_tombstones_delete(engine, store, server, demo):
     assert store.lookup_code(demo.unit_code(1)) is not None  # untouched rows stay
     assert [p.id for p in store.open_projects()] == [str(demo.project_id)]
     assert store.project_counts(str(demo.other_project_id)) == []  # its pick lines went too
-    assert store.find_badge(old_badge) is None and store.find_badge("ab" * 32).name == "Nieuw"
+    assert store.find_badge(old_entry.verifier, pin=False) is None
+    assert store.find_badge(new_entry.verifier, pin=False).name == "Nieuw"
 
 
 def test_a_project_in_a_delta_replaces_its_pick_list(engine, store, server, demo):

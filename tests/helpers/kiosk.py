@@ -60,6 +60,15 @@ def log_in(qtbot, kiosk, badge_code: str) -> None:
     assert kiosk.window.stack.currentWidget() is kiosk.window.projects
 
 
+def enter_pin(qtbot, kiosk, pin: str) -> None:
+    """Tap the PIN on the PIN screen's keypad and OK (the screen must be showing)."""
+    screen = kiosk.window.pin
+    qtbot.waitUntil(lambda: kiosk.window.stack.currentWidget() is screen, timeout=5000)
+    for digit in pin:
+        qtbot.mouseClick(screen.keys[digit], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(screen.ok, Qt.MouseButton.LeftButton)
+
+
 def choose_project(qtbot, kiosk, row: int = 0) -> None:
     """Tap a project in the list, as on the touch screen."""
     projects = kiosk.window.projects.projects

@@ -35,6 +35,7 @@ def make_user(session_factory, settings):
                 password=password,
                 pin=pin,
                 roles=[Role(r) for r in roles],
+                pin_key=settings.badge_pin_key,
             )
             if badge:
                 identity.issue_badge(

@@ -24,24 +24,29 @@ def test_demo_badge_logs_in_at_the_station(client, station_headers, demo):
 def test_demo_admin_badge_opens_the_kiosk_settings(
     client, station_headers, demo, session_factory, settings
 ):
-    """The demo's admin badge (issue 17): an admin at the station and in the kiosks'
-    offline list; a re-run of seed-demo replaces it and the old one stops working."""
+    """The demo's admin badge (issue 17; issue 15: a strong issued code + a PIN): an admin
+    at the station and in the kiosks' offline list (joined with the PIN); a re-run of
+    seed-demo replaces it and the old one stops working."""
     from server.db import transaction
     from server.demo import seed_demo
+    from shared.badges import issued_code_ok
 
-    response = _badge(client, station_headers, demo["admin_badge_code"])
+    assert issued_code_ok(demo["admin_badge_code"])
+    response = _badge(client, station_headers, demo["admin_badge_code"], pin=demo["admin_pin"])
     assert response.status_code == 200, response.text
     assert "admin" in response.json()["user"]["roles"]
     reference = client.get("/api/v1/sync/reference", headers=station_headers).json()
-    roles = {b["name"]: b["roles"] for b in reference["badges"]}
-    assert "admin" in roles["Demo Admin"]
+    entries = {b["name"]: b for b in reference["badges"]}
+    assert "admin" in entries["Demo Admin"]["roles"] and entries["Demo Admin"]["pin"]
 
     with transaction(session_factory) as session:
         again = seed_demo(session=session, settings=settings)
     assert again["admin_badge_code"] != demo["admin_badge_code"]
     headers = {"Authorization": f"Bearer {again['station_token']}"}
-    assert _badge(client, headers, demo["admin_badge_code"]).status_code == 401
-    assert _badge(client, headers, again["admin_badge_code"]).status_code == 200
+    old = _badge(client, headers, demo["admin_badge_code"], pin=again["admin_pin"])
+    assert old.status_code == 401
+    new = _badge(client, headers, again["admin_badge_code"], pin=again["admin_pin"])
+    assert new.status_code == 200
 
 
 def test_badge_login_needs_a_station_token(client, demo, user_headers):
@@ -51,16 +56,19 @@ def test_badge_login_needs_a_station_token(client, demo, user_headers):
 
 
 def test_pin_is_required_where_set(client, station_headers, make_user):
+    """Issue 15: without a PIN, a PIN badge and an unknown badge both answer 401
+    ``pin_required`` (the kiosk then asks for a PIN); with a PIN, a wrong one and an unknown
+    badge answer the same 401."""
     make_user(name="Piet", badge="BADGE-PIN-1", pin="4321")
     missing = _badge(client, station_headers, "BADGE-PIN-1")
+    unknown_no_pin = _badge(client, station_headers, "BADGE-NOPE")
     wrong = _badge(client, station_headers, "BADGE-PIN-1", pin="0000")
     unknown = _badge(client, station_headers, "BADGE-NOPE", pin="0000")
-    assert missing.status_code == wrong.status_code == unknown.status_code == 401
-    assert (
-        missing.json()["error"]["message"]
-        == wrong.json()["error"]["message"]
-        == unknown.json()["error"]["message"]
-    )
+    assert {r.status_code for r in (missing, unknown_no_pin, wrong, unknown)} == {401}
+    assert missing.json()["error"] == {**unknown_no_pin.json()["error"]}
+    assert missing.json()["error"]["code"] == "pin_required"
+    assert wrong.json()["error"] == unknown.json()["error"]
+    assert wrong.json()["error"]["code"] != "pin_required"
     assert _badge(client, station_headers, " BADGE-PIN-1 ", pin="4321").status_code == 200
 
 
@@ -89,8 +97,9 @@ def test_revoked_badge_and_deactivated_user_cannot_log_in(
         "/api/v1/badges", params={"user_id": str(user_id)}, headers=admin_headers
     ).json()
     [badge] = badges["items"]
+    assert _badge(client, station_headers, "BADGE-R1").status_code == 200
     client.post(f"/api/v1/badges/{badge['id']}/revoke", headers=admin_headers)
-    assert _badge(client, station_headers, "BADGE-R1").status_code == 401
+    assert _badge(client, station_headers, "BADGE-R1").status_code == 401  # at once
 
     other = make_user(badge="BADGE-R2")
     assert _badge(client, station_headers, "BADGE-R2").status_code == 200

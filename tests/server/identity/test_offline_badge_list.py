@@ -1,19 +1,18 @@
 """The offline badge list in the reference download follows revocation and deactivation."""
 
-from shared.badges import badge_hash_matches
 from shared.reference import ReferenceSnapshot
+from tests.helpers.badges import offline_holders
 
 
 def _badges(client, station_headers):
     response = client.get("/api/v1/sync/reference", headers=station_headers)
     assert response.status_code == 200
     snapshot = ReferenceSnapshot.model_validate(response.json())
-    key = bytes.fromhex(snapshot.badge_hash_key)
-    return key, snapshot.badges
+    return snapshot, None
 
 
-def _holder(key, badges, code):
-    return [b for b in badges if badge_hash_matches(key, code, b.hash)]
+def _holder(snapshot, _none, code):
+    return offline_holders(snapshot, code)
 
 
 def test_issued_badge_appears_and_revoked_badge_disappears(

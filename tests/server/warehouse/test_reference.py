@@ -2,8 +2,8 @@
 
 import uuid
 
-from shared.badges import badge_hash_matches
 from shared.reference import ReferenceSnapshot
+from tests.helpers.badges import offline_holders
 from tests.helpers.scans import ScanFactory
 
 
@@ -20,14 +20,13 @@ def test_reference_has_demo_project_units_cases_badges(client, station_headers, 
     assert set(demo["unit_codes"]) <= barcodes
     assert [case.barcode for case in snapshot.cases] == [demo["case_code"]]
     assert len(snapshot.cases[0].unit_ids) == 2
-    key = bytes.fromhex(snapshot.badge_hash_key)
-    crew, admin = (
-        next(b for b in snapshot.badges if badge_hash_matches(key, demo[code], b.hash))
-        for code in ("badge_code", "admin_badge_code")
-    )
+    [crew] = offline_holders(snapshot, demo["badge_code"])
+    # The admin's entry joins badge and PIN (issue 15): the code alone opens nothing.
+    assert offline_holders(snapshot, demo["admin_badge_code"]) == []
+    [admin] = offline_holders(snapshot, demo["admin_badge_code"], demo["admin_pin"])
     assert len(snapshot.badges) == 2
-    assert "warehouse" in crew.roles
-    assert "admin" in admin.roles  # the kiosk's admin gate can check it offline
+    assert "warehouse" in crew.roles and not crew.pin
+    assert "admin" in admin.roles and admin.pin  # the kiosk's admin gate can check it offline
     for code in ("badge_code", "admin_badge_code"):
         assert demo[code] not in response.text  # never the code itself
 
@@ -81,10 +80,11 @@ class Mirror:
                 self.rows[(kind, str(row.id))] = row.model_dump_json()
             for ident in getattr(page.deleted, kind):
                 self.rows.pop((kind, str(ident)), None)
-        for badge in page.badges:
-            self.rows[("badges", badge.hash)] = badge.model_dump_json()
-        for gone in page.deleted.badges:
-            self.rows.pop(("badges", gone), None)
+        for kind in ("badges", "signed_badges"):
+            for badge in getattr(page, kind):
+                self.rows[(kind, str(badge.id))] = badge.model_dump_json()
+            for gone in getattr(page.deleted, kind):
+                self.rows.pop((kind, gone), None)
         self.cursor = page.cursor
 
     def sync(self, client, headers, limit: int = 5) -> int:
@@ -147,7 +147,7 @@ def test_revoked_badge_is_a_tombstone(client, station_headers, demo, session_fac
     with transaction(session_factory) as session:
         session.execute(update(Badge).values(active=False))
     page = _get(client, station_headers, cursor=first.cursor)
-    assert sorted(page.deleted.badges) == sorted(b.hash for b in first.badges)  # crew, admin
+    assert sorted(page.deleted.badges) == sorted(str(b.id) for b in first.badges)  # crew, admin
 
 
 def test_interrupted_full_download_resumes_and_survives_changes(
