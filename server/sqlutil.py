@@ -23,7 +23,10 @@ def insert_ignore(session: Session, model: type, values: dict[str, Any], keys: l
     """
     make = pg_insert if is_postgresql(session) else sqlite_insert
     stmt = make(model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    return session.execute(stmt).rowcount == 1
+    # RETURNING, not rowcount: psycopg 3.3 reports rowcount -1 for this statement, so
+    # "inserted" read False on PostgreSQL every time.
+    key = getattr(model, keys[0])
+    return session.execute(stmt.returning(key)).first() is not None
 
 
 def flush_unique(session: Session, what: str) -> None:

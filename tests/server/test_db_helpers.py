@@ -72,3 +72,15 @@ def test_dead_pooled_connection_is_replaced_before_use(database_url, monkeypatch
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     admin.dispose()
     engine.dispose()
+
+
+def test_insert_ignore_says_whether_it_inserted(session):
+    """The payments' refund and chargeback upserts branch on this answer; on PostgreSQL it
+    read False for every insert (psycopg reports rowcount -1 for ON CONFLICT DO NOTHING)."""
+    from server.identity.models import LoginThrottle
+    from server.sqlutil import insert_ignore
+
+    row = {"key": "ip:192.0.2.7", "failures": 0}
+    assert insert_ignore(session, LoginThrottle, row, ["key"]) is True
+    assert insert_ignore(session, LoginThrottle, {**row, "failures": 3}, ["key"]) is False
+    assert session.get(LoginThrottle, "ip:192.0.2.7").failures == 0
