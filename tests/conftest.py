@@ -174,7 +174,31 @@ def demo(session_factory, settings) -> dict:
     from server.demo import seed_demo
 
     with transaction(session_factory) as session:
-        return seed_demo(session=session, settings=settings)
+        demo = seed_demo(session=session, settings=settings)
+        # The crew member is logged in at the demo station, as at a kiosk before scanning:
+        # scans without a login of their user at their station are conflicts (issue 15).
+        demo["login_session_id"] = login_at_station(
+            session, settings, demo["crew_user_id"], demo["station_id"]
+        )
+        return demo
+
+
+def login_at_station(session, settings, user_id, station_id) -> str:
+    """Open a badge login session of ``user_id`` at ``station_id``; its id, as text."""
+    import uuid
+
+    from server.identity.login import open_session
+    from server.identity.models import User
+
+    user = session.get(User, uuid.UUID(str(user_id)))
+    grant = open_session(
+        session=session,
+        settings=settings,
+        user=user,
+        method="badge",
+        station_id=uuid.UUID(str(station_id)),
+    )
+    return str(grant.session_id)
 
 
 @pytest.fixture

@@ -92,6 +92,13 @@ NL = {
     "Scanned by a user who has been deactivated: to be reviewed.": (
         "Gescand door een gebruiker die is gedeactiveerd: wordt nagekeken."
     ),
+    "The server has no login of this user at this station: to be reviewed.": (
+        "De server kent geen aanmelding van deze gebruiker op dit station: wordt nagekeken."
+    ),
+    "This scan names another user's or station's login: to be reviewed.": (
+        "Deze scan noemt de aanmelding van een andere gebruiker of een ander station:"
+        " wordt nagekeken."
+    ),
     "Serial": "Serieel",
     "Serial scanner port": "Poort seriële scanner",
     "Serial speed (baud)": "Snelheid serieel (baud)",
