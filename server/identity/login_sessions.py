@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
-from server.db import one_of, utcnow
+from server.db import is_postgresql, one_of, utcnow
 from server.errors import BadRequest
 from server.identity.models import LoginSession, Station, User
-from server.sqlutil import insert_ignore
 from shared.protocol import Attribution, LoginStatus, OfflineLoginIn, ScanIn
 from shared.reasons import Reason, ReasonCode, reason
 
@@ -34,7 +35,11 @@ OFFLINE = "offline"
 
 
 def open_badge_session(
-    *, session: Session, session_id: uuid.UUID, user_id: uuid.UUID, station_id: uuid.UUID,
+    *,
+    session: Session,
+    session_id: uuid.UUID,
+    user_id: uuid.UUID,
+    station_id: uuid.UUID,
     now: datetime,
 ) -> None:
     """Record an online badge login at ``station_id`` (id: its refresh-token family)."""
@@ -76,20 +81,20 @@ def _record_one(
     if user is None:
         return LoginStatus.REJECTED, f"unknown user {login.user_id}"
     received = utcnow()
-    inserted = insert_ignore(
-        session,
-        LoginSession,
-        {
-            "id": login.login_id,
-            "user_id": login.user_id,
-            "station_id": station.id,
-            "method": OFFLINE,
-            "verifier": login.verifier,
-            "started_at": login.logged_in_at.astimezone(UTC),
-            "received_at": received,
-        },
-        ["id"],
-    )
+    values = {
+        "id": login.login_id,
+        "user_id": login.user_id,
+        "station_id": station.id,
+        "method": OFFLINE,
+        "verifier": login.verifier,
+        "started_at": login.logged_in_at.astimezone(UTC),
+        "received_at": received,
+    }
+    make = pg_insert if is_postgresql(session) else sqlite_insert
+    # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING here.
+    table = LoginSession.__table__
+    stmt = make(table).values(**values).on_conflict_do_nothing(index_elements=["id"])
+    inserted = session.execute(stmt.returning(table.c.id)).first() is not None
     if not inserted:
         existing = session.get(LoginSession, login.login_id)
         same = (

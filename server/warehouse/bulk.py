@@ -108,7 +108,8 @@ def set_answers(session: Session, rows: list[dict]) -> None:
         session.execute(
             text(
                 "UPDATE scans SET status = v.status, reason = v.reason, reasons = v.reasons, "
-                "normalized_code = v.code, attribution = v.attribution FROM {_recordset(_ANSWER_COLUMNS)} "
+                "normalized_code = v.code, attribution = v.attribution "
+                f"FROM {_recordset(_ANSWER_COLUMNS)} "
                 "WHERE scans.scan_id = v.scan_id"
             ),
             _json(rows, _ANSWER_COLUMNS),

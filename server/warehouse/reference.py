@@ -334,6 +334,8 @@ def reference_page(
     if full:
         cursor = None
     if cursor == f"v1.{current_id}":  # the kiosk is up to date: nothing to diff
+        # Proof it holds the current data (lost badges: who still has a revoked one).
+        station.reference_synced_at = utcnow()
         return ReferenceSnapshot(
             cursor=cursor,
             full=False,

@@ -51,9 +51,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_sessions")),
     )
-    op.create_index(
-        "ix_login_sessions_station_user", "login_sessions", ["station_id", "user_id"]
-    )
+    op.create_index("ix_login_sessions_station_user", "login_sessions", ["station_id", "user_id"])
     with op.batch_alter_table("scans") as batch_op:
         batch_op.add_column(sa.Column("login_session_id", sa.Uuid(), nullable=True))
         batch_op.add_column(sa.Column("attribution", sa.String(length=16), nullable=True))
@@ -62,9 +60,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("reference_synced_at", sa.DateTime(timezone=True), nullable=True)
         )
-    op.create_index(
-        op.f("ix_stations_revoked_token_hash"), "stations", ["revoked_token_hash"]
-    )
+    op.create_index(op.f("ix_stations_revoked_token_hash"), "stations", ["revoked_token_hash"])
 
 
 def downgrade() -> None:
