@@ -22,6 +22,9 @@ from shared.badges import badge_hash
 
 ENROLL_PATH = "/api/v1/stations/enroll"
 BADGE_LOGIN_PATH = "/api/v1/auth/badge"
+# Named in each uploaded offline login (shared.protocol.OfflineLoginIn.verifier): which
+# check the kiosk trusted. Bump it when the offline verification changes.
+OFFLINE_VERIFIER = "mirror-hmac-v1"
 LOGIN_TIMEOUT_S = 3.0  # an operator waits for this at most before the offline check
 
 
@@ -36,6 +39,10 @@ class Session:
     roles: tuple[str, ...]
     offline: bool = False  # checked against the mirror, not by the server
     access_token: str | None = None
+    # The login every scan names (issue 15): the server's session id for an online login,
+    # the kiosk's own UUIDv7 for an offline one (set when the controller records it).
+    login_session_id: str | None = None
+    verifier: str | None = None  # offline: how the badge was checked (OFFLINE_VERIFIER)
 
     @property
     def is_admin(self) -> bool:
@@ -109,7 +116,15 @@ class BadgeAuthenticator:
             except ValidationError:
                 return None
             user = answer.user
-            return Session(str(user.id), user.name, tuple(user.roles), False, answer.access_token)
+            session_id = answer.login_session_id
+            return Session(
+                str(user.id),
+                user.name,
+                tuple(user.roles),
+                False,
+                answer.access_token,
+                login_session_id=str(session_id) if session_id else None,
+            )
         if status == 429:
             wait = response.headers.get("Retry-After", "?")
             raise AuthError(
@@ -135,4 +150,4 @@ def offline_login(store: LocalStore, code: str) -> Session:
     badge = store.find_badge(badge_hash(key, code))
     if badge is None:
         raise AuthError(QCoreApplication.translate("auth", "Badge not recognised."))
-    return Session(badge.user_id, badge.name, badge.roles, offline=True)
+    return Session(badge.user_id, badge.name, badge.roles, offline=True, verifier=OFFLINE_VERIFIER)
