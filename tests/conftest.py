@@ -174,13 +174,9 @@ def demo(session_factory, settings) -> dict:
     from server.demo import seed_demo
 
     with transaction(session_factory) as session:
-        demo = seed_demo(session=session, settings=settings)
-        # The crew member is logged in at the demo station, as at a kiosk before scanning:
-        # scans without a login of their user at their station are conflicts (issue 15).
-        demo["login_session_id"] = login_at_station(
-            session, settings, demo["crew_user_id"], demo["station_id"]
-        )
-        return demo
+        # Its crew member is logged in at the demo station (``login_session_id``): scans
+        # no login of their user at their station backs are conflicts (issue 15).
+        return seed_demo(session=session, settings=settings)
 
 
 def login_at_station(session, settings, user_id, station_id) -> str:
