@@ -192,4 +192,19 @@ NL = {
     "synced": "verwerkt",
     "undone": "ongedaan",
     "was not out": "was niet uitgegeven",
+    "This station has been revoked": "Dit station is ingetrokken",
+    "This station has been revoked.": "Dit station is ingetrokken.",
+    (
+        "An administrator revoked this station. Its offline data and badge list were erased;"
+        " nobody can log in here."
+    ): (
+        "Een beheerder heeft dit station ingetrokken. De offline gegevens en de passenlijst"
+        " zijn gewist; hier kan niemand meer inloggen."
+    ),
+    "Scans the server had not accepted were saved to: %1": (
+        "Scans die de server nog niet had aangenomen, staan in: %1"
+    ),
+    "To use this kiosk again, enter a new enrolment code from an administrator.": (
+        "Vul een nieuwe aanmeldcode van een beheerder in om deze kiosk weer te gebruiken."
+    ),
 }
