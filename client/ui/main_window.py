@@ -200,6 +200,7 @@ class MainWindow(QWidget):
             self.controller.logout()
         self.controller.admin_gate = None
         self.revoked.show_export(self.controller.store.station_revoked())
+        self.status_bar.show_queue_depth(self.controller.queue_depth())  # exported: none left
         self.stack.setCurrentWidget(self.revoked)
 
     def leave_revoked(self) -> None:
