@@ -80,6 +80,10 @@ def _record_one(
     user = session.get(User, login.user_id)
     if user is None:
         return LoginStatus.REJECTED, f"unknown user {login.user_id}"
+    try:
+        logged_in_at = login.logged_in_at.astimezone(UTC)
+    except OverflowError:  # e.g. year 1 at +01:00: no such instant in UTC
+        return LoginStatus.REJECTED, "logged_in_at is outside the years 1-9999 in UTC"
     received = utcnow()
     values = {
         "id": login.login_id,
@@ -87,7 +91,7 @@ def _record_one(
         "station_id": station.id,
         "method": OFFLINE,
         "verifier": login.verifier,
-        "started_at": login.logged_in_at.astimezone(UTC),
+        "started_at": logged_in_at,
         "received_at": received,
     }
     make = pg_insert if is_postgresql(session) else sqlite_insert
@@ -115,7 +119,7 @@ def _record_one(
         details={
             "login_id": str(login.login_id),
             "station": station.name,
-            "logged_in_at": login.logged_in_at.astimezone(UTC).isoformat(),
+            "logged_in_at": logged_in_at.isoformat(),
             "received_at": received.isoformat(),
             "verifier": login.verifier,
             "user_active": user.active,

@@ -197,6 +197,8 @@ def test_offline_logins_that_cannot_be_recorded(client, demo, upload, station_he
         "/api/v1/scans/batch", json={"scans": [], "logins": [foreign]}, headers=station_headers
     )
     assert response.status_code == 400 and response.json()["error"]["code"] == "station_mismatch"
+    ancient = {**_offline_login(demo, stranger), "logged_in_at": "0001-01-01T00:00:00+01:00"}
+    assert upload(logins=[ancient])["logins"][0]["status"] == "rejected"
     bad = {**_offline_login(demo, stranger), "login_id": "01234567-89ab-4def-8123-456789abcdef"}
     response = client.post(
         "/api/v1/scans/batch", json={"scans": [], "logins": [bad]}, headers=station_headers
