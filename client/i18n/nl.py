@@ -207,4 +207,5 @@ NL = {
     "To use this kiosk again, enter a new enrolment code from an administrator.": (
         "Vul een nieuwe aanmeldcode van een beheerder in om deze kiosk weer te gebruiken."
     ),
+    "Station revoked": "Station ingetrokken",
 }

@@ -774,68 +774,73 @@
     </message>
     <message>
         <location filename="../ui/status_bar.py" line="45" />
+        <source>Station revoked</source>
+        <translation>Station ingetrokken</translation>
+    </message>
+    <message>
+        <location filename="../ui/status_bar.py" line="47" />
         <source>Not enrolled</source>
         <translation>Niet aangemeld</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="47" />
+        <location filename="../ui/status_bar.py" line="49" />
         <source>Kiosk problem</source>
         <translation>Kioskprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="49" />
+        <location filename="../ui/status_bar.py" line="51" />
         <source>Offline</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="51" />
+        <location filename="../ui/status_bar.py" line="53" />
         <source>Online</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="53" />
+        <location filename="../ui/status_bar.py" line="55" />
         <source>Server problem</source>
         <translation>Serverprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="57" />
+        <location filename="../ui/status_bar.py" line="59" />
         <source>Last sync: %1</source>
         <translation>Laatste sync: %1</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="64" />
+        <location filename="../ui/status_bar.py" line="66" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="64" />
+        <location filename="../ui/status_bar.py" line="66" />
         <source>Serial</source>
         <translation>Serieel</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="67" />
-        <location filename="../ui/status_bar.py" line="68" />
+        <location filename="../ui/status_bar.py" line="69" />
+        <location filename="../ui/status_bar.py" line="70" />
         <source>ready</source>
         <translation>gereed</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="69" />
+        <location filename="../ui/status_bar.py" line="71" />
         <source>not connected</source>
         <translation>niet aangesloten</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="70" />
+        <location filename="../ui/status_bar.py" line="72" />
         <source>disconnected</source>
         <translation>losgekoppeld</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="71" />
-        <location filename="../ui/status_bar.py" line="72" />
+        <location filename="../ui/status_bar.py" line="73" />
+        <location filename="../ui/status_bar.py" line="74" />
         <source>stopped</source>
         <translation>gestopt</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="79" />
+        <location filename="../ui/status_bar.py" line="81" />
         <source>Queue: %1</source>
         <translation>Wachtrij: %1</translation>
     </message>

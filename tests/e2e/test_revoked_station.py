@@ -91,6 +91,7 @@ def test_a_revoked_station_exports_its_queue_wipes_itself_and_says_so(
 
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.revoked, timeout=30_000)
     assert kiosk.controller.session is None
+    assert window.status_bar.connection.text() == "Station revoked"
     # The mirror and the badge cache are gone ...
     assert not store.has_reference() and store.badge_hash_key() is None
     assert store.open_projects() == []
