@@ -3,7 +3,7 @@
 The server goes away, the crew member logs in from the kiosk's mirror and scans; when the
 server is back, the sync engine uploads the offline login in a batch of its own before any
 scan, the server records (and audits) it, and the scans that name it are applied and
-marked ``offline`` for review.
+marked ``offline`` for review. A badge login online then names the server's session.
 """
 
 from __future__ import annotations
@@ -107,6 +107,15 @@ def test_offline_login_is_uploaded_before_its_scans(qtbot, live, kiosk, uploads)
     first_with_scans = next(i for i, body in enumerate(uploads) if body["scans"])
     assert first_with_login < first_with_scans
 
+    # Online again: a fresh badge login is the server's session, and its scans name it.
+    kiosk.controller.logout()
+    log_in(qtbot, kiosk, demo["badge_code"])
+    online = kiosk.controller.session
+    assert not online.offline and online.login_session_id != session.login_session_id
+    choose_project(qtbot, kiosk, 0)
+    online_scan = _record(qtbot, kiosk, [c for c in demo["unit_codes"] if "TRS" in c][0])
+    qtbot.waitUntil(lambda: kiosk.store.queue_depth() == 0, timeout=30_000)
+
     engine = create_engine(server.database_url)
     try:
         with engine.connect() as conn:
@@ -124,9 +133,12 @@ def test_offline_login_is_uploaded_before_its_scans(qtbot, live, kiosk, uploads)
     finally:
         engine.dispose()
     assert login.method == "offline" and str(login.station_id) == demo["station_id"]
-    assert {str(r.scan_id) for r in rows} == scan_ids
-    assert {(r.status, r.attribution) for r in rows} == {("applied", "offline")}
-    assert {str(r.login_session_id) for r in rows} == {session.login_session_id}
+    by_id = {str(r.scan_id): r for r in rows}
+    assert set(by_id) == {*scan_ids, online_scan}
+    assert {(by_id[s].status, by_id[s].attribution) for s in scan_ids} == {("applied", "offline")}
+    assert {str(by_id[s].login_session_id) for s in scan_ids} == {session.login_session_id}
+    assert (by_id[online_scan].status, by_id[online_scan].attribution) == ("applied", "online")
+    assert str(by_id[online_scan].login_session_id) == online.login_session_id
     [(station_id, details)] = audit
     assert str(station_id) == demo["station_id"]
     assert details["login_id"] == session.login_session_id
