@@ -243,12 +243,12 @@ class LocalStore(MirrorQueries):
 
         ``local_only`` rows (codes that cannot be sent at all) are stored as ``rejected``
         without a ``seq`` so they are shown but never uploaded and leave no gap in ``seq``.
-        ``login_session_id`` defaults to the user's newest login at this kiosk (``logins``).
+        ``login_session_id`` defaults to the user's newest login at this station (``logins``).
         """
         scan_id = str(uuid7())
         with self.atomic():
             if login_session_id is None:
-                login_session_id = self.latest_login_id(user_id)
+                login_session_id = self.latest_login_id(user_id, station_id)
             # seq is allocated inside the insert's transaction: no two rows can share one,
             # and a rolled-back insert does not burn a number. Rows are never deleted, so
             # MAX(seq) only grows.
@@ -438,11 +438,12 @@ class LocalStore(MirrorQueries):
             )
         return login_id
 
-    def latest_login_id(self, user_id: str) -> str | None:
+    def latest_login_id(self, user_id: str, station_id: str) -> str | None:
+        """The user's newest login at this station (an earlier enrolment's do not count)."""
         row = self.db.conn.execute(
-            "SELECT login_id FROM logins WHERE user_id = ? ORDER BY logged_in_at DESC, rowid DESC"
-            " LIMIT 1",
-            [user_id],
+            "SELECT login_id FROM logins WHERE user_id = ? AND station_id = ?"
+            " ORDER BY logged_in_at DESC, rowid DESC LIMIT 1",
+            [user_id, station_id],
         ).fetchone()
         return None if row is None else row[0]
 

@@ -100,6 +100,9 @@ def test_a_scan_names_the_users_latest_login(mirrored_store, demo):
     assert scan.login_session_id == offline
     assert str(scan.to_scan_in().login_session_id) == offline
     assert [row["login_id"] for row in store.pending_logins()] == [offline]  # online: none
+    # A login under an earlier enrolment (another station id) is not this station's.
+    store.record_login(user_id=str(demo.user_id), station_id="old-station", offline=True)
+    assert store.get_scan(_scan(store, demo)).login_session_id == offline
     with pytest.raises(ValueError):
         store.record_login(user_id="u", station_id="s", offline=False)
 
