@@ -109,9 +109,24 @@ def seed(url: str, *, stations: int, scans: int) -> dict:
         token = open_session(
             session=session, settings=Settings(database_url=url), user=watcher
         ).access_token
+        # The crew member logged in at every station (a badge login each): the scans name
+        # that login, as a kiosk's do (issue 15), so attribution is part of what is timed.
+        logins = [
+            str(
+                open_session(
+                    session=session,
+                    settings=Settings(database_url=url),
+                    user=user,
+                    method="badge",
+                    station_id=s.id,
+                ).session_id
+            )
+            for s, _token in made
+        ]
         result = {
             "user_id": str(user.id),
             "admin_token": token,
+            "logins": logins,
             "stations": [(str(s.id), token) for s, token in made],
             "projects": [str(p.id) for p in projects],
             "loose": [u["barcode"] for u in units[:loose]],
@@ -148,6 +163,7 @@ def make_batches(data: dict, *, scans: int, batch: int) -> list[list[list[dict]]
                     "station_id": station_id,
                     "seq": n + 1,
                     "user_id": data["user_id"],
+                    "login_session_id": data["logins"][s],
                     "project_id": data["projects"][s],
                     "mode": "out",
                     "code": code,

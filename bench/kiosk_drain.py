@@ -62,6 +62,10 @@ def main() -> None:
         session = offline_login(store, demo["badge_code"])
         project = store.open_projects()[0]
         station = store.station_id()
+        # Recorded as the kiosk's controller does: uploaded ahead of the scans naming it.
+        store.record_login(
+            user_id=session.user_id, station_id=station, offline=True, verifier=session.verifier
+        )
         units = demo["unit_codes"]
         t0 = time.perf_counter()
         with store.atomic():

@@ -146,9 +146,7 @@ class KioskApp:
     def load_settings_screen(self) -> None:
         # A literal context: lupdate filed ``self.window.tr`` under "self.window", so the
         # running kiosk never found these texts' Dutch.
-        station = self.store.station_id() or QCoreApplication.translate(
-            "KioskApp", "not enrolled"
-        )
+        station = self.store.station_id() or QCoreApplication.translate("KioskApp", "not enrolled")
         self.window.settings.load(self.settings_values(), self.server_url, station)
 
     def set_language(self, language: str) -> None:
@@ -179,14 +177,17 @@ class KioskApp:
             answer = enroll(self.http, url, code, name or None)
         except AuthError as exc:
             self.window.settings.show_enroll_result(False, str(exc))
+            self.window.revoked.show_enroll_result(False, str(exc))
             return False
         self.config.write_station_token(answer.token)
         self.store.set_setting(SETTING_PREFIX + "server_url", url)
         self.server_url = url
-        self.window.settings.show_enroll_result(
-            True,
-            QCoreApplication.translate("KioskApp", "Enrolled as %1.").replace("%1", answer.name),
-        )
+        done = QCoreApplication.translate("KioskApp", "Enrolled as %1.").replace("%1", answer.name)
+        self.window.settings.show_enroll_result(True, done)
+        if self.store.station_revoked() is not None:
+            # A new station now: what the revoked one exported stays in its file.
+            self.store.clear_revoked()
+            self.window.leave_revoked()
         self.worker.poke()
         return True
 

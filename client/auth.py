@@ -40,6 +40,12 @@ from shared.badges import (
 
 ENROLL_PATH = "/api/v1/stations/enroll"
 BADGE_LOGIN_PATH = "/api/v1/auth/badge"
+# Named in each uploaded offline login (shared.protocol.OfflineLoginIn.verifier): which
+# check the kiosk trusted. Bump the version when an offline verification changes.
+SIGNED_VERIFIER = "signed-ed25519-v1"  # a signed QR badge, by the public key alone
+SIGNED_PIN_VERIFIER = "signed-ed25519-pin-v1"  # ... and the PIN with the code
+CODE_VERIFIER = "scrypt-station-v1"  # the code against the station's slow verifier
+CODE_PIN_VERIFIER = "scrypt-station-pin-v1"  # code and PIN together
 LOGIN_TIMEOUT_S = 3.0  # an operator waits for this at most before the offline check
 
 
@@ -77,6 +83,10 @@ class Session:
     offline: bool = False  # checked against the mirror, not by the server
     access_token: str | None = None
     pin_checked: bool = False  # offline: the PIN was part of the check
+    # The login every scan names (issue 15): the server's session id for an online login,
+    # the kiosk's own UUIDv7 for an offline one (set when the controller records it).
+    login_session_id: str | None = None
+    verifier: str | None = None  # offline: how the badge was checked (a *_VERIFIER above)
 
     @property
     def is_admin(self) -> bool:
@@ -163,7 +173,15 @@ class BadgeAuthenticator:
             except ValidationError:
                 return None
             user = answer.user
-            return Session(str(user.id), user.name, tuple(user.roles), False, answer.access_token)
+            session_id = answer.login_session_id
+            return Session(
+                str(user.id),
+                user.name,
+                tuple(user.roles),
+                False,
+                answer.access_token,
+                login_session_id=str(session_id) if session_id else None,
+            )
         if status == 429:
             wait = response.headers.get("Retry-After", "?")
             raise AuthError(
@@ -213,7 +231,9 @@ def offline_login(store: LocalStore, code: str, pin: str | None = None) -> Sessi
         if record is None or record.revoked or record.user_id != str(signed.user_id):
             raise AuthError(QCoreApplication.translate("auth", "Badge not recognised."))
         if not record.pin:
-            return Session(record.user_id, record.name, record.roles, offline=True)
+            return Session(
+                record.user_id, record.name, record.roles, offline=True, verifier=SIGNED_VERIFIER
+            )
     code_verifier = offline_verifier(h1, None, salt, cost)
     bucket = failure_bucket(salt, code_verifier)
     wait = store.badge_locked_for(bucket)
@@ -226,7 +246,9 @@ def offline_login(store: LocalStore, code: str, pin: str | None = None) -> Sessi
     if pin is None:
         badge = store.find_badge(code_verifier, pin=False) if signed is None else None
         if badge is not None:
-            return Session(badge.user_id, badge.name, badge.roles, offline=True)
+            return Session(
+                badge.user_id, badge.name, badge.roles, offline=True, verifier=CODE_VERIFIER
+            )
         # No code-only entry: a PIN user's badge, or no badge at all. Ask either way.
         raise PinRequired(QCoreApplication.translate("auth", "Enter your PIN."))
     join = pin_join(bytes.fromhex(auth.pin_key), pin)
@@ -235,4 +257,7 @@ def offline_login(store: LocalStore, code: str, pin: str | None = None) -> Sessi
         store.record_badge_failure(bucket, OFFLINE_LOCK.lock_for, OFFLINE_LOCK.forget_after)
         raise AuthError(_not_recognised())
     store.clear_badge_failures(bucket)
-    return Session(badge.user_id, badge.name, badge.roles, offline=True, pin_checked=True)
+    verifier = CODE_PIN_VERIFIER if signed is None else SIGNED_PIN_VERIFIER
+    return Session(
+        badge.user_id, badge.name, badge.roles, offline=True, pin_checked=True, verifier=verifier
+    )

@@ -131,6 +131,14 @@ class ScanController(QObject):
 
     def _check_badge(self, code: str, purpose: str, pin: str | None = None) -> bool:
         self.pin_pending = None
+        if self.store.station_revoked() is not None:
+            # A revoked station lets nobody in: not online, not from a (wiped) mirror.
+            text = self.tr("This station has been revoked.")
+            if purpose == "admin":
+                self.admin_refused.emit(text)
+            else:
+                self.login_failed.emit(text)
+            return False
         if self.authenticator is None:
             return self._finish_badge(code, None, None, purpose, pin)
         if self.login_pending:
@@ -192,9 +200,24 @@ class ScanController(QObject):
         if error is not None or session is None:
             self.login_failed.emit(str(error))
             return False
-        self.session = session
-        self.logged_in.emit(session)
+        self.session = self._record_login(session)
+        self.logged_in.emit(self.session)
         return True
+
+    def _record_login(self, session: Session) -> Session:
+        """Note the login in the store (issue 15): every scan made under it names it, and an
+        offline one is uploaded ahead of those scans."""
+        station_id = self.store.station_id()
+        if station_id is None or (not session.offline and session.login_session_id is None):
+            return session  # not enrolled yet, or a server older than login sessions
+        login_id = self.store.record_login(
+            user_id=session.user_id,
+            station_id=station_id,
+            offline=session.offline,
+            login_id=session.login_session_id,
+            verifier=session.verifier,
+        )
+        return replace(session, login_session_id=login_id)
 
     def logout(self) -> None:
         self.session = None
@@ -293,6 +316,7 @@ class ScanController(QObject):
             "source": read.source,
             "scanned_at": read.read_at,
             "condition": self.condition if self.mode == "in" else None,
+            "login_session_id": self.session.login_session_id,
         }
         try:
             if len(read.code) > _MAX_CODE:
@@ -357,6 +381,7 @@ class ScanController(QObject):
         scan = self.store.enqueue_scan(
             station_id=station_id,
             user_id=self.session.user_id,
+            login_session_id=self.session.login_session_id,
             project_id=target.project_id,
             mode="annul",
             code=target.code,

@@ -172,9 +172,40 @@ def _m004_badge_verifiers(db: Database) -> None:
     )
 
 
+def _m005_logins(db: Database) -> None:
+    # Who logged in here, and how (issue 15). Online logins are the server's own session
+    # (nothing to upload); offline ones are uploaded ahead of their scans. Evidence, like
+    # the outbox: never deleted. Every scan names the login it was made under.
+    _execute_all(
+        db,
+        """
+        CREATE TABLE logins (
+            login_id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            station_id TEXT NOT NULL,
+            method TEXT NOT NULL CHECK (method IN ('online', 'offline')),
+            verifier TEXT,
+            logged_in_at TEXT NOT NULL,
+            upload_state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (upload_state IN ('pending', 'recorded', 'rejected', 'not_needed')),
+            reason TEXT,
+            uploaded_at TEXT
+        );
+        CREATE INDEX logins_pending ON logins (upload_state) WHERE upload_state = 'pending';
+        CREATE INDEX logins_user ON logins (user_id, logged_in_at);
+        CREATE TRIGGER logins_never_deleted BEFORE DELETE ON logins
+        BEGIN
+            SELECT RAISE(ABORT, 'logins are never deleted');
+        END;
+        ALTER TABLE scans ADD COLUMN login_session_id TEXT
+        """,
+    )
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "initial", _m001_initial),
     Migration(2, "return condition", _m002_return_condition),
     Migration(3, "reason codes", _m003_reason_codes),
     Migration(4, "badge verifiers", _m004_badge_verifiers),
+    Migration(5, "logins", _m005_logins),
 ]

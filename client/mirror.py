@@ -215,6 +215,19 @@ class MirrorQueries:
             "DELETE FROM ref_signed_badges WHERE id = ?", [(i,) for i in gone.signed_badges]
         )
 
+    def wipe_mirror(self) -> None:
+        """Forget all reference data and the badge key (a revoked station: issue 15).
+
+        The next download, after a new enrolment, is a full one."""
+        conn = self.db.conn
+        with self.atomic():
+            for table in _REF_TABLES:
+                conn.execute(f"DELETE FROM {table}")
+            conn.execute(
+                "DELETE FROM settings WHERE key IN"
+                " ('reference_cursor', 'reference_complete', 'badge_hash_key')"
+            )
+
     def reference_complete(self) -> bool:
         """True once the last download ran to its final page (``has_more`` false)."""
         return self.get_setting("reference_complete") == "1"

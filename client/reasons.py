@@ -90,6 +90,12 @@ TEXTS: dict[str, str] = {
     ReasonCode.USER_DEACTIVATED: QT_TRANSLATE_NOOP(
         "Reasons", "Scanned by a user who has been deactivated: to be reviewed."
     ),
+    ReasonCode.NO_LOGIN_SESSION: QT_TRANSLATE_NOOP(
+        "Reasons", "The server has no login of this user at this station: to be reviewed."
+    ),
+    ReasonCode.LOGIN_SESSION_MISMATCH: QT_TRANSLATE_NOOP(
+        "Reasons", "This scan names another user's or station's login: to be reviewed."
+    ),
     ReasonCode.ANNUL_UNKNOWN_SCAN: QT_TRANSLATE_NOOP(
         "Reasons", "Undo refused: the server does not know that scan from this station."
     ),

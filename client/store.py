@@ -10,6 +10,7 @@ open their own ``LocalStore`` on the same file.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -79,6 +80,8 @@ class QueuedScan:
     # The kiosk's own verdict as reason codes ({"code", "params"}; client.reasons): shown
     # in the kiosk's language until the server answers (its codes are in server_result).
     reason_codes: tuple[dict, ...] = ()
+    # The login it was made under (issue 15): the server's session id or an offline login.
+    login_session_id: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping) -> QueuedScan:
@@ -110,6 +113,7 @@ class QueuedScan:
             annuls_scan_id=uuid.UUID(self.annuls_scan_id) if self.annuls_scan_id else None,
             # Only returns carry a condition (shared.protocol.ReturnCondition).
             condition=self.condition if self.mode == "in" else None,
+            login_session_id=uuid.UUID(self.login_session_id) if self.login_session_id else None,
         )
 
 
@@ -272,14 +276,18 @@ class LocalStore(MirrorQueries):
         effects: Mapping[str, int] | None = None,
         condition: str | None = None,
         reason_codes: Iterable[Mapping] = (),
+        login_session_id: str | None = None,
     ) -> QueuedScan:
         """Record a scan durably; returns only after COMMIT (fsynced: synchronous=FULL).
 
         ``local_only`` rows (codes that cannot be sent at all) are stored as ``rejected``
         without a ``seq`` so they are shown but never uploaded and leave no gap in ``seq``.
+        ``login_session_id`` defaults to the user's newest login at this station (``logins``).
         """
         scan_id = str(uuid7())
         with self.atomic():
+            if login_session_id is None:
+                login_session_id = self.latest_login_id(user_id, station_id)
             # seq is allocated inside the insert's transaction: no two rows can share one,
             # and a rolled-back insert does not burn a number. Rows are never deleted, so
             # MAX(seq) only grows.
@@ -294,8 +302,8 @@ class LocalStore(MirrorQueries):
                 "INSERT INTO scans (scan_id, seq, station_id, user_id, project_id, mode, code,"
                 " normalized_code, symbology, source, qty, scanned_at, annuls_scan_id, state,"
                 " reason, local_verdict, product_id, unit_id, case_id, unit_ids, effects,"
-                " condition, reason_codes)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " condition, reason_codes, login_session_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     scan_id,
                     seq,
@@ -320,6 +328,7 @@ class LocalStore(MirrorQueries):
                     json.dumps(dict(effects or {})),
                     condition,
                     json.dumps([dict(r) for r in reason_codes]) if reason_codes else None,
+                    login_session_id,
                 ],
             )
         return self.get_scan(scan_id)
@@ -434,3 +443,128 @@ class LocalStore(MirrorQueries):
         for state, n in self.db.conn.execute("SELECT state, COUNT(*) FROM scans GROUP BY state"):
             counts[state] = n
         return counts
+
+    # -- logins (issue 15) -----------------------------------------------------------
+
+    def record_login(
+        self,
+        *,
+        user_id: str,
+        station_id: str,
+        offline: bool,
+        login_id: str | None = None,
+        verifier: str | None = None,
+    ) -> str:
+        """Record who logged in here; returns the login's id, which every scan made under
+        it carries. An online login is the server's session (``login_id``: nothing to
+        upload); an offline one gets a UUIDv7 here and waits to be uploaded."""
+        if not offline and login_id is None:
+            raise ValueError("an online login is the server's session: pass its id")
+        login_id = login_id or str(uuid7())
+        with self.atomic():
+            self.db.conn.execute(
+                "INSERT OR IGNORE INTO logins (login_id, user_id, station_id, method, verifier,"
+                " logged_in_at, upload_state) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    login_id,
+                    user_id,
+                    station_id,
+                    "offline" if offline else "online",
+                    verifier,
+                    to_iso(self._now()),
+                    "pending" if offline else "not_needed",
+                ],
+            )
+        return login_id
+
+    def latest_login_id(self, user_id: str, station_id: str) -> str | None:
+        """The user's newest login at this station (an earlier enrolment's do not count)."""
+        row = self.db.conn.execute(
+            "SELECT login_id FROM logins WHERE user_id = ? AND station_id = ?"
+            " ORDER BY logged_in_at DESC, rowid DESC LIMIT 1",
+            [user_id, station_id],
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def pending_logins(self, limit: int = 100) -> list[dict]:
+        """Offline logins not yet acknowledged by the server, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT * FROM logins WHERE upload_state = 'pending'"
+                " ORDER BY logged_in_at, rowid LIMIT ?",
+                [limit],
+            )
+        )
+
+    def mark_logins(self, acks: Iterable[tuple[str, str, str | None]]) -> int:
+        """Record the server's answers ``(login_id, status, reason)``; returns how many
+        pending logins changed (a duplicate means recorded by an earlier upload)."""
+        uploaded_at = to_iso(self._now())
+        changed = 0
+        with self.atomic():
+            for login_id, status, reason in acks:
+                state = "rejected" if status == "rejected" else "recorded"
+                changed += self.db.conn.execute(
+                    "UPDATE logins SET upload_state = ?, reason = ?, uploaded_at = ?"
+                    " WHERE login_id = ? AND upload_state = 'pending'",
+                    [state, reason, uploaded_at, login_id],
+                ).rowcount
+        return changed
+
+    def login(self, login_id: str) -> dict | None:
+        return next(
+            iter(self.db.query("SELECT * FROM logins WHERE login_id = ?", [login_id])), None
+        )
+
+    # -- a revoked station (issue 15) --------------------------------------------------
+
+    def station_revoked(self) -> str | None:
+        """Where the revoked station's unsent work was exported, once it learned it is
+        revoked (None: not revoked)."""
+        return self.get_setting("station_revoked_export")
+
+    def wipe_revoked(self, export_dir: str | Path) -> Path:
+        """The server said this station is revoked: export what it did not accept, take it
+        out of the queue (kept, marked rejected: nothing is ever deleted), and wipe the
+        mirror and the badge cache. Returns the export file (JSON lines, fsynced first).
+
+        Idempotent: a second call exports nothing new and returns the first file."""
+        done = self.station_revoked()
+        if done is not None:
+            return Path(done)
+        stamp = self._now().strftime("%Y%m%dT%H%M%SZ")
+        path = Path(export_dir) / f"revoked-station-export-{stamp}.jsonl"
+        why = f"station revoked: not accepted by the server; exported to {path}"
+        # One write transaction: no scan recorded meanwhile can miss the export.
+        with self.atomic():
+            queued = self.db.query("SELECT * FROM scans WHERE state = 'queued' ORDER BY seq")
+            # The rows as stored (every column: the wire form can be rebuilt from them).
+            lines = [json.dumps({"kind": "scan", **dict(row)}) for row in queued]
+            lines += [
+                json.dumps({"kind": "offline_login", **row}) for row in self.pending_logins(10**6)
+            ]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w", encoding="utf-8") as out:
+                out.write("".join(line + "\n" for line in lines))
+                out.flush()
+                os.fsync(out.fileno())
+            self.db.conn.execute(
+                "UPDATE scans SET state = 'rejected', reason = ?, reason_codes = NULL"
+                " WHERE state = 'queued'",
+                [why],
+            )
+            self.db.conn.execute(
+                "UPDATE logins SET upload_state = 'rejected', reason = ?"
+                " WHERE upload_state = 'pending'",
+                [why],
+            )
+            self.wipe_mirror()
+            self._set_setting("station_revoked_export", str(path))
+        return path
+
+    def clear_revoked(self) -> None:
+        """A new enrolment: this kiosk is a (new) station again."""
+        with self.atomic():
+            self.db.conn.execute(
+                "DELETE FROM settings WHERE key IN ('station_revoked_export', 'station_id')"
+            )

@@ -2,7 +2,8 @@
 
 Idempotent: running it again keeps the data and issues a fresh demo station token, admin
 password and admin badge (only their hashes are stored, so the old ones cannot be shown
-again; the old admin badge is revoked).
+again; the old admin badge is revoked). The crew member is logged in at the demo station
+(``login_session_id``), so scans posted as her are backed by a login (issue 15).
 
 The admin badge is what a kiosk asks for before its settings, the language switch and
 (in full-screen kiosk mode) leaving; the crew badge only scans. The crew badge is a
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from server.config import Settings
 from server.db import utcnow
 from server.identity import service as identity
+from server.identity.login import open_session
 from server.identity.models import Badge, Role, Station, User
 from server.warehouse.models import Case, CaseUnit, PickLine, Product, Project, Unit
 from shared.badges import badge_hash
@@ -82,6 +84,12 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
     else:
         token = identity.rotate_station_token(session=session, station=station)
 
+    # The crew member is logged in at the demo station (as after a badge login there), so
+    # scans posted as her through the API are backed by a login (issue 15).
+    crew_login = open_session(
+        session=session, settings=settings, user=crew, method="badge", station_id=station.id
+    )
+
     project = session.scalar(select(Project).where(Project.name == DEMO_PROJECT))
     if project is None:
         project = _seed_inventory(session)
@@ -97,6 +105,7 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
         "crew_user_id": str(crew.id),
         "station_id": str(station.id),
         "station_token": token,
+        "login_session_id": str(crew_login.session_id),
         "project_id": str(project.id),
         "project_name": project.name,
         "unit_codes": [u.barcode for u in units if not _in_case(session, u)],

@@ -73,3 +73,6 @@ class LoginResponse(_Response):
     expires_in: int  # seconds
     refresh_token: str
     user: UserInfo
+    # The login session (issue 15): a kiosk puts it on every scan made under this login.
+    # Optional so a kiosk still reads an older server's answer.
+    login_session_id: uuid.UUID | None = None

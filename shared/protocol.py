@@ -13,6 +13,16 @@ Leaving ``condition`` out means ``ok``, so kiosks that predate it keep working u
 Packing a case at a station: an ``audit`` scan of a unit may carry ``case_code`` (the
 case's label as scanned); the server puts the unit into that case (taking it out of any
 other case; that is flagged ``conflict`` for review) and moves nothing.
+
+Scans bound to a login (issue 15; additive, optional): a scan carries ``login_session_id``,
+the login it was made under — the ``login_session_id`` of an online badge login's answer
+(``shared.auth.LoginResponse``) or the ``login_id`` of an offline login the kiosk recorded.
+Offline logins travel in the batch's ``logins``, which the server records (idempotently,
+by ``login_id``) before it decides the batch's scans; the answer acknowledges each in
+``logins``. A kiosk sends its pending offline logins first, in a batch of their own
+(``scans`` may be empty when ``logins`` is not). How each scan was attributed is stored
+with it (``Attribution``): a scan whose user has no login at the uploading station is
+``conflict`` (``no_login_session``/``login_session_mismatch``), never dropped.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from shared.json_input import JsonInput
 PROTOCOL_VERSION = 1
 MAX_BATCH_SIZE = 1000
 MAX_SCAN_QTY = 100_000
+MAX_LOGINS_PER_BATCH = 100
 
 
 class ScanMode(StrEnum):
@@ -59,6 +70,22 @@ class MovementKind(StrEnum):
     DAMAGED = "damaged"
     MISSING = "missing"
     MAINTENANCE = "maintenance"
+
+
+class Attribution(StrEnum):
+    """How the server tied a scan to a login (stored with the scan, for review).
+
+    ``online``: it names this user's online badge login at this station. ``offline``: it
+    names an uploaded offline login (applied; listed for review). ``unbound``: it names no
+    login (a kiosk older than login sessions) but its user has one at this station (applied;
+    listed for review). ``none``: no login of its user at this station backs it: the scan is
+    a ``conflict`` (still applied, as every conflict is).
+    """
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+    UNBOUND = "unbound"
+    NONE = "none"
 
 
 class ReturnCondition(StrEnum):
@@ -101,6 +128,8 @@ class ScanIn(_Request):
     condition: ReturnCondition | None = None
     # Added backward-compatibly: only valid with mode "audit" (pack the unit into a case).
     case_code: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    # Added backward-compatibly (issue 15): the login this scan was made under.
+    login_session_id: uuid.UUID | None = None
 
     @field_validator("scan_id")
     @classmethod
@@ -124,14 +153,43 @@ class ScanIn(_Request):
         return self
 
 
+class OfflineLoginIn(_Request):
+    """A badge login the kiosk checked against its mirror while the server was away.
+
+    ``logged_in_at`` is the kiosk's clock (for people); ``verifier`` names how the kiosk
+    checked the badge (e.g. ``scrypt-station-pin-v1``), so a review knows what it trusted."""
+
+    login_id: uuid.UUID
+    station_id: uuid.UUID
+    user_id: uuid.UUID
+    logged_in_at: AwareDatetime
+    verifier: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z0-9.-]+$")]
+
+    @field_validator("login_id")
+    @classmethod
+    def _login_id_is_v7(cls, value: uuid.UUID) -> uuid.UUID:
+        if not is_uuid7(value):
+            raise ValueError("login_id must be a UUIDv7")
+        return value
+
+
 class ScanBatch(_Request):
-    scans: Annotated[list[ScanIn], Field(min_length=1, max_length=MAX_BATCH_SIZE)]
+    scans: Annotated[list[ScanIn], Field(max_length=MAX_BATCH_SIZE)]
+    # Recorded before the scans are decided (issue 15; optional, additive).
+    logins: Annotated[list[OfflineLoginIn], Field(max_length=MAX_LOGINS_PER_BATCH)] = Field(
+        default_factory=list
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> ScanBatch:
+        if not self.scans and not self.logins:
+            raise ValueError("a batch needs at least one scan or login")
         ids = [scan.scan_id for scan in self.scans]
         if len(set(ids)) != len(ids):
             raise ValueError("a batch must not contain the same scan_id twice")
+        logins = [login.login_id for login in self.logins]
+        if len(set(logins)) != len(logins):
+            raise ValueError("a batch must not contain the same login_id twice")
         return self
 
 
@@ -172,7 +230,20 @@ class ScanResult(_Response):
     movements: list[MovementOut] = Field(default_factory=list)
 
 
+class LoginStatus(StrEnum):
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"  # recorded by an earlier upload: nothing changed
+    REJECTED = "rejected"  # e.g. an unknown user: kept on the kiosk with the reason
+
+
+class LoginAck(_Response):
+    login_id: uuid.UUID
+    status: LoginStatus
+    reason: str | None = None
+
+
 class ScanBatchResponse(_Response):
     protocol_version: int = PROTOCOL_VERSION
     received_at: datetime | None = None
     results: list[ScanResult]
+    logins: list[LoginAck] = Field(default_factory=list)

@@ -43,6 +43,9 @@ class ReasonCode(StrEnum):
     NOT_ON_PICK_LIST = "not_on_pick_list"  # product_id
     OVER_PICKED = "over_picked"  # out, wanted
     USER_DEACTIVATED = "user_deactivated"
+    # -- who scanned: no login backs the scan (conflict; issue 15)
+    NO_LOGIN_SESSION = "no_login_session"  # user_id
+    LOGIN_SESSION_MISMATCH = "login_session_mismatch"  # login_session_id
     # -- undo (annul) refused (rejected)
     ANNUL_UNKNOWN_SCAN = "annul_unknown_scan"  # scan_id
     ANNUL_TARGET_REJECTED = "annul_target_rejected"  # scan_id
@@ -83,6 +86,13 @@ ENGLISH: dict[ReasonCode, str] = {
     ReasonCode.NOT_ON_PICK_LIST: "product {product_id} is not on this project's pick list",
     ReasonCode.OVER_PICKED: "over-picked: {out} out, pick list asks {wanted}",
     ReasonCode.USER_DEACTIVATED: "user deactivated — review",
+    ReasonCode.NO_LOGIN_SESSION: (
+        "no_login_session: user {user_id} has no login at this station — review"
+    ),
+    ReasonCode.LOGIN_SESSION_MISMATCH: (
+        "login_session_mismatch: login {login_session_id} is not this user's login at"
+        " this station — review"
+    ),
     ReasonCode.ANNUL_UNKNOWN_SCAN: "no scan {scan_id} from this station to annul",
     ReasonCode.ANNUL_TARGET_REJECTED: "scan {scan_id} was rejected: nothing to annul",
     ReasonCode.ANNUL_OF_ANNUL: "an annul cannot itself be annulled; scan the item again",

@@ -174,7 +174,27 @@ def demo(session_factory, settings) -> dict:
     from server.demo import seed_demo
 
     with transaction(session_factory) as session:
+        # Its crew member is logged in at the demo station (``login_session_id``): scans
+        # no login of their user at their station backs are conflicts (issue 15).
         return seed_demo(session=session, settings=settings)
+
+
+def login_at_station(session, settings, user_id, station_id) -> str:
+    """Open a badge login session of ``user_id`` at ``station_id``; its id, as text."""
+    import uuid
+
+    from server.identity.login import open_session
+    from server.identity.models import User
+
+    user = session.get(User, uuid.UUID(str(user_id)))
+    grant = open_session(
+        session=session,
+        settings=settings,
+        user=user,
+        method="badge",
+        station_id=uuid.UUID(str(station_id)),
+    )
+    return str(grant.session_id)
 
 
 @pytest.fixture

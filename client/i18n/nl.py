@@ -99,6 +99,13 @@ NL = {
     "Scanned by a user who has been deactivated: to be reviewed.": (
         "Gescand door een gebruiker die is gedeactiveerd: wordt nagekeken."
     ),
+    "The server has no login of this user at this station: to be reviewed.": (
+        "De server kent geen aanmelding van deze gebruiker op dit station: wordt nagekeken."
+    ),
+    "This scan names another user's or station's login: to be reviewed.": (
+        "Deze scan noemt de aanmelding van een andere gebruiker of een ander station:"
+        " wordt nagekeken."
+    ),
     "Serial": "Serieel",
     "Serial scanner port": "Poort seriële scanner",
     "Serial speed (baud)": "Snelheid serieel (baud)",
@@ -195,4 +202,20 @@ NL = {
     "synced": "verwerkt",
     "undone": "ongedaan",
     "was not out": "was niet uitgegeven",
+    "This station has been revoked": "Dit station is ingetrokken",
+    "This station has been revoked.": "Dit station is ingetrokken.",
+    (
+        "An administrator revoked this station. Its offline data and badge list were erased;"
+        " nobody can log in here."
+    ): (
+        "Een beheerder heeft dit station ingetrokken. De offline gegevens en de passenlijst"
+        " zijn gewist; hier kan niemand meer inloggen."
+    ),
+    "Scans the server had not accepted were saved to: %1": (
+        "Scans die de server nog niet had aangenomen, staan in: %1"
+    ),
+    "To use this kiosk again, enter a new enrolment code from an administrator.": (
+        "Vul een nieuwe aanmeldcode van een beheerder in om deze kiosk weer te gebruiken."
+    ),
+    "Station revoked": "Station ingetrokken",
 }

@@ -41,7 +41,7 @@
         <translation>De server-URL moet beginnen met http(s)://</translation>
     </message>
     <message>
-        <location filename="../app.py" line="186" />
+        <location filename="../app.py" line="185" />
         <source>Enrolled as %1.</source>
         <translation>Aangemeld als %1.</translation>
     </message>
@@ -93,7 +93,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../ui/main_window.py" line="61" />
+        <location filename="../ui/main_window.py" line="62" />
         <source>RentGuy Kiosk</source>
         <translation>RentGuy Kiosk</translation>
     </message>
@@ -319,144 +319,192 @@
     </message>
     <message>
         <location filename="../reasons.py" line="93" />
+        <source>The server has no login of this user at this station: to be reviewed.</source>
+        <translation>De server kent geen aanmelding van deze gebruiker op dit station: wordt nagekeken.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="96" />
+        <source>This scan names another user's or station's login: to be reviewed.</source>
+        <translation>Deze scan noemt de aanmelding van een andere gebruiker of een ander station: wordt nagekeken.</translation>
+    </message>
+    <message>
+        <location filename="../reasons.py" line="99" />
         <source>Undo refused: the server does not know that scan from this station.</source>
         <translation>Ongedaan maken geweigerd: de server kent die scan van dit station niet.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="96" />
+        <location filename="../reasons.py" line="102" />
         <source>Nothing to undo: that scan was rejected.</source>
         <translation>Niets ongedaan te maken: die scan was geweigerd.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="99" />
+        <location filename="../reasons.py" line="105" />
         <source>An undo cannot be undone: scan the item again.</source>
         <translation>Ongedaan maken kan niet ongedaan worden: scan het artikel opnieuw.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="102" />
+        <location filename="../reasons.py" line="108" />
         <source>Too late to undo: the time to undo has passed.</source>
         <translation>Te laat om ongedaan te maken: de tijd daarvoor is voorbij.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="105" />
+        <location filename="../reasons.py" line="111" />
         <source>That scan was already undone.</source>
         <translation>Die scan was al ongedaan gemaakt.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="106" />
+        <location filename="../reasons.py" line="114" />
         <source>A damaged or missing return cannot be undone here; an admin corrects it.</source>
         <translation>Een beschadigde of vermiste retour kan hier niet ongedaan; een beheerder corrigeert het.</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="109" />
+        <location filename="../reasons.py" line="117" />
         <source>Unreadable code: {error}</source>
         <translation>Onleesbare code: {error}</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="110" />
+        <location filename="../reasons.py" line="118" />
         <source>Unknown code</source>
         <translation>Onbekende code</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="111" />
+        <location filename="../reasons.py" line="119" />
         <source>scan the unit's own label</source>
         <translation>scan het label van het exemplaar zelf</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="112" />
+        <location filename="../reasons.py" line="120" />
         <source>status is {status}</source>
         <translation>status is {status}</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="113" />
+        <location filename="../reasons.py" line="121" />
         <source>already scanned out for this project</source>
         <translation>al uitgescand voor dit project</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="116" />
+        <location filename="../reasons.py" line="124" />
         <source>still out on another project</source>
         <translation>nog uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="117" />
+        <location filename="../reasons.py" line="125" />
         <source>was not out</source>
         <translation>was niet uitgegeven</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="118" />
+        <location filename="../reasons.py" line="126" />
         <source>is out on another project</source>
         <translation>is uit op een ander project</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="119" />
+        <location filename="../reasons.py" line="127" />
         <source>not on the pick list</source>
         <translation>niet op de paklijst</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="120" />
+        <location filename="../reasons.py" line="128" />
         <source>more than the pick list asks for</source>
         <translation>meer dan de paklijst vraagt</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="125" />
+        <location filename="../reasons.py" line="133" />
         <source>available</source>
         <translation>beschikbaar</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="126" />
+        <location filename="../reasons.py" line="134" />
         <source>out</source>
         <translation>uit</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="127" />
+        <location filename="../reasons.py" line="135" />
         <source>damaged</source>
         <translation>beschadigd</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="128" />
+        <location filename="../reasons.py" line="136" />
         <source>missing</source>
         <translation>vermist</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="129" />
+        <location filename="../reasons.py" line="137" />
         <source>maintenance</source>
         <translation>in onderhoud</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="130" />
+        <location filename="../reasons.py" line="138" />
         <source>retired</source>
         <translation>afgeschreven</translation>
     </message>
     <message>
-        <location filename="../reasons.py" line="131" />
+        <location filename="../reasons.py" line="139" />
         <source>lost</source>
         <translation>kwijt</translation>
     </message>
 </context>
 <context>
+    <name>RevokedScreen</name>
+    <message>
+        <location filename="../ui/revoked_screen.py" line="20" />
+        <source>This station has been revoked</source>
+        <translation>Dit station is ingetrokken</translation>
+    </message>
+    <message>
+        <location filename="../ui/revoked_screen.py" line="24" />
+        <source>An administrator revoked this station. Its offline data and badge list were erased; nobody can log in here.</source>
+        <translation>Een beheerder heeft dit station ingetrokken. De offline gegevens en de passenlijst zijn gewist; hier kan niemand meer inloggen.</translation>
+    </message>
+    <message>
+        <location filename="../ui/revoked_screen.py" line="33" />
+        <source>To use this kiosk again, enter a new enrolment code from an administrator.</source>
+        <translation>Vul een nieuwe aanmeldcode van een beheerder in om deze kiosk weer te gebruiken.</translation>
+    </message>
+    <message>
+        <location filename="../ui/revoked_screen.py" line="41" />
+        <source>Enrolment code</source>
+        <translation>Aanmeldcode</translation>
+    </message>
+    <message>
+        <location filename="../ui/revoked_screen.py" line="44" />
+        <source>Enrol this station</source>
+        <translation>Dit station aanmelden</translation>
+    </message>
+    <message>
+        <location filename="../ui/revoked_screen.py" line="68" />
+        <source>Scans the server had not accepted were saved to: %1</source>
+        <translation>Scans die de server nog niet had aangenomen, staan in: %1</translation>
+    </message>
+</context>
+<context>
     <name>ScanController</name>
     <message>
-        <location filename="../controller.py" line="187" />
+        <location filename="../controller.py" line="136" />
+        <source>This station has been revoked.</source>
+        <translation>Dit station is ingetrokken.</translation>
+    </message>
+    <message>
+        <location filename="../controller.py" line="195" />
         <source>Offline, the settings need an admin badge with a PIN.</source>
         <translation>Offline zijn voor de instellingen een beheerderspas en pincode nodig.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="189" />
+        <location filename="../controller.py" line="197" />
         <source>This badge is not an admin badge.</source>
         <translation>Deze pas is geen beheerderspas.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="241" />
+        <location filename="../controller.py" line="264" />
         <source>Choose a project first.</source>
         <translation>Kies eerst een project.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="284" />
+        <location filename="../controller.py" line="307" />
         <source>Log in and choose a project first.</source>
         <translation>Log eerst in en kies een project.</translation>
     </message>
     <message>
-        <location filename="../controller.py" line="355" />
+        <location filename="../controller.py" line="379" />
         <source>Nothing to undo.</source>
         <translation>Niets om ongedaan te maken.</translation>
     </message>
@@ -749,68 +797,73 @@
     </message>
     <message>
         <location filename="../ui/status_bar.py" line="45" />
+        <source>Station revoked</source>
+        <translation>Station ingetrokken</translation>
+    </message>
+    <message>
+        <location filename="../ui/status_bar.py" line="47" />
         <source>Not enrolled</source>
         <translation>Niet aangemeld</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="47" />
+        <location filename="../ui/status_bar.py" line="49" />
         <source>Kiosk problem</source>
         <translation>Kioskprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="49" />
+        <location filename="../ui/status_bar.py" line="51" />
         <source>Offline</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="51" />
+        <location filename="../ui/status_bar.py" line="53" />
         <source>Online</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="53" />
+        <location filename="../ui/status_bar.py" line="55" />
         <source>Server problem</source>
         <translation>Serverprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="57" />
+        <location filename="../ui/status_bar.py" line="59" />
         <source>Last sync: %1</source>
         <translation>Laatste sync: %1</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="64" />
+        <location filename="../ui/status_bar.py" line="66" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="64" />
+        <location filename="../ui/status_bar.py" line="66" />
         <source>Serial</source>
         <translation>Serieel</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="67" />
-        <location filename="../ui/status_bar.py" line="68" />
+        <location filename="../ui/status_bar.py" line="69" />
+        <location filename="../ui/status_bar.py" line="70" />
         <source>ready</source>
         <translation>gereed</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="69" />
+        <location filename="../ui/status_bar.py" line="71" />
         <source>not connected</source>
         <translation>niet aangesloten</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="70" />
+        <location filename="../ui/status_bar.py" line="72" />
         <source>disconnected</source>
         <translation>losgekoppeld</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="71" />
-        <location filename="../ui/status_bar.py" line="72" />
+        <location filename="../ui/status_bar.py" line="73" />
+        <location filename="../ui/status_bar.py" line="74" />
         <source>stopped</source>
         <translation>gestopt</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="79" />
+        <location filename="../ui/status_bar.py" line="81" />
         <source>Queue: %1</source>
         <translation>Wachtrij: %1</translation>
     </message>
@@ -818,56 +871,56 @@
 <context>
     <name>auth</name>
     <message>
-        <location filename="../auth.py" line="88" />
+        <location filename="../auth.py" line="98" />
         <source>Badge or PIN not recognised.</source>
         <translation>Pas of pincode niet herkend.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="107" />
+        <location filename="../auth.py" line="117" />
         <source>The enrolment code must be 6 to 64 characters.</source>
         <translation>De aanmeldcode is 6 tot 64 tekens lang.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="113" />
+        <location filename="../auth.py" line="123" />
         <source>Server unreachable: %1</source>
         <translation>Server onbereikbaar: %1</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="123" />
+        <location filename="../auth.py" line="133" />
         <source>Unexpected answer from the server.</source>
         <translation>Onverwacht antwoord van de server.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="149" />
-        <location filename="../auth.py" line="188" />
-        <location filename="../auth.py" line="214" />
+        <location filename="../auth.py" line="159" />
+        <location filename="../auth.py" line="206" />
+        <location filename="../auth.py" line="232" />
         <source>Badge not recognised.</source>
         <translation>Pas niet herkend.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="170" />
-        <location filename="../auth.py" line="222" />
+        <location filename="../auth.py" line="188" />
+        <location filename="../auth.py" line="242" />
         <source>Too many attempts: try again in %1 s.</source>
         <translation>Te veel pogingen: probeer het over %1 s opnieuw.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="176" />
-        <location filename="../auth.py" line="231" />
+        <location filename="../auth.py" line="194" />
+        <location filename="../auth.py" line="253" />
         <source>Enter your PIN.</source>
         <translation>Voer je pincode in.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="179" />
+        <location filename="../auth.py" line="197" />
         <source>This badge needs a PIN: ask an admin to set one.</source>
         <translation>Deze pas heeft een pincode nodig: vraag een beheerder die in te stellen.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="201" />
+        <location filename="../auth.py" line="219" />
         <source>No reference data yet — connect to the server.</source>
         <translation>Nog geen gegevens — verbind met de server.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="205" />
+        <location filename="../auth.py" line="223" />
         <source>Badge misread: scan it again.</source>
         <translation>Pas verkeerd gelezen: scan hem opnieuw.</translation>
     </message>

@@ -12,7 +12,13 @@ Plain Python, no Qt: ``SyncWorker`` runs it on a thread, tests drive it with
 - but a poison scan must never block the queue: when the server refuses a batch with a
   422 naming scans (``body.scans.<i>…``) those scans are kept locally as rejected with the
   server's reason and the others are sent again; a 413, or a 422 that names no scan, is
-  answered by splitting the batch in halves until the scan it is about stands alone.
+  answered by splitting the batch in halves until the scan it is about stands alone;
+- offline logins go first, in a batch of their own, until the server acknowledges them
+  (issue 15): the server then knows the login its scans name;
+- a 401 ``station_revoked``: the server accepts nothing more from this station. Its queued
+  scans and offline logins are exported to a file next to the store and taken out of the
+  queue (kept, marked rejected), the mirror and badge cache are wiped, and the kiosk shows
+  it is revoked (``LocalStore.wipe_revoked``; docs/identity.md).
 """
 
 from __future__ import annotations
@@ -30,8 +36,8 @@ import httpx
 from pydantic import ValidationError
 
 from client.store import LocalStore
-from client.timeutil import utc_now
-from shared.protocol import ScanBatch, ScanBatchResponse, ScanIn
+from client.timeutil import from_iso, utc_now
+from shared.protocol import OfflineLoginIn, ScanBatch, ScanBatchResponse, ScanIn
 from shared.reference import ReferenceSnapshot
 
 BATCH_PATH = "/api/v1/scans/batch"
@@ -50,6 +56,7 @@ class SyncState(StrEnum):
     SERVER_ERROR = "server_error"  # 5xx, 429, or an answer we cannot read: retry later
     REFUSED = "refused"  # another 4xx: the server's message is shown, rows stay queued
     AUTH_FAILED = "auth_failed"  # 401/403: the station token is no good
+    STATION_REVOKED = "station_revoked"  # 401 station_revoked: wiped, shows "revoked"
     NO_TOKEN = "no_token"  # this station is not enrolled yet
     LOCAL_ERROR = "local_error"  # a bug or a disk problem here: logged, retried later
 
@@ -107,8 +114,11 @@ class SyncEngine:
         *,
         batch_size: int = 500,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        export_dir: str | Path | None = None,
     ) -> None:
         self.store_path = store_path
+        # Where a revoked station's unsent work is exported: next to the store by default.
+        self.export_dir = Path(export_dir) if export_dir else Path(store_path).parent
         # A callable is asked before every request: re-enrolment may move the server.
         self._server_url = server_url
         self.batch_size = batch_size
@@ -150,6 +160,8 @@ class SyncEngine:
         if not token:
             return SyncReport(SyncState.NO_TOKEN, error="no station token: enrol this station")
         if token == self._rejected_token:  # no retry storm until someone changes the token
+            if self.store.station_revoked():
+                return SyncReport(SyncState.STATION_REVOKED, error="station revoked")
             return SyncReport(SyncState.AUTH_FAILED, error="station token rejected")
         tally = _Tally()
         try:
@@ -158,8 +170,17 @@ class SyncEngine:
             self.current_batch_size = min(self.batch_size, self.current_batch_size * 2)
             updated = self._download(token)
         except SyncFailure as failure:
-            if failure.state is SyncState.AUTH_FAILED:
+            if failure.state in (SyncState.AUTH_FAILED, SyncState.STATION_REVOKED):
                 self._rejected_token = token
+            if failure.state is SyncState.STATION_REVOKED:
+                path = self.store.wipe_revoked(self.export_dir)
+                log.error("station revoked: mirror wiped, unsent work exported to %s", path)
+                return SyncReport(
+                    failure.state,
+                    dict(tally.uploaded),
+                    tally.changed + 1,
+                    f"station revoked; unsent scans exported to {path}",
+                )
             log.warning("sync failed (%s): %s", failure.state, failure.message)
             return SyncReport(failure.state, dict(tally.uploaded), tally.changed, failure.message)
         return SyncReport(
@@ -167,6 +188,7 @@ class SyncEngine:
         )
 
     def _upload(self, token: str, tally: _Tally) -> None:
+        self._upload_logins(token, tally)
         while batch := self.store.queued_batch(self.current_batch_size):
             scans = []
             for row in batch:
@@ -179,6 +201,50 @@ class SyncEngine:
             if not scans:
                 continue
             self._send(token, scans, tally)
+
+    def _upload_logins(self, token: str, tally: _Tally) -> None:
+        """Send pending offline logins ahead of the scans that name them. A server that
+        refuses them (an older one, a bad row) does not hold the scans up: those are then
+        answered as conflicts, never lost, and the logins are offered again next round."""
+        pending = self.store.pending_logins()
+        if not pending:
+            return
+        logins = []
+        station = self.store.station_id()
+        for row in pending:
+            if station is not None and row["station_id"] != station:
+                # Made under an earlier enrolment: this station's token cannot vouch for it.
+                self.store.mark_logins([(row["login_id"], "rejected", "another station's login")])
+                continue
+            try:
+                logins.append(
+                    OfflineLoginIn(
+                        login_id=row["login_id"],
+                        station_id=row["station_id"],
+                        user_id=row["user_id"],
+                        logged_in_at=from_iso(row["logged_in_at"]),
+                        verifier=row["verifier"] or "unknown",
+                    )
+                )
+            except ValidationError as exc:
+                self.store.mark_logins([(row["login_id"], "rejected", f"cannot be sent: {exc}")])
+        if not logins:
+            return
+        body = ScanBatch(scans=[], logins=logins).model_dump(mode="json")
+        try:
+            response = self._request("POST", BATCH_PATH, token, json=body)
+        except SyncFailure as failure:
+            if failure.state is not SyncState.REFUSED:
+                raise
+            log.warning("server refused %d offline login(s): %s", len(logins), failure.message)
+            return
+        answer = _parse(ScanBatchResponse, response)
+        sent = {login.login_id for login in logins}
+        tally.changed += self.store.mark_logins(
+            (str(ack.login_id), ack.status.value, ack.reason)
+            for ack in answer.logins
+            if ack.login_id in sent
+        )
 
     def _send(self, token: str, scans: list[ScanIn], tally: _Tally) -> None:
         """Upload ``scans``; a refusal about some of them sets those aside (see module doc)."""
@@ -232,9 +298,7 @@ class SyncEngine:
             tally.changed += 1
             log.warning("server refused scan %s: %s", half[0].scan_id, failure.message)
 
-    def _record_answer(
-        self, scans: list[ScanIn], answer: ScanBatchResponse, tally: _Tally
-    ) -> None:
+    def _record_answer(self, scans: list[ScanIn], answer: ScanBatchResponse, tally: _Tally) -> None:
         sent = {scan.scan_id for scan in scans}
         results = [result for result in answer.results if result.scan_id in sent]
         changed = self.store.apply_results(results)
@@ -291,6 +355,8 @@ class SyncEngine:
         if status < 400:
             return response
         message = server_message(response)
+        if status == 401 and _error_code(response) == "station_revoked":
+            raise SyncFailure(SyncState.STATION_REVOKED, f"station revoked: {message}")
         if status in (401, 403):
             raise SyncFailure(SyncState.AUTH_FAILED, f"station token rejected: {message}")
         if status in (408, 429) or status >= 500:
@@ -328,6 +394,13 @@ def server_message(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}: {response.text[:200]}".strip()
     request_id = body.get("request_id")
     return f"{text} [request {request_id}]" if request_id else text
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _scans_named(response: httpx.Response, count: int) -> set[int]:

@@ -103,7 +103,11 @@ class SyncWorker(QObject):
     def _next_delay(self, report: SyncReport) -> float:
         # No token or a rejected one: the engine answers without the network, so the
         # normal interval just notices a re-enrolment quickly.
-        if report.ok or report.state in (SyncState.NO_TOKEN, SyncState.AUTH_FAILED):
+        if report.ok or report.state in (
+            SyncState.NO_TOKEN,
+            SyncState.AUTH_FAILED,
+            SyncState.STATION_REVOKED,
+        ):
             return self.interval_s
         return max(MIN_RETRY_S, backoff_delay(self._failures))
 

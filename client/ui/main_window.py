@@ -22,6 +22,7 @@ from client.ui.keypad import PinScreen, QuantityScreen
 from client.ui.login_screen import LoginScreen
 from client.ui.problems_screen import ProblemsScreen
 from client.ui.project_screen import ProjectScreen
+from client.ui.revoked_screen import RevokedScreen
 from client.ui.scan_screen import ScanScreen
 from client.ui.settings_screen import SettingsScreen
 from client.ui.status_bar import StatusBar
@@ -69,6 +70,7 @@ class MainWindow(QWidget):
         self.settings = SettingsScreen()
         self.admin_gate = AdminGateScreen()
         self.pin = PinScreen()
+        self.revoked = RevokedScreen()
         self.stack = QStackedWidget()
         for screen in (
             self.login,
@@ -79,6 +81,7 @@ class MainWindow(QWidget):
             self.settings,
             self.admin_gate,
             self.pin,
+            self.revoked,
         ):
             self.stack.addWidget(screen)
         self.status_bar = StatusBar()
@@ -136,14 +139,19 @@ class MainWindow(QWidget):
         self.settings.enroll_requested.connect(self.enroll_requested)
         self.admin_gate.badge_entered.connect(c.check_admin_badge)
         self.admin_gate.cancelled.connect(self._close_admin_gate)
+        self.revoked.enroll_requested.connect(lambda code: self.enroll_requested.emit("", code, ""))
         self.scan.show_mode(c.mode)
         touch_scrolling(self)
         settle_layouts(self)
+        if c.store.station_revoked() is not None:
+            self.show_revoked()
 
     # -- slots for the app's wiring ------------------------------------------------------
 
     def show_sync_status(self, status: SyncStatus) -> None:
         self.status_bar.show_status(status)
+        if status.state == "station_revoked" and self.stack.currentWidget() is not self.revoked:
+            self.show_revoked()
         # The worker counted the queue a moment ago, in its thread; a scan committed since
         # would make that number stale. The GUI's own store answers in microseconds.
         self.status_bar.show_queue_depth(self.controller.queue_depth())
@@ -190,10 +198,27 @@ class MainWindow(QWidget):
         self.refresh_scans()
         self._back()
 
+    def show_revoked(self) -> None:
+        """The server revoked this station (the sync thread has wiped it): whoever is
+        logged in is logged out, and the kiosk stays on the revoked screen."""
+        if self.controller.session is not None:
+            self.controller.logout()
+        self.controller.admin_gate = None
+        self.revoked.show_export(self.controller.store.station_revoked())
+        self.status_bar.show_queue_depth(self.controller.queue_depth())  # exported: none left
+        self.stack.setCurrentWidget(self.revoked)
+
+    def leave_revoked(self) -> None:
+        """Enrolled again: back to the login screen."""
+        self.login.show_enrolled(self.controller.store.has_reference())
+        self.stack.setCurrentWidget(self.login)
+
     def _back(self) -> None:
         """Back to where the operator works: scan, projects or login."""
         c = self.controller
-        if c.session is None:
+        if c.store.station_revoked() is not None:
+            self.stack.setCurrentWidget(self.revoked)
+        elif c.session is None:
             self.stack.setCurrentWidget(self.login)
         elif c.project is None:
             self.stack.setCurrentWidget(self.projects)
@@ -285,7 +310,7 @@ class MainWindow(QWidget):
         if self.controller.session is not None:
             self.controller.logout()
         elif self.stack.currentWidget() is not self.login:
-            self.stack.setCurrentWidget(self.login)
+            self._back()
 
     def detach(self) -> None:
         """Stop watching the app for activity (the window is going away)."""
@@ -314,7 +339,7 @@ class MainWindow(QWidget):
         self.scan.show_idle()
         self.scan.show_quantity(1)
         self.scan.show_condition(None)
-        self.stack.setCurrentWidget(self.login)
+        self._back()
 
     def _on_project_changed(self, project: ProjectInfo | None) -> None:
         if project is None:

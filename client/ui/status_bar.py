@@ -41,6 +41,8 @@ class StatusBar(QFrame):
             text, colour = self.tr("Connecting…"), NEUTRAL
         elif status.state == "auth_failed":
             text, colour = self.tr("Station token rejected"), RED
+        elif status.state == "station_revoked":
+            text, colour = self.tr("Station revoked"), RED
         elif status.state == "no_token":
             text, colour = self.tr("Not enrolled"), RED
         elif status.state == "local_error":

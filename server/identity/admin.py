@@ -16,6 +16,7 @@ from server.identity import service, stations
 from server.identity.models import Role, User
 from server.identity.permissions import Permission
 from server.identity.schemas import (
+    BadgeDetail,
     BadgeIssue,
     BadgeIssued,
     BadgeOut,
@@ -27,6 +28,7 @@ from server.identity.schemas import (
     PinSet,
     StationOut,
     StationRename,
+    StationSyncOut,
     UserCreate,
     UserOut,
     UserUpdate,
@@ -211,13 +213,32 @@ def list_badges(
     )
 
 
-@router.post("/badges/{badge_id}/revoke", response_model=BadgeOut, tags=["badges"])
+def _badge_detail(session, badge) -> BadgeDetail:
+    behind = (
+        stations.not_synced_since(session=session, since=badge.revoked_at)
+        if badge.revoked_at is not None
+        else []
+    )
+    return BadgeDetail.model_validate(badge).model_copy(
+        update={"stations_not_synced": [StationSyncOut.model_validate(s) for s in behind]}
+    )
+
+
+@router.get("/badges/{badge_id}", response_model=BadgeDetail, tags=["badges"])
+def get_badge(badge_id: uuid.UUID, _: UsersRead, session: SessionDep) -> BadgeDetail:
+    """A badge; once revoked, also the stations that may still let it in offline."""
+    return _badge_detail(session, service.require_badge(session=session, badge_id=badge_id))
+
+
+@router.post("/badges/{badge_id}/revoke", response_model=BadgeDetail, tags=["badges"])
 def revoke_badge(
     badge_id: uuid.UUID, request: Request, admin: UsersWrite, session: SessionDep
-) -> BadgeOut:
+) -> BadgeDetail:
+    """Revoke at once online; offline at each station's next reference sync (the answer
+    lists the stations that have not synced since)."""
     badge = service.require_badge(session=session, badge_id=badge_id)
     service.revoke_badge(session=session, badge=badge, actor=_actor(request, admin))
-    return BadgeOut.model_validate(badge)
+    return _badge_detail(session, badge)
 
 
 # stations

@@ -20,6 +20,7 @@ from server.config import Settings
 from server.db import utcnow
 from server.errors import Forbidden, TooManyRequests, Unauthorized
 from server.identity import throttle
+from server.identity.login_sessions import open_badge_session
 from server.identity.models import Badge, RefreshToken, Station, User
 from server.identity.security import (
     dummy_verify_pin,
@@ -51,6 +52,7 @@ class LoginGrant:
     access_token: str
     refresh_token: str
     expires_in: int
+    session_id: uuid.UUID  # the login session (refresh family; ``sid``); scans name it
 
 
 def _issue(
@@ -64,6 +66,12 @@ def _issue(
     family_expires_at: datetime | None = None,
 ) -> LoginGrant:
     now = utcnow()
+    if family_id is None and station_id is not None:
+        # A new login at a kiosk: its scans will name this session (issue 15).
+        family_id = uuid7()
+        open_badge_session(
+            session=session, session_id=family_id, user_id=user.id, station_id=station_id, now=now
+        )
     family_id = family_id or uuid7()
     access, _claims = issue_access_token(
         settings=settings,
@@ -91,6 +99,7 @@ def _issue(
         access_token=access,
         refresh_token=refresh,
         expires_in=int(ACCESS_TOKEN_TTL.total_seconds()),
+        session_id=family_id,
     )
 
 

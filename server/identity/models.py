@@ -9,6 +9,7 @@ from enum import StrEnum
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -127,6 +128,36 @@ class Station(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The revoked token's hash, kept so its next call is told "revoked" (a distinct 401)
+    # instead of "invalid": the kiosk then wipes itself (docs/identity.md).
+    revoked_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    # When the station last proved it holds the current reference data (its cursor named
+    # the current version): a badge revoked after this is still in its offline cache.
+    reference_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginSession(Base):
+    """Someone logged in at a station; every scan names one (``scans.login_session_id``).
+
+    ``badge``: an online badge login; its id is the login's refresh-token family (the
+    access token's ``sid``). ``offline``: a login the kiosk checked against its mirror,
+    recorded there with a UUIDv7 of its own and uploaded ahead of its scans (idempotent by
+    that id); ``started_at`` is then the kiosk's clock, for people only.
+    """
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (
+        Index("ix_login_sessions_station_user", "station_id", "user_id"),
+        CheckConstraint("method IN ('badge', 'offline')", name="method"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    station_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("stations.id"))
+    method: Mapped[str] = mapped_column(String(16))
+    verifier: Mapped[str | None] = mapped_column(String(32))  # offline: how the kiosk checked
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class StationEnrollment(Base):

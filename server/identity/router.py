@@ -40,6 +40,7 @@ def _answer(grant: LoginGrant) -> LoginResponse:
         expires_in=grant.expires_in,
         refresh_token=grant.refresh_token,
         user=UserInfo(id=user.id, name=user.name, email=user.email, roles=user.role_names),
+        login_session_id=grant.session_id,
     )
 
 

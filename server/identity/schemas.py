@@ -140,6 +140,20 @@ class BadgeIssued(BadgeOut):
     code: str | None = None  # a code the server made: shown this once, never stored
 
 
+class StationSyncOut(_Out):
+    id: uuid.UUID
+    name: str
+    last_seen_at: datetime | None
+    reference_synced_at: datetime | None
+
+
+class BadgeDetail(BadgeOut):
+    """A badge; once revoked, the active stations that have not synced their reference
+    data since, so still hold it in their offline cache (issue 15, lost badge)."""
+
+    stations_not_synced: list[StationSyncOut] = Field(default_factory=list)
+
+
 # stations
 
 
@@ -166,6 +180,8 @@ class StationOut(_Out):
     created_at: datetime
     last_seen_at: datetime | None
     revoked_at: datetime | None
+    # When it last proved it holds the current reference data (its offline badge cache).
+    reference_synced_at: datetime | None = None
 
 
 # self-service

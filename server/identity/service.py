@@ -27,6 +27,9 @@ from server.sqlutil import flush_unique
 from shared.badges import SignedBadge, badge_hash, new_badge_code, pin_join, sign_badge
 from shared.ids import uuid7
 
+STATION_REVOKED = "station_revoked"
+STATION_REVOKED_MESSAGE = "this station has been revoked: its queued scans are not accepted"
+
 # Fields an admin may change with a plain update (roles and active have their own paths).
 _PROFILE_FIELDS = ("name", "email", "phone", "skills", "day_rate_cents")
 
@@ -443,8 +446,13 @@ def rotate_station_token(*, session: Session, station: Station) -> str:
 
 def authenticate_station(*, session: Session, token: str) -> Station:
     """The active station holding ``token``, or ``Unauthorized``."""
-    station = session.scalar(select(Station).where(Station.token_hash == token_hash(token)))
+    digest = token_hash(token)
+    station = session.scalar(select(Station).where(Station.token_hash == digest))
     if station is None or not station.active:
+        if session.scalar(select(Station.id).where(Station.revoked_token_hash == digest)):
+            # A distinct code, so the kiosk knows to wipe itself (docs/identity.md); only
+            # the holder of the token learns it, so it tells an outsider nothing.
+            raise Unauthorized(STATION_REVOKED_MESSAGE, code=STATION_REVOKED)
         raise Unauthorized("invalid or revoked station token")
     station.last_seen_at = utcnow()
     return station

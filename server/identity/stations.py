@@ -8,9 +8,9 @@ once, stored hashed). Codes are single-use; wrong codes count against the caller
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
@@ -113,6 +113,21 @@ def list_stations(
     return list(rows), int(total or 0)
 
 
+def not_synced_since(*, session: Session, since: datetime) -> list[Station]:
+    """Active stations that have not proved holding the reference data since ``since``
+    (never synced counts as not synced)."""
+    return list(
+        session.scalars(
+            select(Station)
+            .where(
+                Station.active.is_(True),
+                or_(Station.reference_synced_at.is_(None), Station.reference_synced_at < since),
+            )
+            .order_by(Station.name)
+        )
+    )
+
+
 def require_station(*, session: Session, station_id: uuid.UUID) -> Station:
     station = session.get(Station, station_id)
     if station is None:
@@ -145,7 +160,9 @@ def revoke_station(*, session: Session, station: Station, actor: Actor) -> Stati
     if not station.active and station.token_hash is None:
         return station
     station.active = False
-    station.token_hash = None  # the old token can never come back
+    # The old token can never come back; its hash is kept only to answer "revoked".
+    station.revoked_token_hash = station.token_hash or station.revoked_token_hash
+    station.token_hash = None
     station.revoked_at = utcnow()
     revoked = revoke_refresh_tokens(session=session, station_id=station.id)
     session.flush()

@@ -37,6 +37,7 @@ from server.warehouse.schemas import (
     UnitUpdate,
 )
 from shared.json_input import IsoDate
+from shared.protocol import Attribution
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse admin"])
 
@@ -270,14 +271,18 @@ def list_scans(
     station_id: uuid.UUID | None = None,
     project_id: uuid.UUID | None = None,
     status: Literal["applied", "conflict", "rejected"] | None = None,
+    attribution: Attribution | None = None,
     offset: Offset = 0,
     limit: Limit = 50,
 ):
+    """Scans, newest first. ``attribution=offline`` lists the scans made under an offline
+    login, for review (issue 15)."""
     items, total = projects.list_scans(
         session=session,
         station_id=station_id,
         project_id=project_id,
         status=status,
+        attribution=attribution.value if attribution else None,
         offset=offset,
         limit=limit,
     )

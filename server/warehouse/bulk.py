@@ -34,6 +34,7 @@ _SCAN_COLUMNS = {
     "annuls_scan_id": "uuid",
     "condition": "text",
     "case_code": "text",
+    "login_session_id": "uuid",
     "scanned_at": "timestamptz",
     "received_at": "timestamptz",
     "status": "text",
@@ -55,6 +56,7 @@ _ANSWER_COLUMNS = {
     "reason": "text",
     "reasons": "text",
     "code": "text",
+    "attribution": "text",
 }
 
 
@@ -101,12 +103,13 @@ def insert_movements(session: Session, rows: list[dict]) -> None:
 
 def set_answers(session: Session, rows: list[dict]) -> None:
     """Store each claimed scan's answer: ``scan_id``, ``status``, ``reason``, ``reasons``
-    (JSON text), ``code``."""
+    (JSON text), ``code``, ``attribution``."""
     if is_postgresql(session):
         session.execute(
             text(
                 "UPDATE scans SET status = v.status, reason = v.reason, reasons = v.reasons, "
-                f"normalized_code = v.code FROM {_recordset(_ANSWER_COLUMNS)} "
+                "normalized_code = v.code, attribution = v.attribution "
+                f"FROM {_recordset(_ANSWER_COLUMNS)} "
                 "WHERE scans.scan_id = v.scan_id"
             ),
             _json(rows, _ANSWER_COLUMNS),
@@ -121,6 +124,7 @@ def set_answers(session: Session, rows: list[dict]) -> None:
             reason=bindparam("b_reason"),
             reasons=bindparam("b_reasons"),
             normalized_code=bindparam("b_code"),
+            attribution=bindparam("b_attribution"),
         ),
         [
             {
@@ -129,6 +133,7 @@ def set_answers(session: Session, rows: list[dict]) -> None:
                 "b_reason": r["reason"],
                 "b_reasons": r["reasons"],
                 "b_code": r["code"],
+                "b_attribution": r["attribution"],
             }
             for r in rows
         ],

@@ -16,6 +16,12 @@ Neither kind is stored, so a resend is answered the same way again.
 Offline scans are facts: a unit that is already out elsewhere still moves, and the answer
 is ``conflict`` so a person looks at it. Likewise a scan by a user who has since been
 deactivated is applied and flagged for review, never dropped.
+
+Every scan is tied to a login (issue 15, ``server.identity.login_sessions``): the batch's
+offline logins are recorded first, then each scan's ``login_session_id`` is checked
+against them and the online logins. A scan no login of its user at this station backs is
+applied and flagged ``conflict`` (``no_login_session``, ``login_session_mismatch``); how
+each scan was attributed is stored with it (``scans.attribution``) for review.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from sqlalchemy.orm import Session
 from server.db import one_of, utcnow
 from server.edge import bad_char
 from server.errors import BadRequest
+from server.identity.login_sessions import SessionFacts
 from server.identity.models import Station
 from server.warehouse import bulk
 from server.warehouse.batch import BatchState, Outcome
@@ -179,12 +186,16 @@ def _apply(
     fresh = [s for s in ordered if s.scan_id in claimed]
     if fresh:
         state = BatchState.load(session=session, station=station, scans=fresh)
+        logins = SessionFacts.load(session=session, station=station, scans=fresh)
         movements: list[dict] = []
         packs: dict[uuid.UUID, uuid.UUID] = {}
         updates: list[dict] = []
         decided: list[tuple[ScanIn, dict]] = []
         for scan in fresh:
+            attribution, unbacked = logins.attribute(station, scan)
             outcome = _decide(state, station, scan, received_at, annul_window)
+            if unbacked is not None and outcome.status is not ScanStatus.REJECTED:
+                outcome.flag(unbacked.code, **unbacked.params)
             rows = [
                 {**m, "id": state.new_id(), "scan_id": scan.scan_id, "created_at": received_at}
                 for m in outcome.movements
@@ -201,6 +212,7 @@ def _apply(
                     "reason": fields["reason"],
                     "reasons": orjson.dumps(reasons).decode() if reasons else None,
                     "code": state.normalized.get(scan.scan_id),
+                    "attribution": attribution.value,
                 }
             )
             result = {
@@ -243,6 +255,7 @@ def _claim(session: Session, scans: list[ScanIn], received_at: datetime) -> set[
             "annuls_scan_id": scan.annuls_scan_id,
             "condition": scan.condition.value if scan.condition else None,
             "case_code": scan.case_code,
+            "login_session_id": scan.login_session_id,
             "scanned_at": scan.scanned_at,
             "received_at": received_at,
             "status": _PENDING,

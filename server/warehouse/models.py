@@ -175,6 +175,10 @@ class Scan(Base):
     condition: Mapped[str | None] = mapped_column(String(10))
     # Audit scans that pack the unit into a case: the case's label as scanned.
     case_code: Mapped[str | None] = mapped_column(String(256))
+    # The login the scan was made under (identity.models.LoginSession) and how it was
+    # attributed (shared.protocol.Attribution); NULL on scans from before migration 0019.
+    login_session_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    attribution: Mapped[str | None] = mapped_column(String(16))
 
 
 class Movement(Base):

@@ -250,8 +250,11 @@ def list_scans(
     status: str | None,
     offset: int,
     limit: int,
+    attribution: str | None = None,
 ) -> tuple[list[Scan], int]:
     stmt = select(Scan)
+    if attribution:
+        stmt = stmt.where(Scan.attribution == attribution)
     if station_id:
         stmt = stmt.where(Scan.station_id == station_id)
     if project_id:

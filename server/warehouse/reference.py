@@ -353,6 +353,8 @@ def reference_page(
     badge_auth = station_badge_auth(settings, station.id)
     badge_hash_key = settings.badge_hash_key
     if cursor == f"v1.{current_id}":  # the kiosk is up to date: nothing to diff
+        # Proof it holds the current data (lost badges: who still has a revoked one).
+        station.reference_synced_at = utcnow()
         return ReferenceSnapshot(
             cursor=cursor,
             full=False,

@@ -11,6 +11,7 @@ from sqlalchemy import event
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
 from server.edge import checked_per_item, item_faults
+from server.identity.login_sessions import record_offline_logins
 from server.warehouse.ingest import ingest_batch
 from server.warehouse.reference import DEFAULT_PAGE, MAX_PAGE, reference_page
 from shared.protocol import PROTOCOL_VERSION, ScanBatch, ScanBatchResponse
@@ -28,8 +29,12 @@ def upload_scans(
     settings: SettingsDep,
     request: Request,
 ) -> Response:
-    """Apply a station's scans exactly once; one result per scan, in the request's order."""
+    """Apply a station's scans exactly once; one result per scan, in the request's order.
+
+    The batch's offline logins are recorded first (each once, ever), so its scans, and
+    any later batch's, can name them (shared.protocol)."""
     feed = request.app.state.scan_feed
+    logins = record_offline_logins(session=session, station=station, logins=batch.logins)
     results = ingest_batch(
         session=session,
         station=station,
@@ -50,7 +55,12 @@ def upload_scans(
     # Serialized here once, by orjson: the answers are plain dicts (see ingest_batch).
     return Response(
         orjson.dumps(
-            {"protocol_version": PROTOCOL_VERSION, "received_at": None, "results": results}
+            {
+                "protocol_version": PROTOCOL_VERSION,
+                "received_at": None,
+                "results": results,
+                "logins": logins,
+            }
         ),
         media_type="application/json",
     )

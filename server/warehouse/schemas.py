@@ -269,6 +269,10 @@ class ScanRow(_Out):
     reason: str | None  # English, for API users
     reasons: list[ScanReason] = Field(default_factory=list)  # the same as codes
     annulled_by: uuid.UUID | None = None  # the annul scan that undid this one
+    # The login it was made under and how it was attributed (shared.protocol.Attribution:
+    # "offline" and "unbound" are applied but listed for review; NULL before 0019).
+    login_session_id: uuid.UUID | None = None
+    attribution: str | None = None
 
     @field_validator("reasons", mode="before")
     @classmethod

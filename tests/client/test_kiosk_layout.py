@@ -107,6 +107,11 @@ def test_every_screen_lays_out_on_first_show(qtbot, make_kiosk, demo, language, 
     qtbot.mouseClick(window.scan.quantity_button, Qt.MouseButton.LeftButton)
     assert window.stack.currentWidget() is window.quantity
     check("quantity")
+    # The server revoked the station: the dead end it shows, naming its export file.
+    kiosk.store.wipe_revoked(kiosk.config.data_dir)
+    window.show_revoked()
+    assert window.stack.currentWidget() is window.revoked
+    check("revoked")
     assert not failures, "\n".join(f"{n}: {p}" for n, ps in failures.items() for p in ps)
 
 

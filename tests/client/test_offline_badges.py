@@ -260,7 +260,7 @@ def test_kiosk_migration_4_drops_fast_hashes_and_asks_a_full_download(tmp_path):
     conn.close()
 
     store = LocalStore(path)
-    assert store.schema_version() == 4
+    assert store.schema_version() == MIGRATIONS[-1].number
     assert store.db["ref_badges"].count == 0
     assert "verifier" in store.db["ref_badges"].columns_dict
     assert store.reference_cursor() != "v1.abc" and store.has_reference()

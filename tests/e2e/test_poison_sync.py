@@ -29,6 +29,14 @@ def store(tmp_path):
 
 
 def _queue(store: LocalStore, demo: dict, codes: list[str]) -> list[str]:
+    # Logged in as the kiosk's controller records it: the scans name this login (issue 15).
+    if store.latest_login_id(demo["crew_user_id"], demo["station_id"]) is None:
+        store.record_login(
+            user_id=demo["crew_user_id"],
+            station_id=demo["station_id"],
+            offline=True,
+            verifier="mirror-hmac-v1",
+        )
     return [
         store.enqueue_scan(
             station_id=demo["station_id"],

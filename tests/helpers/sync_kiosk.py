@@ -64,6 +64,11 @@ def burst(args: argparse.Namespace) -> int:
     session = offline_login(store, args.badge)
     project = store.open_projects()[0]
     station = store.station_id()
+    # As the kiosk's controller does: the login is recorded, uploaded ahead of the scans,
+    # and every scan names it (issue 15).
+    store.record_login(
+        user_id=session.user_id, station_id=station, offline=True, verifier=session.verifier
+    )
     units = [unit for unit in args.codes.split(",") if unit]
     stop = threading.Event()
     syncer = threading.Thread(target=_sync_until, args=(engine, stop, args.sync_interval))
