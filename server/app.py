@@ -26,6 +26,7 @@ from server.ops.middleware import (
     SecurityHeadersMiddleware,
 )
 from server.ops.router import router as ops_router
+from server.ops.versioning import VersionHeadersMiddleware, check_client_protocol
 from server.payments.metrics import MoneyCollector
 from server.payments.providers import ProviderSet
 from server.payments.ratelimit import WebhookLimits
@@ -35,6 +36,7 @@ from server.payments.webhooks import SeenCache
 from server.warehouse.admin import router as warehouse_admin_router
 from server.warehouse.feed import feed_for
 from server.warehouse.router import router as warehouse_router
+from shared.version import __version__
 
 
 class RentGuyAPI(FastAPI):
@@ -47,7 +49,7 @@ class RentGuyAPI(FastAPI):
 
     def build_middleware_stack(self):
         stack = super().build_middleware_stack()
-        stack = SecurityHeadersMiddleware(stack)
+        stack = SecurityHeadersMiddleware(VersionHeadersMiddleware(stack))
         return RequestContextMiddleware(
             stack, metrics=self.state.metrics, trusted_proxies=self.state.settings.trusted_proxies
         )
@@ -90,14 +92,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = RentGuyAPI(
         lifespan=lifespan,
         title="RentGuy Kiosk server",
-        version="0.1.0",
+        version=__version__,
         description="Scan ingest, reference sync, identity, payments and exports.",
         # FastAPI's own docs routes are off; install_docs adds them behind a setting.
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        # Before every route: no NUL/lone surrogate/int64 overflow gets past the edge.
-        dependencies=[Depends(refuse_bad_input)],
+        # Before every route: a protocol we speak (else a precise 426/409, before the body
+        # is read), and no NUL/lone surrogate/int64 overflow gets past the edge.
+        dependencies=[Depends(check_client_protocol), Depends(refuse_bad_input)],
     )
     app.state.settings = settings
     app.state.engine = engine

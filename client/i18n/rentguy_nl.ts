@@ -731,63 +731,68 @@
     </message>
     <message>
         <location filename="../ui/status_bar.py" line="47" />
+        <source>Update needed</source>
+        <translation>Update nodig</translation>
+    </message>
+    <message>
+        <location filename="../ui/status_bar.py" line="49" />
         <source>Kiosk problem</source>
         <translation>Kioskprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="49" />
+        <location filename="../ui/status_bar.py" line="51" />
         <source>Offline</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="51" />
+        <location filename="../ui/status_bar.py" line="53" />
         <source>Online</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="53" />
+        <location filename="../ui/status_bar.py" line="55" />
         <source>Server problem</source>
         <translation>Serverprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="57" />
+        <location filename="../ui/status_bar.py" line="59" />
         <source>Last sync: %1</source>
         <translation>Laatste sync: %1</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="64" />
+        <location filename="../ui/status_bar.py" line="66" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="64" />
+        <location filename="../ui/status_bar.py" line="66" />
         <source>Serial</source>
         <translation>Serieel</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="67" />
-        <location filename="../ui/status_bar.py" line="68" />
+        <location filename="../ui/status_bar.py" line="69" />
+        <location filename="../ui/status_bar.py" line="70" />
         <source>ready</source>
         <translation>gereed</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="69" />
+        <location filename="../ui/status_bar.py" line="71" />
         <source>not connected</source>
         <translation>niet aangesloten</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="70" />
+        <location filename="../ui/status_bar.py" line="72" />
         <source>disconnected</source>
         <translation>losgekoppeld</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="71" />
-        <location filename="../ui/status_bar.py" line="72" />
+        <location filename="../ui/status_bar.py" line="73" />
+        <location filename="../ui/status_bar.py" line="74" />
         <source>stopped</source>
         <translation>gestopt</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="79" />
+        <location filename="../ui/status_bar.py" line="81" />
         <source>Queue: %1</source>
         <translation>Wachtrij: %1</translation>
     </message>
@@ -800,29 +805,29 @@
         <translation>De aanmeldcode is 6 tot 64 tekens lang.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="59" />
+        <location filename="../auth.py" line="61" />
         <source>Server unreachable: %1</source>
         <translation>Server onbereikbaar: %1</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="69" />
+        <location filename="../auth.py" line="71" />
         <source>Unexpected answer from the server.</source>
         <translation>Onverwacht antwoord van de server.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="95" />
-        <location filename="../auth.py" line="122" />
-        <location filename="../auth.py" line="137" />
+        <location filename="../auth.py" line="97" />
+        <location filename="../auth.py" line="124" />
+        <location filename="../auth.py" line="139" />
         <source>Badge not recognised.</source>
         <translation>Pas niet herkend.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="116" />
+        <location filename="../auth.py" line="118" />
         <source>Too many attempts: try again in %1 s.</source>
         <translation>Te veel pogingen: probeer het over %1 s opnieuw.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="133" />
+        <location filename="../auth.py" line="135" />
         <source>No reference data yet — connect to the server.</source>
         <translation>Nog geen gegevens — verbind met de server.</translation>
     </message>
