@@ -18,6 +18,7 @@ from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
 from server.openapi import declare_error_responses
 from server.ops.docs import install_docs
+from server.ops.kiosk_reports import StationCollector
 from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
 from server.ops.middleware import (
@@ -107,7 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.payment_providers = providers
     app.state.webhook_seen = SeenCache()
-    app.state.metrics = Metrics(collectors=[MoneyCollector(session_factory)])
+    app.state.metrics = Metrics(
+        collectors=[MoneyCollector(session_factory), StationCollector(session_factory)]
+    )
     app.state.webhook_limits = WebhookLimits.from_settings(settings)
     app.state.scan_feed = scan_feed
 

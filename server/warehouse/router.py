@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -30,6 +31,9 @@ def upload_scans(
 ) -> Response:
     """Apply a station's scans exactly once; one result per scan, in the request's order."""
     feed = request.app.state.scan_feed
+    metrics = request.app.state.metrics
+    metrics.batch_size.observe(len(batch.scans))
+    started = time.perf_counter()
     results = ingest_batch(
         session=session,
         station=station,
@@ -38,9 +42,10 @@ def upload_scans(
         faults={batch.scans[i].scan_id: why for i, why in item_faults(request).items()},
         on_applied=lambda decided: feed.publish_after_commit(session, decided),
     )
+    metrics.ingest_latency.observe(time.perf_counter() - started)
     # Counted once the answers are stored: a batch that fails to commit answered nothing.
     answered = Counter(result["status"] for result in results)
-    scans_total = request.app.state.metrics.scans
+    scans_total = metrics.scans
     event.listen(
         session,
         "after_commit",
