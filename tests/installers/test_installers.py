@@ -101,7 +101,8 @@ def test_kiosk_user_unit_starts_the_installed_bundle():
     assert "graphical-session.target" in _one(unit, "Unit", "PartOf")
     # install-kiosk.sh must copy the bundle to exactly where ExecStart looks.
     install = (KIOSK / "install-kiosk.sh").read_text()
-    assert "dest=$HOME/.local/opt/rentguy-kiosk" in install
+    assert "dest=$home/.local/opt/rentguy-kiosk" in install
+    assert "home=$HOME" in install  # $home is $HOME unless KIOSK_HOME stages elsewhere
 
 
 def test_kiosk_launcher_calls_the_console_scripts_target():
