@@ -4,8 +4,9 @@ and *update needed* with the queue kept when kiosk and server share no protocol.
 from __future__ import annotations
 
 import httpx
+import pytest
 
-from client.sync.engine import BATCH_PATH, REFERENCE_PATH, SyncState
+from client.sync.engine import BATCH_PATH, REFERENCE_PATH, SyncEngine, SyncState
 from shared.protocol import (
     ACCEPTS_HEADER,
     APP_VERSION_HEADER,
@@ -15,7 +16,21 @@ from shared.protocol import (
     QUEUE_DEPTH_HEADER,
 )
 from shared.version import __version__
-from tests.client.test_sync_engine import engine, error, queue, server, states, token  # noqa: F401
+from tests.client.test_sync_engine import TOKEN, FakeServer, error, queue, states
+
+
+@pytest.fixture
+def server(demo) -> FakeServer:
+    return FakeServer(demo)
+
+
+@pytest.fixture
+def engine(store, server):
+    client = httpx.Client(transport=httpx.MockTransport(server), timeout=10)
+    sync = SyncEngine(store.path, "http://kiosk-test.invalid/", lambda: TOKEN, client, batch_size=2)
+    yield sync
+    sync.close()
+    client.close()
 
 
 def test_every_request_states_protocol_release_and_queue_depth(engine, store, server, demo):
