@@ -328,6 +328,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--server-url", help="server base URL, e.g. https://rentguy.example")
     parser.add_argument("--data-dir", help="where the local database lives")
     parser.add_argument("--station-token-file", help="file holding this station's token")
+    parser.add_argument(
+        "--self-test",
+        "--selftest",  # the older bundles' spelling (installers/kiosk/build.sh)
+        dest="self_test",
+        action="store_true",
+        help="check this installation (store, config, decoders, serial, Qt) and exit",
+    )
+    parser.add_argument(
+        "--enrol",
+        metavar="CODE",
+        help="enrol this station with a one-time code from the server's admin, store the "
+        "token (mode 0600) and exit",
+    )
+    parser.add_argument("--station-name", help="with --enrol: the name to register")
     screen = parser.add_mutually_exclusive_group()
     screen.add_argument("--fullscreen", dest="fullscreen", action="store_const", const=True)
     screen.add_argument("--windowed", dest="fullscreen", action="store_const", const=False)
@@ -336,22 +350,51 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def config_from_args(args: argparse.Namespace) -> KioskConfig:
     """The config file (``--config`` or the default one) with the CLI's options on top."""
+    return load_config(args.config, _overrides(args))
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
     overrides = {
         "server_url": args.server_url,
         "data_dir": args.data_dir,
         "station_token_file": args.station_token_file,
         "fullscreen": args.fullscreen,
     }
-    return load_config(args.config, {k: v for k, v in overrides.items() if v is not None})
+    return {k: v for k, v in overrides.items() if v is not None}
+
+
+def enrol_from_cli(config: KioskConfig, code: str, name: str | None) -> int:
+    """``--enrol CODE`` (install-kiosk.sh): exchange the code for the station token."""
+    with httpx.Client(timeout=DEFAULT_TIMEOUT_S) as http:
+        try:
+            answer = enroll(http, config.server_url, code, name)
+        except AuthError as exc:
+            print(f"rentguy-kiosk: enrolment at {config.server_url} failed: {exc}", file=sys.stderr)
+            return 1
+    config.write_station_token(answer.token)
+    where = config.station_token_file
+    print(f"enrolled as {answer.name!r} at {config.server_url}; token in {where}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The ``rentguy-kiosk`` console script."""
+    if argv is None and sys.argv[1:] == ["--self-test-qt"] or argv == ["--self-test-qt"]:
+        from client.selftest import qt_child  # the self-test's Qt check, in its own process
+
+        return qt_child()
+    args = parse_args(argv)
+    if args.self_test:
+        from client.selftest import run
+
+        return run(args.config, _overrides(args))
     try:
-        config = config_from_args(parse_args(argv))
+        config = config_from_args(args)
     except ConfigError as exc:
         print(f"rentguy-kiosk: {exc}", file=sys.stderr)
         return 2
+    if args.enrol:
+        return enrol_from_cli(config, args.enrol, args.station_name)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

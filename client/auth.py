@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from PySide6.QtCore import QCoreApplication
 
 from client.store import LocalStore
-from client.sync.engine import server_message
+from client.sync.engine import VERSION_HEADERS, server_message
 from shared.auth import BadgeLoginRequest, EnrollRequest, EnrollResponse, LoginResponse
 from shared.badges import (
     VerifierCost,
@@ -117,7 +117,9 @@ def enroll(
             QCoreApplication.translate("auth", "The enrolment code must be 6 to 64 characters.")
         ) from exc
     try:
-        response = client.post(server_url.rstrip("/") + ENROLL_PATH, json=body)
+        response = client.post(
+            server_url.rstrip("/") + ENROLL_PATH, json=body, headers=VERSION_HEADERS
+        )
     except httpx.TransportError as exc:
         raise AuthError(
             QCoreApplication.translate("auth", "Server unreachable: %1").replace(
@@ -161,7 +163,7 @@ class BadgeAuthenticator:
             response = self._client.post(
                 self._server_url().rstrip("/") + BADGE_LOGIN_PATH,
                 json=body,
-                headers={"Authorization": f"Bearer {token}"},
+                headers={"Authorization": f"Bearer {token}", **VERSION_HEADERS},
                 timeout=LOGIN_TIMEOUT_S,
             )
         except httpx.TransportError:

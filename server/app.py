@@ -18,6 +18,7 @@ from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
 from server.openapi import declare_error_responses
 from server.ops.docs import install_docs
+from server.ops.kiosk_reports import StationCollector
 from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
 from server.ops.middleware import (
@@ -26,6 +27,7 @@ from server.ops.middleware import (
     SecurityHeadersMiddleware,
 )
 from server.ops.router import router as ops_router
+from server.ops.versioning import VersionHeadersMiddleware, check_client_protocol
 from server.payments.metrics import MoneyCollector
 from server.payments.providers import ProviderSet
 from server.payments.ratelimit import WebhookLimits
@@ -36,6 +38,7 @@ from server.warehouse.admin import router as warehouse_admin_router
 from server.warehouse.crew_routes import router as crew_router
 from server.warehouse.feed import feed_for
 from server.warehouse.router import router as warehouse_router
+from shared.version import __version__
 
 
 class RentGuyAPI(FastAPI):
@@ -48,7 +51,7 @@ class RentGuyAPI(FastAPI):
 
     def build_middleware_stack(self):
         stack = super().build_middleware_stack()
-        stack = SecurityHeadersMiddleware(stack)
+        stack = SecurityHeadersMiddleware(VersionHeadersMiddleware(stack))
         return RequestContextMiddleware(
             stack, metrics=self.state.metrics, trusted_proxies=self.state.settings.trusted_proxies
         )
@@ -91,21 +94,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = RentGuyAPI(
         lifespan=lifespan,
         title="RentGuy Kiosk server",
-        version="0.1.0",
+        version=__version__,
         description="Scan ingest, reference sync, identity, payments and exports.",
         # FastAPI's own docs routes are off; install_docs adds them behind a setting.
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
-        # Before every route: no NUL/lone surrogate/int64 overflow gets past the edge.
-        dependencies=[Depends(refuse_bad_input)],
+        # Before every route: a protocol we speak (else a precise 426/409, before the body
+        # is read), and no NUL/lone surrogate/int64 overflow gets past the edge.
+        dependencies=[Depends(check_client_protocol), Depends(refuse_bad_input)],
     )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
     app.state.payment_providers = providers
     app.state.webhook_seen = SeenCache()
-    app.state.metrics = Metrics(collectors=[MoneyCollector(session_factory)])
+    app.state.metrics = Metrics(
+        collectors=[MoneyCollector(session_factory), StationCollector(session_factory)]
+    )
     app.state.webhook_limits = WebhookLimits.from_settings(settings)
     app.state.scan_feed = scan_feed
 

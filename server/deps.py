@@ -21,6 +21,7 @@ from server.identity.login import session_live
 from server.identity.models import Station, User
 from server.identity.permissions import Permission, permissions_for
 from server.identity.tokens import AccessClaims, decode_access_token
+from server.ops.kiosk_reports import record_kiosk_report
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -40,12 +41,15 @@ _bearer = HTTPBearer(auto_error=False, description="station token")
 
 
 def _current_station(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Station:
     if credentials is None:
         raise Unauthorized("missing station token (Authorization: Bearer ...)")
-    return identity.authenticate_station(session=session, token=credentials.credentials)
+    station = identity.authenticate_station(session=session, token=credentials.credentials)
+    record_kiosk_report(station, request.headers)
+    return station
 
 
 CurrentStation = Annotated[Station, Depends(_current_station)]

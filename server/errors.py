@@ -8,6 +8,7 @@
     ├── NotFound                 404
     ├── Conflict                 409
     ├── Unprocessable            422  (valid JSON, but a value the data cannot hold)
+    ├── UpgradeRequired          426  (the client speaks a protocol too old for us)
     ├── TooManyRequests          429  (with Retry-After)
     └── ExternalServiceError     502  (a provider or accounting system failed)
 
@@ -96,6 +97,11 @@ class Conflict(AppError):
 class Unprocessable(AppError):
     status_code = 422
     code = "unprocessable"
+
+
+class UpgradeRequired(AppError):
+    status_code = 426
+    code = "upgrade_required"
 
 
 class TooManyRequests(AppError):

@@ -35,6 +35,7 @@ ERROR_STATUSES = {
     "409": "Conflicts with the current state",
     "413": "Request body too large",
     "422": "Invalid request (the error names the field)",
+    "426": "The client's protocol is too old for this server (RentGuy-Protocol)",
     "429": "Too many requests (see Retry-After)",
     "502": "An outside service (payment provider, accounting system) failed",
     "503": "Temporarily unavailable, e.g. the database (see Retry-After)",

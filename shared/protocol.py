@@ -23,6 +23,16 @@ by ``login_id``) before it decides the batch's scans; the answer acknowledges ea
 (``scans`` may be empty when ``logins`` is not). How each scan was attributed is stored
 with it (``Attribution``): a scan whose user has no login at the uploading station is
 ``conflict`` (``no_login_session``/``login_session_mismatch``), never dropped.
+
+Versions and skew (docs/operations.md "Upgrades"): the server accepts requests of its own
+protocol version and of the one before (``MIN_PROTOCOL_VERSION``), so kiosks can be
+upgraded after the server, one station at a time. Both sides say what they speak in
+headers on every request and answer (``PROTOCOL_HEADER``, ``ACCEPTS_HEADER``); a request
+without them is protocol 1 (kiosks from before the headers). A server refuses a kiosk that
+is too old with 426 ``kiosk_too_old`` and one that is newer than it with 409
+``server_too_old``, before it reads the body; the kiosk then shows *update needed* and keeps
+its queue. Within one version, changes stay additive: new request fields optional, new
+response fields ignored by older kiosks.
 """
 
 from __future__ import annotations
@@ -37,10 +47,61 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from shared.ids import is_uuid7
 from shared.json_input import JsonInput
 
-PROTOCOL_VERSION = 1
+# 2: scans name their login (``login_session_id``) and a batch may carry offline ``logins``
+# (issue 15); both optional, so protocol-1 kiosks (neither, no headers) keep syncing.
+PROTOCOL_VERSION = 2
+# The oldest protocol this code still accepts: the current one and the one before.
+MIN_PROTOCOL_VERSION = max(1, PROTOCOL_VERSION - 1)
+# A request or answer without PROTOCOL_HEADER comes from before the headers: protocol 1.
+UNSTATED_# 2: scans name their login (``login_session_id``) and a batch may carry offline ``logins``
+# (issue 15); both optional, so protocol-1 kiosks (neither, no headers) keep syncing.
+PROTOCOL_VERSION = 2
+
+# Sent by the kiosk on every request and by the server on every answer.
+PROTOCOL_HEADER = "RentGuy-Protocol"  # "1": the version the sender speaks
+ACCEPTS_HEADER = "RentGuy-Protocol-Accepts"  # "1-2": the versions the sender accepts
+APP_VERSION_HEADER = "RentGuy-Version"  # the sender's release, e.g. "0.2.0"
+# Sent by the kiosk with each sync request (for the server's per-station metrics).
+QUEUE_DEPTH_HEADER = "RentGuy-Queue-Depth"
 MAX_BATCH_SIZE = 1000
 MAX_SCAN_QTY = 100_000
 MAX_LOGINS_PER_BATCH = 100
+
+
+def accepts_value(low: int = MIN_PROTOCOL_VERSION, high: int = PROTOCOL_VERSION) -> str:
+    return f"{low}-{high}"
+
+
+def parse_protocol(value: str | None) -> int:
+    """``PROTOCOL_HEADER``'s value (absent: ``UNSTATED_PROTOCOL_VERSION``); ValueError if bad."""
+    if value is None:
+        return UNSTATED_PROTOCOL_VERSION
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 6 or int(text) < 1:
+        raise ValueError(f"{PROTOCOL_HEADER} must be a positive integer, not {value!r}")
+    return int(text)
+
+
+def parse_accepts(value: str | None) -> tuple[int, int]:
+    """``ACCEPTS_HEADER``'s ``low-high`` (absent: only protocol 1); ValueError if bad."""
+    if value is None:
+        return (UNSTATED_PROTOCOL_VERSION, UNSTATED_PROTOCOL_VERSION)
+    low, sep, high = value.strip().partition("-")
+    if not sep:
+        raise ValueError(f"{ACCEPTS_HEADER} must be 'low-high', not {value!r}")
+    first, last = parse_protocol(low), parse_protocol(high)
+    if first > last:
+        raise ValueError(f"{ACCEPTS_HEADER} must be 'low-high' with low <= high, not {value!r}")
+    return (first, last)
+
+
+def version_headers(app_version: str) -> dict[str, str]:
+    """What either side states about itself on every request or answer."""
+    return {
+        PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+        ACCEPTS_HEADER: accepts_value(),
+        APP_VERSION_HEADER: app_version,
+    }
 
 
 class ScanMode(StrEnum):

@@ -155,6 +155,7 @@ NL = {
     "Undo scan": "Scan ongedaan",
     "Undone": "Ongedaan",
     "Unexpected answer from the server.": "Onverwacht antwoord van de server.",
+    "Update needed": "Update nodig",
     "Unit {barcode} is marked {status}.": "Exemplaar {barcode} staat op {status}.",
     "Unit {barcode} is not one of the units named on the pick list.": (
         "Exemplaar {barcode} is niet een van de exemplaren die op de paklijst staan."

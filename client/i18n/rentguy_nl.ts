@@ -807,63 +807,69 @@
     </message>
     <message>
         <location filename="../ui/status_bar.py" line="49" />
+        <source>Update needed</source>
+        <translation>Update nodig</translation>
+    </message>
+    <message>
+        <location filename="../ui/status_bar.py" line="51" />
         <source>Kiosk problem</source>
         <translation>Kioskprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="51" />
+        <location filename="../ui/status_bar.py" line="53" />
         <source>Offline</source>
         <translation>Offline</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="53" />
+        <location filename="../ui/status_bar.py" line="55" />
         <source>Online</source>
         <translation>Online</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="55" />
+        <location filename="../selftest.py" line="184" />
+        <location filename="../ui/status_bar.py" line="57" />
         <source>Server problem</source>
         <translation>Serverprobleem</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="59" />
+        <location filename="../ui/status_bar.py" line="61" />
         <source>Last sync: %1</source>
         <translation>Laatste sync: %1</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="66" />
+        <location filename="../ui/status_bar.py" line="68" />
         <source>Camera</source>
         <translation>Camera</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="66" />
+        <location filename="../ui/status_bar.py" line="68" />
         <source>Serial</source>
         <translation>Serieel</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="69" />
-        <location filename="../ui/status_bar.py" line="70" />
+        <location filename="../ui/status_bar.py" line="71" />
+        <location filename="../ui/status_bar.py" line="72" />
         <source>ready</source>
         <translation>gereed</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="71" />
+        <location filename="../ui/status_bar.py" line="73" />
         <source>not connected</source>
         <translation>niet aangesloten</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="72" />
+        <location filename="../ui/status_bar.py" line="74" />
         <source>disconnected</source>
         <translation>losgekoppeld</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="73" />
-        <location filename="../ui/status_bar.py" line="74" />
+        <location filename="../ui/status_bar.py" line="75" />
+        <location filename="../ui/status_bar.py" line="76" />
         <source>stopped</source>
         <translation>gestopt</translation>
     </message>
     <message>
-        <location filename="../ui/status_bar.py" line="81" />
+        <location filename="../ui/status_bar.py" line="83" />
         <source>Queue: %1</source>
         <translation>Wachtrij: %1</translation>
     </message>
@@ -881,46 +887,46 @@
         <translation>De aanmeldcode is 6 tot 64 tekens lang.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="123" />
+        <location filename="../auth.py" line="125" />
         <source>Server unreachable: %1</source>
         <translation>Server onbereikbaar: %1</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="133" />
+        <location filename="../auth.py" line="135" />
         <source>Unexpected answer from the server.</source>
         <translation>Onverwacht antwoord van de server.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="159" />
-        <location filename="../auth.py" line="206" />
-        <location filename="../auth.py" line="232" />
+        <location filename="../auth.py" line="161" />
+        <location filename="../auth.py" line="208" />
+        <location filename="../auth.py" line="234" />
         <source>Badge not recognised.</source>
         <translation>Pas niet herkend.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="188" />
-        <location filename="../auth.py" line="242" />
+        <location filename="../auth.py" line="190" />
+        <location filename="../auth.py" line="244" />
         <source>Too many attempts: try again in %1 s.</source>
         <translation>Te veel pogingen: probeer het over %1 s opnieuw.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="194" />
-        <location filename="../auth.py" line="253" />
+        <location filename="../auth.py" line="196" />
+        <location filename="../auth.py" line="255" />
         <source>Enter your PIN.</source>
         <translation>Voer je pincode in.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="197" />
+        <location filename="../auth.py" line="199" />
         <source>This badge needs a PIN: ask an admin to set one.</source>
         <translation>Deze pas heeft een pincode nodig: vraag een beheerder die in te stellen.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="219" />
+        <location filename="../auth.py" line="221" />
         <source>No reference data yet — connect to the server.</source>
         <translation>Nog geen gegevens — verbind met de server.</translation>
     </message>
     <message>
-        <location filename="../auth.py" line="223" />
+        <location filename="../auth.py" line="225" />
         <source>Badge misread: scan it again.</source>
         <translation>Pas verkeerd gelezen: scan hem opnieuw.</translation>
     </message>

@@ -19,6 +19,11 @@ Plain Python, no Qt: ``SyncWorker`` runs it on a thread, tests drive it with
   scans and offline logins are exported to a file next to the store and taken out of the
   queue (kept, marked rejected), the mirror and badge cache are wiped, and the kiosk shows
   it is revoked (``LocalStore.wipe_revoked``; docs/identity.md).
+- versions (the rule: ``shared.protocol``): every request states the kiosk's protocol,
+  accepted range and release (and its queue depth, for the server's metrics); a server that
+  refuses the protocol (426 / 409 ``server_too_old``) or states an accepted range without
+  ours stops the round as ``update_needed``: the rows stay queued, the kiosk says so and
+  tries again later (the server may be upgraded or rolled back meanwhile).
 """
 
 from __future__ import annotations
@@ -37,14 +42,29 @@ from pydantic import ValidationError
 
 from client.store import LocalStore
 from client.timeutil import from_iso, utc_now
-from shared.protocol import OfflineLoginIn, ScanBatch, ScanBatchResponse, ScanIn
+from shared.protocol import (
+    ACCEPTS_HEADER,
+    PROTOCOL_VERSION,
+    QUEUE_DEPTH_HEADER,
+    OfflineLoginIn,
+    ScanBatch,
+    ScanBatchResponse,
+    ScanIn,
+    parse_accepts,
+    version_headers,
+)
 from shared.reference import ReferenceSnapshot
+from shared.version import __version__
 
 BATCH_PATH = "/api/v1/scans/batch"
 REFERENCE_PATH = "/api/v1/sync/reference"
 DEFAULT_TIMEOUT_S = 10.0
 MIN_BATCH_SIZE = 10
 MAX_REFERENCE_PAGES = 10_000  # a server that never says "no more" must not spin us forever
+# What this kiosk states on every request (shared.protocol's rule).
+VERSION_HEADERS = version_headers(__version__)
+# Error codes with which a server refuses our protocol (server.ops.versioning).
+VERSION_REFUSALS = ("kiosk_too_old", "server_too_old")
 
 _Model = TypeVar("_Model", ScanBatchResponse, ReferenceSnapshot)
 log = logging.getLogger(__name__)
@@ -57,6 +77,7 @@ class SyncState(StrEnum):
     REFUSED = "refused"  # another 4xx: the server's message is shown, rows stay queued
     AUTH_FAILED = "auth_failed"  # 401/403: the station token is no good
     STATION_REVOKED = "station_revoked"  # 401 station_revoked: wiped, shows "revoked"
+    UPDATE_NEEDED = "update_needed"  # kiosk and server speak no common protocol version
     NO_TOKEN = "no_token"  # this station is not enrolled yet
     LOCAL_ERROR = "local_error"  # a bug or a disk problem here: logged, retried later
 
@@ -338,12 +359,14 @@ class SyncEngine:
         )
 
     def _request(self, method: str, path: str, token: str, **kwargs: object) -> httpx.Response:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            **VERSION_HEADERS,
+            QUEUE_DEPTH_HEADER: str(self.store.queue_depth()),
+        }
         try:
             response = self._client.request(
-                method,
-                self.server_url + path,
-                headers={"Authorization": f"Bearer {token}"},
-                **kwargs,
+                method, self.server_url + path, headers=headers, **kwargs
             )  # type: ignore[arg-type]
         except httpx.TransportError as exc:
             raise SyncFailure(
@@ -352,6 +375,9 @@ class SyncEngine:
                 timed_out=isinstance(exc, httpx.ReadTimeout),
             ) from exc
         status = response.status_code
+        update = update_needed(response)
+        if update is not None:
+            raise SyncFailure(SyncState.UPDATE_NEEDED, update)
         if status < 400:
             return response
         message = server_message(response)
@@ -384,6 +410,31 @@ def _has_rows(page: ReferenceSnapshot) -> bool:
     )
 
 
+def update_needed(response: httpx.Response) -> str | None:
+    """Why kiosk and server cannot talk, or None. A server that states no range is from
+    before the headers (protocol 1 only)."""
+    status = response.status_code
+    if status == 426 or (status == 409 and _error_code(response) in VERSION_REFUSALS):
+        return f"update needed: {server_message(response)}"
+    try:
+        low, high = parse_accepts(response.headers.get(ACCEPTS_HEADER))
+    except ValueError:
+        return None  # not a statement we can read (a proxy?): the answer itself decides
+    if not low <= PROTOCOL_VERSION <= high:
+        return (
+            f"update needed: the server accepts protocol {low}-{high}, "
+            f"this kiosk speaks {PROTOCOL_VERSION}"
+        )
+    return None
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    try:
+        return response.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
 def server_message(response: httpx.Response) -> str:
     """The message of our error body ``{"error": {"code", "message", ...}, "request_id"}``."""
     try:
@@ -394,13 +445,6 @@ def server_message(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}: {response.text[:200]}".strip()
     request_id = body.get("request_id")
     return f"{text} [request {request_id}]" if request_id else text
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        return response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def _scans_named(response: httpx.Response, count: int) -> set[int]:

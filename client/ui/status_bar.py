@@ -45,6 +45,8 @@ class StatusBar(QFrame):
             text, colour = self.tr("Station revoked"), RED
         elif status.state == "no_token":
             text, colour = self.tr("Not enrolled"), RED
+        elif status.state == "update_needed":  # the queue is kept; the message says who
+            text, colour = self.tr("Update needed"), RED
         elif status.state == "local_error":
             text, colour = self.tr("Kiosk problem"), RED
         elif not status.online:

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Build the frozen kiosk into dist/rentguy-kiosk/ (at the repo root) with the project venv,
-# then run the bundle's --selftest. Usage: installers/kiosk/build.sh
+# then run the bundle's --self-test. Usage: installers/kiosk/build.sh
 #   VENV=/path/to/venv  use another venv (default: <repo>/.venv)
 #   SKIP_SELFTEST=1     build only (e.g. on a machine without libzbar0)
 set -euo pipefail
 
 # Pinned: a new PyInstaller or hooks release can change what gets bundled.
-PYINSTALLER_VERSION=6.22.3
+PYINSTALLER_VERSION=6.22.3  # as in constraints.txt
 HOOKS_CONTRIB_VERSION=2026.9
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -26,6 +26,6 @@ cd "$repo"
     installers/kiosk/rentguy-kiosk.spec
 
 if [ "${SKIP_SELFTEST:-0}" != 1 ]; then
-    QT_QPA_PLATFORM=offscreen dist/rentguy-kiosk/rentguy-kiosk --selftest
+    QT_QPA_PLATFORM=offscreen dist/rentguy-kiosk/rentguy-kiosk --self-test
 fi
 echo "built: $repo/dist/rentguy-kiosk  (install with installers/kiosk/install-kiosk.sh)"

@@ -134,6 +134,9 @@ class Station(Base):
     # When the station last proved it holds the current reference data (its cursor named
     # the current version): a badge revoked after this is still in its offline cache.
     reference_synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the kiosk said on its last sync request (shared.protocol headers; /metrics).
+    reported_queue_depth: Mapped[int | None] = mapped_column(Integer)
+    app_version: Mapped[str | None] = mapped_column(String(32))
 
 
 class LoginSession(Base):

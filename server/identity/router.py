@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -44,6 +46,18 @@ def _answer(grant: LoginGrant) -> LoginResponse:
     )
 
 
+@contextmanager
+def _counted(request: Request, kind: str) -> Iterator[None]:
+    """``rentguy_logins_total{kind, outcome}``: ok, or failed (refused, throttled, error)."""
+    logins = request.app.state.metrics.logins
+    try:
+        yield
+    except Exception:
+        logins.labels(kind, "failed").inc()
+        raise
+    logins.labels(kind, "ok").inc()
+
+
 @router.post("/stations/enroll", response_model=EnrollResponse, tags=["stations"])
 def enroll_station(body: EnrollRequest, request: Request, session: SessionDep) -> EnrollResponse:
     """Exchange a one-time enrolment code for a station token (shown once)."""
@@ -58,13 +72,14 @@ def password_login(
     body: PasswordLoginRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> LoginResponse:
     """Email + password. One 401 for every failure; 429 with Retry-After while locked."""
-    grant = login.password_login(
-        session=session,
-        settings=settings,
-        email=body.email,
-        password=body.password,
-        ip=client_ip(request),
-    )
+    with _counted(request, "password"):
+        grant = login.password_login(
+            session=session,
+            settings=settings,
+            email=body.email,
+            password=body.password,
+            ip=client_ip(request),
+        )
     return _answer(grant)
 
 
@@ -77,14 +92,15 @@ def badge_login(
     settings: SettingsDep,
 ) -> LoginResponse:
     """A badge scanned at this station (+ PIN where set). Needs the station token."""
-    grant = login.badge_login(
-        session=session,
-        settings=settings,
-        station=station,
-        badge_code=body.badge_code,
-        pin=body.pin,
-        ip=client_ip(request),
-    )
+    with _counted(request, "badge"):
+        grant = login.badge_login(
+            session=session,
+            settings=settings,
+            station=station,
+            badge_code=body.badge_code,
+            pin=body.pin,
+            ip=client_ip(request),
+        )
     return _answer(grant)
 
 
@@ -93,9 +109,10 @@ def refresh(
     body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> LoginResponse:
     """Rotate a refresh token; presenting an old one revokes its whole family."""
-    grant = login.refresh(
-        session=session, settings=settings, token=body.refresh_token, ip=client_ip(request)
-    )
+    with _counted(request, "refresh"):
+        grant = login.refresh(
+            session=session, settings=settings, token=body.refresh_token, ip=client_ip(request)
+        )
     return _answer(grant)
 
 

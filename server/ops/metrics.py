@@ -5,6 +5,12 @@ its own process, so ``/metrics`` must add them up: ``serve`` then points
 ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before the workers start, every worker's
 prometheus_client writes its values to files there, and ``/metrics`` reads all of them
 (``MultiProcessCollector``), whichever worker answers.
+
+Every series exists from start-up at zero: each label set the code can use is created
+here (``_initialise``), so a dashboard or an alert sees ``0``, not "no data", until the
+first event. Per-station gauges are read from the database at each scrape
+(``server.ops.kiosk_reports.StationCollector``); export calls are counted process-wide
+(``server.exports.metrics``).
 """
 
 from __future__ import annotations
@@ -19,6 +25,26 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from server.exports import metrics as export_metrics
+from server.payments.providers import PROVIDERS
+from shared.protocol import MAX_BATCH_SIZE, ScanStatus
+
+# What a webhook delivery came to: the stored outcomes (server.payments.webhooks), and
+# refusals before anything is stored.
+WEBHOOK_OUTCOMES = (
+    "processed",
+    "unchanged",
+    "stale",
+    "mismatch",
+    "duplicate",
+    "ignored",
+    "rejected",  # a 4xx: bad signature or body
+    "rate_limited",  # a 429 from our own limits
+    "failed",  # the provider could not be read (503), or an error on our side
+)
+LOGIN_KINDS = ("password", "badge", "refresh")
+LOGIN_OUTCOMES = ("ok", "failed")
+BATCH_SIZE_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, MAX_BATCH_SIZE)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
@@ -45,6 +71,32 @@ class Metrics:
             ["status"],
             registry=own,
         )
+        self.batch_size = Histogram(
+            "rentguy_scan_batch_size",
+            "Scans per uploaded batch",
+            buckets=BATCH_SIZE_BUCKETS,
+            registry=own,
+        )
+        self.ingest_latency = Histogram(
+            "rentguy_scan_ingest_seconds",
+            "Time to apply one uploaded batch (rules, ledger, answers), before the commit",
+            registry=own,
+        )
+        self.webhooks = Counter(
+            "rentguy_webhook_deliveries_total",
+            "Payment webhook deliveries, by provider and what they came to",
+            ["provider", "outcome"],
+            registry=own,
+        )
+        self.logins = Counter(
+            "rentguy_logins_total",
+            "Logins (password, badge) and token refreshes, by kind and outcome",
+            ["kind", "outcome"],
+            registry=own,
+        )
+        for collector in export_metrics.COLLECTORS:
+            own.register(collector)
+        self._initialise()
         # What /metrics shows: this app's own values, or every worker's from the files.
         self.registry = own
         if os.environ.get(MULTIPROC_ENV):
@@ -52,6 +104,17 @@ class Metrics:
             MultiProcessCollector(self.registry)
         for collector in collectors:
             self.registry.register(collector)
+
+
+    def _initialise(self) -> None:
+        for status in ScanStatus:
+            self.scans.labels(status.value)
+        for provider in PROVIDERS:
+            for outcome in WEBHOOK_OUTCOMES:
+                self.webhooks.labels(provider, outcome)
+        for kind in LOGIN_KINDS:
+            for outcome in LOGIN_OUTCOMES:
+                self.logins.labels(kind, outcome)
 
 
 @contextmanager

@@ -14,14 +14,25 @@ from sqlalchemy import text
 from server.errors import NotFound, Unauthorized
 from server.migrations import current_revision, head_revision
 from server.ops.proxies import client_ip, is_trusted
+from shared.protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from shared.version import __version__
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
 def healthz() -> dict:
-    # The pid says which worker process answered (``serve --workers N``).
-    return {"status": "ok", "pid": os.getpid()}
+    # The pid says which worker process answered (``serve --workers N``). The versions say
+    # which kiosks this server can take (the rule: shared.protocol).
+    return {
+        "status": "ok",
+        "pid": os.getpid(),
+        "version": __version__,
+        "protocol": {
+            "current": PROTOCOL_VERSION,
+            "accepts": [MIN_PROTOCOL_VERSION, PROTOCOL_VERSION],
+        },
+    }
 
 
 @router.get(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from server.deps import Requires, SessionDep, SettingsDep
-from server.errors import TooManyRequests
+from server.errors import AppError, TooManyRequests
 from server.identity.models import User
 from server.identity.permissions import Permission
 from server.invoicing import service as invoicing
@@ -146,6 +146,24 @@ def _rate_limit(request: Request, source: str) -> None:
 
 
 async def _webhook(request: Request, provider: str) -> WebhookAnswer:
+    """One delivery, counted by what it came to (``rentguy_webhook_deliveries_total``)."""
+    deliveries = request.app.state.metrics.webhooks
+    try:
+        answer = await _receive_webhook(request, provider)
+    except TooManyRequests:
+        deliveries.labels(provider, "rate_limited").inc()
+        raise
+    except AppError as exc:
+        deliveries.labels(provider, "rejected" if exc.status_code < 500 else "failed").inc()
+        raise
+    except Exception:
+        deliveries.labels(provider, "failed").inc()
+        raise
+    deliveries.labels(provider, answer.outcome).inc()
+    return answer
+
+
+async def _receive_webhook(request: Request, provider: str) -> WebhookAnswer:
     source = client_ip(request) or "unknown"
     _rate_limit(request, source)
     # The raw body, exactly as signed: parsing it first would break Stripe's signature.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -34,6 +35,9 @@ def upload_scans(
     The batch's offline logins are recorded first (each once, ever), so its scans, and
     any later batch's, can name them (shared.protocol)."""
     feed = request.app.state.scan_feed
+    metrics = request.app.state.metrics
+    metrics.batch_size.observe(len(batch.scans))
+    started = time.perf_counter()
     logins = record_offline_logins(session=session, station=station, logins=batch.logins)
     results = ingest_batch(
         session=session,
@@ -43,9 +47,10 @@ def upload_scans(
         faults={batch.scans[i].scan_id: why for i, why in item_faults(request).items()},
         on_applied=lambda decided: feed.publish_after_commit(session, decided),
     )
+    metrics.ingest_latency.observe(time.perf_counter() - started)
     # Counted once the answers are stored: a batch that fails to commit answered nothing.
     answered = Counter(result["status"] for result in results)
-    scans_total = request.app.state.metrics.scans
+    scans_total = metrics.scans
     event.listen(
         session,
         "after_commit",

@@ -6,12 +6,19 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.config import Settings
+from shared.protocol import MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from shared.version import __version__
 
 
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "pid": os.getpid()}  # the answering worker
+    assert response.json() == {  # the answering worker, and what it can talk to
+        "status": "ok",
+        "pid": os.getpid(),
+        "version": __version__,
+        "protocol": {"current": PROTOCOL_VERSION, "accepts": [MIN_PROTOCOL_VERSION, PROTOCOL_VERSION]},
+    }
 
 
 def test_readyz_at_head(client):

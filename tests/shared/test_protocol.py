@@ -87,4 +87,4 @@ def test_exported_members_are_pinned():
             "uuid7",
         ]
     )
-    assert shared.PROTOCOL_VERSION == 1
+    assert shared.PROTOCOL_VERSION == 2

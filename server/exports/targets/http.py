@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from server.exports import metrics
 from server.exports.targets.ratelimit import WindowLimiter
 from server.money import MoneyError, to_cents
 
@@ -162,6 +163,7 @@ class ApiClient:
                 for limiter in self.limiters:
                     limiter.record()
                 self.calls += 1
+                metrics.CALLS.labels(self.target).inc()
                 if is_write:
                     raise OutcomeUnknown(f"{method} {path}: {exc!r}", endpoint=path) from exc
                 if attempt > self.read_retries:
@@ -169,6 +171,7 @@ class ApiClient:
                 self.sleep(min(2**attempt * 0.1, 5))
                 continue
             self.calls += 1
+            metrics.CALLS.labels(self.target).inc()
             for limiter in self.limiters:
                 limiter.record()
             self._adopt_headers(response)
@@ -176,6 +179,7 @@ class ApiClient:
                 self.errors.record(endpoint, response.status_code)
             if response.status_code == 429:
                 self.throttled += 1
+                metrics.THROTTLED.labels(self.target).inc()
                 throttled += 1
                 self._wait_after_429(method, path, response, throttled)
                 continue
@@ -208,6 +212,9 @@ class ApiClient:
                     status=429,
                     endpoint=path,
                 )
+            if wait > 0:
+                metrics.RATE_LIMIT_WAITS.labels(self.target).inc()
+                metrics.RATE_LIMIT_WAIT_SECONDS.labels(self.target).inc(wait)
             limiter.acquire()
 
     def now(self) -> float:
