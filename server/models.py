@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
 from server.audit.models import AuditEvent
+from server.console.models import ConsolePreference, ConsoleSession
 from server.db import Base
 from server.exports.models import (
     ExportCredential,
@@ -21,6 +22,7 @@ from server.warehouse.models import (
     Project,
     ReferenceVersion,
     Scan,
+    ScanReview,
     Unit,
 )
 
@@ -34,6 +36,8 @@ __all__ = [
     "ExportEndpointError",
     "ExportRun",
     "CaseUnit",
+    "ConsolePreference",
+    "ConsoleSession",
     "CreditNote",
     "Customer",
     "DocumentCounter",
@@ -51,6 +55,7 @@ __all__ = [
     "Refund",
     "Role",
     "Scan",
+    "ScanReview",
     "Station",
     "Unit",
     "User",

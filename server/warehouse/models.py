@@ -217,3 +217,20 @@ class ReferenceStamp(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     changes: Mapped[int] = mapped_column(BigInteger)
+
+
+class ScanReview(Base):
+    """A person's decision on a scan answered ``conflict`` or ``rejected`` (warehouse.review).
+
+    A scan without a row here is awaiting review; the row says who looked and why it is
+    settled. The scan and its movements stay as they were: the ledger is never edited.
+    """
+
+    __tablename__ = "scan_reviews"
+
+    scan_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("scans.scan_id", ondelete="CASCADE"), primary_key=True
+    )
+    resolved_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

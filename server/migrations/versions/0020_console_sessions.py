@@ -1,0 +1,85 @@
+"""console: browser sessions, per-user console language, scan reviews
+
+``console_sessions``: one row per browser login (only the cookie's SHA-256), tied to the
+refresh-token family its password login opened. ``console_preferences``: the language a
+user chose for the console. ``scan_reviews``: who settled a conflict/rejected scan and why
+(a scan without one is awaiting review on the live board).
+
+Revision ID: 0020_console_sessions
+Revises: 0017_scan_reason_codes
+Create Date: 2026-12-06 09:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = "0020_console_sessions"
+down_revision: str | None = "0017_scan_reason_codes"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "console_sessions",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("token_hash", sa.String(64), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("family_id", sa.Uuid(), nullable=False),
+        sa.Column("ip", sa.String(64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name="fk_console_sessions_user_id_users",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_console_sessions"),
+        sa.UniqueConstraint("token_hash", name="uq_console_sessions_token_hash"),
+    )
+    op.create_index("ix_console_sessions_family_id", "console_sessions", ["family_id"])
+    op.create_index("ix_console_sessions_user", "console_sessions", ["user_id", "revoked_at"])
+    op.create_table(
+        "console_preferences",
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("language", sa.String(5), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name="fk_console_preferences_user_id_users",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name="pk_console_preferences"),
+    )
+    op.create_table(
+        "scan_reviews",
+        sa.Column("scan_id", sa.Uuid(), nullable=False),
+        sa.Column("resolved_by", sa.Uuid(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["scan_id"],
+            ["scans.scan_id"],
+            name="fk_scan_reviews_scan_id_scans",
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by"], ["users.id"], name="fk_scan_reviews_resolved_by_users"
+        ),
+        sa.PrimaryKeyConstraint("scan_id", name="pk_scan_reviews"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("scan_reviews")
+    op.drop_table("console_preferences")
+    op.drop_index("ix_console_sessions_user", table_name="console_sessions")
+    op.drop_index("ix_console_sessions_family_id", table_name="console_sessions")
+    op.drop_table("console_sessions")
