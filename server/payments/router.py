@@ -66,8 +66,7 @@ def start_payment(
 @router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentRead])
 def list_payments(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Payment]:
     """An invoice's payments, oldest first."""
-    stmt = select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.created_at)
-    return list(session.scalars(stmt))
+    return service.payments_of_invoice(session=session, invoice_id=invoice_id)
 
 
 @router.get("/invoices/{invoice_id}/coverage", response_model=CoverageRead)
@@ -108,8 +107,7 @@ def cancel_payment(
 @router.get("/payments/{payment_id}/refunds", response_model=list[RefundRead])
 def list_refunds(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Refund]:
     """A payment's refunds (ours and those made at the provider)."""
-    stmt = select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
-    return list(session.scalars(stmt))
+    return service.refunds_of_payment(session=session, payment_id=payment_id)
 
 
 @router.post("/payments/{payment_id}/refunds", response_model=RefundRead, status_code=201)

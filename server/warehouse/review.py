@@ -1,0 +1,99 @@
+"""Scans a person must look at, and their resolution (the live board's review list).
+
+Offline scans are facts (``ingest``): a unit already out elsewhere still moves, answered
+``conflict``; a scan the server refused is ``rejected``. Each waits here until someone
+resolves it, saying why; the resolution names who and when and is audited. Resolving
+changes no scan and no movement: a correction is a new scan or an admin movement.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from server.audit.service import Actor, record
+from server.db import is_postgresql, utcnow
+from server.errors import BadRequest, Conflict, NotFound
+from server.warehouse.models import Scan, ScanReview
+
+NEEDS_REVIEW = ("conflict", "rejected")
+NOTE_MAX = 1000
+BUCKET_SECONDS = 300  # the board's plot: scans per 5 minutes
+
+
+def awaiting_review(*, session: Session, limit: int = 50) -> tuple[list[Scan], int]:
+    """The newest scans awaiting review (up to ``limit``), and how many wait in all."""
+    waiting = (
+        select(Scan)
+        .outerjoin(ScanReview, ScanReview.scan_id == Scan.scan_id)
+        .where(Scan.status.in_(NEEDS_REVIEW), ScanReview.scan_id.is_(None))
+    )
+    total = session.scalar(select(func.count()).select_from(waiting.subquery()))
+    rows = session.scalars(
+        waiting.order_by(Scan.received_at.desc(), Scan.seq.desc()).limit(limit)
+    ).all()
+    return list(rows), int(total or 0)
+
+
+def resolve(*, session: Session, scan_id: uuid.UUID, note: str, actor: Actor) -> ScanReview:
+    """Mark a conflict/rejected scan as settled by ``actor`` with ``note`` (why)."""
+    note = note.strip()
+    if not note:
+        raise BadRequest("note: say how it was settled", code="note_required")
+    if len(note) > NOTE_MAX:
+        raise BadRequest(f"note: at most {NOTE_MAX} characters", code="note_too_long")
+    scan = session.get(Scan, scan_id)
+    if scan is None:
+        raise NotFound(f"no scan {scan_id}")
+    if scan.status not in NEEDS_REVIEW:
+        raise Conflict(f"scan {scan_id} is {scan.status}: nothing to review")
+    if session.get(ScanReview, scan_id) is not None:
+        raise Conflict(f"scan {scan_id} is already resolved", code="already_resolved")
+    review = ScanReview(scan_id=scan_id, resolved_by=actor.user_id, note=note)
+    session.add(review)
+    session.flush()
+    record(
+        session=session,
+        action="scan.review_resolved",
+        actor=actor,
+        target_type="scan",
+        target_id=scan_id,
+        details={"status": scan.status, "note": note},
+    )
+    return review
+
+
+def recent_scans(*, session: Session, limit: int = 30) -> list[Scan]:
+    return list(
+        session.scalars(
+            select(Scan).order_by(Scan.received_at.desc(), Scan.seq.desc()).limit(limit)
+        )
+    )
+
+
+def scans_per_bucket(
+    *, session: Session, hours: int = 8, now: datetime | None = None
+) -> dict[uuid.UUID, dict[int, int]]:
+    """Scans received per station per 5-minute bucket over the last ``hours``:
+    ``{station_id: {bucket: count}}``, a bucket being epoch seconds // 300."""
+    now = now or utcnow()
+    since = now - timedelta(hours=hours)
+    if is_postgresql(session):
+        bucket = cast(func.floor(func.extract("epoch", Scan.received_at) / BUCKET_SECONDS), Integer)
+    else:
+        # SQLite keeps UTC text; strftime('%s') reads it as seconds since the epoch.
+        bucket = cast(
+            func.strftime("%s", Scan.received_at) / literal_column(str(BUCKET_SECONDS)), Integer
+        )
+    rows = session.execute(
+        select(Scan.station_id, bucket.label("bucket"), func.count())
+        .where(Scan.received_at >= since)
+        .group_by(Scan.station_id, literal_column("bucket"))
+    ).all()
+    result: dict[uuid.UUID, dict[int, int]] = {}
+    for station_id, b, count in rows:
+        result.setdefault(station_id, {})[int(b)] = int(count)
+    return result
