@@ -8,7 +8,9 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -76,11 +78,12 @@ def board(ctx: Reader):
 
 
 @router.get("/stream", include_in_schema=False)
-async def stream(ctx: Reader):
-    """The existing live scan feed (``server.warehouse.feed``) for this browser."""
+async def stream(ctx: Reader, limit: Annotated[int | None, Query(ge=0, le=1_000_000)] = None):
+    """The existing live scan feed (``server.warehouse.feed``) for this browser;
+    ``limit`` ends it after that many scans (0: a probe)."""
     feed = ctx.request.app.state.scan_feed
     return StreamingResponse(
-        feed.stream(),
+        feed.stream(limit=limit),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
