@@ -211,6 +211,10 @@ DUTCH: dict[str, str] = {
     "Reconciliation report": "Afstemmingsrapport",
     "Documents": "Documenten",
     "Calls against the rate limit": "Aanroepen tegen de limiet",
+    "no calls in the last 8 hours": "geen aanroepen in de laatste 8 uur",
+    "limit": "limiet",
+    "Calls per 5 minutes; a run's calls are spread over its duration.":
+        "Aanroepen per 5 minuten; de aanroepen van een run zijn over zijn duur verdeeld.",
     # audit
     "Action": "Actie",
     "Outcome": "Uitkomst",

@@ -38,8 +38,18 @@ class Plot:
 
     @property
     def y_ticks(self) -> list[int]:
-        step = max(1, -(-self.y_max // 4))
-        return list(range(0, self.y_max + 1, step))
+        return list(range(0, self.y_max + 1, nice_step(self.y_max)))
+
+
+def nice_step(peak: int) -> int:
+    """A 1/2/5 × 10^k step giving at most five gridlines up to ``peak``."""
+    magnitude = 1
+    while True:
+        for factor in (1, 2, 5):
+            step = factor * magnitude
+            if peak / step <= 4:
+                return step
+        magnitude *= 10
 
 
 def line_plot(
@@ -52,6 +62,8 @@ def line_plot(
     height: int = 240,
 ) -> Plot:
     peak = max([max(s.points, default=0) for s in series] + [limit or 0, 1])
+    step = nice_step(peak)
+    peak = -(-peak // step) * step  # up to the next gridline
     coloured = [
         Series(s.label, s.points, s.colour or PALETTE[i % len(PALETTE)])
         for i, s in enumerate(series)

@@ -257,7 +257,7 @@ def test_run_an_export_and_watch_the_progress_bar_finish(browser, session_factor
     done = page.wait_for_selector('tr.run[data-status="succeeded"]', timeout=60_000)
     bar = done.query_selector("progress")
     assert bar.get_attribute("value") == bar.get_attribute("max") != "0"
-    shot(page, "exports")
+    shot(page, "exports-run-finished")
     done.query_selector("a").click()
     page.wait_for_load_state()
     assert "INV" in page.content() or "2026" in page.content()
@@ -352,6 +352,7 @@ def test_every_page_renders_without_errors(browser, demo, session_factory):
     shot(page, "unit")
     # English, chosen per user: it sticks to the user, not to the browser.
     page.get_by_label("Taal").select_option("en")
+    page.get_by_role("button", name="Opslaan").click()
     page.wait_for_selector("text=Signed in as")
     shot(page, "unit-en")
     assert browser.problems == []

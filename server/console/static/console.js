@@ -2,10 +2,6 @@
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
-  // The language menu saves on change; its button stays for keyboard and no-script users.
-  for (const select of document.querySelectorAll("select.autosubmit")) {
-    select.addEventListener("change", () => select.form.requestSubmit());
-  }
   const feed = document.getElementById("scan-feed");
   if (feed) liveScans(feed);
 });
@@ -47,6 +43,8 @@ function liveScans(feed) {
       row.appendChild(td);
     }
     list.prepend(row);
+    // The stations (last contact) and the plot follow the scans (throttled by htmx).
+    document.body.dispatchEvent(new CustomEvent("scan-arrived"));
     while (list.rows.length > maxRows) list.deleteRow(-1);
     if (scan.status === "conflict" || scan.status === "rejected") {
       document.body.dispatchEvent(new CustomEvent("review-changed"));
