@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from server.db import utcnow
+from server.db import one_of, utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.integrity import delete_row
 from server.warehouse.ledger import AVAILABLE, UNIT_STATUSES, counted, unit_positions
@@ -199,6 +199,9 @@ def unit_outs(*, session: Session, units: list[Unit]) -> list[UnitOut]:
     return _unit_outs(session, units)
 
 
+_SET_ASIDE = ("damaged", "missing", "maintenance")
+
+
 def list_units(
     *,
     session: Session,
@@ -215,6 +218,23 @@ def list_units(
     if q:
         stmt = stmt.where(or_(Unit.barcode.ilike(_like(q)), Unit.serial.ilike(_like(q))))
     stmt = stmt.order_by(Unit.barcode)
+    if status in _SET_ASIDE and project_id is None:
+        # Few units are damaged, missing or in maintenance, and each got there by a
+        # movement of that kind: derive the position of those candidates only, not of
+        # every unit (the console's damaged/missing queue; 12 s → ms at 50,000 units).
+        candidates = session.scalars(
+            select(Movement.unit_id)
+            .where(Movement.kind == status, Movement.unit_id.is_not(None), counted())
+            .distinct()
+        ).all()
+        positions = unit_positions(session=session, unit_ids=candidates)
+        ids = [unit_id for unit_id, pos in positions.items() if pos.status == status]
+        if not ids:
+            return [], 0
+        stmt = stmt.where(one_of(session, Unit.id, ids))
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        units = session.scalars(stmt.offset(offset).limit(limit)).all()
+        return _unit_outs(session, list(units)), total
     if status is None and project_id is None:
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
         units = session.scalars(stmt.offset(offset).limit(limit)).all()

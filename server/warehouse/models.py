@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -130,6 +131,16 @@ class Scan(Base):
         Index("ix_scans_station_seq", "station_id", "seq"),
         # Every ledger reader leaves annulled scans out (ledger.counted): it looks them up.
         Index("ix_scans_annuls_scan_id", "annuls_scan_id"),
+        # The console's live board (migration 0020): the newest scans, scans per 5 minutes
+        # per station, a project's scans, and the few awaiting review.
+        Index("ix_scans_received_at", "received_at", "station_id"),
+        Index("ix_scans_project_id", "project_id", "status"),
+        Index(
+            "ix_scans_flagged",
+            "received_at",
+            sqlite_where=text("status IN ('conflict', 'rejected')"),
+            postgresql_where=text("status IN ('conflict', 'rejected')"),
+        ),
     )
 
     scan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -1,9 +1,11 @@
-"""console: browser sessions, per-user console language, scan reviews
+"""console: browser sessions, per-user console language, scan reviews, board indexes
 
 ``console_sessions``: one row per browser login (only the cookie's SHA-256), tied to the
 refresh-token family its password login opened. ``console_preferences``: the language a
 user chose for the console. ``scan_reviews``: who settled a conflict/rejected scan and why
-(a scan without one is awaiting review on the live board).
+(a scan without one is awaiting review on the live board). Three indexes on ``scans`` for
+the board: newest first and per 5 minutes per station (``received_at, station_id``), a
+project's scans (``project_id, status``), and the few flagged ones (partial).
 
 Revision ID: 0020_console_sessions
 Revises: 0017_scan_reason_codes
@@ -22,7 +24,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+FLAGGED = "status IN ('conflict', 'rejected')"
+
+
 def upgrade() -> None:
+    op.create_index("ix_scans_received_at", "scans", ["received_at", "station_id"])
+    op.create_index("ix_scans_project_id", "scans", ["project_id", "status"])
+    op.create_index(
+        "ix_scans_flagged",
+        "scans",
+        ["received_at"],
+        sqlite_where=sa.text(FLAGGED),
+        postgresql_where=sa.text(FLAGGED),
+    )
     op.create_table(
         "console_sessions",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -83,3 +97,6 @@ def downgrade() -> None:
     op.drop_index("ix_console_sessions_user", table_name="console_sessions")
     op.drop_index("ix_console_sessions_family_id", table_name="console_sessions")
     op.drop_table("console_sessions")
+    op.drop_index("ix_scans_flagged", table_name="scans")
+    op.drop_index("ix_scans_project_id", table_name="scans")
+    op.drop_index("ix_scans_received_at", table_name="scans")
