@@ -17,7 +17,8 @@ APT_PACKAGES=(libzbar0 fonts-dejavu-core libgl1 libegl1 libglib2.0-0 libfontconf
   libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
   libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
   libxcb-randr0 libxcb-xkb1 xvfb xauth
-  shellcheck desktop-file-utils)  # the installer tests lint scripts and the .desktop file
+  shellcheck desktop-file-utils  # the installer tests lint scripts and the .desktop file
+  chromium)  # the admin console's browser tests (Playwright drives it; no browser download)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

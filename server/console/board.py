@@ -16,7 +16,15 @@ from sqlalchemy import select
 
 from server.audit.service import Actor
 from server.console.plots import Series, line_plot
-from server.console.web import LOCAL_TZ, Ctx, needs, render, service_error, text_fields
+from server.console.web import (
+    LOCAL_TZ,
+    Ctx,
+    needs,
+    redirect,
+    render,
+    service_error,
+    text_fields,
+)
 from server.db import utcnow
 from server.errors import AppError
 from server.identity.models import Station
@@ -101,7 +109,11 @@ def stations_panel(ctx: Reader):
 def _review_values(ctx: Ctx, errors: dict | None = None, notes: dict | None = None) -> dict:
     scans, waiting = review.awaiting_review(session=ctx.db, limit=20)
     names = {s.id: s.name for s in _stations(ctx)}
+    listed = {str(scan.scan_id) for scan in scans}
+    # An error about a scan no longer listed (resolved meanwhile) shows above the list.
+    message = next((text for key, text in (errors or {}).items() if key not in listed), None)
     return {
+        "review_message": message,
         "reviews": scans,
         "waiting": waiting,
         "review_errors": errors or {},
@@ -139,12 +151,19 @@ def resolve(scan_id: uuid.UUID, ctx: Reviewer):
             **_review_values(ctx, errors={str(scan_id): errors["note"]},
                              notes={str(scan_id): values["note"]}),
         )
+    if not ctx.request.headers.get("hx-request"):
+        return redirect("/console/board")
     return render(ctx, "board_reviews.html", **_review_values(ctx))
 
 
 def _plot_values(ctx: Ctx, stations: list[Station] | None = None) -> dict:
     now = utcnow()
-    counts = review.scans_per_bucket(session=ctx.db, hours=PLOT_HOURS, now=now)
+    state = ctx.request.app.state
+    if not hasattr(state, "board_plot_buckets"):
+        state.board_plot_buckets = {}  # this process's settled buckets (review.py)
+    counts = review.scans_per_bucket(
+        session=ctx.db, hours=PLOT_HOURS, now=now, closed=state.board_plot_buckets
+    )
     last = int(now.timestamp()) // review.BUCKET_SECONDS
     steps = PLOT_HOURS * 3600 // review.BUCKET_SECONDS
     first = last - steps + 1

@@ -1,6 +1,6 @@
 """The console's two languages: English message ids, a Dutch catalogue (``DUTCH``).
 
-Templates call ``_("English text")``; Dutch users get the catalogue's text. The language
+Templates call ``_`` with the English text; Dutch users get the catalogue's text. The language
 is the user's choice (``console_preferences``), else the browser's Accept-Language, else
 Dutch (the product's home market). A test checks every ``_()`` text in the templates and
 modules has a Dutch entry, so the catalogue stays complete.
@@ -133,7 +133,7 @@ DUTCH: dict[str, str] = {
     "Issued": "Uitgegeven",
     "Revoke badge": "Badge intrekken",
     "PIN": "Pincode",
-    "New PIN (4–8 digits, empty clears it)": "Nieuwe pincode (4–8 cijfers, leeg wist hem)",
+    "New PIN (4–12 digits, empty clears it)": "Nieuwe pincode (4–12 cijfers, leeg wist hem)",
     "Reset PIN": "Pincode herstellen",
     "PIN saved.": "Pincode opgeslagen.",
     "PIN cleared.": "Pincode gewist.",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from server.console.web import Pager, needs, page_number, render, text_fields
 from server.identity.permissions import Permission
@@ -32,7 +32,8 @@ def inventory_page(ctx: Reader):
         rows, total = inventory.list_products(
             session=ctx.db, q=search, category=None, tracking=None, offset=offset, limit=50
         )
-        values["products"] = inventory.product_out(ctx.db, rows)
+        values["products"] = rows
+        values["unit_counts"] = _unit_counts(ctx, rows)
     elif tab == "units":
         status = q["status"] if q["status"] in UNIT_STATUSES else None
         rows, total = inventory.list_units(
@@ -50,19 +51,27 @@ def inventory_page(ctx: Reader):
             ctx.db.execute(select(Unit.id, Unit.barcode).where(Unit.id.in_(unit_ids))).all()
         )
     else:  # the damaged/missing queue: units whose last counted movement says so
-        damaged, total_d = inventory.list_units(
-            session=ctx.db, product_id=None, status="damaged", q=search, project_id=None,
-            offset=offset, limit=50,
+        stmt = select(Unit).order_by(Unit.barcode)
+        if search:
+            stmt = stmt.where(Unit.barcode.ilike(inventory._like(search), escape="\\"))
+        rows, total = inventory.set_aside_units(
+            session=ctx.db, statuses=["damaged", "missing"], stmt=stmt, offset=offset, limit=50
         )
-        missing, total_m = inventory.list_units(
-            session=ctx.db, product_id=None, status="missing", q=search, project_id=None,
-            offset=offset, limit=50,
-        )
-        values |= {"units": damaged + missing}
-        total = max(total_d, total_m)
+        values["units"] = rows
     if tab in ("units", "queue"):
         values |= _names(ctx, values["units"])
     return render(ctx, "inventory.html", pager=Pager(page, int(total or 0)), **values)
+
+
+def _unit_counts(ctx, products) -> dict:
+    """Units per serialized product. Their statuses are not derived here: that is every
+    unit's ledger (0.7 s for a page of 50 products at 50,000 units); the units tab
+    filters by status instead."""
+    ids = [p.id for p in products if p.tracking == "serialized"]
+    return dict(ctx.db.execute(
+        select(Unit.product_id, func.count()).where(Unit.product_id.in_(ids))
+        .group_by(Unit.product_id)
+    ).all()) if ids else {}
 
 
 def _names(ctx, units) -> dict:

@@ -179,6 +179,14 @@ class Movement(Base):
     __table_args__ = (
         Index("ix_movements_unit_latest", "unit_id", "id"),
         Index("ix_movements_project_product", "project_id", "product_id"),
+        # The few set-aside movements (migration 0020): the damaged/missing queue.
+        Index(
+            "ix_movements_set_aside",
+            "kind",
+            "unit_id",
+            sqlite_where=text("kind IN ('damaged', 'missing', 'maintenance')"),
+            postgresql_where=text("kind IN ('damaged', 'missing', 'maintenance')"),
+        ),
         CheckConstraint("qty > 0", name="qty_positive"),
     )
 

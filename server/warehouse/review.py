@@ -23,6 +23,9 @@ NEEDS_REVIEW = ("conflict", "rejected")
 FLAGGED_SQL = "scans.status IN ('conflict', 'rejected')"
 NOTE_MAX = 1000
 BUCKET_SECONDS = 300  # the board's plot: scans per 5 minutes
+# A scan's received_at is set before its batch commits: a bucket is final once the
+# slowest batch that could still land in it has committed (ingest takes well under this).
+SETTLE_SECONDS = 120
 
 
 def awaiting_review(*, session: Session, limit: int = 50) -> tuple[list[Scan], int]:
@@ -78,25 +81,42 @@ def recent_scans(*, session: Session, limit: int = 30) -> list[Scan]:
 
 
 def scans_per_bucket(
-    *, session: Session, hours: int = 8, now: datetime | None = None
+    *,
+    session: Session,
+    hours: int = 8,
+    now: datetime | None = None,
+    closed: dict[int, dict[uuid.UUID, int]] | None = None,
 ) -> dict[uuid.UUID, dict[int, int]]:
     """Scans received per station per 5-minute bucket over the last ``hours``:
     ``{station_id: {bucket: count}}``, a bucket being epoch seconds // 300.
 
     One count per bucket, each an index range (``ix_scans_received_at``, which covers the
-    station too): no per-row date arithmetic, which cost a second at 200,000 scans."""
+    station too): no per-row date arithmetic, which cost a second at 200,000 scans.
+    ``closed`` (the caller's, per process) keeps the counts of buckets that ended more than
+    ``SETTLE_SECONDS`` ago, which no commit changes any more: a board refresh counts the
+    newest bucket or two, not 96."""
     now = now or utcnow()
     last = int(now.timestamp()) // BUCKET_SECONDS
     first = last - hours * 3600 // BUCKET_SECONDS + 1
+    settled = (int(now.timestamp()) - SETTLE_SECONDS) // BUCKET_SECONDS  # buckets before it
+    if closed is not None:
+        for old in [b for b in list(closed) if b < first]:
+            closed.pop(old, None)  # request threads share it: never fail on a race
     result: dict[uuid.UUID, dict[int, int]] = {}
     for bucket in range(first, last + 1):
-        lo = datetime.fromtimestamp(bucket * BUCKET_SECONDS, UTC)
-        hi = lo + timedelta(seconds=BUCKET_SECONDS)
-        rows = session.execute(
-            select(Scan.station_id, func.count())
-            .where(Scan.received_at >= lo, Scan.received_at < hi)
-            .group_by(Scan.station_id)
-        )
-        for station_id, count in rows:
+        counts = closed.get(bucket) if closed is not None else None
+        if counts is None:
+            lo = datetime.fromtimestamp(bucket * BUCKET_SECONDS, UTC)
+            hi = lo + timedelta(seconds=BUCKET_SECONDS)
+            counts = dict(
+                session.execute(
+                    select(Scan.station_id, func.count())
+                    .where(Scan.received_at >= lo, Scan.received_at < hi)
+                    .group_by(Scan.station_id)
+                ).all()
+            )
+            if closed is not None and bucket < settled:
+                closed[bucket] = counts
+        for station_id, count in counts.items():
             result.setdefault(station_id, {})[bucket] = int(count)
     return result

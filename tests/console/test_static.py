@@ -62,7 +62,8 @@ def test_language_is_the_users_choice_else_the_browsers():
 
 
 def _raster(svg: str, size: int) -> np.ndarray:
-    """Rasterise our simple SVGs (rects, and segno's path of h/m runs) without a browser."""
+    """Rasterise our Code 128 SVG (plain rects) without a browser. The QR codes are read
+    back from Chromium's rendering in test_browser.py."""
     view = [float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
     w, h = int(view[2]), int(view[3])
     scale = size / w
@@ -72,21 +73,6 @@ def _raster(svg: str, size: int) -> np.ndarray:
     ):
         x0, y0 = int(float(x) * scale), int(float(y) * scale)
         image[y0 : y0 + int(float(rh) * scale), x0 : x0 + int(float(rw) * scale)] = 0
-    path = re.search(r' d="([^"]+)"', svg)
-    if path:
-        cx = cy = 0.0
-        for op, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path.group(1).replace(
-                "M", " M").replace("m", " m").replace("h", " h")):
-            if op == "M":
-                cx, cy = float(a), float(b)
-            elif op == "m":
-                cx, cy = cx + float(a), cy + float(b)
-            else:
-                x0 = int(cx * scale)
-                x1 = int((cx + float(a)) * scale)
-                y0 = int((cy - 0.5) * scale)
-                image[y0 : y0 + int(scale), x0:x1] = 0
-                cx += float(a)
     return cv2.copyMakeBorder(image, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=255)
 
 
@@ -94,8 +80,7 @@ def _raster(svg: str, size: int) -> np.ndarray:
 def test_code_images_read_back(text):
     codes = zxingcpp.read_barcodes(_raster(str(code128_svg(text)), 1200))
     assert [(c.text) for c in codes] == [text]
-    codes = zxingcpp.read_barcodes(_raster(str(qr_svg(text)), 400))
-    assert [(c.text) for c in codes] == [text]
+    assert 'viewBox="0 0 ' in str(qr_svg(text))  # scales to its box
     assert "style=" not in str(code128_svg(text)) + str(qr_svg(text))  # CSP: no inline style
 
 

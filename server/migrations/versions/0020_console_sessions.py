@@ -5,7 +5,8 @@ refresh-token family its password login opened. ``console_preferences``: the lan
 user chose for the console. ``scan_reviews``: who settled a conflict/rejected scan and why
 (a scan without one is awaiting review on the live board). Three indexes on ``scans`` for
 the board: newest first and per 5 minutes per station (``received_at, station_id``), a
-project's scans (``project_id, status``), and the few flagged ones (partial).
+project's scans (``project_id, status``), and the few flagged ones (partial); and one on
+``movements`` for the damaged/missing queue (partial: only those kinds).
 
 Revision ID: 0020_console_sessions
 Revises: 0017_scan_reason_codes
@@ -27,7 +28,17 @@ depends_on: str | Sequence[str] | None = None
 FLAGGED = "status IN ('conflict', 'rejected')"
 
 
+SET_ASIDE = "kind IN ('damaged', 'missing', 'maintenance')"
+
+
 def upgrade() -> None:
+    op.create_index(
+        "ix_movements_set_aside",
+        "movements",
+        ["kind", "unit_id"],
+        sqlite_where=sa.text(SET_ASIDE),
+        postgresql_where=sa.text(SET_ASIDE),
+    )
     op.create_index("ix_scans_received_at", "scans", ["received_at", "station_id"])
     op.create_index("ix_scans_project_id", "scans", ["project_id", "status"])
     op.create_index(
@@ -100,3 +111,4 @@ def downgrade() -> None:
     op.drop_index("ix_scans_flagged", table_name="scans")
     op.drop_index("ix_scans_project_id", table_name="scans")
     op.drop_index("ix_scans_received_at", table_name="scans")
+    op.drop_index("ix_movements_set_aside", table_name="movements")
