@@ -63,37 +63,67 @@ def seed(url: str) -> dict:
     now = datetime.now(UTC)
     factory = make_session_factory(engine)
     with transaction(factory) as session:
-        admin = identity.create_user(
-            session=session, name="Bench admin", email="admin@bench.test", password=PASSWORD,
+        identity.create_user(
+            session=session,
+            name="Bench admin",
+            email="admin@bench.test",
+            password=PASSWORD,
             roles=[Role.ADMIN],
         )
         crew = identity.create_user(session=session, name="Bench crew", roles=[Role.CREW])
         stations = [identity.create_station(session=session, name=f"Kiosk {i}") for i in range(4)]
         products = [
-            {"id": uuid7(), "sku": f"P-{i:04d}", "name": f"Product {i}", "category": "audio",
-             "tracking": "serialized", "day_price_cents": 100, "stock_qty": 0, "created_at": now}
+            {
+                "id": uuid7(),
+                "sku": f"P-{i:04d}",
+                "name": f"Product {i}",
+                "category": "audio",
+                "tracking": "serialized",
+                "day_price_cents": 100,
+                "stock_qty": 0,
+                "created_at": now,
+            }
             for i in range(200)
         ]
         _bulk(session, Product, products)
         units = [
-            {"id": uuid7(), "product_id": products[i % 200]["id"], "barcode": f"U-{i:06d}",
-             "serial": f"S{i:06d}", "created_at": now}
+            {
+                "id": uuid7(),
+                "product_id": products[i % 200]["id"],
+                "barcode": f"U-{i:06d}",
+                "serial": f"S{i:06d}",
+                "created_at": now,
+            }
             for i in range(UNITS)
         ]
         _bulk(session, Unit, units)
         projects = [
-            {"id": uuid7(), "name": f"Project {i:04d}", "customer": f"Klant {i % 300}",
-             "starts_on": date(2026, 1, 1) + timedelta(days=i % 300),
-             "ends_on": date(2026, 1, 4) + timedelta(days=i % 300), "status": "active",
-             "created_at": now}
+            {
+                "id": uuid7(),
+                "name": f"Project {i:04d}",
+                "customer": f"Klant {i % 300}",
+                "starts_on": date(2026, 1, 1) + timedelta(days=i % 300),
+                "ends_on": date(2026, 1, 4) + timedelta(days=i % 300),
+                "status": "active",
+                "created_at": now,
+            }
             for i in range(PROJECTS)
         ]
         _bulk(session, Project, projects)
-        _bulk(session, PickLine, [
-            {"id": uuid7(), "project_id": p["id"], "product_id": products[(n * 7 + k) % 200]["id"],
-             "qty": 4}
-            for n, p in enumerate(projects) for k in range(5)
-        ])
+        _bulk(
+            session,
+            PickLine,
+            [
+                {
+                    "id": uuid7(),
+                    "project_id": p["id"],
+                    "product_id": products[(n * 7 + k) % 200]["id"],
+                    "qty": 4,
+                }
+                for n, p in enumerate(projects)
+                for k in range(5)
+            ],
+        )
         scans, movements = [], []
         start = now - timedelta(hours=8)
         for i in range(SCANS):
@@ -106,42 +136,94 @@ def seed(url: str) -> dict:
             scan_id = uuid7()
             at = start + timedelta(seconds=i * 8 * 3600 / SCANS)
             station = stations[i % 4][0]
-            scans.append({
-                "scan_id": scan_id, "station_id": station.id, "seq": i // 4 + 1,
-                "user_id": crew.id, "project_id": project["id"],
-                "mode": "in" if kind == "damaged" else kind, "code": unit["barcode"],
-                "normalized_code": unit["barcode"], "symbology": "", "source": "wedge",
-                "qty": 1, "scanned_at": at, "received_at": at, "status": status,
-                "reason": "unit is out on another project" if status == "conflict" else None,
-                "condition": "damaged" if kind == "damaged" else None,
-            })
-            movements.append({
-                "id": uuid7(), "scan_id": scan_id, "kind": kind, "product_id": unit["product_id"],
-                "unit_id": unit["id"], "project_id": project["id"], "qty": 1, "created_at": at,
-            })
+            scans.append(
+                {
+                    "scan_id": scan_id,
+                    "station_id": station.id,
+                    "seq": i // 4 + 1,
+                    "user_id": crew.id,
+                    "project_id": project["id"],
+                    "mode": "in" if kind == "damaged" else kind,
+                    "code": unit["barcode"],
+                    "normalized_code": unit["barcode"],
+                    "symbology": "",
+                    "source": "wedge",
+                    "qty": 1,
+                    "scanned_at": at,
+                    "received_at": at,
+                    "status": status,
+                    "reason": "unit is out on another project" if status == "conflict" else None,
+                    "condition": "damaged" if kind == "damaged" else None,
+                }
+            )
+            movements.append(
+                {
+                    "id": uuid7(),
+                    "scan_id": scan_id,
+                    "kind": kind,
+                    "product_id": unit["product_id"],
+                    "unit_id": unit["id"],
+                    "project_id": project["id"],
+                    "qty": 1,
+                    "created_at": at,
+                }
+            )
         _bulk(session, Scan, scans)
         _bulk(session, Movement, movements)
         customer = Customer(name="Bench klant B.V.")
         session.add(customer)
         session.flush()
-        _bulk(session, Invoice, [
-            {"id": uuid7(), "number": f"2026-{i:05d}", "customer_id": customer.id,
-             "state": "open", "currency": "EUR", "issue_date": date(2026, 6, 1),
-             "subtotal_cents": 10_000, "vat_cents": 2_100, "total_cents": 12_100,
-             "paid_cents": 0, "refunded_cents": 0, "refund_pending_cents": 0,
-             "charged_back_cents": 0, "created_at": now, "updated_at": now}
-            for i in range(2_000)
-        ])
-        _bulk(session, ExportRecord, [
-            {"id": uuid7(), "target": "moneybird", "kind": "invoice", "our_id": str(uuid7()),
-             "reference": f"2026-{i:05d}", "status": "exported", "attempts": 1,
-             "local_totals": {}, "created_at": now, "updated_at": now}
-            for i in range(5_000)
-        ])
+        _bulk(
+            session,
+            Invoice,
+            [
+                {
+                    "id": uuid7(),
+                    "number": f"2026-{i:05d}",
+                    "customer_id": customer.id,
+                    "state": "open",
+                    "currency": "EUR",
+                    "issue_date": date(2026, 6, 1),
+                    "subtotal_cents": 10_000,
+                    "vat_cents": 2_100,
+                    "total_cents": 12_100,
+                    "paid_cents": 0,
+                    "refunded_cents": 0,
+                    "refund_pending_cents": 0,
+                    "charged_back_cents": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(2_000)
+            ],
+        )
+        _bulk(
+            session,
+            ExportRecord,
+            [
+                {
+                    "id": uuid7(),
+                    "target": "moneybird",
+                    "kind": "invoice",
+                    "our_id": str(uuid7()),
+                    "reference": f"2026-{i:05d}",
+                    "status": "exported",
+                    "attempts": 1,
+                    "local_totals": {},
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i in range(5_000)
+            ],
+        )
         ids = {
-            "project": projects[5]["id"], "unit": units[997]["id"], "user": crew.id,
-            "station_token": stations[0][1], "station_id": stations[0][0].id,
-            "crew_id": crew.id, "project_ids": [p["id"] for p in projects[:3]],
+            "project": projects[5]["id"],
+            "unit": units[997]["id"],
+            "user": crew.id,
+            "station_token": stations[0][1],
+            "station_id": stations[0][0].id,
+            "crew_id": crew.id,
+            "project_ids": [p["id"] for p in projects[:3]],
             "invoice": None,
         }
     with factory() as session:
@@ -153,8 +235,11 @@ def seed(url: str) -> dict:
 def log_in(client: TestClient) -> None:
     form = client.get("/console/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    answer = client.post("/console/login", data={"email": "admin@bench.test",
-                         "password": PASSWORD, "csrf_token": token}, follow_redirects=False)
+    answer = client.post(
+        "/console/login",
+        data={"email": "admin@bench.test", "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
 
 
@@ -184,8 +269,12 @@ def pages(ids: dict) -> dict[str, str]:
 
 
 def render_times(url: str, ids: dict, runs: int) -> list[tuple[str, float, float]]:
-    settings = Settings(database_url=url, secret_key=os.environ["RENTGUY_SECRET_KEY"],
-                        environment="test", log_json=False)
+    settings = Settings(
+        database_url=url,
+        secret_key=os.environ["RENTGUY_SECRET_KEY"],
+        environment="test",
+        log_json=False,
+    )
     app = create_app(settings)
     results = []
     with TestClient(app) as client:
@@ -207,19 +296,32 @@ def render_times(url: str, ids: dict, runs: int) -> list[tuple[str, float, float
 
 
 def _batch(ids: dict, seq: int, code: str) -> dict:
-    return {"scans": [{
-        "scan_id": str(uuid7()), "station_id": str(ids["station_id"]), "seq": seq,
-        "user_id": str(ids["crew_id"]), "project_id": str(ids["project_ids"][0]),
-        "mode": "out", "code": code, "source": "wedge",
-        "scanned_at": datetime.now(UTC).isoformat(),
-    }]}
+    return {
+        "scans": [
+            {
+                "scan_id": str(uuid7()),
+                "station_id": str(ids["station_id"]),
+                "seq": seq,
+                "user_id": str(ids["crew_id"]),
+                "project_id": str(ids["project_ids"][0]),
+                "mode": "out",
+                "code": code,
+                "source": "wedge",
+                "scanned_at": datetime.now(UTC).isoformat(),
+            }
+        ]
+    }
 
 
 def board_delays(url: str, ids: dict, samples: int) -> tuple[str, list[float]]:
     from tests.console.live import CHROMIUM, CHROMIUM_ARGS, ThreadedServer
 
-    settings = Settings(database_url=url, secret_key=os.environ["RENTGUY_SECRET_KEY"],
-                        environment="test", log_json=False)
+    settings = Settings(
+        database_url=url,
+        secret_key=os.environ["RENTGUY_SECRET_KEY"],
+        environment="test",
+        log_json=False,
+    )
     app = create_app(settings)
     station = {"Authorization": f"Bearer {ids['station_token']}"}
     delays = []
@@ -268,8 +370,10 @@ def run(db: str, runs: int, samples: int) -> None:
         upgrade(url)
         started = time.perf_counter()
         ids = seed(url)
-        print(f"\n== {db}: seeded {UNITS:,} units, {PROJECTS:,} projects, {SCANS:,} scans and "
-              f"ledger rows in {time.perf_counter() - started:.0f} s")
+        print(
+            f"\n== {db}: seeded {UNITS:,} units, {PROJECTS:,} projects, {SCANS:,} scans and "
+            f"ledger rows in {time.perf_counter() - started:.0f} s"
+        )
         print(f"{'page':32} {'median ms':>10} {'p95 ms':>10}")
         worst = 0.0
         for name, median, p95 in render_times(url, ids, runs):
@@ -280,9 +384,11 @@ def run(db: str, runs: int, samples: int) -> None:
         how, delays = board_delays(url, ids, samples)
         delays.sort()
         p95 = delays[min(len(delays) - 1, int(len(delays) * 0.95))]
-        print(f"live board, batch commit → row in {how}: median {statistics.median(delays):.0f} ms,"
-              f" p95 {p95:.0f} ms, max {delays[-1]:.0f} ms over {len(delays)} batches "
-              f"(goal < 1000 ms)")
+        print(
+            f"live board, batch commit → row in {how}: median {statistics.median(delays):.0f} ms,"
+            f" p95 {p95:.0f} ms, max {delays[-1]:.0f} ms over {len(delays)} batches "
+            f"(goal < 1000 ms)"
+        )
     finally:
         if pg_name:
             drop_pg_database(pg_name)
@@ -294,7 +400,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--samples", type=int, default=20)
     args = parser.parse_args()
-    for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+    for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         run(db, args.runs, args.samples)
 
 

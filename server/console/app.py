@@ -14,8 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.console import audit, auth, board, exports, inventory, money, people, projects
-from server.console import stations
+from server.console import audit, auth, board, exports, inventory, money, people, projects, stations
 from server.console.web import HERE, LoginRequired, render
 from server.edge import refuse_bad_input
 from server.errors import AppError

@@ -27,8 +27,9 @@ def _day(raw: str) -> datetime | None:
 
 @router.get("", include_in_schema=False)
 def audit_log(ctx: Reader):
-    q, errors = text_fields(ctx.request.query_params, "action", "outcome", "target_type",
-                            "target_id", "since")
+    q, errors = text_fields(
+        ctx.request.query_params, "action", "outcome", "target_type", "target_id", "since"
+    )
     for name in ("action", "target_type", "target_id"):
         q[name] = q[name][:64]
     since = _day(q["since"])
@@ -50,6 +51,13 @@ def audit_log(ctx: Reader):
     actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
     names = dict(ctx.db.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all())
     return render(
-        ctx, "audit.html", status=400 if errors else 200, events=events,
-        pager=Pager(page, total), q=q, errors=errors, outcomes=OUTCOMES, names=names,
+        ctx,
+        "audit.html",
+        status=400 if errors else 200,
+        events=events,
+        pager=Pager(page, total),
+        q=q,
+        errors=errors,
+        outcomes=OUTCOMES,
+        names=names,
     )

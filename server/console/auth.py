@@ -40,8 +40,15 @@ def _safe_next(raw: str | None) -> str:
     return "/console/"
 
 
-def _login_page(request: Request, *, status: int = 200, error: str | None = None,
-                errors: dict | None = None, email: str = "", notice: str | None = None):
+def _login_page(
+    request: Request,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    errors: dict | None = None,
+    email: str = "",
+    notice: str | None = None,
+):
     language = pick_language(None, request.headers.get("accept-language"))
     token = secrets.token_urlsafe(24)
     response = render(
@@ -57,8 +64,13 @@ def _login_page(request: Request, *, status: int = 200, error: str | None = None
         next=_safe_next(request.query_params.get("next")),
     )
     response.set_cookie(
-        LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/console/login",
-        secure=request.url.scheme == "https", max_age=3600,
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/console/login",
+        secure=request.url.scheme == "https",
+        max_age=3600,
     )
     return response
 
@@ -161,8 +173,11 @@ def login_redirect(request: Request, exc: LoginRequired) -> Response:
     """No session: a page goes to the login form (and back after); an action gets 401."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method == "GET" and not request.headers.get("hx-request"):
-        return redirect("/console/login", next=target, msg="ended" if
-                        request.cookies.get(SESSION_COOKIE) else None)
+        return redirect(
+            "/console/login",
+            next=target,
+            msg="ended" if request.cookies.get(SESSION_COOKIE) else None,
+        )
     language = exc.args[0] if exc.args else "nl"
     response = render(
         None,

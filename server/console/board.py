@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -148,8 +147,9 @@ def resolve(scan_id: uuid.UUID, ctx: Reviewer):
             ctx,
             "board_reviews.html",
             status=status,
-            **_review_values(ctx, errors={str(scan_id): errors["note"]},
-                             notes={str(scan_id): values["note"]}),
+            **_review_values(
+                ctx, errors={str(scan_id): errors["note"]}, notes={str(scan_id): values["note"]}
+            ),
         )
     if not ctx.request.headers.get("hx-request"):
         return redirect("/console/board")

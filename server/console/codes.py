@@ -18,8 +18,19 @@ def qr_svg(data: str, *, title: str = "") -> Markup:
     """A QR code (error correction M, quiet zone 4) that scales to its box."""
     qr = segno.make(data, error="m", micro=False)
     out = io.BytesIO()
-    qr.save(out, kind="svg", border=4, xmldecl=False, svgns=True, omitsize=True,
-            title=title or None, nl=False, svgclass="qr-code", lineclass=None, dark="#000")
+    qr.save(
+        out,
+        kind="svg",
+        border=4,
+        xmldecl=False,
+        svgns=True,
+        omitsize=True,
+        title=title or None,
+        nl=False,
+        svgclass="qr-code",
+        lineclass=None,
+        dark="#000",
+    )
     return Markup(out.getvalue().decode())
 
 

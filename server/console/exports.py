@@ -66,14 +66,24 @@ def _page(ctx: Ctx, status: int = 200, errors: dict | None = None):
         conditions.append(ExportRecord.status == q["status"])
     total = ctx.db.scalar(select(func.count()).select_from(ExportRecord).where(*conditions))
     documents = ctx.db.scalars(
-        select(ExportRecord).where(*conditions)
-        .order_by(ExportRecord.updated_at.desc(), ExportRecord.id).limit(50)
+        select(ExportRecord)
+        .where(*conditions)
+        .order_by(ExportRecord.updated_at.desc(), ExportRecord.id)
+        .limit(50)
         .offset((page - 1) * 50)
     ).all()
     return render(
-        ctx, "exports.html", status=status, errors=errors or {}, targets=TARGETS, q=q,
-        kinds=[k.value for k in RecordKind], statuses=[s.value for s in RecordStatus],
-        documents=documents, pager=Pager(page, int(total or 0)), plot=_calls_plot(ctx),
+        ctx,
+        "exports.html",
+        status=status,
+        errors=errors or {},
+        targets=TARGETS,
+        q=q,
+        kinds=[k.value for k in RecordKind],
+        statuses=[s.value for s in RecordStatus],
+        documents=documents,
+        pager=Pager(page, int(total or 0)),
+        plot=_calls_plot(ctx),
         **_runs_values(ctx),
     )
 
@@ -125,10 +135,12 @@ def _calls_plot(ctx: Ctx):
     now = utcnow()
     since = now - timedelta(hours=PLOT_HOURS)
     runs = ctx.db.scalars(
-        select(ExportRun).where(
+        select(ExportRun)
+        .where(
             ExportRun.api_calls > 0,
             func.coalesce(ExportRun.finished_at, ExportRun.heartbeat_at) >= since,
-        ).limit(1000)
+        )
+        .limit(1000)
     ).all()
     last = int(now.timestamp()) // BUCKET
     steps = PLOT_HOURS * 3600 // BUCKET

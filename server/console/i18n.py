@@ -30,8 +30,7 @@ DUTCH: dict[str, str] = {
     "Save": "Opslaan",
     "Signed in as": "Ingelogd als",
     "Welcome": "Welkom",
-    "Your roles give you no console pages. Ask an admin if you need one.":
-        "Je rollen geven je geen consolepagina's. Vraag een beheerder als je er een nodig hebt.",
+    "Your roles give you no console pages. Ask an admin if you need one.": "Je rollen geven je geen consolepagina's. Vraag een beheerder als je er een nodig hebt.",
     "Previous": "Vorige",
     "Next": "Volgende",
     "Page": "Pagina",
@@ -58,21 +57,17 @@ DUTCH: dict[str, str] = {
     "E-mail": "E-mail",
     "Password": "Wachtwoord",
     "Wrong e-mail or password.": "Onjuist e-mailadres of wachtwoord.",
-    "Too many failed attempts; try again later.":
-        "Te veel mislukte pogingen; probeer het later opnieuw.",
+    "Too many failed attempts; try again later.": "Te veel mislukte pogingen; probeer het later opnieuw.",
     "You are logged out.": "Je bent uitgelogd.",
     "Your session has ended; log in again.": "Je sessie is verlopen; log opnieuw in.",
     "This field is required.": "Dit veld is verplicht.",
     # errors
     "Something went wrong": "Er ging iets mis",
     "Not allowed": "Niet toegestaan",
-    "You do not have the permission for this page or action.":
-        "Je hebt geen toestemming voor deze pagina of actie.",
+    "You do not have the permission for this page or action.": "Je hebt geen toestemming voor deze pagina of actie.",
     "Not found": "Niet gevonden",
-    "The form was stale or incomplete; reload the page and try again.":
-        "Het formulier was verlopen of onvolledig; laad de pagina opnieuw en probeer het nog eens.",
-    "The server could not do this. Nothing was saved.":
-        "De server kon dit niet uitvoeren. Er is niets opgeslagen.",
+    "The form was stale or incomplete; reload the page and try again.": "Het formulier was verlopen of onvolledig; laad de pagina opnieuw en probeer het nog eens.",
+    "The server could not do this. Nothing was saved.": "De server kon dit niet uitvoeren. Er is niets opgeslagen.",
     "Request id": "Verzoek-id",
     "Go to the start page": "Naar de startpagina",
     # live board
@@ -112,8 +107,9 @@ DUTCH: dict[str, str] = {
     "Valid for (minutes)": "Geldig (minuten)",
     "Create code": "Code maken",
     "One-time enrolment code": "Eenmalige aanmeldcode",
-    "Type this code at the new kiosk, or hold this QR code in front of its camera. It is shown once.":
-        "Typ deze code op de nieuwe kiosk of houd deze QR-code voor de camera. Hij wordt één keer getoond.",
+    "Type this code at the new kiosk, or hold this QR code in front of its camera. It is shown once.":  # noqa: E501
+    "Typ deze code op de nieuwe kiosk of houd deze QR-code voor de camera. "
+    "Hij wordt één keer getoond.",
     "Expires": "Verloopt",
     "Last seen": "Laatst gezien",
     "Rename": "Hernoemen",
@@ -128,8 +124,7 @@ DUTCH: dict[str, str] = {
     "Badge label": "Badgelabel",
     "Issue badge": "Badge uitgeven",
     "Badge card": "Badgekaart",
-    "The code is shown only now: print the card before you leave this page.":
-        "De code wordt alleen nu getoond: druk de kaart af voordat je deze pagina verlaat.",
+    "The code is shown only now: print the card before you leave this page.": "De code wordt alleen nu getoond: druk de kaart af voordat je deze pagina verlaat.",
     "Issued": "Uitgegeven",
     "Revoke badge": "Badge intrekken",
     "PIN": "Pincode",
@@ -213,8 +208,7 @@ DUTCH: dict[str, str] = {
     "Calls against the rate limit": "Aanroepen tegen de limiet",
     "no calls in the last 8 hours": "geen aanroepen in de laatste 8 uur",
     "limit": "limiet",
-    "Calls per 5 minutes; a run's calls are spread over its duration.":
-        "Aanroepen per 5 minuten; de aanroepen van een run zijn over zijn duur verdeeld.",
+    "Calls per 5 minutes; a run's calls are spread over its duration.": "Aanroepen per 5 minuten; de aanroepen van een run zijn over zijn duur verdeeld.",
     # audit
     "Action": "Actie",
     "Outcome": "Uitkomst",

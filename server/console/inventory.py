@@ -37,8 +37,13 @@ def inventory_page(ctx: Reader):
     elif tab == "units":
         status = q["status"] if q["status"] in UNIT_STATUSES else None
         rows, total = inventory.list_units(
-            session=ctx.db, product_id=None, status=status, q=search, project_id=None,
-            offset=offset, limit=50,
+            session=ctx.db,
+            product_id=None,
+            status=status,
+            q=search,
+            project_id=None,
+            offset=offset,
+            limit=50,
         )
         values |= {"units": rows, "chosen_status": status}
     elif tab == "cases":
@@ -68,20 +73,35 @@ def _unit_counts(ctx, products) -> dict:
     unit's ledger (0.7 s for a page of 50 products at 50,000 units); the units tab
     filters by status instead."""
     ids = [p.id for p in products if p.tracking == "serialized"]
-    return dict(ctx.db.execute(
-        select(Unit.product_id, func.count()).where(Unit.product_id.in_(ids))
-        .group_by(Unit.product_id)
-    ).all()) if ids else {}
+    return (
+        dict(
+            ctx.db.execute(
+                select(Unit.product_id, func.count())
+                .where(Unit.product_id.in_(ids))
+                .group_by(Unit.product_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
 
 
 def _names(ctx, units) -> dict:
-    products = dict(ctx.db.execute(
-        select(Product.id, Product.name).where(Product.id.in_({u.product_id for u in units}))
-    ).all())
+    products = dict(
+        ctx.db.execute(
+            select(Product.id, Product.name).where(Product.id.in_({u.product_id for u in units}))
+        ).all()
+    )
     project_ids = {u.project_id for u in units if u.project_id}
-    projects = dict(ctx.db.execute(
-        select(Project.id, Project.name).where(Project.id.in_(project_ids))
-    ).all()) if project_ids else {}
+    projects = (
+        dict(
+            ctx.db.execute(
+                select(Project.id, Project.name).where(Project.id.in_(project_ids))
+            ).all()
+        )
+        if project_ids
+        else {}
+    )
     return {"product_names": products, "project_names": projects}
 
 
@@ -92,7 +112,13 @@ def unit(unit_id: uuid.UUID, ctx: Reader):
     project_ids = {m.project_id for m in detail.movements if m.project_id}
     if detail.project_id:
         project_ids.add(detail.project_id)
-    projects = dict(ctx.db.execute(
-        select(Project.id, Project.name).where(Project.id.in_(project_ids))
-    ).all()) if project_ids else {}
+    projects = (
+        dict(
+            ctx.db.execute(
+                select(Project.id, Project.name).where(Project.id.in_(project_ids))
+            ).all()
+        )
+        if project_ids
+        else {}
+    )
     return render(ctx, "unit.html", unit=detail, product=product, project_names=projects)

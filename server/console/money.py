@@ -41,7 +41,7 @@ DONE = {"refund": "Refund requested."}
 
 
 def euros_to_cents(raw: str) -> int | None:
-    """"12,50" / "12.50" / "1.234,50" → 1250 / 123450; None when it is not an amount."""
+    """ "12,50" / "12.50" / "1.234,50" → 1250 / 123450; None when it is not an amount."""
     text = raw.replace(" ", "").replace("€", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
@@ -60,8 +60,15 @@ def invoices(ctx: Reader):
     state = state if state in STATES else None
     page = page_number(ctx.request.query_params.get("page"))
     rows = invoicing.list_invoices(session=ctx.db, state=state, limit=51, offset=(page - 1) * 50)
-    return render(ctx, "money.html", invoices=rows[:50], more=len(rows) > 50, page=page,
-                  state=state, states=STATES)
+    return render(
+        ctx,
+        "money.html",
+        invoices=rows[:50],
+        more=len(rows) > 50,
+        page=page,
+        state=state,
+        states=STATES,
+    )
 
 
 def _invoice_page(ctx: Ctx, invoice_id: uuid.UUID, *, status: int = 200, **values):
@@ -70,27 +77,50 @@ def _invoice_page(ctx: Ctx, invoice_id: uuid.UUID, *, status: int = 200, **value
     pays = payments.payments_of_invoice(session=ctx.db, invoice_id=invoice.id)
     refunds = {p.id: payments.refunds_of_payment(session=ctx.db, payment_id=p.id) for p in pays}
     pay_ids = [p.id for p in pays]
-    chargebacks = list(ctx.db.scalars(
-        select(Chargeback).where(Chargeback.payment_id.in_(pay_ids)).order_by(Chargeback.created_at)
-    )) if pay_ids else []
+    chargebacks = (
+        list(
+            ctx.db.scalars(
+                select(Chargeback)
+                .where(Chargeback.payment_id.in_(pay_ids))
+                .order_by(Chargeback.created_at)
+            )
+        )
+        if pay_ids
+        else []
+    )
     object_ids = [p.provider_payment_id for p in pays]
-    events = list(ctx.db.scalars(
-        select(ProviderEvent)
-        .where(ProviderEvent.object_id.in_(object_ids))
-        .order_by(ProviderEvent.received_at.desc())
-        .limit(50)
-    )) if object_ids else []
+    events = (
+        list(
+            ctx.db.scalars(
+                select(ProviderEvent)
+                .where(ProviderEvent.object_id.in_(object_ids))
+                .order_by(ProviderEvent.received_at.desc())
+                .limit(50)
+            )
+        )
+        if object_ids
+        else []
+    )
     link_id = ctx.request.query_params.get("link")
     done = DONE.get(ctx.request.query_params.get("done", ""))
     values.setdefault("errors", {})
     values.setdefault("refund_errors", {})
     values.setdefault("refund_values", {})
     return render(
-        ctx, "invoice.html", status=status, invoice=invoice, cover=cover, payments=pays,
-        refunds=refunds, chargebacks=chargebacks, events=events,
+        ctx,
+        "invoice.html",
+        status=status,
+        invoice=invoice,
+        cover=cover,
+        payments=pays,
+        refunds=refunds,
+        chargebacks=chargebacks,
+        events=events,
         providers=ctx.request.app.state.payment_providers.configured(),
         new_link=next((p for p in pays if str(p.id) == link_id), None),
-        request_key=uuid7().hex, notice=ctx._(done) if done else None, **values,
+        request_key=uuid7().hex,
+        notice=ctx._(done) if done else None,
+        **values,
     )
 
 
@@ -120,14 +150,18 @@ def payment_link(invoice_id: uuid.UUID, ctx: Writer):
         return _invoice_page(ctx, invoice_id, status=400, errors=errors, form=values)
     try:
         payment = payments.create_payment(
-            session=ctx.db, providers=ctx.request.app.state.payment_providers,
-            settings=ctx.settings, invoice_id=invoice_id, provider=body.provider,
+            session=ctx.db,
+            providers=ctx.request.app.state.payment_providers,
+            settings=ctx.settings,
+            invoice_id=invoice_id,
+            provider=body.provider,
             amount_cents=body.amount_cents,
         )
     except AppError as exc:
         message = service_error(ctx, exc)
-        return _invoice_page(ctx, invoice_id, status=exc.status_code,
-                             errors={"provider": message}, form=values)
+        return _invoice_page(
+            ctx, invoice_id, status=exc.status_code, errors={"provider": message}, form=values
+        )
     return redirect(f"/console/money/invoices/{invoice_id}", link=str(payment.id))
 
 
@@ -142,8 +176,11 @@ def refund(payment_id: uuid.UUID, ctx: Refunder):
     if not errors:
         try:
             body = RefundCreate.model_validate(
-                {"amount_cents": amount, "request_key": values["request_key"],
-                 "reason": values["reason"]}
+                {
+                    "amount_cents": amount,
+                    "request_key": values["request_key"],
+                    "reason": values["reason"],
+                }
             )
         except ValidationError as exc:
             errors = schema_errors(exc)
@@ -152,16 +189,30 @@ def refund(payment_id: uuid.UUID, ctx: Refunder):
     if not errors:
         try:
             payments.refund_payment(
-                session=ctx.db, providers=ctx.request.app.state.payment_providers,
-                payment_id=payment_id, amount_cents=body.amount_cents,
-                request_key=body.request_key, actor_user_id=ctx.user.id,
-                ip=client_ip(ctx.request), reason=body.reason,
+                session=ctx.db,
+                providers=ctx.request.app.state.payment_providers,
+                payment_id=payment_id,
+                amount_cents=body.amount_cents,
+                request_key=body.request_key,
+                actor_user_id=ctx.user.id,
+                ip=client_ip(ctx.request),
+                reason=body.reason,
             )
         except AppError as exc:
             errors = {"amount": service_error(ctx, exc)}
-            return _invoice_page(ctx, payment.invoice_id, status=exc.status_code,
-                                 refund_errors={key: errors}, refund_values={key: values})
+            return _invoice_page(
+                ctx,
+                payment.invoice_id,
+                status=exc.status_code,
+                refund_errors={key: errors},
+                refund_values={key: values},
+            )
     if errors:
-        return _invoice_page(ctx, payment.invoice_id, status=400,
-                             refund_errors={key: errors}, refund_values={key: values})
+        return _invoice_page(
+            ctx,
+            payment.invoice_id,
+            status=400,
+            refund_errors={key: errors},
+            refund_values={key: values},
+        )
     return redirect(f"/console/money/invoices/{payment.invoice_id}", done="refund")

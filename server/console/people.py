@@ -65,13 +65,24 @@ def users(ctx: Reader):
     role = q["role"] if q["role"] in {r.value for r in Role} else None
     page = page_number(ctx.request.query_params.get("page"))
     rows, total = service.list_users(
-        session=ctx.db, q=q["q"][:100] or None, role=Role(role) if role else None,
-        limit=50, offset=(page - 1) * 50,
+        session=ctx.db,
+        q=q["q"][:100] or None,
+        role=Role(role) if role else None,
+        limit=50,
+        offset=(page - 1) * 50,
     )
     locks, lock_total = throttle.locked(ctx.db, limit=20)
     return render(
-        ctx, "people.html", users=rows, pager=Pager(page, total), q=q["q"], role=role,
-        roles=[r.value for r in Role], locks=locks, lock_total=lock_total, notice=_notice(ctx),
+        ctx,
+        "people.html",
+        users=rows,
+        pager=Pager(page, total),
+        q=q["q"],
+        role=role,
+        roles=[r.value for r in Role],
+        locks=locks,
+        lock_total=lock_total,
+        notice=_notice(ctx),
     )
 
 
@@ -81,8 +92,14 @@ def _user_page(ctx: Ctx, user_id: uuid.UUID, *, status: int = 200, **values):
     values.setdefault("errors", {})
     values.setdefault("form", {})
     return render(
-        ctx, "person.html", status=status, person=user, badges=badges,
-        roles=[r.value for r in Role], notice=_notice(ctx), **values,
+        ctx,
+        "person.html",
+        status=status,
+        person=user,
+        badges=badges,
+        roles=[r.value for r in Role],
+        notice=_notice(ctx),
+        **values,
     )
 
 
@@ -107,16 +124,27 @@ def issue_badge(user_id: uuid.UUID, ctx: Writer):
     user = service.require_user(session=ctx.db, user_id=user_id)
     try:
         badge = service.issue_badge(
-            session=ctx.db, user=user, code=body.code, key=ctx.settings.badge_hash_key,
-            label=body.label, actor=_actor(ctx),
+            session=ctx.db,
+            user=user,
+            code=body.code,
+            key=ctx.settings.badge_hash_key,
+            label=body.label,
+            actor=_actor(ctx),
         )
     except AppError as exc:
         message = service_error(ctx, exc)
-        return _user_page(ctx, user_id, status=exc.status_code, errors={"label": message},
-                          form=values)
+        return _user_page(
+            ctx, user_id, status=exc.status_code, errors={"label": message}, form=values
+        )
     return render(
-        ctx, "badge_card.html", status=201, person=user, badge=badge, code=code,
-        barcode=code128_svg(code), qr=qr_svg(code, title=code),
+        ctx,
+        "badge_card.html",
+        status=201,
+        person=user,
+        badge=badge,
+        code=code,
+        barcode=code128_svg(code),
+        qr=qr_svg(code, title=code),
     )
 
 
@@ -156,8 +184,9 @@ def set_roles(user_id: uuid.UUID, ctx: Writer):
             session=ctx.db, user=user, roles=[Role(v) for v in chosen], actor=_actor(ctx)
         )
     except AppError as exc:
-        return _user_page(ctx, user_id, status=exc.status_code,
-                          errors={"roles": service_error(ctx, exc)})
+        return _user_page(
+            ctx, user_id, status=exc.status_code, errors={"roles": service_error(ctx, exc)}
+        )
     return redirect(f"/console/people/{user_id}", done="roles")
 
 
@@ -168,7 +197,10 @@ def unlock(ctx: Writer):
         raise BadRequest("key: which lock to lift")
     if throttle.unlock(ctx.db, values["key"]):
         record(
-            session=ctx.db, action="auth.unlocked", actor=_actor(ctx),
-            target_type="login_throttle", target_id=values["key"][:200],
+            session=ctx.db,
+            action="auth.unlocked",
+            actor=_actor(ctx),
+            target_type="login_throttle",
+            target_id=values["key"][:200],
         )
     return redirect("/console/people", done="unlocked")

@@ -44,16 +44,34 @@ def project_list(ctx: Reader):
     status = q["status"] if q["status"] in STATUSES else None
     page = page_number(ctx.request.query_params.get("page"))
     rows, total = projects.list_projects(
-        session=ctx.db, status=status, q=q["q"][:100] or None, active_on=None,
-        offset=(page - 1) * 50, limit=50,
+        session=ctx.db,
+        status=status,
+        q=q["q"][:100] or None,
+        active_on=None,
+        offset=(page - 1) * 50,
+        limit=50,
     )
-    return render(ctx, "projects.html", projects=rows, pager=Pager(page, total), q=q["q"],
-                  chosen_status=status, statuses=STATUSES)
+    return render(
+        ctx,
+        "projects.html",
+        projects=rows,
+        pager=Pager(page, total),
+        q=q["q"],
+        chosen_status=status,
+        statuses=STATUSES,
+    )
 
 
 def _form_page(ctx: Ctx, *, project=None, values=None, errors=None, status=200):
-    return render(ctx, "project_form.html", status=status, project=project,
-                  form=values or {}, errors=errors or {}, statuses=STATUSES)
+    return render(
+        ctx,
+        "project_form.html",
+        status=status,
+        project=project,
+        form=values or {},
+        errors=errors or {},
+        statuses=STATUSES,
+    )
 
 
 @router.get("/new", include_in_schema=False)
@@ -113,8 +131,10 @@ def _pick_text(ctx: Ctx, project) -> tuple[str, str]:
     """The pick list as the planner edits it: "SKU quantity" and unit barcodes, a line each."""
     ids = [line.product_id for line in project.pick_lines]
     skus = dict(ctx.db.execute(select(Product.id, Product.sku).where(Product.id.in_(ids))).all())
-    lines = "\n".join(f"{skus.get(line.product_id, line.product_id)} {line.qty}"
-                      for line in sorted(project.pick_lines, key=lambda l: skus.get(l.product_id, "")))
+    ordered = sorted(project.pick_lines, key=lambda line: skus.get(line.product_id, ""))
+    lines = "\n".join(
+        f"{skus.get(line.product_id, line.product_id)} {line.qty}" for line in ordered
+    )
     unit_ids = [p.unit_id for p in project.pick_units]
     codes = ctx.db.scalars(select(Unit.barcode).where(Unit.id.in_(unit_ids)).order_by(Unit.barcode))
     return lines, "\n".join(codes)
@@ -123,23 +143,35 @@ def _pick_text(ctx: Ctx, project) -> tuple[str, str]:
 def _detail(ctx: Ctx, project_id: uuid.UUID, *, status: int = 200, **values):
     project = projects.get_project(session=ctx.db, project_id=project_id)
     report = projects.return_report(session=ctx.db, project_id=project_id)
-    pick_units = list(ctx.db.scalars(
-        select(Unit).where(Unit.id.in_([p.unit_id for p in project.pick_units]))
-        .order_by(Unit.barcode)
-    ))
+    pick_units = list(
+        ctx.db.scalars(
+            select(Unit)
+            .where(Unit.id.in_([p.unit_id for p in project.pick_units]))
+            .order_by(Unit.barcode)
+        )
+    )
     unit_rows = unit_outs(session=ctx.db, units=pick_units)
     assignments, _total = crew.list_assignments(session=ctx.db, project_id=project_id, limit=100)
-    people = dict(ctx.db.execute(
-        select(User.id, User.name).where(User.id.in_({a.user_id for a in assignments}))
-    ).all())
+    people = dict(
+        ctx.db.execute(
+            select(User.id, User.name).where(User.id.in_({a.user_id for a in assignments}))
+        ).all()
+    )
     lines_text, units_text = _pick_text(ctx, project)
     values.setdefault("pick_errors", {})
     values.setdefault("pick_form", {"lines": lines_text, "units": units_text})
     done = ctx.request.query_params.get("done")
     return render(
-        ctx, "project.html", status=status, project=project, report=report,
-        unit_rows=unit_rows, assignments=assignments, people=people,
-        notice=ctx._("Saved.") if done == "saved" else None, **values,
+        ctx,
+        "project.html",
+        status=status,
+        project=project,
+        report=report,
+        unit_rows=unit_rows,
+        assignments=assignments,
+        people=people,
+        notice=ctx._("Saved.") if done == "saved" else None,
+        **values,
     )
 
 
@@ -161,9 +193,11 @@ def set_pick_list(project_id: uuid.UUID, ctx: Writer):
             continue
         line_items.append((parts[0], parts[1]))
     codes = [c.strip() for c in raw["units"].splitlines() if c.strip()]
-    skus = dict(ctx.db.execute(
-        select(Product.sku, Product.id).where(Product.sku.in_([s for s, _q in line_items]))
-    ).all())
+    skus = dict(
+        ctx.db.execute(
+            select(Product.sku, Product.id).where(Product.sku.in_([s for s, _q in line_items]))
+        ).all()
+    )
     units = dict(ctx.db.execute(select(Unit.barcode, Unit.id).where(Unit.barcode.in_(codes))).all())
     unknown = [s for s, _q in line_items if s not in skus]
     if unknown and "lines" not in errors:
@@ -173,10 +207,12 @@ def set_pick_list(project_id: uuid.UUID, ctx: Writer):
         errors["units"] = "unknown unit: " + ", ".join(missing[:10])
     if not errors:
         try:
-            pick = PickList.model_validate({
-                "lines": [{"product_id": skus[s], "qty": q} for s, q in line_items],
-                "unit_ids": [units[c] for c in codes],
-            })
+            pick = PickList.model_validate(
+                {
+                    "lines": [{"product_id": skus[s], "qty": q} for s, q in line_items],
+                    "unit_ids": [units[c] for c in codes],
+                }
+            )
             projects.set_pick_list(session=ctx.db, project_id=project_id, pick_list=pick)
             return redirect(f"/console/projects/{project_id}", done="saved")
         except ValidationError as exc:

@@ -78,9 +78,7 @@ def current_user_and_language(
     return user, preference.language if preference else None
 
 
-def close_console_session(
-    *, session: Session, cookie: str, user: User, ip: str | None
-) -> int:
+def close_console_session(*, session: Session, cookie: str, user: User, ip: str | None) -> int:
     """Log out: this browser session and its login (refresh family) end now."""
     row = session.scalar(
         select(ConsoleSession).where(ConsoleSession.token_hash == token_hash(cookie))

@@ -39,9 +39,7 @@ def _actor(ctx: Ctx) -> Actor:
 
 def _page(ctx: Ctx, *, status: int = 200, **values):
     pager_page = page_number(ctx.request.query_params.get("page"))
-    rows, total = stations.list_stations(
-        session=ctx.db, limit=50, offset=(pager_page - 1) * 50
-    )
+    rows, total = stations.list_stations(session=ctx.db, limit=50, offset=(pager_page - 1) * 50)
     done = DONE.get(ctx.request.query_params.get("done", ""))
     values.setdefault("errors", {})
     values.setdefault("form", {"name": "", "ttl_minutes": "60"})
@@ -81,8 +79,9 @@ def enrol(ctx: Admin):
             actor=_actor(ctx),
         )
     except AppError as exc:
-        return _page(ctx, status=exc.status_code, errors={"name": service_error(ctx, exc)},
-                     form=values)
+        return _page(
+            ctx, status=exc.status_code, errors={"name": service_error(ctx, exc)}, form=values
+        )
     return _page(
         ctx,
         status=201,
@@ -108,9 +107,12 @@ def rename(station_id: uuid.UUID, ctx: Admin):
         except AppError as exc:
             errors = {"name": service_error(ctx, exc)}
     if errors:
-        return _page(ctx, status=400 if "name" in errors else 409,
-                     rename_errors={str(station_id): errors.get("name")},
-                     rename_values={str(station_id): values["name"]})
+        return _page(
+            ctx,
+            status=400 if "name" in errors else 409,
+            rename_errors={str(station_id): errors.get("name")},
+            rename_values={str(station_id): values["name"]},
+        )
     return redirect("/console/stations", done="renamed")
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from server.config import Settings
+from server.console.i18n import pick_language, translator
 from server.db import utcnow
 from server.deps import SessionDep
 from server.edge import problems
@@ -36,7 +37,6 @@ from server.errors import AppError, Forbidden
 from server.identity.models import User
 from server.identity.permissions import Permission, permissions_for
 from server.identity.security import token_hash
-from server.console.i18n import pick_language, translator
 
 log = logging.getLogger(__name__)
 
@@ -309,4 +309,3 @@ templates.filters["local"] = local_time
 templates.filters["money"] = money
 templates.filters["urlquote"] = lambda value: quote(str(value), safe="")
 templates.globals["ago"] = ago
-

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from server.deps import Requires, SessionDep, SettingsDep

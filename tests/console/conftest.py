@@ -44,8 +44,12 @@ def log_in(client: TestClient, email: str, password: str = PASSWORD, **headers):
     assert page.status_code == 200, page.text
     return client.post(
         "/console/login",
-        data={"email": email, "password": password, "csrf_token": csrf_of(page.text),
-              "next": "/console/"},
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_of(page.text),
+            "next": "/console/",
+        },
         headers=headers,
         follow_redirects=False,
     )
@@ -71,10 +75,12 @@ def browser_for(app, session_factory):
         client.__exit__(None, None, None)
 
 
-def post_form(client: TestClient, url: str, data: dict | None = None, *, page: str | None = None,
-              **kwargs):
+def post_form(
+    client: TestClient, url: str, data: dict | None = None, *, page: str | None = None, **kwargs
+):
     """A form POST with the session's CSRF token (read from ``page``, default the start
     page)."""
     html = client.get(page or "/console/").text
-    return client.post(url, data={**(data or {}), "csrf_token": csrf_of(html)},
-                       follow_redirects=False, **kwargs)
+    return client.post(
+        url, data={**(data or {}), "csrf_token": csrf_of(html)}, follow_redirects=False, **kwargs
+    )

@@ -26,8 +26,13 @@ class ThreadedServer:
 
     def __init__(self, app) -> None:
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-            lifespan="on", timeout_graceful_shutdown=1,
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=1,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="console-live", daemon=True)

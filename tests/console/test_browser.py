@@ -9,8 +9,8 @@ test-output/console) for a person to look at.
 from __future__ import annotations
 
 import os
-import uuid
 import time
+import uuid
 from pathlib import Path
 
 import cv2
@@ -115,12 +115,20 @@ def open_page(context):
     # answered 4xx on purpose is logged too: that one is expected).
     page.on(
         "console",
-        lambda m: m.type == "error"
-        and "the server responded with a status of 4" not in m.text
-        and context.problems.append(m.text),
+        lambda m: (
+            m.type == "error"
+            and "the server responded with a status of 4" not in m.text
+            and context.problems.append(m.text)
+        ),
     )
-    page.on("response", lambda r: "/static/" in r.url and r.status >= 400
-            and context.problems.append(f"{r.status} {r.url}"))
+    page.on(
+        "response",
+        lambda r: (
+            "/static/" in r.url
+            and r.status >= 400
+            and context.problems.append(f"{r.status} {r.url}")
+        ),
+    )
     page.on("pageerror", lambda e: context.problems.append(str(e)))
     return page
 
@@ -145,8 +153,7 @@ def decode(png: bytes) -> dict[str, str]:
     """Barcodes in a screenshot, read by zxing-cpp (as a kiosk camera would): format → text."""
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
     return {
-        str(b.format).split(".")[-1].replace(" ", ""): b.text
-        for b in zxingcpp.read_barcodes(image)
+        str(b.format).split(".")[-1].replace(" ", ""): b.text for b in zxingcpp.read_barcodes(image)
     }
 
 
@@ -167,9 +174,15 @@ def test_login_then_a_kiosk_scan_reaches_the_live_board_within_2_s(
 
     def enqueue(code: str) -> str:
         scan = store.enqueue_scan(
-            station_id=store.station_id(), user_id=kiosk.user_id, project_id=project.id,
-            mode="out", code=code, normalized_code=code, source="wedge",
-            scanned_at=utc_now(), local_verdict="ok",
+            station_id=store.station_id(),
+            user_id=kiosk.user_id,
+            project_id=project.id,
+            mode="out",
+            code=code,
+            normalized_code=code,
+            source="wedge",
+            scanned_at=utc_now(),
+            local_verdict="ok",
         )
         return str(scan.scan_id)
 
@@ -237,7 +250,8 @@ def test_issue_a_badge_and_print_its_card(chromium, live, demo, session_factory)
     assert not page.locator("header.top").is_visible()  # only the card is printed
     # The printed code logs in at a kiosk.
     answer = httpx.post(
-        f"{live}/api/v1/auth/badge", json={"badge_code": code},
+        f"{live}/api/v1/auth/badge",
+        json={"badge_code": code},
         headers={"Authorization": f"Bearer {demo['station_token']}"},
     )
     assert answer.status_code == 200 and answer.json()["user"]["name"] == "Crew Tester"
@@ -276,8 +290,10 @@ def test_refund_a_payment(browser, live, fake_stripe, session_factory):
     with session_factory() as session:
         payment = session.scalar(select(Payment).where(Payment.invoice_id == invoice_id))
     body, headers = fake_stripe.signed(fake_stripe.succeed(payment.provider_payment_id))
-    assert httpx.post(f"{live}/api/v1/webhooks/stripe", content=body,
-                      headers=headers).status_code == 200
+    assert (
+        httpx.post(f"{live}/api/v1/webhooks/stripe", content=body, headers=headers).status_code
+        == 200
+    )
     page.reload()
     form = page.locator(f"#payment-{payment.id} form.refund-form")
     form.get_by_label("Bedrag (euro)").fill("abc")

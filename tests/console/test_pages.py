@@ -37,16 +37,27 @@ def test_resolving_a_flagged_scan_needs_a_why_and_happens_once(
     board = lead.get("/console/board")
     assert f'id="review-{flagged}"' in board.text and "NO-SUCH-LABEL" in board.text
 
-    blank = post_form(lead, f"/console/board/reviews/{flagged}", {"note": "   "},
-                      page="/console/board", headers={"HX-Request": "true"})
+    blank = post_form(
+        lead,
+        f"/console/board/reviews/{flagged}",
+        {"note": "   "},
+        page="/console/board",
+        headers={"HX-Request": "true"},
+    )
     assert blank.status_code == 400 and f'id="note-{flagged}-error"' in blank.text
     assert _count(session_factory, ScanReview) == 0
 
-    done = post_form(lead, f"/console/board/reviews/{flagged}", {"note": "relabelled"},
-                     page="/console/board", headers={"HX-Request": "true"})
+    done = post_form(
+        lead,
+        f"/console/board/reviews/{flagged}",
+        {"note": "relabelled"},
+        page="/console/board",
+        headers={"HX-Request": "true"},
+    )
     assert done.status_code == 200 and f'id="review-{flagged}"' not in done.text
-    again = post_form(lead, f"/console/board/reviews/{flagged}", {"note": "again"},
-                      page="/console/board")
+    again = post_form(
+        lead, f"/console/board/reviews/{flagged}", {"note": "again"}, page="/console/board"
+    )
     assert again.status_code == 409 and "already resolved" in again.text
     with session_factory() as session:
         [row] = session.scalars(select(ScanReview)).all()
@@ -66,8 +77,7 @@ def test_plot_counts_scans_per_station_per_5_minutes(client, demo, station_heade
     counts = review.scans_per_bucket(session=session, now=now, closed=closed)
     assert sum(counts[uuid.UUID(demo["station_id"])].values()) == 3
     # Settled buckets are kept; the newest ones are counted again on the next refresh.
-    later = review.scans_per_bucket(session=session, now=now + timedelta(minutes=10),
-                                    closed=closed)
+    later = review.scans_per_bucket(session=session, now=now + timedelta(minutes=10), closed=closed)
     assert later == counts and closed
 
 
@@ -86,14 +96,30 @@ def test_pin_form_shows_the_error_next_to_the_field(browser_for, demo, session_f
 def test_project_form_refuses_bad_dates_and_saves_nothing(browser_for, session_factory):
     planner = browser_for("planner")
     before = _count(session_factory, Project)
-    bad = post_form(planner, "/console/projects",
-                    {"name": "Koningsdag", "starts_on": "2026-04-27", "ends_on": "2026-04-20",
-                     "status": "planned"}, page="/console/projects/new")
+    bad = post_form(
+        planner,
+        "/console/projects",
+        {
+            "name": "Koningsdag",
+            "starts_on": "2026-04-27",
+            "ends_on": "2026-04-20",
+            "status": "planned",
+        },
+        page="/console/projects/new",
+    )
     assert bad.status_code == 400 and "ends_on is before starts_on" in bad.text
     assert _count(session_factory, Project) == before
-    good = post_form(planner, "/console/projects",
-                     {"name": "Koningsdag", "starts_on": "2026-04-26", "ends_on": "2026-04-27",
-                      "status": "planned"}, page="/console/projects/new")
+    good = post_form(
+        planner,
+        "/console/projects",
+        {
+            "name": "Koningsdag",
+            "starts_on": "2026-04-26",
+            "ends_on": "2026-04-27",
+            "status": "planned",
+        },
+        page="/console/projects/new",
+    )
     assert good.status_code == 303
     assert _count(session_factory, Project) == before + 1
 
@@ -101,8 +127,9 @@ def test_project_form_refuses_bad_dates_and_saves_nothing(browser_for, session_f
 def test_pick_list_names_unknown_skus_and_keeps_the_old_list(browser_for, demo, session_factory):
     planner = browser_for("planner")
     page = f"/console/projects/{demo['project_id']}"
-    bad = post_form(planner, f"{page}/pick-list", {"lines": "SPK-K2 4\nNOPE-1 2", "units": ""},
-                    page=page)
+    bad = post_form(
+        planner, f"{page}/pick-list", {"lines": "SPK-K2 4\nNOPE-1 2", "units": ""}, page=page
+    )
     assert bad.status_code == 400 and "unknown SKU: NOPE-1" in bad.text
     with session_factory() as session:
         assert len(session.get(Project, uuid.UUID(demo["project_id"])).pick_lines) == 4
@@ -117,15 +144,25 @@ def test_damaged_units_are_queued(browser_for, demo, session_factory):
     admin = browser_for("admin")
     with transaction(session_factory) as session:
         unit = session.scalars(select(Unit).order_by(Unit.barcode)).first()
-        inventory.set_unit_status(session=session, unit_id=unit.id, status="damaged",
-                                  note="dropped", user_id=uuid.UUID(admin.user["id"].hex))
+        inventory.set_unit_status(
+            session=session,
+            unit_id=unit.id,
+            status="damaged",
+            note="dropped",
+            user_id=uuid.UUID(admin.user["id"].hex),
+        )
         code = unit.barcode
     queue = admin.get("/console/inventory?tab=queue")
     assert queue.status_code == 200 and code in queue.text
     with session_factory() as session:
         units, total = inventory.list_units(
-            session=session, product_id=None, status="damaged", q=None, project_id=None,
-            offset=0, limit=50,
+            session=session,
+            product_id=None,
+            status="damaged",
+            q=None,
+            project_id=None,
+            offset=0,
+            limit=50,
         )
     assert [u.barcode for u in units] == [code] and total == 1
 

@@ -15,9 +15,7 @@ def _audit(session_factory, action: str) -> list[AuditEvent]:
         return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
 
 
-def test_login_sets_a_strict_httponly_cookie_and_logout_ends_it_at_once(
-    client, session_factory
-):
+def test_login_sets_a_strict_httponly_cookie_and_logout_ends_it_at_once(client, session_factory):
     user = make_user(session_factory, "admin")
     answer = log_in(client, user["email"])
     assert answer.status_code == 303 and answer.headers["location"] == "/console/"
@@ -55,8 +53,12 @@ def test_a_page_without_session_goes_to_login_and_back(client, session_factory):
     form = client.get(page.headers["location"])
     answer = client.post(
         "/console/login",
-        data={"email": user["email"], "password": PASSWORD, "csrf_token": csrf_of(form.text),
-              "next": "/console/stations?page=2"},
+        data={
+            "email": user["email"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(form.text),
+            "next": "/console/stations?page=2",
+        },
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/console/stations?page=2"
@@ -67,8 +69,12 @@ def test_next_never_leaves_the_console(client, session_factory):
     form = client.get("/console/login")
     answer = client.post(
         "/console/login",
-        data={"email": user["email"], "password": PASSWORD, "csrf_token": csrf_of(form.text),
-              "next": "//evil.example/x"},
+        data={
+            "email": user["email"],
+            "password": PASSWORD,
+            "csrf_token": csrf_of(form.text),
+            "next": "//evil.example/x",
+        },
         follow_redirects=False,
     )
     assert answer.headers["location"] == "/console/"
@@ -91,8 +97,9 @@ def test_wrong_password_is_one_message_counted_audited_then_locked(client, sessi
 
 def test_empty_fields_get_their_error_next_to_them(client):
     page = client.get("/console/login")
-    answer = client.post("/console/login", data={"csrf_token": csrf_of(page.text)},
-                         headers={"Accept-Language": "en"})
+    answer = client.post(
+        "/console/login", data={"csrf_token": csrf_of(page.text)}, headers={"Accept-Language": "en"}
+    )
     assert answer.status_code == 400
     assert 'id="f-email-error"' in answer.text and 'id="f-password-error"' in answer.text
     assert "This field is required." in answer.text
@@ -100,23 +107,28 @@ def test_empty_fields_get_their_error_next_to_them(client):
 
 def test_login_form_needs_its_own_csrf_token(client, session_factory):
     user = make_user(session_factory, "admin")
-    answer = client.post("/console/login", data={"email": user["email"], "password": PASSWORD},
-                         follow_redirects=False)
+    answer = client.post(
+        "/console/login",
+        data={"email": user["email"], "password": PASSWORD},
+        follow_redirects=False,
+    )
     assert answer.status_code == 403 and "rg_console=" not in answer.headers.get("set-cookie", "")
 
 
 def test_state_changing_requests_without_csrf_token_are_refused(browser_for, session_factory):
     admin = browser_for("admin")
     for data, headers in (({}, {}), ({"csrf_token": "forged"}, {}), ({}, {"X-CSRF-Token": "x"})):
-        answer = admin.post("/console/stations/enrollments", data={"name": "K9", **data},
-                            headers=headers)
+        answer = admin.post(
+            "/console/stations/enrollments", data={"name": "K9", **data}, headers=headers
+        )
         assert answer.status_code == 403, answer.text
         assert "text/html" in answer.headers["content-type"]
     assert _audit(session_factory, "station.enrollment_created") == []
     # htmx sends the token as a header: accepted.
     token = csrf_of(admin.get("/console/stations").text)
-    answer = admin.post("/console/stations/enrollments", data={"name": "K9"},
-                        headers={"X-CSRF-Token": token})
+    answer = admin.post(
+        "/console/stations/enrollments", data={"name": "K9"}, headers={"X-CSRF-Token": token}
+    )
     assert answer.status_code == 201
 
 

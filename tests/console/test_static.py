@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,7 +25,7 @@ def test_vendored_files_match_their_recorded_sha256():
     rows = re.findall(r"^\| (\S+) \| (\S+) \| (\S+) \| .*`([0-9a-f]{64})` \|$", table, re.M)
     assert rows, "VENDORED.md lists no file"
     listed = set()
-    for name, package, version, digest in rows:
+    for name, _package, _version, digest in rows:
         listed.add(name)
         assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == digest, name
     shipped = {p.name for p in VENDOR.iterdir() if p.suffix == ".js"}
@@ -42,9 +41,21 @@ def _texts() -> set[str]:
             found.add(match.group(2))
     found |= {label for _path, label, _perm in NAV}
     # Texts handed to _() by a variable: titles of error pages, notices, statuses.
-    found |= {"Not allowed", "Not found", "Something went wrong", "You are logged out.",
-              "Your session has ended; log in again.", "Saved.", "Refund requested.",
-              "PIN saved.", "PIN cleared.", "Badge revoked.", "Online", "Offline", "Revoked"}
+    found |= {
+        "Not allowed",
+        "Not found",
+        "Something went wrong",
+        "You are logged out.",
+        "Your session has ended; log in again.",
+        "Saved.",
+        "Refund requested.",
+        "PIN saved.",
+        "PIN cleared.",
+        "Badge revoked.",
+        "Online",
+        "Offline",
+        "Revoked",
+    }
     return found
 
 

@@ -18,7 +18,7 @@ from server.console.web import Needs
 from server.db import transaction, utcnow
 from server.exports.models import ExportRun
 from server.identity.permissions import permissions_for
-from tests.console.conftest import ROLES, csrf_of, make_user, log_in
+from tests.console.conftest import ROLES, csrf_of, log_in, make_user
 from tests.helpers.billing import make_invoice, record_payment
 
 PUBLIC = {("GET", "/login"), ("POST", "/login")}

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0020_console_sessions"
 down_revision: str | None = "0017_scan_reason_codes"
 branch_labels: str | Sequence[str] | None = None
