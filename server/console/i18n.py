@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (a catalogue of sentences: one entry a line reads best)
 """The console's two languages: English message ids, a Dutch catalogue (``DUTCH``).
 
 Templates call ``_`` with the English text; Dutch users get the catalogue's text. The language
