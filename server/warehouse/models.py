@@ -247,9 +247,9 @@ class ScanReview(Base):
 
     __tablename__ = "scan_reviews"
 
-    scan_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("scans.scan_id", ondelete="CASCADE"), primary_key=True
-    )
+    # Not a foreign key: scans are never deleted, and maintenance that empties the scans
+    # table (TRUNCATE scans, movements) must not have to know about this one.
+    scan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     resolved_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text)
     resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

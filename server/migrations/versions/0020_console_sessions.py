@@ -89,12 +89,6 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["scan_id"],
-            ["scans.scan_id"],
-            name="fk_scan_reviews_scan_id_scans",
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
             ["resolved_by"], ["users.id"], name="fk_scan_reviews_resolved_by_users"
         ),
         sa.PrimaryKeyConstraint("scan_id", name="pk_scan_reviews"),
