@@ -337,6 +337,21 @@ def test_a_crew_user_is_refused_the_admin_pages(browser, session_factory):
     shot(page, "crew-refused")
 
 
+def unlabelled(page, path: str) -> None:
+    """Every visible form control has a label (``<label for>``, around it, or
+    ``aria-label``)."""
+    controls = page.locator("input:not([type=hidden]), select, textarea")
+    for i in range(controls.count()):
+        control = controls.nth(i)
+        ident = control.get_attribute("id")
+        labelled = (
+            control.get_attribute("aria-label")
+            or (ident and page.locator(f'label[for="{ident}"]').count() == 1)
+            or control.locator("xpath=ancestor::label").count() == 1
+        )
+        assert labelled, (path, control.get_attribute("name"))
+
+
 def test_every_page_renders_without_errors(browser, demo, session_factory):
     """A screenshot of each page as an admin sees it (and no CSP or script error)."""
     admin = make_user(session_factory, "admin")
@@ -361,7 +376,12 @@ def test_every_page_renders_without_errors(browser, demo, session_factory):
     for name, path in pages.items():
         answer = page.goto(path)
         assert answer.status == 200, (path, answer.status)
+        unlabelled(page, path)
         shot(page, name)
+    # Keyboard: the first Tab lands on the skip link, which moves focus to the content.
+    page.goto("/console/board")
+    page.keyboard.press("Tab")
+    assert page.locator(":focus").inner_text() == "Naar de inhoud"
     page.goto("/console/inventory?tab=units")
     page.locator("table a").first.click()
     page.wait_for_selector("h1")
