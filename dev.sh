@@ -19,7 +19,8 @@ APT_PACKAGES=(libzbar0 fonts-dejavu-core libgl1 libegl1 libglib2.0-0 libfontconf
   libxcb-randr0 libxcb-xkb1 xvfb xauth
   shellcheck desktop-file-utils  # the installer tests lint scripts and the .desktop file
   systemd  # systemd-analyze verify on every unit (tests/installers)
-  postgresql-client)  # pg_dump / pg_restore: the backup-and-restore test (docs/operations.md)
+  postgresql-client  # pg_dump / pg_restore: the backup-and-restore test (docs/operations.md)
+  chromium)  # the admin console's browser tests (Playwright drives it; no browser download)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

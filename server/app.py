@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from server.config import Settings, get_settings
+from server.console.app import create_console
 from server.db import make_engine, make_session_factory
 from server.edge import refuse_bad_input
 from server.errors import install_error_handlers
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(exports_router)
     declare_error_responses(app)
+    # The browser console: its own app (HTML errors, not in the API's OpenAPI document).
+    app.mount("/console", create_console(app))
 
     # Inside RentGuyAPI's request context: the request id exists before the size check answers.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and ``create_all`` see the whole schema."""
 
 from server.audit.models import AuditEvent
+from server.console.models import ConsolePreference, ConsoleSession
 from server.db import Base
 from server.exports.models import (
     ExportCredential,
@@ -32,6 +33,7 @@ from server.warehouse.models import (
     ReferenceStamp,
     ReferenceVersion,
     Scan,
+    ScanReview,
     Unit,
 )
 
@@ -42,6 +44,8 @@ __all__ = [
     "Case",
     "CaseUnit",
     "Chargeback",
+    "ConsolePreference",
+    "ConsoleSession",
     "CreditNote",
     "CrewAssignment",
     "Customer",
@@ -67,6 +71,7 @@ __all__ = [
     "Refund",
     "Role",
     "Scan",
+    "ScanReview",
     "Station",
     "StationEnrollment",
     "Unit",

@@ -53,9 +53,7 @@ PROTOCOL_VERSION = 2
 # The oldest protocol this code still accepts: the current one and the one before.
 MIN_PROTOCOL_VERSION = max(1, PROTOCOL_VERSION - 1)
 # A request or answer without PROTOCOL_HEADER comes from before the headers: protocol 1.
-UNSTATED_# 2: scans name their login (``login_session_id``) and a batch may carry offline ``logins``
-# (issue 15); both optional, so protocol-1 kiosks (neither, no headers) keep syncing.
-PROTOCOL_VERSION = 2
+UNSTATED_PROTOCOL_VERSION = 1
 
 # Sent by the kiosk on every request and by the server on every answer.
 PROTOCOL_HEADER = "RentGuy-Protocol"  # "1": the version the sender speaks

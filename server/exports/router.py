@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import Response
 
-from server.audit import service as audit
 from server.deps import Requires, SessionDep, SettingsDep
 from server.exports import service
 from server.exports.reconciliation.report import render_csv, render_html, run_summary
@@ -33,21 +32,14 @@ def start_run(
     background: BackgroundTasks,
 ) -> dict:
     """Start a run on a worker thread; 409 while another run of this target is alive."""
-    run, launch = service.start_background_run(
+    run, launch = service.start_manual_run(
         session=session,
         session_factory=request.app.state.session_factory,
         settings=settings,
         target=service.parse_target(target),
         source=document_source(request.app.state.session_factory),
-    )
-    audit.record(
-        session=session,
-        action="export.run_started",
         actor_user_id=user.id,
         ip=client_ip(request),
-        target_type="export_run",
-        target_id=run.id,
-        details={"target": target, "trigger": "manual"},
     )
     background.add_task(launch)  # after the response: the run row is committed by then
     return run_summary(run)

@@ -193,6 +193,37 @@ def start_background_run(
     return run, launch
 
 
+def start_manual_run(
+    *,
+    session: Session,
+    session_factory: sessionmaker[Session],
+    settings: Settings,
+    target: Target,
+    source: DocumentSource,
+    actor_user_id: uuid.UUID,
+    ip: str | None,
+) -> tuple[ExportRun, Callable[[], None]]:
+    """A person starts a run (the API or the console): claimed and audited in the
+    request's transaction; call the returned launcher once it has committed."""
+    run, launch = start_background_run(
+        session=session,
+        session_factory=session_factory,
+        settings=settings,
+        target=target,
+        source=source,
+    )
+    audit.record(
+        session=session,
+        action="export.run_started",
+        actor_user_id=actor_user_id,
+        ip=ip,
+        target_type="export_run",
+        target_id=run.id,
+        details={"target": target.value, "trigger": "manual"},
+    )
+    return run, launch
+
+
 def get_run(*, session: Session, target: Target, run_id: uuid.UUID) -> ExportRun:
     run = session.get(ExportRun, run_id)
     if run is None or run.target != target.value:

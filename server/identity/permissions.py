@@ -25,6 +25,7 @@ class Permission(StrEnum):
     CREW_READ = "crew:read"
     CREW_WRITE = "crew:write"
     SCANS_READ = "scans:read"
+    SCANS_REVIEW = "scans:review"  # resolve conflict/rejected scans (console live board)
     INVOICES_READ = "invoices:read"
     INVOICES_WRITE = "invoices:write"
     PAYMENTS_REFUND = "payments:refund"
@@ -37,6 +38,7 @@ _WAREHOUSE = _CREW | {
     Permission.INVENTORY_READ,
     Permission.PROJECTS_READ,
     Permission.SCANS_READ,
+    Permission.SCANS_REVIEW,
 }
 _PLANNER = _WAREHOUSE | {
     Permission.PROJECTS_WRITE,

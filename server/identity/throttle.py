@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
@@ -107,3 +107,31 @@ def record_success(session: Session, keys: list[str]) -> None:
         .values(failures=0, locked_until=None),
         execution_options={"synchronize_session": False},
     )
+
+
+def locked(
+    session: Session, *, now: datetime | None = None, limit: int = 50, offset: int = 0
+) -> tuple[list[LoginThrottle], int]:
+    """Keys locked right now (accounts, badges, stations, addresses), longest lock first."""
+    now = now or utcnow()
+    condition = LoginThrottle.locked_until > now
+    total = session.scalar(select(func.count()).select_from(LoginThrottle).where(condition))
+    rows = session.scalars(
+        select(LoginThrottle)
+        .where(condition)
+        .order_by(LoginThrottle.locked_until.desc(), LoginThrottle.key)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(total or 0)
+
+
+def unlock(session: Session, key: str) -> bool:
+    """An admin lifts a lock (the person proved who they are another way)."""
+    row = _row(session, key, lock=True)
+    if row is None or row.locked_until is None:
+        return False
+    row.failures = 0
+    row.locked_until = None
+    session.flush()
+    return True

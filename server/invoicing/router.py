@@ -107,10 +107,7 @@ def list_invoices(
     limit: int = Query(default=100, ge=1, le=500),
 ) -> list[Invoice]:
     """Invoices, newest number first."""
-    stmt = select(Invoice).order_by(Invoice.number.desc()).limit(limit)
-    if state:
-        stmt = stmt.where(Invoice.state == state)
-    return list(session.scalars(stmt))
+    return service.list_invoices(session=session, state=state, limit=limit)
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceRead)

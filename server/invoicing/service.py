@@ -468,3 +468,13 @@ def create_credit_note(
     session.add(note)
     session.flush()
     return note
+
+
+def list_invoices(
+    *, session: Session, state: str | None = None, limit: int = 100, offset: int = 0
+) -> list[Invoice]:
+    """Invoices, newest number first (the API and the console)."""
+    stmt = select(Invoice).order_by(Invoice.number.desc()).limit(limit).offset(offset)
+    if state:
+        stmt = stmt.where(Invoice.state == state)
+    return list(session.scalars(stmt))

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from server.deps import Requires, SessionDep, SettingsDep
@@ -66,8 +65,7 @@ def start_payment(
 @router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentRead])
 def list_payments(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Payment]:
     """An invoice's payments, oldest first."""
-    stmt = select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.created_at)
-    return list(session.scalars(stmt))
+    return service.payments_of_invoice(session=session, invoice_id=invoice_id)
 
 
 @router.get("/invoices/{invoice_id}/coverage", response_model=CoverageRead)
@@ -108,8 +106,7 @@ def cancel_payment(
 @router.get("/payments/{payment_id}/refunds", response_model=list[RefundRead])
 def list_refunds(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Refund]:
     """A payment's refunds (ours and those made at the provider)."""
-    stmt = select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
-    return list(session.scalars(stmt))
+    return service.refunds_of_payment(session=session, payment_id=payment_id)
 
 
 @router.post("/payments/{payment_id}/refunds", response_model=RefundRead, status_code=201)

@@ -531,3 +531,15 @@ def refund_payment(
     )
     session.flush()
     return refund
+
+
+def payments_of_invoice(*, session: Session, invoice_id: uuid.UUID) -> list[Payment]:
+    """An invoice's payments, oldest first."""
+    stmt = select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.created_at)
+    return list(session.scalars(stmt))
+
+
+def refunds_of_payment(*, session: Session, payment_id: uuid.UUID) -> list[Refund]:
+    """A payment's refunds (ours and those made at the provider), oldest first."""
+    stmt = select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
+    return list(session.scalars(stmt))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
-from server.db import utcnow
+from server.db import one_of, utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.integrity import delete_row
 from server.warehouse.ledger import AVAILABLE, UNIT_STATUSES, counted, unit_positions
@@ -199,6 +199,46 @@ def unit_outs(*, session: Session, units: list[Unit]) -> list[UnitOut]:
     return _unit_outs(session, units)
 
 
+SET_ASIDE = ("damaged", "missing", "maintenance")
+# The partial index ix_movements_set_aside (migration 0020) is used only when the query
+# says its condition in these very words (SQLite does not match bound values).
+_SET_ASIDE_SQL = "movements.kind IN ('damaged', 'missing', 'maintenance')"
+
+
+def set_aside_units(
+    *,
+    session: Session,
+    statuses: list[str],
+    stmt=None,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[UnitOut], int]:
+    """Units now damaged, missing or in maintenance (``statuses``), by barcode.
+
+    Few units are, and each got there by a movement of that kind: only those candidates'
+    positions are derived, not every unit's (12 s → ms at 50,000 units)."""
+    candidates = session.scalars(
+        select(Movement.unit_id)
+        .where(
+            text(_SET_ASIDE_SQL),
+            Movement.kind.in_(statuses),
+            Movement.unit_id.is_not(None),
+            counted(),
+        )
+        .distinct()
+    ).all()
+    positions = unit_positions(session=session, unit_ids=candidates)
+    ids = [unit_id for unit_id, pos in positions.items() if pos.status in statuses]
+    if not ids:
+        return [], 0
+    stmt = (stmt if stmt is not None else select(Unit).order_by(Unit.barcode)).where(
+        one_of(session, Unit.id, ids)
+    )
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    units = session.scalars(stmt.offset(offset).limit(limit)).all()
+    return _unit_outs(session, list(units)), int(total or 0)
+
+
 def list_units(
     *,
     session: Session,
@@ -215,6 +255,10 @@ def list_units(
     if q:
         stmt = stmt.where(or_(Unit.barcode.ilike(_like(q)), Unit.serial.ilike(_like(q))))
     stmt = stmt.order_by(Unit.barcode)
+    if status in SET_ASIDE and project_id is None:
+        return set_aside_units(
+            session=session, statuses=[status], stmt=stmt, offset=offset, limit=limit
+        )
     if status is None and project_id is None:
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
         units = session.scalars(stmt.offset(offset).limit(limit)).all()

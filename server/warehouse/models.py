@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -151,6 +152,16 @@ class Scan(Base):
         Index("ix_scans_station_seq", "station_id", "seq"),
         # Every ledger reader leaves annulled scans out (ledger.counted): it looks them up.
         Index("ix_scans_annuls_scan_id", "annuls_scan_id"),
+        # The console's live board (migration 0020): the newest scans, scans per 5 minutes
+        # per station, a project's scans, and the few awaiting review.
+        Index("ix_scans_received_at", "received_at", "station_id"),
+        Index("ix_scans_project_id", "project_id", "status"),
+        Index(
+            "ix_scans_flagged",
+            "received_at",
+            sqlite_where=text("status IN ('conflict', 'rejected')"),
+            postgresql_where=text("status IN ('conflict', 'rejected')"),
+        ),
     )
 
     scan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
@@ -193,6 +204,14 @@ class Movement(Base):
     __table_args__ = (
         Index("ix_movements_unit_latest", "unit_id", "id"),
         Index("ix_movements_project_product", "project_id", "product_id"),
+        # The few set-aside movements (migration 0020): the damaged/missing queue.
+        Index(
+            "ix_movements_set_aside",
+            "kind",
+            "unit_id",
+            sqlite_where=text("kind IN ('damaged', 'missing', 'maintenance')"),
+            postgresql_where=text("kind IN ('damaged', 'missing', 'maintenance')"),
+        ),
         CheckConstraint("qty > 0", name="qty_positive"),
     )
 
@@ -242,3 +261,20 @@ class ReferenceStamp(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     changes: Mapped[int] = mapped_column(BigInteger)
+
+
+class ScanReview(Base):
+    """A person's decision on a scan answered ``conflict`` or ``rejected`` (warehouse.review).
+
+    A scan without a row here is awaiting review; the row says who looked and why it is
+    settled. The scan and its movements stay as they were: the ledger is never edited.
+    """
+
+    __tablename__ = "scan_reviews"
+
+    # Not a foreign key: scans are never deleted, and maintenance that empties the scans
+    # table (TRUNCATE scans, movements) must not have to know about this one.
+    scan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    resolved_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from server.errors import BadRequest, NotFound
 from server.integrity import delete_row
 from server.warehouse.inventory import _like, unit_outs
-from server.warehouse.ledger import project_balances
+from server.warehouse.ledger import has_annul, project_balances
 from server.warehouse.models import Movement, PickLine, PickUnit, Product, Project, Scan, Unit
 from server.warehouse.schemas import (
     PickLineOut,
@@ -200,7 +200,7 @@ def project_status(*, session: Session, project_id: uuid.UUID) -> ProjectStatusO
 def _annulled_ids():
     """Scan ids an applied annul undid (a refused annul undid nothing)."""
     return select(Scan.annuls_scan_id).where(
-        Scan.annuls_scan_id.is_not(None), Scan.status.in_(["applied", "conflict"])
+        has_annul(Scan.annuls_scan_id), Scan.status.in_(["applied", "conflict"])
     )
 
 

@@ -17,7 +17,10 @@ def test_healthz(client):
         "status": "ok",
         "pid": os.getpid(),
         "version": __version__,
-        "protocol": {"current": PROTOCOL_VERSION, "accepts": [MIN_PROTOCOL_VERSION, PROTOCOL_VERSION]},
+        "protocol": {
+            "current": PROTOCOL_VERSION,
+            "accepts": [MIN_PROTOCOL_VERSION, PROTOCOL_VERSION],
+        },
     }
 
 
