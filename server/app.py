@@ -11,15 +11,16 @@ from server.console.app import create_console
 from server.db import make_engine, make_session_factory
 from server.edge import refuse_bad_input
 from server.errors import install_error_handlers
+from server.exports import metrics as export_metrics
 from server.exports.router import router as exports_router
 from server.exports.schedule import start_scheduler
 from server.identity.admin import router as identity_admin_router
 from server.identity.audit_trail import router as audit_router
+from server.identity.kiosk_reports import StationCollector
 from server.identity.router import router as auth_router
 from server.invoicing.router import router as invoicing_router
 from server.openapi import declare_error_responses
 from server.ops.docs import install_docs
-from server.ops.kiosk_reports import StationCollector
 from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
 from server.ops.middleware import (
@@ -30,7 +31,7 @@ from server.ops.middleware import (
 from server.ops.router import router as ops_router
 from server.ops.versioning import VersionHeadersMiddleware, check_client_protocol
 from server.payments.metrics import MoneyCollector
-from server.payments.providers import ProviderSet
+from server.payments.providers import PROVIDERS, ProviderSet
 from server.payments.ratelimit import WebhookLimits
 from server.payments.recheck import RecheckLoop
 from server.payments.router import router as payments_router
@@ -111,7 +112,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.payment_providers = providers
     app.state.webhook_seen = SeenCache()
     app.state.metrics = Metrics(
-        collectors=[MoneyCollector(session_factory), StationCollector(session_factory)]
+        collectors=[MoneyCollector(session_factory), StationCollector(session_factory)],
+        process_collectors=export_metrics.COLLECTORS,
+        webhook_providers=PROVIDERS,
     )
     app.state.webhook_limits = WebhookLimits.from_settings(settings)
     app.state.scan_feed = scan_feed

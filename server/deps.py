@@ -17,11 +17,11 @@ from server.config import Settings
 from server.db import transaction
 from server.errors import Forbidden, Unauthorized
 from server.identity import service as identity
+from server.identity.kiosk_reports import record_kiosk_report
 from server.identity.login import session_live
 from server.identity.models import Station, User
 from server.identity.permissions import Permission, permissions_for
 from server.identity.tokens import AccessClaims, decode_access_token
-from server.ops.kiosk_reports import record_kiosk_report
 
 
 def _session(request: Request) -> Iterator[Session]:

@@ -11,10 +11,12 @@ from server.exports.models import (
 )
 from server.identity.models import (
     Badge,
+    LoginSession,
     LoginThrottle,
     RefreshToken,
     Role,
     Station,
+    StationBadgeVerifier,
     StationEnrollment,
     User,
     UserRole,
@@ -57,6 +59,7 @@ __all__ = [
     "ExportRun",
     "Invoice",
     "InvoiceLine",
+    "LoginSession",
     "LoginThrottle",
     "Movement",
     "Payment",
@@ -73,6 +76,7 @@ __all__ = [
     "Scan",
     "ScanReview",
     "Station",
+    "StationBadgeVerifier",
     "StationEnrollment",
     "Unit",
     "User",

@@ -28,6 +28,27 @@ def key_grid(press: Callable[[str], None]) -> tuple[QGridLayout, dict[str, QPush
     return grid, keys
 
 
+def _lay_out_pad(screen: QWidget, display, grid, cancel, ok, *above: QWidget) -> None:
+    """A keypad screen: ``above`` (title, message) on top, the display, keys and
+    Cancel / OK in a centred column."""
+    actions = QHBoxLayout()
+    actions.addWidget(cancel)
+    actions.addWidget(ok)
+    pad = QVBoxLayout()
+    pad.addWidget(display)
+    pad.addLayout(grid, 1)
+    pad.addLayout(actions)
+    centre = QHBoxLayout()
+    centre.addStretch(1)
+    centre.addLayout(pad, 2)
+    centre.addStretch(1)
+    layout = QVBoxLayout(screen)
+    layout.setContentsMargins(32, 24, 32, 24)
+    for widget in above:
+        layout.addWidget(widget)
+    layout.addLayout(centre, 1)
+
+
 class QuantityScreen(QWidget):
     quantity_chosen = Signal(int)
     cancelled = Signal()
@@ -46,21 +67,7 @@ class QuantityScreen(QWidget):
         self.ok.clicked.connect(self._accept)
         self.cancel = QPushButton(self.tr("Cancel"))
         self.cancel.clicked.connect(self.cancelled)
-        actions = QHBoxLayout()
-        actions.addWidget(self.cancel)
-        actions.addWidget(self.ok)
-        pad = QVBoxLayout()
-        pad.addWidget(self.display)
-        pad.addLayout(grid, 1)
-        pad.addLayout(actions)
-        centre = QHBoxLayout()
-        centre.addStretch(1)
-        centre.addLayout(pad, 2)
-        centre.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 24, 32, 24)
-        layout.addWidget(self.title)
-        layout.addLayout(centre, 1)
+        _lay_out_pad(self, self.display, grid, self.cancel, self.ok, self.title)
 
     def start(self, current: int = 1) -> None:
         self._text = ""
@@ -111,22 +118,7 @@ class PinScreen(QWidget):
         self.ok.clicked.connect(self._accept)
         self.cancel = QPushButton(self.tr("Cancel"))
         self.cancel.clicked.connect(self.cancelled)
-        actions = QHBoxLayout()
-        actions.addWidget(self.cancel)
-        actions.addWidget(self.ok)
-        pad = QVBoxLayout()
-        pad.addWidget(self.display)
-        pad.addLayout(grid, 1)
-        pad.addLayout(actions)
-        centre = QHBoxLayout()
-        centre.addStretch(1)
-        centre.addLayout(pad, 2)
-        centre.addStretch(1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 24, 32, 24)
-        layout.addWidget(self.title)
-        layout.addWidget(self.message)
-        layout.addLayout(centre, 1)
+        _lay_out_pad(self, self.display, grid, self.cancel, self.ok, self.title, self.message)
 
     def start(self, message: str = "") -> None:
         self._pin = ""

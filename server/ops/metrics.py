@@ -9,8 +9,8 @@ prometheus_client writes its values to files there, and ``/metrics`` reads all o
 Every series exists from start-up at zero: each label set the code can use is created
 here (``_initialise``), so a dashboard or an alert sees ``0``, not "no data", until the
 first event. Per-station gauges are read from the database at each scrape
-(``server.ops.kiosk_reports.StationCollector``); export calls are counted process-wide
-(``server.exports.metrics``).
+(``server.identity.kiosk_reports.StationCollector``); export calls are counted process-wide
+(``server.exports.metrics``, passed in by ``server.app``).
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from server.exports import metrics as export_metrics
-from server.payments.providers import PROVIDERS
 from shared.protocol import MAX_BATCH_SIZE, ScanStatus
 
 # What a webhook delivery came to: the stored outcomes (server.payments.webhooks), and
@@ -49,9 +47,19 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class Metrics:
-    def __init__(self, collectors: Iterable[Collector] = ()) -> None:
+    def __init__(
+        self,
+        collectors: Iterable[Collector] = (),
+        *,
+        process_collectors: Iterable[Collector] = (),
+        webhook_providers: Iterable[str] = (),
+    ) -> None:
         """``collectors``: ones that read shared state (the database) at scrape time; they
-        are registered where ``/metrics`` reads, in multi-process mode too."""
+        are registered where ``/metrics`` reads, in multi-process mode too.
+        ``process_collectors``: a domain's process-wide counters (the exports' calls).
+        ``webhook_providers``: the payment providers whose webhook series start at zero.
+        The app passes the domains' parts in: this module sits below every domain."""
+        self._webhook_providers = tuple(webhook_providers)
         own = CollectorRegistry()
         self.requests = Counter(
             "rentguy_http_requests_total",
@@ -94,7 +102,7 @@ class Metrics:
             ["kind", "outcome"],
             registry=own,
         )
-        for collector in export_metrics.COLLECTORS:
+        for collector in process_collectors:
             own.register(collector)
         self._initialise()
         # What /metrics shows: this app's own values, or every worker's from the files.
@@ -109,7 +117,7 @@ class Metrics:
     def _initialise(self) -> None:
         for status in ScanStatus:
             self.scans.labels(status.value)
-        for provider in PROVIDERS:
+        for provider in self._webhook_providers:
             for outcome in WEBHOOK_OUTCOMES:
                 self.webhooks.labels(provider, outcome)
         for kind in LOGIN_KINDS:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,10 +32,8 @@ def live(fresh_database_url, tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def kiosk(qtbot, live, tmp_path):
-    """The real kiosk, enrolled at the live server, shown once its first reference sync is in."""
-    server, demo = live
+def kiosk_config(server: LiveServer, demo: dict, tmp_path: Path) -> KioskConfig:
+    """A kiosk enrolled at ``server`` with its data under ``tmp_path/kiosk``."""
     config = KioskConfig(
         server_url=server.url,
         data_dir=tmp_path / "kiosk",
@@ -46,11 +46,27 @@ def kiosk(qtbot, live, tmp_path):
         sound=False,
     )
     config.write_station_token(demo["station_token"])
-    app = build_app(config, start_sync=False)
+    return config
+
+
+@contextmanager
+def running_kiosk(qtbot, config: KioskConfig, **build_options) -> Iterator:
+    """The kiosk built from ``config``, shown once its first reference sync is in."""
+    app = build_app(config, start_sync=False, **build_options)
     qtbot.addWidget(app.window)
     with qtbot.waitSignal(app.sync_events.reference_updated, timeout=15_000):
         app.start_sync()
     app.show()
     qtbot.waitExposed(app.window)
-    yield app
-    app.shutdown()
+    try:
+        yield app
+    finally:
+        app.shutdown()
+
+
+@pytest.fixture
+def kiosk(qtbot, live, tmp_path):
+    """The real kiosk, enrolled at the live server."""
+    server, demo = live
+    with running_kiosk(qtbot, kiosk_config(server, demo, tmp_path)) as app:
+        yield app

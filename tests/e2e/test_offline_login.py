@@ -15,25 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from client.app import build_app
-from client.config import KioskConfig
 from server.audit.models import AuditEvent
 from server.identity.models import LoginSession
 from server.warehouse.models import Scan
+from tests.e2e.conftest import kiosk_config, running_kiosk
 from tests.helpers.kiosk import choose_project, log_in, wedge_scan
-from tests.helpers.live_server import LiveServer
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e]
-
-
-@pytest.fixture
-def live(fresh_database_url, tmp_path):
-    server = LiveServer(fresh_database_url, tmp_path / "server.log")
-    server.cli("migrate")
-    demo = json.loads(server.cli("seed-demo"))
-    server.start()
-    yield server, demo
-    server.stop()
 
 
 @pytest.fixture
@@ -44,32 +32,17 @@ def uploads() -> list[dict]:
 
 @pytest.fixture
 def kiosk(qtbot, live, tmp_path, uploads):
+    """The live kiosk, noting every scan-batch body it sends."""
     server, demo = live
-    config = KioskConfig(
-        server_url=server.url,
-        data_dir=tmp_path / "kiosk",
-        station_token_file=tmp_path / "kiosk" / "station-token",
-        sync_interval_s=0.2,
-        wedge_gap_ms=300,
-        language="en",
-        sound=False,
-    )
-    config.write_station_token(demo["station_token"])
 
     def watch(request: httpx.Request) -> None:
         if request.url.path == "/api/v1/scans/batch":
             uploads.append(json.loads(request.content))
 
-    http = httpx.Client(timeout=5.0, event_hooks={"request": [watch]})
-    app = build_app(config, http_client=http, start_sync=False)
-    qtbot.addWidget(app.window)
-    with qtbot.waitSignal(app.sync_events.reference_updated, timeout=15_000):
-        app.start_sync()
-    app.show()
-    qtbot.waitExposed(app.window)
-    yield app
-    app.shutdown()
-    http.close()
+    with httpx.Client(timeout=5.0, event_hooks={"request": [watch]}) as http:
+        config = kiosk_config(server, demo, tmp_path)
+        with running_kiosk(qtbot, config, http_client=http) as app:
+            yield app
 
 
 def _record(qtbot, kiosk, code: str) -> str:

@@ -15,48 +15,12 @@ import uuid
 
 import pytest
 
-from client.app import build_app
-from client.config import KioskConfig
 from server.db import make_engine, make_session_factory, transaction
 from server.identity import stations
 from server.identity.models import Station
 from tests.helpers.kiosk import choose_project, log_in, wedge_scan
-from tests.helpers.live_server import LiveServer
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e]
-
-
-@pytest.fixture
-def live(fresh_database_url, tmp_path):
-    server = LiveServer(fresh_database_url, tmp_path / "server.log")
-    server.cli("migrate")
-    demo = json.loads(server.cli("seed-demo"))
-    server.start()
-    yield server, demo
-    server.stop()
-
-
-@pytest.fixture
-def kiosk(qtbot, live, tmp_path):
-    server, demo = live
-    config = KioskConfig(
-        server_url=server.url,
-        data_dir=tmp_path / "kiosk",
-        station_token_file=tmp_path / "kiosk" / "station-token",
-        sync_interval_s=0.2,
-        wedge_gap_ms=300,
-        language="en",
-        sound=False,
-    )
-    config.write_station_token(demo["station_token"])
-    app = build_app(config, start_sync=False)
-    qtbot.addWidget(app.window)
-    with qtbot.waitSignal(app.sync_events.reference_updated, timeout=15_000):
-        app.start_sync()
-    app.show()
-    qtbot.waitExposed(app.window)
-    yield app
-    app.shutdown()
 
 
 def _revoke(database_url: str, station_id: str) -> None:

@@ -10,30 +10,15 @@ upgrade) the queue drains, the scan once.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import create_engine, select
 
 import client.sync.engine as sync_engine
-from client.app import build_app
-from client.config import KioskConfig
 from server.warehouse.models import Scan
 from shared.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.helpers.kiosk import choose_project, log_in, recent_states, wedge_scan
-from tests.helpers.live_server import LiveServer
 
 pytestmark = [pytest.mark.gui, pytest.mark.e2e]
-
-
-@pytest.fixture
-def live(fresh_database_url, tmp_path):
-    server = LiveServer(fresh_database_url, tmp_path / "server.log")
-    server.cli("migrate")
-    demo = json.loads(server.cli("seed-demo"))
-    server.start()
-    yield server, demo
-    server.stop()
 
 
 def _server_scans(database_url: str) -> list[str]:
@@ -45,44 +30,26 @@ def _server_scans(database_url: str) -> list[str]:
         engine.dispose()
 
 
-def test_kiosk_shows_update_needed_and_keeps_its_queue(qtbot, live, tmp_path, monkeypatch):
+def test_kiosk_shows_update_needed_and_keeps_its_queue(qtbot, live, kiosk, monkeypatch):
     server, demo = live
-    config = KioskConfig(
-        server_url=server.url,
-        data_dir=tmp_path / "kiosk",
-        sync_interval_s=0.2,
-        wedge_gap_ms=300,
-        language="en",
-        sound=False,
-    )
-    config.write_station_token(demo["station_token"])
-    kiosk = build_app(config, start_sync=False)
-    qtbot.addWidget(kiosk.window)
-    try:
-        with qtbot.waitSignal(kiosk.sync_events.reference_updated, timeout=15_000):
-            kiosk.start_sync()
-        kiosk.show()
-        qtbot.waitExposed(kiosk.window)
-        status_bar = kiosk.window.status_bar
-        log_in(qtbot, kiosk, demo["badge_code"])
-        choose_project(qtbot, kiosk, 0)
+    status_bar = kiosk.window.status_bar
+    log_in(qtbot, kiosk, demo["badge_code"])
+    choose_project(qtbot, kiosk, 0)
 
-        newer = {**sync_engine.VERSION_HEADERS, PROTOCOL_HEADER: str(PROTOCOL_VERSION + 1)}
-        monkeypatch.setattr(sync_engine, "VERSION_HEADERS", newer)
-        code = next(c for c in demo["unit_codes"] if "SPK" in c)
-        with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
-            wedge_scan(qtbot, kiosk, code)
-        scan_id = str(recorded.args[0].scan.scan_id)
-        qtbot.waitUntil(lambda: status_bar.connection.text() == "Update needed", timeout=15_000)
-        assert "server_too_old" in status_bar.error.text()
-        assert "update the server first" in status_bar.error.text()
-        assert kiosk.store.queue_depth() == 1 and recent_states(kiosk)[0] == "queued"
-        assert status_bar.queue.text() == "Queue: 1"
-        assert _server_scans(server.database_url) == []
+    newer = {**sync_engine.VERSION_HEADERS, PROTOCOL_HEADER: str(PROTOCOL_VERSION + 1)}
+    monkeypatch.setattr(sync_engine, "VERSION_HEADERS", newer)
+    code = next(c for c in demo["unit_codes"] if "SPK" in c)
+    with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
+        wedge_scan(qtbot, kiosk, code)
+    scan_id = str(recorded.args[0].scan.scan_id)
+    qtbot.waitUntil(lambda: status_bar.connection.text() == "Update needed", timeout=15_000)
+    assert "server_too_old" in status_bar.error.text()
+    assert "update the server first" in status_bar.error.text()
+    assert kiosk.store.queue_depth() == 1 and recent_states(kiosk)[0] == "queued"
+    assert status_bar.queue.text() == "Queue: 1"
+    assert _server_scans(server.database_url) == []
 
-        monkeypatch.undo()  # kiosk and server agree again
-        qtbot.waitUntil(lambda: kiosk.store.queue_depth() == 0, timeout=40_000)
-        qtbot.waitUntil(lambda: status_bar.connection.text() == "Online", timeout=15_000)
-        assert _server_scans(server.database_url) == [scan_id]
-    finally:
-        kiosk.shutdown()
+    monkeypatch.undo()  # kiosk and server agree again
+    qtbot.waitUntil(lambda: kiosk.store.queue_depth() == 0, timeout=40_000)
+    qtbot.waitUntil(lambda: status_bar.connection.text() == "Online", timeout=15_000)
+    assert _server_scans(server.database_url) == [scan_id]

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from server.migrations.ops import drop_column
+
 revision: str = "0021_ship"
 down_revision: str | None = "0020_console_sessions"
 branch_labels: str | Sequence[str] | None = None
@@ -22,12 +24,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("stations") as batch_op:
-        batch_op.add_column(sa.Column("reported_queue_depth", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("app_version", sa.String(length=32), nullable=True))
+    op.add_column("stations", sa.Column("reported_queue_depth", sa.Integer(), nullable=True))
+    op.add_column("stations", sa.Column("app_version", sa.String(length=32), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("stations") as batch_op:
-        batch_op.drop_column("app_version")
-        batch_op.drop_column("reported_queue_depth")
+    # Not batch mode: on SQLite that rebuilds the table, and DROP TABLE stations fails on
+    # the foreign keys other tables hold to it (login_sessions, station_badge_verifiers).
+    drop_column("stations", "app_version")
+    drop_column("stations", "reported_queue_depth")
