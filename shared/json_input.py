@@ -60,7 +60,7 @@ _EXACTLY_AN_INT = BeforeValidator(_exactly_an_int)
 IsoDate = Annotated[date, NOT_A_NUMBER]
 
 
-def _plain(annotation: Any) -> Any:
+def plain_type(annotation: Any) -> Any:
     """``int`` for ``int``, ``int | None``, ``Annotated[int, ...] | None``; None for a union of
     several types (each is its own schema)."""
     while True:
@@ -92,7 +92,7 @@ class JsonInput(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         changed = False
         for field in cls.model_fields.values():
-            kind = _plain(field.annotation)
+            kind = plain_type(field.annotation)
             if kind in (int, bool):
                 if not any(isinstance(m, Strict) for m in field.metadata):
                     field.metadata.append(Strict())

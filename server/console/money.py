@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from server.console.web import (
     Ctx,
+    form_data,
     needs,
     page_number,
     redirect,
@@ -140,7 +141,7 @@ def payment_link(invoice_id: uuid.UUID, ctx: Writer):
     if not errors:
         try:
             body = PaymentCreate.model_validate(
-                {"provider": values["provider"], "amount_cents": amount}
+                form_data(PaymentCreate, {"provider": values["provider"], "amount_cents": amount})
             )
         except ValidationError as exc:
             errors = schema_errors(exc)
@@ -176,11 +177,14 @@ def refund(payment_id: uuid.UUID, ctx: Refunder):
     if not errors:
         try:
             body = RefundCreate.model_validate(
-                {
-                    "amount_cents": amount,
-                    "request_key": values["request_key"],
-                    "reason": values["reason"],
-                }
+                form_data(
+                    RefundCreate,
+                    {
+                        "amount_cents": amount,
+                        "request_key": values["request_key"],
+                        "reason": values["reason"],
+                    },
+                )
             )
         except ValidationError as exc:
             errors = schema_errors(exc)

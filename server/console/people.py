@@ -13,6 +13,7 @@ from server.console.codes import code128_svg, qr_svg
 from server.console.web import (
     Ctx,
     Pager,
+    form_data,
     needs,
     page_number,
     redirect,
@@ -108,7 +109,7 @@ def issue_badge(user_id: uuid.UUID, ctx: Writer):
     values, errors = text_fields(ctx.form, "label")
     if not errors:
         try:
-            body = BadgeIssue.model_validate({"label": values["label"]})
+            body = BadgeIssue.model_validate(form_data(BadgeIssue, {"label": values["label"]}))
         except ValidationError as exc:
             errors = schema_errors(exc)
     if errors:
@@ -155,7 +156,7 @@ def reset_pin(user_id: uuid.UUID, ctx: Writer):
     values, errors = text_fields(ctx.form, "pin")
     if not errors:
         try:
-            body = PinSet.model_validate({"pin": values["pin"] or None})
+            body = PinSet.model_validate(form_data(PinSet, {"pin": values["pin"] or None}))
         except ValidationError as exc:
             errors = schema_errors(exc)
     if errors:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from server.console.web import (
     Ctx,
     Pager,
+    form_data,
     needs,
     page_number,
     redirect,
@@ -93,7 +94,7 @@ def create(ctx: Writer):
     values, errors = _project_values(ctx)
     if not errors:
         try:
-            data = ProjectCreate.model_validate(_clean(values))
+            data = ProjectCreate.model_validate(form_data(ProjectCreate, _clean(values)))
             project = projects.create_project(session=ctx.db, data=data)
             return redirect(f"/console/projects/{project.id}", done="saved")
         except ValidationError as exc:
@@ -116,7 +117,7 @@ def update(project_id: uuid.UUID, ctx: Writer):
     values, errors = _project_values(ctx)
     if not errors:
         try:
-            data = ProjectUpdate.model_validate(_clean(values))
+            data = ProjectUpdate.model_validate(form_data(ProjectUpdate, _clean(values)))
             projects.update_project(session=ctx.db, project_id=project_id, data=data)
             return redirect(f"/console/projects/{project_id}", done="saved")
         except ValidationError as exc:
@@ -207,10 +208,13 @@ def set_pick_list(project_id: uuid.UUID, ctx: Writer):
     if not errors:
         try:
             pick = PickList.model_validate(
-                {
-                    "lines": [{"product_id": skus[s], "qty": q} for s, q in line_items],
-                    "unit_ids": [units[c] for c in codes],
-                }
+                form_data(
+                    PickList,
+                    {
+                        "lines": [{"product_id": skus[s], "qty": q} for s, q in line_items],
+                        "unit_ids": [units[c] for c in codes],
+                    },
+                )
             )
             projects.set_pick_list(session=ctx.db, project_id=project_id, pick_list=pick)
             return redirect(f"/console/projects/{project_id}", done="saved")

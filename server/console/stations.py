@@ -14,6 +14,7 @@ from server.console.codes import qr_svg
 from server.console.web import (
     Ctx,
     Pager,
+    form_data,
     needs,
     page_number,
     redirect,
@@ -65,7 +66,10 @@ def enrol(ctx: Admin):
     if not errors:
         try:
             body = EnrollmentCreate.model_validate(
-                {"name": values["name"], "ttl_minutes": values["ttl_minutes"] or "60"}
+                form_data(
+                    EnrollmentCreate,
+                    {"name": values["name"], "ttl_minutes": values["ttl_minutes"] or "60"},
+                )
             )
         except ValidationError as exc:
             errors = schema_errors(exc)
@@ -98,7 +102,7 @@ def rename(station_id: uuid.UUID, ctx: Admin):
     station = stations.require_station(session=ctx.db, station_id=station_id)
     if not errors:
         try:
-            body = StationRename.model_validate({"name": values["name"]})
+            body = StationRename.model_validate(form_data(StationRename, {"name": values["name"]}))
             stations.rename_station(
                 session=ctx.db, station=station, name=body.name, actor=_actor(ctx)
             )

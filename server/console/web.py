@@ -12,19 +12,20 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -37,6 +38,7 @@ from server.errors import AppError, Forbidden
 from server.identity.models import User
 from server.identity.permissions import Permission, permissions_for
 from server.identity.security import token_hash
+from shared.json_input import plain_type
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +216,29 @@ def text_fields(form: FormData | None, *names: str) -> tuple[dict[str, str], dic
             errors[name] = message
         values[name] = value
     return values, errors
+
+
+_WHOLE_NUMBER = re.compile(r"[-+]?\d{1,18}")
+
+
+def form_data(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` from an HTML form with its text turned into the JSON types ``model`` takes.
+
+    Request models take JSON's own types only (shared.json_input): ``"6"`` is not 6 there.
+    A form sends text, so a whole number typed into an integer field becomes an int (nested
+    models and lists of them too); anything else stays text and the schema names the field.
+    """
+    out = dict(data)
+    for name, info in model.model_fields.items():
+        value = out.get(name)
+        kind = plain_type(info.annotation)
+        if kind is int and isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+            out[name] = int(value)
+        elif get_origin(kind) is list and isinstance(value, list):
+            (item,) = get_args(kind) or (None,)
+            if isinstance(item, type) and issubclass(item, BaseModel):
+                out[name] = [form_data(item, v) if isinstance(v, dict) else v for v in value]
+    return out
 
 
 def schema_errors(exc: ValidationError) -> dict[str, str]:

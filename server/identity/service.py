@@ -458,6 +458,14 @@ def authenticate_station(*, session: Session, token: str) -> Station:
     return station
 
 
+def all_badges(*, session: Session) -> list[tuple[Badge, User]]:
+    """Every badge with its user, revoked ones too (the protocol-1 reference lists both)."""
+    rows = session.execute(
+        select(Badge, User).join(User, Badge.user_id == User.id).order_by(Badge.issued_at)
+    )
+    return [(badge, user) for badge, user in rows]
+
+
 def active_badges(*, session: Session) -> list[tuple[Badge, User]]:
     """Badges that may log in: active badge, active user."""
     rows = session.execute(

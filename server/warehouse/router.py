@@ -7,15 +7,22 @@ from collections import Counter
 from datetime import timedelta
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import event
 
 from server.deps import CurrentStation, SessionDep, SettingsDep
 from server.edge import checked_per_item, item_faults
 from server.identity.login_sessions import record_offline_logins
+from server.identity.service import all_badges
 from server.warehouse.ingest import ingest_batch
 from server.warehouse.reference import DEFAULT_PAGE, MAX_PAGE, reference_page
-from shared.protocol import PROTOCOL_VERSION, ScanBatch, ScanBatchResponse
+from shared.protocol import (
+    PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
+    ScanBatch,
+    ScanBatchResponse,
+    parse_protocol,
+)
 from shared.reference import ReferenceSnapshot
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse"])
@@ -71,6 +78,11 @@ def upload_scans(
     )
 
 
+def client_protocol(request: Request) -> int:
+    """The protocol the kiosk speaks (already checked by the app: see server.ops.versioning)."""
+    return parse_protocol(request.headers.get(PROTOCOL_HEADER))
+
+
 @router.get("/sync/reference", response_model=ReferenceSnapshot)
 def download_reference(
     station: CurrentStation,
@@ -79,6 +91,7 @@ def download_reference(
     cursor: str | None = Query(default=None, max_length=200),
     limit: int = Query(default=DEFAULT_PAGE, ge=1, le=MAX_PAGE),
     full: bool = Query(default=False, description="ignore the cursor: start a full download"),
+    protocol: int = Depends(client_protocol),
 ) -> Response:
     """One page of reference data since ``cursor`` (contract: shared.reference)."""
     page = reference_page(
@@ -89,5 +102,37 @@ def download_reference(
         limit=limit,
         full=full,
     )
+    if protocol < 2:
+        return Response(_protocol_1_page(session, page), media_type="application/json")
     # The page is built from validated models: serialize once, skip re-validation.
     return Response(page.model_dump_json(), media_type="application/json")
+
+
+# What a protocol-1 kiosk may still check offline while it waits for its upgrade: crew and
+# warehouse badges. It would let an admin or planner badge in without the PIN.
+_PROTOCOL_1_ROLES = frozenset({"crew", "warehouse"})
+
+
+def _protocol_1_page(session, page: ReferenceSnapshot) -> bytes:
+    """The page as a 0.1.0 kiosk reads it: badge rows are ``{hash, user_id, name, roles}``
+    (the keyed hash the server stores as ``code_hash``), and every page carries the whole
+    list and every revoked hash, as that kiosk cannot follow the verifier rows' deltas.
+    Kiosks are upgraded after the server (docs/operations.md); until then a station keeps
+    the offline check it had, for crew and warehouse badges only (docs/identity.md)."""
+    body = orjson.loads(page.model_dump_json())
+    live, gone = [], []
+    for badge, user in all_badges(session=session):
+        if badge.active and user.active and set(user.role_names) <= _PROTOCOL_1_ROLES:
+            live.append(
+                {
+                    "hash": badge.code_hash,
+                    "user_id": str(user.id),
+                    "name": user.name,
+                    "roles": user.role_names,
+                }
+            )
+        else:
+            gone.append(badge.code_hash)
+    body["badges"], body["signed_badges"] = live, []
+    body.setdefault("deleted", {})["badges"] = gone
+    return orjson.dumps(body)

@@ -16,6 +16,7 @@ from client.auth import (
     enroll,
 )
 from client.controller import ScanController
+from tests.helpers.server_version import current_server
 
 TOKEN = "station-token-1"
 
@@ -87,7 +88,7 @@ def server(demo):
 
 @pytest.fixture
 def http(server):
-    client = httpx.Client(transport=httpx.MockTransport(server))
+    client = httpx.Client(transport=current_server(server))
     yield client
     client.close()
 

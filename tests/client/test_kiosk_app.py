@@ -17,6 +17,7 @@ from client.app import KioskApp, build_app
 from shared.protocol import ScanBatch
 from tests.helpers.kiosk import choose_project, log_in, post, pressed, recent_states
 from tests.helpers.kiosk import wedge_scan as scan
+from tests.helpers.server_version import current_server
 
 pytestmark = pytest.mark.gui
 
@@ -54,7 +55,7 @@ def make_kiosk(qtbot, kiosk_config, server):
     built: list[tuple[KioskApp, httpx.Client]] = []
 
     def make(**options) -> KioskApp:
-        client = httpx.Client(transport=httpx.MockTransport(server))
+        client = httpx.Client(transport=current_server(server))
         # A generous gap: these tests run the real clock on a busy 2-core machine; the
         # 20 ms rule itself is pinned down with an injected clock in test_wedge_parser.py.
         config = dataclasses.replace(kiosk_config, wedge_gap_ms=300)

@@ -24,6 +24,7 @@ from shared.badges import badge_hash
 from shared.protocol import ScanBatch, ScanResult
 from tests.helpers.kiosk import choose_project, enter_pin, log_in
 from tests.helpers.kiosk import wedge_scan as scan
+from tests.helpers.server_version import current_server
 
 pytestmark = pytest.mark.gui
 
@@ -105,7 +106,7 @@ def make_kiosk(qtbot, kiosk_config, server):
     built: list[tuple[KioskApp, httpx.Client]] = []
 
     def make(sync: bool = True, **options) -> KioskApp:
-        client = httpx.Client(transport=httpx.MockTransport(server))
+        client = httpx.Client(transport=current_server(server))
         config = dataclasses.replace(kiosk_config, wedge_gap_ms=300, **options)
         # Scanners other than the wedge are started by the tests that use them.
         kiosk = build_app(config, http_client=client, start_sync=False, start_scanners=False)

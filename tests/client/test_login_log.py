@@ -12,6 +12,7 @@ import pytest
 from client.store import LocalStore
 from client.sync.engine import BATCH_PATH, SyncEngine, SyncState
 from shared.protocol import ScanBatch
+from tests.helpers.server_version import current_server
 
 TOKEN = "station-token-1"
 T0 = datetime(2025, 4, 25, 7, 30, tzinfo=UTC)
@@ -61,7 +62,7 @@ def server(demo) -> Server:
 
 @pytest.fixture
 def engine(mirrored_store, server, tmp_path):
-    client = httpx.Client(transport=httpx.MockTransport(server))
+    client = httpx.Client(transport=current_server(server))
     sync = SyncEngine(mirrored_store.path, "http://kiosk.invalid", lambda: TOKEN, client)
     yield sync
     sync.close()

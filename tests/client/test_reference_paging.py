@@ -9,6 +9,7 @@ import pytest
 
 from client.sync.engine import REFERENCE_PATH, SyncEngine, SyncState
 from tests.client.test_sync_engine import TOKEN, FakeServer, delta, queue
+from tests.helpers.server_version import current_server
 
 
 def _pages(demo, n: int) -> list[dict]:
@@ -32,7 +33,7 @@ def server(demo) -> FakeServer:
 
 @pytest.fixture
 def engine(store, server):
-    client = httpx.Client(transport=httpx.MockTransport(server), timeout=10)
+    client = httpx.Client(transport=current_server(server), timeout=10)
     sync = SyncEngine(store.path, "http://kiosk-test.invalid", lambda: TOKEN, client)
     yield sync
     sync.close()

@@ -18,6 +18,7 @@ from client.app import KioskApp, build_app
 from client.scanners.base import ScanRead
 from client.sync.worker import SyncStatus
 from shared.protocol import ScanResult, ScanStatus
+from tests.helpers.server_version import current_server
 
 pytestmark = pytest.mark.gui
 
@@ -28,7 +29,7 @@ def _unreachable(request: httpx.Request) -> httpx.Response:
 
 @pytest.fixture
 def offline_http():
-    client = httpx.Client(transport=httpx.MockTransport(_unreachable))
+    client = httpx.Client(transport=current_server(_unreachable))
     yield client
     client.close()
 

@@ -12,6 +12,7 @@ import pytest
 from client.store import LocalStore
 from client.sync.engine import BATCH_PATH, REFERENCE_PATH, SyncEngine, SyncState
 from shared.protocol import ScanBatch
+from tests.helpers.server_version import stating_version
 
 TOKEN = "station-token-1"
 T0 = datetime(2025, 4, 25, 7, 30, tzinfo=UTC)
@@ -32,8 +33,14 @@ class FakeServer:
         self.cursor: str | None = None  # fixed cursor: identical answers every time
         # cursor sent -> the page to answer (JSON body); None: a full snapshot every time.
         self.reference: Callable[[str | None], dict] | None = None
+        self.states_version = True  # False: a server from before the version headers
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
+        response = self._answer(request)
+        # As every server since 0.2.0 (shared.protocol); False: a server from before.
+        return stating_version(response) if self.states_version else response
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
         failure = self.fail(request)
         if failure is not None:

@@ -9,6 +9,7 @@ import pytest
 from client.sync.engine import BATCH_PATH, SyncEngine, SyncState
 from shared.protocol import ScanBatch
 from tests.client.test_sync_engine import TOKEN, FakeServer, error, queue
+from tests.helpers.server_version import current_server
 
 
 @pytest.fixture
@@ -18,7 +19,7 @@ def server(demo) -> FakeServer:
 
 @pytest.fixture
 def engine(store, server):
-    client = httpx.Client(transport=httpx.MockTransport(server), timeout=10)
+    client = httpx.Client(transport=current_server(server), timeout=10)
     sync = SyncEngine(store.path, "http://kiosk-test.invalid/", lambda: TOKEN, client)
     yield sync
     sync.close()

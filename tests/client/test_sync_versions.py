@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from client.sync.engine import BATCH_PATH, REFERENCE_PATH, SyncEngine, SyncState
+from client.sync.engine import BATCH_PATH, SyncEngine, SyncState
 from shared.protocol import (
     ACCEPTS_HEADER,
     APP_VERSION_HEADER,
@@ -80,7 +80,14 @@ def test_a_server_stating_a_range_without_ours_is_update_needed(engine, store, s
     assert store.queue_depth() == 1 and server.paths() == [f"POST {BATCH_PATH}"]
 
 
-def test_a_server_without_version_headers_is_protocol_one(engine, store, server, demo):
-    # The FakeServer states nothing, as servers before 0.2.0: protocol 1, accepted.
-    assert engine.sync_once().ok
-    assert server.paths() == [f"GET {REFERENCE_PATH}"]
+def test_a_server_without_version_headers_is_protocol_one_so_update_needed(
+    engine, store, server, demo
+):
+    # A server from before 0.2.0 states nothing: protocol 1 only. This kiosk speaks 2 (its
+    # scans name their login), so the server must be upgraded first; nothing is lost.
+    server.states_version = False
+    queue(store, demo, "RG-U-0001")
+    report = engine.sync_once()
+    assert report.state is SyncState.UPDATE_NEEDED
+    assert f"this kiosk speaks {PROTOCOL_VERSION}" in report.error
+    assert store.queue_depth() == 1

@@ -9,6 +9,7 @@ import pytest
 
 from client.sync.engine import SyncEngine, SyncReport, SyncState
 from client.sync.worker import SyncEvents, SyncWorker, start_sync_thread, stop_sync_thread
+from tests.helpers.server_version import current_server
 
 TOKEN = "station-token-1"
 
@@ -44,7 +45,7 @@ def harness(qapp, store, demo, transport_state):
             )
         return httpx.Response(200, content=demo.snapshot().model_dump_json())
 
-    client = httpx.Client(transport=httpx.MockTransport(handler))
+    client = httpx.Client(transport=current_server(handler))
     worker = SyncWorker(
         lambda: SyncEngine(store.path, "http://kiosk-test.invalid", lambda: TOKEN, client),
         interval_s=60.0,

@@ -43,7 +43,7 @@ MB_TAX = {"21": "1001", "9": "1002", "0": "1003"}
 MB_LEDGER = {"rental": "2001", "*": "2002"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
     if not Path(CHROMIUM).exists():
         reason = f"{CHROMIUM} missing: apt-get install chromium (dev.sh installs it)"
