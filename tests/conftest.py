@@ -23,6 +23,8 @@ from server.config import Settings  # noqa: E402
 from server.db import make_engine, make_session_factory  # noqa: E402
 from server.migrations import upgrade  # noqa: E402
 from server.models import Base  # noqa: E402
+from shared.protocol import version_headers  # noqa: E402
+from shared.version import __version__  # noqa: E402
 
 PG_HOST = os.environ.get("RENTGUY_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("RENTGUY_TEST_PG_PORT", "5432")
@@ -163,7 +165,10 @@ def app(settings, session_factory):
 def client(app):
     from fastapi.testclient import TestClient
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    # As today's kiosk and admin tools: stating the current sync protocol. A request that
+    # states none is a 0.1.0 kiosk (protocol 1), answered in that release's shapes.
+    headers = version_headers(__version__)
+    with TestClient(app, raise_server_exceptions=False, headers=headers) as client:
         yield client
 
 
