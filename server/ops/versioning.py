@@ -33,11 +33,14 @@ def _details(client: int) -> dict:
 
 
 async def check_client_protocol(request: Request) -> None:
-    """426 for a client older than we accept, 409 for one newer than we are."""
+    """426 for a client older than we accept, 409 for one newer than we are. The version
+    it speaks is kept as ``request.state.client_protocol`` for routes whose answer depends
+    on it (the reference download)."""
     try:
         client = parse_protocol(request.headers.get(PROTOCOL_HEADER))
     except ValueError as exc:
         raise BadRequest(str(exc), code="bad_protocol_header") from None
+    request.state.client_protocol = client
     if client < MIN_PROTOCOL_VERSION:
         raise UpgradeRequired(
             f"this kiosk speaks protocol {client}; the server accepts "

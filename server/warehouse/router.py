@@ -17,11 +17,9 @@ from server.identity.service import all_badges
 from server.warehouse.ingest import ingest_batch
 from server.warehouse.reference import DEFAULT_PAGE, MAX_PAGE, reference_page
 from shared.protocol import (
-    PROTOCOL_HEADER,
     PROTOCOL_VERSION,
     ScanBatch,
     ScanBatchResponse,
-    parse_protocol,
 )
 from shared.reference import ReferenceSnapshot
 
@@ -79,8 +77,9 @@ def upload_scans(
 
 
 def client_protocol(request: Request) -> int:
-    """The protocol the kiosk speaks (already checked by the app: see server.ops.versioning)."""
-    return parse_protocol(request.headers.get(PROTOCOL_HEADER))
+    """The protocol the kiosk speaks, as the app's version check read it
+    (server.ops.versioning.check_client_protocol runs before every route)."""
+    return request.state.client_protocol
 
 
 @router.get("/sync/reference", response_model=ReferenceSnapshot)
