@@ -12,6 +12,7 @@ from server.audit.models import AuditEvent
 from server.db import transaction
 from server.warehouse import inventory, review
 from server.warehouse.models import Project, ScanReview, Unit
+from shared.protocol import APP_VERSION_HEADER, QUEUE_DEPTH_HEADER
 from tests.console.conftest import post_form
 from tests.helpers.scans import ScanFactory
 
@@ -176,3 +177,15 @@ def test_unknown_ids_and_bad_paths_are_html_pages_not_stack_traces(browser_for):
     assert bad.status_code == 422 and "Traceback" not in bad.text
     nowhere = admin.get("/console/nowhere")
     assert nowhere.status_code == 404 and "text/html" in nowhere.headers["content-type"]
+
+
+def test_board_shows_what_each_station_last_reported(browser_for, client, demo, station_headers):
+    lead = browser_for("warehouse")
+    before = lead.get("/console/board/stations")
+    assert before.status_code == 200 and "niet gemeld" in before.text  # Dutch by default
+    headers = {**station_headers, QUEUE_DEPTH_HEADER: "17", APP_VERSION_HEADER: "0.2.0+test"}
+    scans = [ScanFactory.for_demo(demo).scan(demo["unit_codes"][0])]
+    answer = client.post("/api/v1/scans/batch", json={"scans": scans}, headers=headers)
+    assert answer.status_code == 200, answer.text
+    row = lead.get("/console/board/stations").text
+    assert '<td class="num">17</td>' in row and "<td>0.2.0+test</td>" in row
