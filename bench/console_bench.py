@@ -36,6 +36,7 @@ import httpx  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from bench.seed import product_rows  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.config import Settings  # noqa: E402
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
@@ -72,19 +73,7 @@ def seed(url: str) -> dict:
         )
         crew = identity.create_user(session=session, name="Bench crew", roles=[Role.CREW])
         stations = [identity.create_station(session=session, name=f"Kiosk {i}") for i in range(4)]
-        products = [
-            {
-                "id": uuid7(),
-                "sku": f"P-{i:04d}",
-                "name": f"Product {i}",
-                "category": "audio",
-                "tracking": "serialized",
-                "day_price_cents": 100,
-                "stock_qty": 0,
-                "created_at": now,
-            }
-            for i in range(200)
-        ]
+        products = product_rows(200, now)
         _bulk(session, Product, products)
         units = [
             {

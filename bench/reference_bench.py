@@ -26,6 +26,7 @@ os.environ.setdefault("RENTGUY_SECRET_KEY", secrets.token_urlsafe(32))
 import httpx  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
+from bench.seed import product_rows  # noqa: E402
 from server.db import make_engine, make_session_factory, transaction  # noqa: E402
 from server.identity import service as identity  # noqa: E402
 from server.identity.models import Role  # noqa: E402
@@ -45,19 +46,7 @@ def seed(url: str, units: int) -> dict:
     with transaction(make_session_factory(engine)) as session:
         user = identity.create_user(session=session, name="Bench crew", roles=[Role.CREW])
         station, token = identity.create_station(session=session, name="Bench")
-        products = [
-            {
-                "id": uuid7(),
-                "sku": f"P-{i:04d}",
-                "name": f"Product {i}",
-                "category": "audio",
-                "tracking": "serialized",
-                "day_price_cents": 100,
-                "stock_qty": 0,
-                "created_at": now,
-            }
-            for i in range(200)
-        ]
+        products = product_rows(200, now)
         session.execute(insert(Product), products)
         unit_rows = [
             {
