@@ -46,7 +46,9 @@ from server.identity.tokens import decode_access_token, issue_access_token  # no
 from server.migrations import upgrade  # noqa: E402
 from shared.badges import VERIFIER_COST, badge_hash, offline_verifier  # noqa: E402
 from shared.ids import uuid7  # noqa: E402
+from shared.protocol import version_headers  # noqa: E402
 from shared.reference import ReferenceSnapshot  # noqa: E402
+from shared.version import __version__  # noqa: E402
 from tests.conftest import create_pg_database, drop_pg_database  # noqa: E402
 
 PASSWORD = "bench password 1234"
@@ -141,7 +143,8 @@ def _run(args: argparse.Namespace, url: str) -> int:
     )
     print(f"database: {url.split('@')[-1]}  cpus: {os.cpu_count()}  n={args.n}")
 
-    with TestClient(app) as client:
+    # It speaks as today's kiosk: a client stating no protocol is a 0.1.0 kiosk (old shapes).
+    with TestClient(app, headers=version_headers(__version__)) as client:
         login_body = {"email": f"bench-{suffix}@example.nl", "password": PASSWORD}
         for _ in range(5):  # warm-up: imports, pools, first argon2 allocation
             client.post("/api/v1/auth/login", json=login_body)

@@ -29,7 +29,10 @@ from client.config import KioskConfig  # noqa: E402
 from client.store import LocalStore  # noqa: E402
 from client.sync.engine import SyncEngine  # noqa: E402
 from client.timeutil import utc_now  # noqa: E402
+from shared.protocol import version_headers  # noqa: E402
+from shared.version import __version__  # noqa: E402
 from tests.helpers.live_server import LiveServer  # noqa: E402
+from tests.helpers.server_version import current_server  # noqa: E402
 
 
 def main() -> None:
@@ -110,13 +113,16 @@ def main() -> None:
 
         reference = httpx.get(
             f"{server.url}/api/v1/sync/reference",
-            headers={"Authorization": f"Bearer {demo['station_token']}"},
+            headers={
+                "Authorization": f"Bearer {demo['station_token']}",
+                **version_headers(__version__),
+            },
         ).content
         local = SyncEngine(
             config.store_path,
             "http://instant.invalid",
             config.read_station_token,
-            httpx.Client(transport=httpx.MockTransport(instant)),
+            httpx.Client(transport=current_server(instant)),
             batch_size=args.batch_size,
         )
         t0 = time.perf_counter()
