@@ -17,7 +17,7 @@ from datetime import timedelta
 from PySide6.QtCore import QObject, Signal
 
 from client.auth import AuthError, BadgeAuthenticator, PinRequired, Session, offline_login
-from client.mirror import CodeMatch, PickLineCount, ProjectInfo
+from client.store import CodeMatch, PickLineCount, ProjectInfo
 from client.reasons import LocalReason, reasons_text
 from client.scanners.base import ScanRead
 from client.store import LocalStore, QueuedScan

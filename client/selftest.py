@@ -40,7 +40,7 @@ class Skip(Exception):
 
 
 def check_store() -> str:
-    from client.migrations import MIGRATIONS
+    from client.store import MIGRATIONS
     from client.store import LocalStore
 
     with tempfile.TemporaryDirectory(prefix="rentguy-selftest-") as tmp:

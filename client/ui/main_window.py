@@ -15,7 +15,7 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
 from client.controller import ScanController, ScanVerdict, Session
-from client.mirror import ProjectInfo
+from client.store import ProjectInfo
 from client.sync.worker import SyncStatus
 from client.ui.admin_gate import AdminGateScreen
 from client.ui.keypad import PinScreen, QuantityScreen

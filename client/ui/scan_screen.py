@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from client.controller import MODES, ScanVerdict
-from client.mirror import PickLineCount, ProjectInfo
+from client.store import PickLineCount, ProjectInfo
 from client.reasons import scan_reason
 from client.scanners.camera import CameraPreview, CameraScanner
 from client.store import QueuedScan

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from client.migrations import MIGRATIONS
+from client.store import MIGRATIONS
 from client.store import LocalStore, SchemaVersionError, UnknownScanError
 from shared.protocol import ScanResult, ScanStatus
 

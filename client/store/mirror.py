@@ -12,17 +12,14 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from sqlite_utils import Database
-
+from client.store.connection import Row
+from client.store.outbox import QueuedScan, ScanState
+from client.store.settings import SettingsStore
 from shared.reference import BadgeAuth, ReferenceSnapshot
 
-if TYPE_CHECKING:
-    from client.store import QueuedScan
-
 # Scans the server has applied or will apply: a rejected scan never moves anything.
-COUNTING_STATES = ("queued", "synced", "conflict")
+COUNTING_STATES = (ScanState.QUEUED, ScanState.SYNCED, ScanState.CONFLICT)
 # An annul row (mode 'annul', negative effects) counts under the mode of the scan it annuls.
 _ANNULLED_JOIN = "LEFT JOIN scans o ON s.mode = 'annul' AND o.scan_id = s.annuls_scan_id"
 _EFFECT_MODE = "COALESCE(o.mode, s.mode)"
@@ -85,7 +82,7 @@ class BadgeRecord:
     revoked: bool = False  # signed badges: listed as revoked
 
 
-def _badge_record(row: dict) -> BadgeRecord:
+def _badge_record(row: Row) -> BadgeRecord:
     return BadgeRecord(
         row["user_id"],
         row["name"],
@@ -107,11 +104,8 @@ _REF_TABLES = (
 )
 
 
-class MirrorQueries:
-    """Mixin for ``LocalStore``: reference tables (``ref_*``) and the questions about them."""
-
-    # Provided by LocalStore: db, atomic(), get_setting(), _set_setting().
-    db: Database
+class Mirror(SettingsStore):
+    """The reference tables (``ref_*``) and the questions the kiosk asks them."""
 
     def replace_reference(self, snapshot: ReferenceSnapshot) -> None:
         """Swap the whole mirror for ``snapshot`` (a one-page full download)."""
@@ -401,15 +395,12 @@ class MirrorQueries:
         rows = self.db.query(f"SELECT id, name, sku FROM ref_products WHERE id IN ({marks})", ids)
         return {row["id"]: (row["name"], row["sku"]) for row in rows}
 
-    def _one(self, sql: str, params: list[object]) -> dict | None:
-        return next(iter(self.db.query(sql, params)), None)
-
 
 def _opt(value: object | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _project(row: dict) -> ProjectInfo:
+def _project(row: Row) -> ProjectInfo:
     return ProjectInfo(
         row["id"], row["name"], row["customer"], row["status"], row["starts_on"], row["ends_on"]
     )
