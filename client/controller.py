@@ -17,10 +17,9 @@ from datetime import timedelta
 from PySide6.QtCore import QObject, Signal
 
 from client.auth import AuthError, BadgeAuthenticator, PinRequired, Session, offline_login
-from client.store import CodeMatch, PickLineCount, ProjectInfo
 from client.reasons import LocalReason, reasons_text
 from client.scanners.base import ScanRead
-from client.store import LocalStore, QueuedScan
+from client.store import CodeMatch, LocalStore, PickLineCount, ProjectInfo, QueuedScan
 from client.timeutil import utc_now
 from shared.barcodes import BarcodeError, normalize_code
 from shared.protocol import MAX_SCAN_QTY, ScanIn

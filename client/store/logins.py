@@ -83,8 +83,7 @@ class LoginLog(StoreConnection):
         """Offline logins not yet acknowledged by the server, oldest first."""
         return list(
             self.db.query(
-                "SELECT * FROM logins WHERE upload_state = ?"
-                " ORDER BY logged_in_at, rowid LIMIT ?",
+                "SELECT * FROM logins WHERE upload_state = ? ORDER BY logged_in_at, rowid LIMIT ?",
                 [LoginUploadState.PENDING, limit],
             )
         )
@@ -97,9 +96,7 @@ class LoginLog(StoreConnection):
         with self.atomic():
             for login_id, status, reason in acks:
                 state = (
-                    LoginUploadState.REJECTED
-                    if status == "rejected"
-                    else LoginUploadState.RECORDED
+                    LoginUploadState.REJECTED if status == "rejected" else LoginUploadState.RECORDED
                 )
                 changed += self.db.conn.execute(
                     "UPDATE logins SET upload_state = ?, reason = ?, uploaded_at = ?"

@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from client.store.connection import Row, UnknownScanError
+from client.store.connection import UnknownScanError
 from client.store.logins import LoginLog
 from client.timeutil import from_iso, to_iso
 from shared.ids import uuid7

@@ -27,10 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from client.controller import MODES, ScanVerdict
-from client.store import PickLineCount, ProjectInfo
 from client.reasons import scan_reason
 from client.scanners.camera import CameraPreview, CameraScanner
-from client.store import QueuedScan
+from client.store import PickLineCount, ProjectInfo, QueuedScan
 from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, TOUCH_PX, paint
 
 _BANNER_STYLE = "border-radius: 12px; padding: 12px 28px; font-size: 38px; font-weight: bold;"
