@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from client.scanners.base import ScanRead, WorkerScanner
 from client.scanners.decoders import Decoded, Decoder, make_decoder
+from shared.protocol import ScanSource
 
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 640  # pixels of the frame handed to the preview widget
@@ -79,7 +80,7 @@ class CameraStats:
 class CameraScanner(WorkerScanner):
     """Reads ``source`` (a device index, a file path or a URL) until stopped or the end."""
 
-    source = "camera"
+    source = ScanSource.CAMERA
     thread_name = "rentguy-camera"
     status_changed = Signal(str, str)  # "running" | "absent" | "ended" | "stopped", message
     frame_ready = Signal()  # a new preview frame waits in ``latest_frame()``

@@ -11,12 +11,13 @@ from client.store.connection import Row, SchemaVersionError, StoreError, Unknown
 from client.store.local_store import LocalStore
 from client.store.logins import LoginMethod, LoginUploadState
 from client.store.migrations import MIGRATIONS, Migration
-from client.store.mirror import BadgeRecord, CodeMatch, PickLineCount, ProjectInfo
+from client.store.mirror import BadgeRecord, CodeKind, CodeMatch, PickLineCount, ProjectInfo
 from client.store.outbox import QueuedScan, ScanState
 
 __all__ = [
     "MIGRATIONS",
     "BadgeRecord",
+    "CodeKind",
     "CodeMatch",
     "LocalStore",
     "LoginMethod",

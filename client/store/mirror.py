@@ -12,10 +12,12 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 from client.store.connection import Row
 from client.store.outbox import QueuedScan, ScanState
 from client.store.settings import SettingsStore
+from shared.protocol import ScanMode
 from shared.reference import BadgeAuth, ReferenceSnapshot
 
 # Scans the server has applied or will apply: a rejected scan never moves anything.
@@ -27,11 +29,20 @@ _EFFECT_MODE = "COALESCE(o.mode, s.mode)"
 CLOSED_PROJECT_STATUSES = frozenset({"closed", "cancelled", "canceled", "archived", "done"})
 
 
+class CodeKind(StrEnum):
+    """What kind of thing a scanned code names."""
+
+    UNIT = "unit"  # one serialized unit
+    CASE = "case"  # a case (fixed: moves its units; kit: a container only)
+    BULK = "bulk"  # a bulk product (counted by quantity)
+    PRODUCT = "product"  # a serialized product's own barcode: not one unit
+
+
 @dataclass(frozen=True)
 class CodeMatch:
     """What a normalized code is, according to the mirror."""
 
-    kind: str  # "unit" | "case" | "bulk" | "product" (a serialized product's own barcode)
+    kind: CodeKind
     barcode: str
     name: str  # product name, or the case's name
     product_id: str | None = None
@@ -264,7 +275,7 @@ class Mirror(SettingsStore):
         )
         if unit is not None:
             return CodeMatch(
-                "unit",
+                CodeKind.UNIT,
                 normalized,
                 unit["name"],
                 unit["product_id"],
@@ -277,7 +288,7 @@ class Mirror(SettingsStore):
         if case is not None:
             unit_ids = json.loads(case["unit_ids"]) if case["kind"] == "fixed" else []
             return CodeMatch(
-                "case",
+                CodeKind.CASE,
                 normalized,
                 case["name"],
                 case_id=case["id"],
@@ -286,7 +297,7 @@ class Mirror(SettingsStore):
             )
         product = self._one("SELECT * FROM ref_products WHERE barcode = ?", [normalized])
         if product is not None:
-            kind = "bulk" if product["tracking"] == "bulk" else "product"
+            kind = CodeKind.BULK if product["tracking"] == "bulk" else CodeKind.PRODUCT
             return CodeMatch(kind, normalized, product["name"], product["id"], product["sku"])
         return None
 
@@ -335,8 +346,8 @@ class Mirror(SettingsStore):
             [*ids, *COUNTING_STATES, *ids],
         )
         for row in pending:
-            moved_out = row["effect_mode"] == "out"
-            if row["mode"] == "annul":
+            moved_out = row["effect_mode"] == ScanMode.OUT
+            if row["mode"] == ScanMode.ANNUL:
                 moved_out = not moved_out
             where[row["unit_id"]] = row["project_id"] if moved_out else None
         return where
@@ -362,7 +373,7 @@ class Mirror(SettingsStore):
             local[(row["mode"], row["product_id"])] += row["n"]
         for (mode, product_id), n in local.items():
             line = counts.setdefault(product_id, [0, 0, 0])
-            line[1 if mode == "out" else 2] += n
+            line[1 if mode == ScanMode.OUT else 2] += n
         names = self._product_names(counts)
         return [
             PickLineCount(pid, *names.get(pid, ("?", "")), expected, out, returned)

@@ -52,6 +52,7 @@ from client.store import LocalStore
 from client.timeutil import from_iso, utc_now
 from shared.protocol import (
     QUEUE_DEPTH_HEADER,
+    LoginStatus,
     OfflineLoginIn,
     ScanBatch,
     ScanBatchResponse,
@@ -237,7 +238,9 @@ class SyncEngine:
         for row in pending:
             if station is not None and row["station_id"] != station:
                 # Made under an earlier enrolment: this station's token cannot vouch for it.
-                self.store.mark_logins([(row["login_id"], "rejected", "another station's login")])
+                self.store.mark_logins(
+                    [(row["login_id"], LoginStatus.REJECTED, "another station's login")]
+                )
                 continue
             try:
                 logins.append(
@@ -250,7 +253,9 @@ class SyncEngine:
                     )
                 )
             except ValidationError as exc:
-                self.store.mark_logins([(row["login_id"], "rejected", f"cannot be sent: {exc}")])
+                self.store.mark_logins(
+                    [(row["login_id"], LoginStatus.REJECTED, f"cannot be sent: {exc}")]
+                )
         if not logins:
             return
         body = ScanBatch(scans=[], logins=logins).model_dump(mode="json")

@@ -14,8 +14,8 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
-from client.controller import ScanController, ScanVerdict, Session
-from client.store import ProjectInfo
+from client.controller import ScanController, ScanVerdict, Session, VerdictLevel
+from client.store import ProjectInfo, ScanState
 from client.sync.worker import SyncStatus
 from client.ui.admin_gate import AdminGateScreen
 from client.ui.keypad import PinScreen, QuantityScreen
@@ -162,7 +162,9 @@ class MainWindow(QWidget):
             self.scan.show_pick_list(pick_list or self.controller.pick_list())
             recent = self.controller.recent(RECENT_ROWS)
             self.scan.show_recent(recent, self.controller.undone(s for s, _ in recent))
-        self.scan.show_problem_count(self.controller.store.count_scans_in("conflict", "rejected"))
+        self.scan.show_problem_count(
+            self.controller.store.count_scans_in(ScanState.CONFLICT, ScanState.REJECTED)
+        )
         if self.stack.currentWidget() is self.problems:
             self.problems.show_problems(self.controller.problems())
         self.status_bar.show_queue_depth(self.controller.queue_depth())
@@ -357,7 +359,7 @@ class MainWindow(QWidget):
         if self.stack.currentWidget() is self.projects:
             self.projects.show_message(text)
         else:
-            self.scan.show_message("warning", text)
+            self.scan.show_message(VerdictLevel.WARNING, text)
 
     def _on_scan_recorded(self, verdict: ScanVerdict) -> None:
         if self.idle_timer.interval() > 0:

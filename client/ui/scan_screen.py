@@ -29,8 +29,9 @@ from PySide6.QtWidgets import (
 from client.controller import MODES, ScanVerdict
 from client.reasons import scan_reason
 from client.scanners.camera import CameraPreview, CameraScanner
-from client.store import PickLineCount, ProjectInfo, QueuedScan
+from client.store import PickLineCount, ProjectInfo, QueuedScan, ScanState
 from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, TOUCH_PX, paint
+from shared.protocol import ReturnCondition, ScanMode
 
 _BANNER_STYLE = "border-radius: 12px; padding: 12px 28px; font-size: 38px; font-weight: bold;"
 _DETAIL_STYLE = "font-size: 26px; font-weight: normal;"
@@ -86,24 +87,27 @@ class ScanScreen(QWidget):
     change_project_requested = Signal()
     undo_requested = Signal()
     quantity_requested = Signal()
-    condition_selected = Signal(object)  # "damaged" | "missing" | None
+    condition_selected = Signal(object)  # a ReturnCondition (damaged, missing) or None
     problems_requested = Signal()
     settings_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.mode_labels = {
-            "out": self.tr("Out"),
-            "in": self.tr("In"),
-            "audit": self.tr("Audit"),
-            "annul": self.tr("Undone"),
+            ScanMode.OUT: self.tr("Out"),
+            ScanMode.IN: self.tr("In"),
+            ScanMode.AUDIT: self.tr("Audit"),
+            ScanMode.ANNUL: self.tr("Undone"),
         }
-        self.condition_labels = {"damaged": self.tr("damaged"), "missing": self.tr("missing")}
+        self.condition_labels = {
+            ReturnCondition.DAMAGED: self.tr("damaged"),
+            ReturnCondition.MISSING: self.tr("missing"),
+        }
         self.state_labels = {
-            "queued": self.tr("queued"),
-            "synced": self.tr("synced"),
-            "conflict": self.tr("conflict"),
-            "rejected": self.tr("rejected"),
+            ScanState.QUEUED: self.tr("queued"),
+            ScanState.SYNCED: self.tr("synced"),
+            ScanState.CONFLICT: self.tr("conflict"),
+            ScanState.REJECTED: self.tr("rejected"),
             "undone": self.tr("undone"),
         }
 
@@ -176,7 +180,10 @@ class ScanScreen(QWidget):
         self.condition_label.setObjectName("subtitle")
         conditions.addWidget(self.condition_label)
         self.condition_buttons: dict[str, QPushButton] = {}
-        for condition, label in (("damaged", self.tr("Damaged")), ("missing", self.tr("Missing"))):
+        for condition, label in (
+            (ReturnCondition.DAMAGED, self.tr("Damaged")),
+            (ReturnCondition.MISSING, self.tr("Missing")),
+        ):
             button = QPushButton(label)
             button.setObjectName("condition")
             button.setCheckable(True)
@@ -276,7 +283,7 @@ class ScanScreen(QWidget):
 
     def show_mode(self, mode: str) -> None:
         self.mode_buttons[mode].setChecked(True)
-        self.condition_row.setVisible(mode == "in")
+        self.condition_row.setVisible(mode == ScanMode.IN)
 
     def show_session(self, offline: bool, admin: bool) -> None:
         self.offline_session.setVisible(offline)
@@ -362,7 +369,7 @@ class ScanScreen(QWidget):
         for row, (scan, label) in enumerate(scans):
             shown = "undone" if scan.scan_id in undone else scan.state
             state = cell(self.state_labels.get(shown, shown))
-            background, foreground = STATE_COLOURS.get(shown, STATE_COLOURS["queued"])
+            background, foreground = STATE_COLOURS.get(shown, STATE_COLOURS[ScanState.QUEUED])
             state.setBackground(QColor(background))
             state.setForeground(QColor(foreground))
             state.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
