@@ -93,6 +93,30 @@ class ScanScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._name_things()
+        header = self._build_header()
+        modes = self._build_mode_bar()
+        self.show_quantity(1)
+        self.show_problem_count(0)
+        self._build_banner()
+        lists = self._build_lists()
+
+        body = QVBoxLayout()
+        body.setContentsMargins(20, 16, 20, 16)
+        body.setSpacing(12)
+        body.addLayout(modes)
+        body.addWidget(self.condition_row)
+        body.addWidget(self.banner)
+        body.addLayout(lists, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(header)
+        layout.addLayout(body, 1)
+        self.show_idle()
+
+    def _name_things(self) -> None:
+        """The operator's words for modes, return marks and scan states."""
         self.mode_labels = {
             ScanMode.OUT: self.tr("Out"),
             ScanMode.IN: self.tr("In"),
@@ -111,6 +135,8 @@ class ScanScreen(QWidget):
             "undone": self.tr("undone"),
         }
 
+    def _build_header(self) -> QFrame:
+        """Project, customer and operator; settings, problems, projects, log out."""
         self.project_name = QLabel()
         self.project_name.setObjectName("title")
         self.customer = QLabel()
@@ -158,7 +184,11 @@ class ScanScreen(QWidget):
         head.addWidget(self.problems_button)
         head.addWidget(self.projects_button)
         head.addWidget(self.logout_button)
+        return header
 
+    def _build_mode_bar(self) -> QHBoxLayout:
+        """The mode buttons, the return marks' row (built here, shown under the bar),
+        quantity and undo."""
         self.mode_group = QButtonGroup(self)
         self.mode_group.setExclusive(True)
         self.mode_buttons: dict[str, QPushButton] = {}
@@ -172,9 +202,24 @@ class ScanScreen(QWidget):
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             modes.addWidget(button)
-        # Returns only: the next return is marked damaged or missing (a row of its own).
-        self.condition_row = QWidget()
-        conditions = QHBoxLayout(self.condition_row)
+        self.condition_row = self._build_condition_row()
+        modes.addStretch(1)
+        self.quantity_button = QPushButton()
+        self.quantity_button.setObjectName("tool")
+        self.quantity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.quantity_button.clicked.connect(self.quantity_requested)
+        self.undo_button = QPushButton(self.tr("Undo scan"))
+        self.undo_button.setObjectName("tool")
+        self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.undo_button.clicked.connect(self.undo_requested)
+        for button in (self.quantity_button, self.undo_button):
+            modes.addWidget(button)
+        return modes
+
+    def _build_condition_row(self) -> QWidget:
+        """Returns only: the next return is marked damaged or missing (a row of its own)."""
+        row = QWidget()
+        conditions = QHBoxLayout(row)
         conditions.setContentsMargins(0, 0, 0, 0)
         self.condition_label = QLabel(self.tr("Mark the next return as:"))
         self.condition_label.setObjectName("subtitle")
@@ -194,26 +239,18 @@ class ScanScreen(QWidget):
             self.condition_buttons[condition] = button
             conditions.addWidget(button)
         conditions.addStretch(1)
-        modes.addStretch(1)
-        self.quantity_button = QPushButton()
-        self.quantity_button.setObjectName("tool")
-        self.quantity_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.quantity_button.clicked.connect(self.quantity_requested)
-        self.undo_button = QPushButton(self.tr("Undo scan"))
-        self.undo_button.setObjectName("tool")
-        self.undo_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.undo_button.clicked.connect(self.undo_requested)
-        for button in (self.quantity_button, self.undo_button):
-            modes.addWidget(button)
-        self.show_quantity(1)
-        self.show_problem_count(0)
+        return row
 
+    def _build_banner(self) -> None:
+        """The feedback banner: the verdict of the last scan, in its colour."""
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setMinimumHeight(104)  # a headline and a detail line
         self.banner.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 
+    def _build_lists(self) -> QHBoxLayout:
+        """The pick list and the last scans, side by side (the camera's picture joins them)."""
         # "Out" and "In" match the mode buttons: the columns count those scans.
         self.pick_list = make_table(
             [self.tr("Item"), self.tr("Need"), self.tr("Out"), self.tr("In")]
@@ -235,20 +272,7 @@ class ScanScreen(QWidget):
         lists.addLayout(self._section(self.tr("Last scans"), self.recent), 13)
         self.lists = lists
         self.camera_preview: CameraPreview | None = None
-
-        body = QVBoxLayout()
-        body.setContentsMargins(20, 16, 20, 16)
-        body.setSpacing(12)
-        body.addLayout(modes)
-        body.addWidget(self.condition_row)
-        body.addWidget(self.banner)
-        body.addLayout(lists, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(header)
-        layout.addLayout(body, 1)
-        self.show_idle()
+        return lists
 
     def attach_camera(self, scanner: CameraScanner) -> None:
         """Show the camera's live picture next to the lists."""
