@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PySide6.QtCore import QCoreApplication, QThread, QTimer, QTranslator
@@ -50,7 +51,7 @@ I18N_DIR = Path(__file__).parent / "i18n"
 
 def effective_config(config: KioskConfig, store: LocalStore) -> KioskConfig:
     """The config file's values with the settings screen's choices on top."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for key in (*EDITABLE, "server_url"):
         value = store.get_setting(SETTING_PREFIX + key)
         if value is None:

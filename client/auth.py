@@ -205,7 +205,12 @@ def offline_login(store: LocalStore, code: str, pin: str | None = None) -> Sessi
     if is_signed_code(code):
         signed = verify_signed_badge(public_key_from_hex(auth.public_key), code)
         record = store.signed_badge(str(signed.badge_id)) if signed else None
-        if record is None or record.revoked or record.user_id != str(signed.user_id):
+        if (
+            signed is None
+            or record is None
+            or record.revoked
+            or record.user_id != str(signed.user_id)
+        ):
             raise AuthError(QCoreApplication.translate("auth", "Badge not recognised."))
         if not record.pin:
             return Session(

@@ -178,7 +178,7 @@ def _checked(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join(t.__name__ for t in types)
             raise ConfigError(f"{key} in {origin} must be {expected}, not {value!r}")
-        checked[key] = Path(value) if key in _PATH_KEYS else value
+        checked[key] = Path(str(value)) if key in _PATH_KEYS else value
     return checked
 
 

@@ -322,7 +322,7 @@ class ScanController(QObject):
         if self.session is None or self.project is None or station_id is None:
             self.scan_refused.emit(self.tr("Log in and choose a project first."))
             return None
-        common = {
+        common: dict[str, Any] = {  # what both outcomes below record
             "station_id": station_id,
             "user_id": self.session.user_id,
             "project_id": self.project.id,
@@ -414,7 +414,7 @@ class ScanController(QObject):
             unit_id=target.unit_id,
             case_id=target.case_id,
             unit_ids=target.unit_ids,
-            effects={product: -n for product, n in target.effects.items()},
+            effects={product: -n for product, n in (target.effects or {}).items()},
         )
         title = self.store.item_labels([target]).get(target.scan_id, target.code)
         return self._emit(ScanVerdict(VerdictLevel.OK, title, "", scan))

@@ -48,7 +48,7 @@ class ReadConfirmer:
     def feed(self, codes: list[Decoded]) -> list[Decoded]:
         """One frame's decodes in; the codes accepted on this frame out."""
         now = self._clock()
-        seen = {}
+        seen: dict[str, Decoded] = {}
         for code in codes:
             seen.setdefault(code.text, code)
         # A frame without the code breaks its streak: "consecutive" means it.
@@ -152,7 +152,9 @@ class CameraScanner(WorkerScanner):
         self.stats.decode_s += time.perf_counter() - t0
         self.stats.frames += 1
         for code in self.confirmer.feed(codes):
-            self.scanned.emit(ScanRead(code=code.text, symbology=code.symbology, source="camera"))
+            self.scanned.emit(
+                ScanRead(code=code.text, symbology=code.symbology, source=ScanSource.CAMERA)
+            )
         # The preview gets a small copy made here, off the GUI thread: scaling a 1280×720
         # frame in paintEvent would cost the UI more than a frame's time.
         scale = min(1.0, PREVIEW_WIDTH / frame.shape[1])

@@ -243,13 +243,17 @@ class SyncEngine:
                 )
                 continue
             try:
+                # Validated from a mapping: a stored value that does not fit is refused
+                # here, with pydantic's reason, instead of failing the whole upload.
                 logins.append(
-                    OfflineLoginIn(
-                        login_id=row["login_id"],
-                        station_id=row["station_id"],
-                        user_id=row["user_id"],
-                        logged_in_at=from_iso(row["logged_in_at"]),
-                        verifier=row["verifier"] or "unknown",
+                    OfflineLoginIn.model_validate(
+                        {
+                            "login_id": row["login_id"],
+                            "station_id": row["station_id"],
+                            "user_id": row["user_id"],
+                            "logged_in_at": from_iso(row["logged_in_at"]),
+                            "verifier": row["verifier"] or "unknown",
+                        }
                     )
                 )
             except ValidationError as exc:
@@ -319,12 +323,12 @@ class SyncEngine:
                 refused.append((half, failure))
         if len(refused) == 2:
             raise refused[0][1]
-        for half, failure in refused:
+        for half, refusal in refused:
             if len(half) > 1:
-                raise failure
-            self.store.reject_locally(str(half[0].scan_id), failure.message)
+                raise refusal
+            self.store.reject_locally(str(half[0].scan_id), refusal.message)
             tally.changed += 1
-            log.warning("server refused scan %s: %s", half[0].scan_id, failure.message)
+            log.warning("server refused scan %s: %s", half[0].scan_id, refusal.message)
 
     def _record_answer(self, scans: list[ScanIn], answer: ScanBatchResponse, tally: _Tally) -> None:
         sent = {scan.scan_id for scan in scans}

@@ -117,17 +117,18 @@ class ScanScreen(QWidget):
 
     def _name_things(self) -> None:
         """The operator's words for modes, return marks and scan states."""
-        self.mode_labels = {
+        # Keyed by the enums; looked up with the stored text (a StrEnum equals its text).
+        self.mode_labels: dict[str, str] = {
             ScanMode.OUT: self.tr("Out"),
             ScanMode.IN: self.tr("In"),
             ScanMode.AUDIT: self.tr("Audit"),
             ScanMode.ANNUL: self.tr("Undone"),
         }
-        self.condition_labels = {
+        self.condition_labels: dict[str, str] = {
             ReturnCondition.DAMAGED: self.tr("damaged"),
             ReturnCondition.MISSING: self.tr("missing"),
         }
-        self.state_labels = {
+        self.state_labels: dict[str, str] = {
             ScanState.QUEUED: self.tr("queued"),
             ScanState.SYNCED: self.tr("synced"),
             ScanState.CONFLICT: self.tr("conflict"),
@@ -414,8 +415,8 @@ class ScanScreen(QWidget):
                 font = cells[1].font()
                 font.setStrikeOut(True)
                 cells[1].setFont(font)
-            for column, item in enumerate(cells):
-                table.setItem(row, column, item)
+            for column, table_item in enumerate(cells):
+                table.setItem(row, column, table_item)
 
     def _show_recent_row(self, row: int, _column: int = 0) -> None:
         """A tapped row's item and its whole reason, wrapped, in the banner."""
