@@ -9,7 +9,7 @@ each importing only those above it: ``connection`` → ``settings``, ``logins``,
 
 from client.store.connection import Row, SchemaVersionError, StoreError, UnknownScanError
 from client.store.local_store import LocalStore
-from client.store.logins import LoginMethod, LoginUploadState
+from client.store.logins import LoginMethod, LoginRow, LoginUploadState
 from client.store.migrations import MIGRATIONS, Migration
 from client.store.mirror import BadgeRecord, CodeKind, CodeMatch, PickLineCount, ProjectInfo
 from client.store.outbox import QueuedScan, ScanState
@@ -21,6 +21,7 @@ __all__ = [
     "CodeMatch",
     "LocalStore",
     "LoginMethod",
+    "LoginRow",
     "LoginUploadState",
     "Migration",
     "PickLineCount",

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from enum import StrEnum
+from typing import TypedDict, cast
 
-from client.store.connection import Row, StoreConnection
+from client.store.connection import StoreConnection
 from client.timeutil import from_iso, to_iso
 from shared.ids import uuid7
 
@@ -31,6 +32,20 @@ class LoginMethod(StrEnum):
 
     ONLINE = "online"
     OFFLINE = "offline"
+
+
+class LoginRow(TypedDict):
+    """One ``logins`` row as stored (times as ISO text)."""
+
+    login_id: str
+    user_id: str
+    station_id: str
+    method: str  # a LoginMethod value
+    verifier: str | None  # offline: how the badge was checked (client.auth's *_VERIFIER)
+    logged_in_at: str
+    upload_state: str  # a LoginUploadState value
+    reason: str | None  # why the server refused it
+    uploaded_at: str | None
 
 
 class LoginLog(StoreConnection):
@@ -79,14 +94,13 @@ class LoginLog(StoreConnection):
         login_id: str = row[0]
         return login_id
 
-    def pending_logins(self, limit: int = 100) -> list[Row]:
+    def pending_logins(self, limit: int = 100) -> list[LoginRow]:
         """Offline logins not yet acknowledged by the server, oldest first."""
-        return list(
-            self.db.query(
-                "SELECT * FROM logins WHERE upload_state = ? ORDER BY logged_in_at, rowid LIMIT ?",
-                [LoginUploadState.PENDING, limit],
-            )
+        rows = self.db.query(
+            "SELECT * FROM logins WHERE upload_state = ? ORDER BY logged_in_at, rowid LIMIT ?",
+            [LoginUploadState.PENDING, limit],
         )
+        return [cast(LoginRow, row) for row in rows]
 
     def mark_logins(self, acks: Iterable[tuple[str, str, str | None]]) -> int:
         """Record the server's answers ``(login_id, status, reason)``; returns how many
@@ -105,8 +119,9 @@ class LoginLog(StoreConnection):
                 ).rowcount
         return changed
 
-    def login(self, login_id: str) -> Row | None:
-        return self._one("SELECT * FROM logins WHERE login_id = ?", [login_id])
+    def login(self, login_id: str) -> LoginRow | None:
+        row = self._one("SELECT * FROM logins WHERE login_id = ?", [login_id])
+        return None if row is None else cast(LoginRow, row)
 
     # -- offline badge lock-out ---------------------------------------------------------
 
