@@ -243,8 +243,7 @@ class SyncEngine:
                 )
                 continue
             try:
-                # Validated from a mapping: a stored value that does not fit is refused
-                # here, with pydantic's reason, instead of failing the whole upload.
+                # From a mapping: pydantic turns the stored text into the model's types.
                 logins.append(
                     OfflineLoginIn.model_validate(
                         {
