@@ -19,11 +19,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 from PySide6.QtCore import QCoreApplication, QThread, QTimer, QTranslator
 from PySide6.QtWidgets import QApplication
 
+from client.api import DEFAULT_TIMEOUT_S, ServerApi
 from client.auth import AuthError, BadgeAuthenticator, enroll
 from client.config import ConfigError, KioskConfig, load_config
 from client.controller import ScanController, ScanVerdict
@@ -34,7 +36,7 @@ from client.scanners.decoders import make_decoder
 from client.scanners.serial_port import SerialScanner, parse_terminator
 from client.scanners.wedge import Clock, WedgeParser, WedgeScanner, monotonic_ms
 from client.store import LocalStore
-from client.sync.engine import DEFAULT_TIMEOUT_S, SyncEngine
+from client.sync.engine import SyncEngine
 from client.sync.worker import SyncEvents, SyncWorker, start_sync_thread, stop_sync_thread
 from client.ui.main_window import MainWindow
 from client.ui.settings_screen import EDITABLE
@@ -49,7 +51,7 @@ I18N_DIR = Path(__file__).parent / "i18n"
 
 def effective_config(config: KioskConfig, store: LocalStore) -> KioskConfig:
     """The config file's values with the settings screen's choices on top."""
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     for key in (*EDITABLE, "server_url"):
         value = store.get_setting(SETTING_PREFIX + key)
         if value is None:
@@ -89,13 +91,12 @@ class KioskApp:
     window: MainWindow
     worker: SyncWorker  # lives in the sync thread: wait on sync_events, not on it
     sync_events: SyncEvents  # the worker's signals, from the GUI thread
-    http: httpx.Client
+    api: ServerApi  # the one door to the server: login, enrolment and sync
     sound: SoundFeedback
     scanners: list[Scanner] = field(default_factory=list)  # serial, camera (besides wedge)
     thread: QThread | None = None
     translator: QTranslator | None = None
     server_url: str = ""
-    _owns_http: bool = False
     _closed: bool = field(default=False, repr=False)
 
     def show(self) -> None:
@@ -127,8 +128,7 @@ class KioskApp:
         install_translator("en", self.translator)  # the QApplication outlives this kiosk
         self.translator = None
         self.store.close()
-        if self._owns_http:
-            self.http.close()
+        self.api.close()  # closes the HTTP client only if the api made it
 
     # -- what the window hands up ------------------------------------------------------
 
@@ -174,7 +174,7 @@ class KioskApp:
                         "KioskApp", "The server URL must start with http(s)://"
                     )
                 )
-            answer = enroll(self.http, url, code, name or None)
+            answer = enroll(self.api.at(url), code, name or None)
         except AuthError as exc:
             self.window.settings.show_enroll_result(False, str(exc))
             self.window.revoked.show_enroll_result(False, str(exc))
@@ -255,14 +255,14 @@ def build_app(
     store = LocalStore(config.store_path)
     settings = effective_config(config, store)
     translator = install_translator(settings.language)
-    owns_http = http_client is None
-    http = http_client or httpx.Client(timeout=DEFAULT_TIMEOUT_S)
     kiosk_ref: list[KioskApp] = []
 
     def server_url() -> str:
         return kiosk_ref[0].server_url if kiosk_ref else settings.server_url
 
-    authenticator = BadgeAuthenticator(http, server_url, config.read_station_token)
+    # One client for sync and login (SPEC §8).
+    api = ServerApi(server_url, config.read_station_token, http_client)
+    authenticator = BadgeAuthenticator(api)
     controller = ScanController(
         store, authenticator=authenticator, undo_window_s=settings.undo_window_s
     )
@@ -277,13 +277,7 @@ def build_app(
     )
 
     def engine() -> SyncEngine:  # called in the sync thread, which owns the engine's store
-        return SyncEngine(
-            config.store_path,
-            server_url,
-            config.read_station_token,
-            http,  # one client for sync and login (SPEC §8)
-            batch_size=config.batch_size,
-        )
+        return SyncEngine(config.store_path, api, batch_size=config.batch_size)
 
     worker = SyncWorker(engine, interval_s=config.sync_interval_s)
     sync_events = SyncEvents(worker)
@@ -296,12 +290,11 @@ def build_app(
         None,  # type: ignore[arg-type]  # the window needs the kiosk: made just below
         worker,
         sync_events,
-        http,
+        api,
         sound,
         scanners=_extra_scanners(settings),
         translator=translator,
         server_url=settings.server_url,
-        _owns_http=owns_http,
     )
     kiosk_ref.append(kiosk)
     kiosk.window = _make_window(kiosk, settings)
@@ -365,12 +358,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 def enrol_from_cli(config: KioskConfig, code: str, name: str | None) -> int:
     """``--enrol CODE`` (install-kiosk.sh): exchange the code for the station token."""
-    with httpx.Client(timeout=DEFAULT_TIMEOUT_S) as http:
-        try:
-            answer = enroll(http, config.server_url, code, name)
-        except AuthError as exc:
-            print(f"rentguy-kiosk: enrolment at {config.server_url} failed: {exc}", file=sys.stderr)
-            return 1
+    api = ServerApi(config.server_url, timeout_s=DEFAULT_TIMEOUT_S)
+    try:
+        answer = enroll(api, code, name)
+    except AuthError as exc:
+        print(f"rentguy-kiosk: enrolment at {config.server_url} failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        api.close()
     config.write_station_token(answer.token)
     where = config.station_token_file
     print(f"enrolled as {answer.name!r} at {config.server_url}; token in {where}")

@@ -14,16 +14,14 @@ store (``OFFLINE_LOCK``): a restart does not reset them. docs/identity.md has th
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import httpx
 from pydantic import ValidationError
 from PySide6.QtCore import QCoreApplication
 
+from client.api import ServerApi, ServerUnreachable, error_code, server_message
 from client.store import LocalStore
-from client.sync.engine import VERSION_HEADERS, server_message
 from shared.auth import BadgeLoginRequest, EnrollRequest, EnrollResponse, LoginResponse
 from shared.badges import (
     VerifierCost,
@@ -98,18 +96,9 @@ def _not_recognised() -> str:
     return QCoreApplication.translate("auth", "Badge or PIN not recognised.")
 
 
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        error = response.json().get("error")
-    except (ValueError, AttributeError):
-        return None
-    return error.get("code") if isinstance(error, dict) else None
-
-
-def enroll(
-    client: httpx.Client, server_url: str, code: str, name: str | None = None
-) -> EnrollResponse:
-    """Exchange a one-time enrolment code for a station token (the caller stores it)."""
+def enroll(api: ServerApi, code: str, name: str | None = None) -> EnrollResponse:
+    """Exchange a one-time enrolment code for a station token at ``api``'s server (the
+    caller stores the token)."""
     try:
         body = EnrollRequest(code=code.strip(), name=name or None).model_dump(mode="json")
     except ValidationError as exc:
@@ -117,14 +106,10 @@ def enroll(
             QCoreApplication.translate("auth", "The enrolment code must be 6 to 64 characters.")
         ) from exc
     try:
-        response = client.post(
-            server_url.rstrip("/") + ENROLL_PATH, json=body, headers=VERSION_HEADERS
-        )
-    except httpx.TransportError as exc:
+        response = api.request("POST", ENROLL_PATH, json=body)
+    except ServerUnreachable as exc:
         raise AuthError(
-            QCoreApplication.translate("auth", "Server unreachable: %1").replace(
-                "%1", str(exc) or type(exc).__name__
-            )
+            QCoreApplication.translate("auth", "Server unreachable: %1").replace("%1", exc.detail)
         ) from exc
     if response.status_code >= 400:
         raise AuthError(server_message(response))
@@ -139,20 +124,13 @@ def enroll(
 class BadgeAuthenticator:
     """Asks the server about a badge; thread-safe (call it off the GUI thread)."""
 
-    def __init__(
-        self,
-        client: httpx.Client,
-        server_url: Callable[[], str],
-        token: Callable[[], str | None],
-    ) -> None:
-        self._client = client
-        self._server_url = server_url
-        self._token = token
+    def __init__(self, api: ServerApi) -> None:
+        self._api = api
 
     def remote_login(self, code: str, pin: str | None = None) -> Session | None:
         """The server's verdict: a Session, ``AuthError`` (final), or None when the
         server cannot decide (unreachable, 5xx, not enrolled): check the mirror then."""
-        token = self._token()
+        token = self._api.station_token()
         if token is None:
             return None
         try:
@@ -160,13 +138,10 @@ class BadgeAuthenticator:
         except ValidationError as exc:
             raise AuthError(QCoreApplication.translate("auth", "Badge not recognised.")) from exc
         try:
-            response = self._client.post(
-                self._server_url().rstrip("/") + BADGE_LOGIN_PATH,
-                json=body,
-                headers={"Authorization": f"Bearer {token}", **VERSION_HEADERS},
-                timeout=LOGIN_TIMEOUT_S,
+            response = self._api.request(
+                "POST", BADGE_LOGIN_PATH, token=token, json=body, timeout=LOGIN_TIMEOUT_S
             )
-        except httpx.TransportError:
+        except ServerUnreachable:
             return None
         status = response.status_code
         if status == 200:
@@ -191,7 +166,7 @@ class BadgeAuthenticator:
                     "%1", wait
                 )
             )
-        code_ = _error_code(response)
+        code_ = error_code(response)
         if status == 401 and code_ == "pin_required" and pin is None:
             raise PinRequired(QCoreApplication.translate("auth", "Enter your PIN."))
         if status == 403 and code_ == "badge_needs_pin":
@@ -230,7 +205,12 @@ def offline_login(store: LocalStore, code: str, pin: str | None = None) -> Sessi
     if is_signed_code(code):
         signed = verify_signed_badge(public_key_from_hex(auth.public_key), code)
         record = store.signed_badge(str(signed.badge_id)) if signed else None
-        if record is None or record.revoked or record.user_id != str(signed.user_id):
+        if (
+            signed is None
+            or record is None
+            or record.revoked
+            or record.user_id != str(signed.user_id)
+        ):
             raise AuthError(QCoreApplication.translate("auth", "Badge not recognised."))
         if not record.pin:
             return Session(

@@ -73,8 +73,19 @@ class KioskConfig:
         self._validate()
 
     def _validate(self) -> None:
+        # In this order: the first problem found is the one reported.
         if not self.server_url.startswith(("http://", "https://")):
             raise ConfigError(f"server_url must be an http(s) URL, not {self.server_url!r}")
+        self._validate_sync()
+        if self.language not in LANGUAGES:
+            raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}")
+        for name in ("idle_logout_s", "undo_window_s", "camera_hold_off_s"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"{name} must not be negative")
+        self._validate_scanners()
+
+    def _validate_sync(self) -> None:
+        """The wedge's timing and the sync's batches and interval."""
         for name in ("wedge_gap_ms", "wedge_min_length", "batch_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
@@ -82,11 +93,9 @@ class KioskConfig:
             raise ConfigError("batch_size must be at most 1000 (the server's batch limit)")
         if self.sync_interval_s <= 0:
             raise ConfigError("sync_interval_s must be positive")
-        if self.language not in LANGUAGES:
-            raise ConfigError(f"language must be one of {', '.join(LANGUAGES)}")
-        for name in ("idle_logout_s", "undo_window_s", "camera_hold_off_s"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"{name} must not be negative")
+
+    def _validate_scanners(self) -> None:
+        """The serial port and the camera."""
         if self.serial_baud < 1:
             raise ConfigError("serial_baud must be at least 1")
         if self.camera_backend not in ("zxing-cpp", "pyzbar", "auto"):
@@ -169,7 +178,7 @@ def _checked(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             expected = " or ".join(t.__name__ for t in types)
             raise ConfigError(f"{key} in {origin} must be {expected}, not {value!r}")
-        checked[key] = Path(value) if key in _PATH_KEYS else value
+        checked[key] = Path(str(value)) if key in _PATH_KEYS else value
     return checked
 
 

@@ -13,21 +13,36 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from enum import StrEnum
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from client.auth import AuthError, BadgeAuthenticator, PinRequired, Session, offline_login
-from client.mirror import CodeMatch, PickLineCount, ProjectInfo
 from client.reasons import LocalReason, reasons_text
 from client.scanners.base import ScanRead
-from client.store import LocalStore, QueuedScan
+from client.store import CodeKind, CodeMatch, LocalStore, PickLineCount, ProjectInfo, QueuedScan
 from client.timeutil import utc_now
 from shared.barcodes import BarcodeError, normalize_code
-from shared.protocol import MAX_SCAN_QTY, ScanIn
+from shared.protocol import MAX_SCAN_QTY, ReturnCondition, ScanIn, ScanMode, ScanSource
 
-MODES = ("out", "in", "audit")
-# Verdict levels, mapped to feedback colours by the UI: green, amber, red, red.
-OK, WARNING, UNKNOWN, INVALID = "ok", "warning", "unknown", "invalid"
+# The modes an operator can choose (an annul is made by undo, not chosen).
+MODES = (ScanMode.OUT, ScanMode.IN, ScanMode.AUDIT)
+# The modes that move units and count on the pick list.
+_MOVING_MODES = (ScanMode.OUT, ScanMode.IN)
+
+
+class VerdictLevel(StrEnum):
+    """How a scan looked locally; the feedback colour (green, amber, red, red) and sound.
+
+    Stored as the scan's ``local_verdict``: the text is the stored value."""
+
+    OK = "ok"
+    WARNING = "warning"
+    UNKNOWN = "unknown"
+    INVALID = "invalid"
+
+
 # Unit statuses worth a warning when the unit is scanned anyway.
 PROBLEM_UNIT_STATUSES = frozenset({"damaged", "missing", "maintenance", "retired", "lost"})
 
@@ -43,17 +58,18 @@ _MAX_CODE = _max_length("code")
 _MAX_SYMBOLOGY = _max_length("symbology")
 
 
-CONDITIONS = ("damaged", "missing")  # what a return can be marked as
+# What a return can be marked as (``ok`` is the same as no mark).
+CONDITIONS = (ReturnCondition.DAMAGED, ReturnCondition.MISSING)
 DEFAULT_UNDO_WINDOW_S = 120.0
 
-__all__ = ["MODES", "ScanController", "ScanVerdict", "Session"]
+__all__ = ["MODES", "ScanController", "ScanVerdict", "Session", "VerdictLevel"]
 
 
 @dataclass(frozen=True)
 class ScanVerdict:
     """What the operator is told about one committed scan."""
 
-    level: str  # OK | WARNING | UNKNOWN | INVALID
+    level: VerdictLevel
     title: str  # what was scanned: the item's name, or the code
     detail: str  # why it is not OK ("" when it is), in the kiosk's language now
     scan: QueuedScan
@@ -96,7 +112,7 @@ class ScanController(QObject):
         self.undo_window_s = undo_window_s
         self.session: Session | None = None
         self.project: ProjectInfo | None = None
-        self.mode = "out"
+        self.mode: ScanMode = ScanMode.OUT
         self.quantity = 1  # for the next bulk scan
         self.condition: str | None = None  # for the next return
         self.login_pending = False
@@ -222,7 +238,7 @@ class ScanController(QObject):
     def logout(self) -> None:
         self.session = None
         self.project = None
-        self.mode = "out"
+        self.mode = ScanMode.OUT
         self.quantity = 1
         self.condition = None
         self.admin_gate = None
@@ -250,8 +266,8 @@ class ScanController(QObject):
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
-        self.mode = mode
-        self.mode_changed.emit(mode)
+        self.mode = ScanMode(mode)
+        self.mode_changed.emit(self.mode.value)
 
     def submit(self, read: ScanRead) -> None:
         """Route a read from any scanner: a badge while logged out, else a scan."""
@@ -306,7 +322,7 @@ class ScanController(QObject):
         if self.session is None or self.project is None or station_id is None:
             self.scan_refused.emit(self.tr("Log in and choose a project first."))
             return None
-        common = {
+        common: dict[str, Any] = {  # what both outcomes below record
             "station_id": station_id,
             "user_id": self.session.user_id,
             "project_id": self.project.id,
@@ -315,7 +331,7 @@ class ScanController(QObject):
             "symbology": read.symbology[:_MAX_SYMBOLOGY],
             "source": read.source,
             "scanned_at": read.read_at,
-            "condition": self.condition if self.mode == "in" else None,
+            "condition": self.condition if self.mode is ScanMode.IN else None,
             "login_session_id": self.session.login_session_id,
         }
         try:
@@ -328,16 +344,18 @@ class ScanController(QObject):
             scan = self.store.enqueue_scan(
                 **common,
                 normalized_code=None,
-                local_verdict=INVALID,
+                local_verdict=VerdictLevel.INVALID,
                 reason=detail,
                 reason_codes=codes,
                 local_only=True,
             )
-            return self._emit(ScanVerdict(INVALID, _printable(read.code), detail, scan))
+            return self._emit(
+                ScanVerdict(VerdictLevel.INVALID, _printable(read.code), detail, scan)
+            )
 
         match = self.store.lookup_code(normalized)
         locations = self.store.local_unit_locations(match.unit_ids) if match else {}
-        qty = self.quantity if match is not None and match.kind == "bulk" else 1
+        qty = self.quantity if match is not None and match.kind == CodeKind.BULK else 1
         effects = self._effects(match, locations, qty)
         before = self.store.project_counts(self.project.id) if effects else None
         level, codes = self._judge(match, locations, effects, before)
@@ -383,26 +401,26 @@ class ScanController(QObject):
             user_id=self.session.user_id,
             login_session_id=self.session.login_session_id,
             project_id=target.project_id,
-            mode="annul",
+            mode=ScanMode.ANNUL,
             code=target.code,
             normalized_code=target.normalized_code,
             symbology=target.symbology,
-            source="manual",
+            source=ScanSource.MANUAL,
             qty=target.qty,
             scanned_at=utc_now(),
-            local_verdict=OK,
+            local_verdict=VerdictLevel.OK,
             annuls_scan_id=target.scan_id,
             product_id=target.product_id,
             unit_id=target.unit_id,
             case_id=target.case_id,
             unit_ids=target.unit_ids,
-            effects={product: -n for product, n in target.effects.items()},
+            effects={product: -n for product, n in (target.effects or {}).items()},
         )
         title = self.store.item_labels([target]).get(target.scan_id, target.code)
-        return self._emit(ScanVerdict(OK, title, "", scan))
+        return self._emit(ScanVerdict(VerdictLevel.OK, title, "", scan))
 
     def _emit(self, verdict: ScanVerdict) -> ScanVerdict:
-        if verdict.scan.mode in ("in", "out") and verdict.scan.product_id:
+        if verdict.scan.mode in _MOVING_MODES and verdict.scan.product_id:
             # The quantity and the damaged/missing mark apply to one scan only.
             if self.quantity != 1:
                 self.set_quantity(1)
@@ -420,14 +438,14 @@ class ScanController(QObject):
         an "in" of a unit that is not out here, changes no count.
         """
         assert self.project is not None
-        if match is None or self.mode not in ("out", "in"):
+        if match is None or self.mode not in _MOVING_MODES:
             return {}
-        if match.kind == "bulk":
+        if match.kind == CodeKind.BULK:
             return {match.product_id: qty} if match.product_id else {}
         here = self.project.id
         moved: Counter[str] = Counter()
         for unit_id, product_id in match.units:
-            if (locations.get(unit_id) == here) == (self.mode == "in"):
+            if (locations.get(unit_id) == here) == (self.mode is ScanMode.IN):
                 moved[product_id] += 1
         return dict(moved)
 
@@ -437,29 +455,32 @@ class ScanController(QObject):
         locations: dict[str, str | None],
         effects: dict[str, int],
         counts: list[PickLineCount] | None = None,
-    ) -> tuple[str, list[dict]]:
+    ) -> tuple[VerdictLevel, list[dict[str, Any]]]:
         """The local verdict and why, as reason codes (none when OK): the server still
         decides; this is feedback for the operator."""
         if match is None:
-            return UNKNOWN, [_local(LocalReason.UNKNOWN_CODE)]
-        if match.kind == "product":
-            return WARNING, [_local(LocalReason.PRODUCT_LABEL)]
-        if match.kind == "case" and match.case_kind != "fixed":
-            return OK, []  # a kit case is a container: its contents are scanned one by one
+            return VerdictLevel.UNKNOWN, [_local(LocalReason.UNKNOWN_CODE)]
+        if match.kind == CodeKind.PRODUCT:
+            return VerdictLevel.WARNING, [_local(LocalReason.PRODUCT_LABEL)]
+        if match.kind == CodeKind.CASE and match.case_kind != "fixed":
+            # A kit case is a container: its contents are scanned one by one.
+            return VerdictLevel.OK, []
         warnings = self._unit_warnings(match, locations) + self._pick_list_warnings(
             effects, counts or []
         )
-        return (WARNING, warnings) if warnings else (OK, [])
+        return (VerdictLevel.WARNING, warnings) if warnings else (VerdictLevel.OK, [])
 
-    def _unit_warnings(self, match: CodeMatch, locations: dict[str, str | None]) -> list[dict]:
+    def _unit_warnings(
+        self, match: CodeMatch, locations: dict[str, str | None]
+    ) -> list[dict[str, Any]]:
         assert self.project is not None
-        if self.mode not in ("out", "in") or not match.unit_ids:
+        if self.mode not in _MOVING_MODES or not match.unit_ids:
             return []
         here = self.project.id
-        warnings: list[dict] = []
+        warnings: list[dict[str, Any]] = []
         if match.unit_status in PROBLEM_UNIT_STATUSES:
             warnings.append(_local(LocalReason.UNIT_STATUS, status=match.unit_status))
-        if self.mode == "out":
+        if self.mode is ScanMode.OUT:
             if any(p == here for p in locations.values()):
                 warnings.append(_local(LocalReason.ALREADY_OUT_HERE))
             elif any(p is not None for p in locations.values()):
@@ -472,8 +493,8 @@ class ScanController(QObject):
 
     def _pick_list_warnings(
         self, effects: dict[str, int], counts: list[PickLineCount]
-    ) -> list[dict]:
-        if self.mode != "out" or not effects:
+    ) -> list[dict[str, Any]]:
+        if self.mode is not ScanMode.OUT or not effects:
             return []
         lines = {line.product_id: line for line in counts}
         for product_id, count in effects.items():
@@ -499,14 +520,14 @@ def _counted(
             index[product_id] = len(lines)
             lines.append(PickLineCount(product_id, match.name, match.sku, 0, 0, 0))
         line = lines[index[product_id]]
-        if mode == "out":
+        if mode == ScanMode.OUT:
             lines[index[product_id]] = replace(line, out=line.out + n)
         else:
             lines[index[product_id]] = replace(line, returned=line.returned + n)
     return lines
 
 
-def _local(code: LocalReason, **params: str | int) -> dict:
+def _local(code: LocalReason, **params: str | int) -> dict[str, Any]:
     """A local reason as stored with the scan (the same shape as the server's)."""
     return {"code": code.value, "params": params}
 

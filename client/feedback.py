@@ -16,16 +16,18 @@ import subprocess
 import wave
 from pathlib import Path
 
+from client.controller import VerdictLevel
+
 log = logging.getLogger(__name__)
 
 RATE = 22_050
 # Verdict level -> (frequency Hz, duration s, repeats): high and short is good news,
 # low and long is "look at the screen".
 TONES = {
-    "ok": (1760.0, 0.08, 1),
-    "warning": (880.0, 0.09, 2),
-    "unknown": (330.0, 0.35, 1),
-    "invalid": (330.0, 0.35, 1),
+    VerdictLevel.OK: (1760.0, 0.08, 1),
+    VerdictLevel.WARNING: (880.0, 0.09, 2),
+    VerdictLevel.UNKNOWN: (330.0, 0.35, 1),
+    VerdictLevel.INVALID: (330.0, 0.35, 1),
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+from typing import cast
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
@@ -36,7 +37,7 @@ class LocalReason(StrEnum):
 
 
 # English source texts; Dutch in client/i18n/nl.py. ``{name}`` is a parameter.
-TEXTS: dict[str, str] = {
+_TEXTS = {
     ReasonCode.INVALID_TEXT: QT_TRANSLATE_NOOP(
         "Reasons", "The scan could not be stored: {field} contains {char}."
     ),
@@ -127,9 +128,11 @@ TEXTS: dict[str, str] = {
     LocalReason.NOT_ON_PICK_LIST: QT_TRANSLATE_NOOP("Reasons", "not on the pick list"),
     LocalReason.OVER_PICK_LIST: QT_TRANSLATE_NOOP("Reasons", "more than the pick list asks for"),
 }
+# QT_TRANSLATE_NOOP returns its text unchanged; PySide6's stubs say ``object``.
+TEXTS = cast("dict[str, str]", _TEXTS)
 
 # Unit statuses are words too: "status is damaged" must read in the operator's language.
-STATUS_WORDS: dict[str, str] = {
+_STATUS_WORDS = {
     "available": QT_TRANSLATE_NOOP("Reasons", "available"),
     "out": QT_TRANSLATE_NOOP("Reasons", "out"),
     "damaged": QT_TRANSLATE_NOOP("Reasons", "damaged"),
@@ -138,6 +141,7 @@ STATUS_WORDS: dict[str, str] = {
     "retired": QT_TRANSLATE_NOOP("Reasons", "retired"),
     "lost": QT_TRANSLATE_NOOP("Reasons", "lost"),
 }
+STATUS_WORDS = cast("dict[str, str]", _STATUS_WORDS)
 
 
 def translate(source: str) -> str:

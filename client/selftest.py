@@ -40,8 +40,7 @@ class Skip(Exception):
 
 
 def check_store() -> str:
-    from client.migrations import MIGRATIONS
-    from client.store import LocalStore
+    from client.store import MIGRATIONS, LocalStore
 
     with tempfile.TemporaryDirectory(prefix="rentguy-selftest-") as tmp:
         store = LocalStore(Path(tmp) / "kiosk.sqlite3")

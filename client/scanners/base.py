@@ -14,6 +14,7 @@ from datetime import datetime
 from PySide6.QtCore import QObject, Signal
 
 from client.timeutil import utc_now
+from shared.protocol import ScanSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class ScanRead:
 
     code: str
     symbology: str = ""  # "" when the input cannot tell (a keyboard wedge usually cannot)
-    source: str = "wedge"  # shared.protocol.ScanSource value
+    source: ScanSource = ScanSource.WEDGE
     read_at: datetime = field(default_factory=utc_now)
 
     def __post_init__(self) -> None:
@@ -41,7 +42,7 @@ class Scanner(QObject):
     scanned = Signal(object)  # ScanRead
     error = Signal(str)
 
-    source = "manual"  # the ScanSource value its reads carry
+    source: ScanSource = ScanSource.MANUAL  # what its reads carry
 
     def start(self) -> None:
         """Begin reading."""

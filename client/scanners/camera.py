@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from client.scanners.base import ScanRead, WorkerScanner
 from client.scanners.decoders import Decoded, Decoder, make_decoder
+from shared.protocol import ScanSource
 
 log = logging.getLogger(__name__)
 PREVIEW_WIDTH = 640  # pixels of the frame handed to the preview widget
@@ -47,7 +48,7 @@ class ReadConfirmer:
     def feed(self, codes: list[Decoded]) -> list[Decoded]:
         """One frame's decodes in; the codes accepted on this frame out."""
         now = self._clock()
-        seen = {}
+        seen: dict[str, Decoded] = {}
         for code in codes:
             seen.setdefault(code.text, code)
         # A frame without the code breaks its streak: "consecutive" means it.
@@ -79,7 +80,7 @@ class CameraStats:
 class CameraScanner(WorkerScanner):
     """Reads ``source`` (a device index, a file path or a URL) until stopped or the end."""
 
-    source = "camera"
+    source = ScanSource.CAMERA
     thread_name = "rentguy-camera"
     status_changed = Signal(str, str)  # "running" | "absent" | "ended" | "stopped", message
     frame_ready = Signal()  # a new preview frame waits in ``latest_frame()``
@@ -151,7 +152,9 @@ class CameraScanner(WorkerScanner):
         self.stats.decode_s += time.perf_counter() - t0
         self.stats.frames += 1
         for code in self.confirmer.feed(codes):
-            self.scanned.emit(ScanRead(code=code.text, symbology=code.symbology, source="camera"))
+            self.scanned.emit(
+                ScanRead(code=code.text, symbology=code.symbology, source=ScanSource.CAMERA)
+            )
         # The preview gets a small copy made here, off the GUI thread: scaling a 1280×720
         # frame in paintEvent would cost the UI more than a frame's time.
         scale = min(1.0, PREVIEW_WIDTH / frame.shape[1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -51,13 +51,14 @@ class ZxingDecoder:
         import zxingcpp
 
         self._zx = zxingcpp
-        self._formats = tuple(getattr(zxingcpp.BarcodeFormat, self._NAMES[f]) for f in formats)
+        # zxing-cpp takes the formats OR-ed together (its BarcodeFormats flag type).
+        self._formats: Any = tuple(getattr(zxingcpp.BarcodeFormat, self._NAMES[f]) for f in formats)
         self._back = {getattr(zxingcpp.BarcodeFormat, v): k for k, v in self._NAMES.items()}
 
     def decode(self, gray: np.ndarray) -> list[Decoded]:
         return self.read(gray)
 
-    def read(self, gray: np.ndarray, **options: object) -> list[Decoded]:
+    def read(self, gray: np.ndarray, **options: Any) -> list[Decoded]:
         """One zxing-cpp pass; ``options`` are ``read_barcodes``'s (binarizer, try_downscale…)."""
         found = []
         for barcode in self._zx.read_barcodes(gray, formats=self._formats, **options):

@@ -18,6 +18,7 @@ import serial
 from PySide6.QtCore import QObject, Signal
 
 from client.scanners.base import ScanRead, WorkerScanner
+from shared.protocol import ScanSource
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class FrameSplitter:
 class SerialScanner(WorkerScanner):
     """A serial barcode scanner; ``status_changed(state, message)`` tells the UI how it is."""
 
-    source = "serial"
+    source = ScanSource.SERIAL
     thread_name = "rentguy-serial"
     status_changed = Signal(str, str)
 

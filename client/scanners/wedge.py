@@ -38,6 +38,7 @@ from PySide6.QtGui import QKeyEvent, QWindow
 from PySide6.QtWidgets import QWidget
 
 from client.scanners.base import Scanner, ScanRead
+from shared.protocol import ScanSource
 
 Clock = Callable[[], float]  # monotonic milliseconds
 # Event-loop turns that must pass without a key, after the gap is over, before a held run
@@ -143,7 +144,7 @@ class WedgeParser(QObject):
                 held, self._held, self._text, self._line = self._held, [], "", ""
                 self._timer.stop()
                 self.discarded.emit(held)
-                self.scanned.emit(ScanRead(code=code, source="wedge"))
+                self.scanned.emit(ScanRead(code=code, source=ScanSource.WEDGE))
             return True
         if not self._held and self._line and self._pause(now, at):
             self._line = ""  # a run after a long pause: the line before it is no prefix
@@ -203,7 +204,7 @@ class WedgeParser(QObject):
         code = self._code(line) if line else None
         if code is None:
             return False
-        self.scanned.emit(ScanRead(code=code, source="wedge"))
+        self.scanned.emit(ScanRead(code=code, source=ScanSource.WEDGE))
         return True
 
     def flush(self) -> None:
@@ -342,7 +343,7 @@ class WedgeScanner(Scanner):
     has the defaults of SPEC §3.
     """
 
-    source = "wedge"
+    source = ScanSource.WEDGE
 
     def __init__(self, parser: WedgeParser | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -40,31 +40,30 @@ from typing import TypeVar
 import httpx
 from pydantic import ValidationError
 
+from client.api import (
+    DEFAULT_TIMEOUT_S,
+    ServerApi,
+    ServerUnreachable,
+    error_code,
+    server_message,
+    update_needed,
+)
 from client.store import LocalStore
 from client.timeutil import from_iso, utc_now
 from shared.protocol import (
-    ACCEPTS_HEADER,
-    PROTOCOL_VERSION,
     QUEUE_DEPTH_HEADER,
+    LoginStatus,
     OfflineLoginIn,
     ScanBatch,
     ScanBatchResponse,
     ScanIn,
-    parse_accepts,
-    version_headers,
 )
 from shared.reference import ReferenceSnapshot
-from shared.version import __version__
 
 BATCH_PATH = "/api/v1/scans/batch"
 REFERENCE_PATH = "/api/v1/sync/reference"
-DEFAULT_TIMEOUT_S = 10.0
 MIN_BATCH_SIZE = 10
 MAX_REFERENCE_PAGES = 10_000  # a server that never says "no more" must not spin us forever
-# What this kiosk states on every request (shared.protocol's rule).
-VERSION_HEADERS = version_headers(__version__)
-# Error codes with which a server refuses our protocol (server.ops.versioning).
-VERSION_REFUSALS = ("kiosk_too_old", "server_too_old")
 
 _Model = TypeVar("_Model", ScanBatchResponse, ReferenceSnapshot)
 log = logging.getLogger(__name__)
@@ -124,13 +123,17 @@ class SyncFailure(Exception):
 
 
 class SyncEngine:
-    """Sync a store file with the server. Opens its own store in the thread that uses it."""
+    """Sync a store file with the server. Opens its own store in the thread that uses it.
+
+    ``server`` is the kiosk's ``ServerApi`` (shared with login), or the server's URL (or a
+    callable asked before every request) for an engine of its own, with ``token_provider``
+    and optionally ``http_client``."""
 
     def __init__(
         self,
         store_path: str | Path,
-        server_url: str | Callable[[], str],
-        token_provider: Callable[[], str | None],
+        server: ServerApi | str | Callable[[], str],
+        token_provider: Callable[[], str | None] | None = None,
         http_client: httpx.Client | None = None,
         *,
         batch_size: int = 500,
@@ -140,25 +143,25 @@ class SyncEngine:
         self.store_path = store_path
         # Where a revoked station's unsent work is exported: next to the store by default.
         self.export_dir = Path(export_dir) if export_dir else Path(store_path).parent
-        # A callable is asked before every request: re-enrolment may move the server.
-        self._server_url = server_url
         self.batch_size = batch_size
         # What the next upload sends: halved after a timeout, doubled after a round that
         # emptied the outbox.
         # A server that needs longer than the timeout for a full batch would otherwise see
         # the same batch resent (and answered, and lost) forever.
         self.current_batch_size = batch_size
-        self._token_provider = token_provider
-        # One client for every request: a fresh one per call costs a TLS context (SPEC §8).
-        self._client = http_client or httpx.Client(timeout=timeout_s)
-        self._owns_client = http_client is None
+        self._owns_api = not isinstance(server, ServerApi)
+        if isinstance(server, ServerApi):
+            self.api = server
+        else:
+            if token_provider is None:
+                raise TypeError("an engine of its own needs a token_provider")
+            self.api = ServerApi(server, token_provider, http_client, timeout_s=timeout_s)
         self._store: LocalStore | None = None
         self._rejected_token: str | None = None
 
     @property
     def server_url(self) -> str:
-        url = self._server_url() if callable(self._server_url) else self._server_url
-        return url.rstrip("/")
+        return self.api.base_url
 
     @property
     def store(self) -> LocalStore:
@@ -171,13 +174,13 @@ class SyncEngine:
         if self._store is not None:
             self._store.close()
             self._store = None
-        if self._owns_client:
-            self._client.close()
+        if self._owns_api:
+            self.api.close()
 
     def sync_once(self) -> SyncReport:
         """Upload until the outbox is empty, then download the reference. Never raises for
         network or server trouble: that is reported in the returned ``SyncReport``."""
-        token = self._token_provider()
+        token = self.api.station_token()
         if not token:
             return SyncReport(SyncState.NO_TOKEN, error="no station token: enrol this station")
         if token == self._rejected_token:  # no retry storm until someone changes the token
@@ -235,20 +238,27 @@ class SyncEngine:
         for row in pending:
             if station is not None and row["station_id"] != station:
                 # Made under an earlier enrolment: this station's token cannot vouch for it.
-                self.store.mark_logins([(row["login_id"], "rejected", "another station's login")])
+                self.store.mark_logins(
+                    [(row["login_id"], LoginStatus.REJECTED, "another station's login")]
+                )
                 continue
             try:
+                # From a mapping: pydantic turns the stored text into the model's types.
                 logins.append(
-                    OfflineLoginIn(
-                        login_id=row["login_id"],
-                        station_id=row["station_id"],
-                        user_id=row["user_id"],
-                        logged_in_at=from_iso(row["logged_in_at"]),
-                        verifier=row["verifier"] or "unknown",
+                    OfflineLoginIn.model_validate(
+                        {
+                            "login_id": row["login_id"],
+                            "station_id": row["station_id"],
+                            "user_id": row["user_id"],
+                            "logged_in_at": from_iso(row["logged_in_at"]),
+                            "verifier": row["verifier"] or "unknown",
+                        }
                     )
                 )
             except ValidationError as exc:
-                self.store.mark_logins([(row["login_id"], "rejected", f"cannot be sent: {exc}")])
+                self.store.mark_logins(
+                    [(row["login_id"], LoginStatus.REJECTED, f"cannot be sent: {exc}")]
+                )
         if not logins:
             return
         body = ScanBatch(scans=[], logins=logins).model_dump(mode="json")
@@ -312,12 +322,12 @@ class SyncEngine:
                 refused.append((half, failure))
         if len(refused) == 2:
             raise refused[0][1]
-        for half, failure in refused:
+        for half, refusal in refused:
             if len(half) > 1:
-                raise failure
-            self.store.reject_locally(str(half[0].scan_id), failure.message)
+                raise refusal
+            self.store.reject_locally(str(half[0].scan_id), refusal.message)
             tally.changed += 1
-            log.warning("server refused scan %s: %s", half[0].scan_id, failure.message)
+            log.warning("server refused scan %s: %s", half[0].scan_id, refusal.message)
 
     def _record_answer(self, scans: list[ScanIn], answer: ScanBatchResponse, tally: _Tally) -> None:
         sent = {scan.scan_id for scan in scans}
@@ -358,21 +368,25 @@ class SyncEngine:
             SyncState.SERVER_ERROR, f"reference download did not end in {MAX_REFERENCE_PAGES} pages"
         )
 
-    def _request(self, method: str, path: str, token: str, **kwargs: object) -> httpx.Response:
-        headers = {
-            "Authorization": f"Bearer {token}",
-            **VERSION_HEADERS,
-            QUEUE_DEPTH_HEADER: str(self.store.queue_depth()),
-        }
+    def _request(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request of the round; every answer but a success becomes a ``SyncFailure``."""
+        # The queue depth, for the server's metrics.
+        depth = {QUEUE_DEPTH_HEADER: str(self.store.queue_depth())}
         try:
-            response = self._client.request(
-                method, self.server_url + path, headers=headers, **kwargs
-            )  # type: ignore[arg-type]
-        except httpx.TransportError as exc:
+            response = self.api.request(
+                method, path, token=token, headers=depth, json=json, params=params
+            )
+        except ServerUnreachable as exc:
             raise SyncFailure(
-                SyncState.OFFLINE,
-                f"server unreachable: {_describe(exc)}",
-                timed_out=isinstance(exc, httpx.ReadTimeout),
+                SyncState.OFFLINE, f"server unreachable: {exc.detail}", timed_out=exc.timed_out
             ) from exc
         status = response.status_code
         update = update_needed(response)
@@ -381,7 +395,7 @@ class SyncEngine:
         if status < 400:
             return response
         message = server_message(response)
-        if status == 401 and _error_code(response) == "station_revoked":
+        if status == 401 and error_code(response) == "station_revoked":
             raise SyncFailure(SyncState.STATION_REVOKED, f"station revoked: {message}")
         if status in (401, 403):
             raise SyncFailure(SyncState.AUTH_FAILED, f"station token rejected: {message}")
@@ -410,43 +424,6 @@ def _has_rows(page: ReferenceSnapshot) -> bool:
     )
 
 
-def update_needed(response: httpx.Response) -> str | None:
-    """Why kiosk and server cannot talk, or None. A server that states no range is from
-    before the headers (protocol 1 only)."""
-    status = response.status_code
-    if status == 426 or (status == 409 and _error_code(response) in VERSION_REFUSALS):
-        return f"update needed: {server_message(response)}"
-    try:
-        low, high = parse_accepts(response.headers.get(ACCEPTS_HEADER))
-    except ValueError:
-        return None  # not a statement we can read (a proxy?): the answer itself decides
-    if not low <= PROTOCOL_VERSION <= high:
-        return (
-            f"update needed: the server accepts protocol {low}-{high}, "
-            f"this kiosk speaks {PROTOCOL_VERSION}"
-        )
-    return None
-
-
-def _error_code(response: httpx.Response) -> str | None:
-    try:
-        return response.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def server_message(response: httpx.Response) -> str:
-    """The message of our error body ``{"error": {"code", "message", ...}, "request_id"}``."""
-    try:
-        body = response.json()
-        error = body["error"]
-        text = f"{error['message']} ({error.get('code', response.status_code)})"
-    except (ValueError, KeyError, TypeError):
-        return f"HTTP {response.status_code}: {response.text[:200]}".strip()
-    request_id = body.get("request_id")
-    return f"{text} [request {request_id}]" if request_id else text
-
-
 def _scans_named(response: httpx.Response, count: int) -> set[int]:
     """Indexes of the batch's scans a 422 names (``loc`` = ``body, scans, <i>, …``)."""
     try:
@@ -468,7 +445,3 @@ def _parse(model: type[_Model], response: httpx.Response) -> _Model:
         raise SyncFailure(
             SyncState.SERVER_ERROR, f"unexpected answer from {response.request.url.path}: {exc}"
         ) from exc
-
-
-def _describe(exc: httpx.TransportError) -> str:
-    return str(exc) or type(exc).__name__

@@ -14,8 +14,9 @@ from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QStackedWidget, QVBoxLayout, QWidget
 
-from client.controller import ScanController, ScanVerdict, Session
-from client.mirror import ProjectInfo
+from client.controller import ScanController, ScanVerdict, Session, VerdictLevel
+from client.store import ProjectInfo, ScanState
+from client.sync.engine import SyncState
 from client.sync.worker import SyncStatus
 from client.ui.admin_gate import AdminGateScreen
 from client.ui.keypad import PinScreen, QuantityScreen
@@ -62,6 +63,18 @@ class MainWindow(QWidget):
         self.setWindowTitle(self.tr("RentGuy Kiosk"))
         self.resize(1280, 800)
         apply_theme(self)
+        self._build_screens()
+        self._start_idle_timer(idle_logout_s)
+        self._connect_controller()
+        self._connect_screens()
+        self.scan.show_mode(controller.mode)
+        touch_scrolling(self)
+        settle_layouts(self)
+        if controller.store.station_revoked() is not None:
+            self.show_revoked()
+
+    def _build_screens(self) -> None:
+        """Every screen, stacked, over the status bar."""
         self.login = LoginScreen()
         self.projects = ProjectScreen()
         self.scan = ScanScreen()
@@ -91,6 +104,8 @@ class MainWindow(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.status_bar)
 
+    def _start_idle_timer(self, idle_logout_s: int) -> None:
+        """Log out after ``idle_logout_s`` without a touch, key or scan (0: never)."""
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
         self.idle_timer.timeout.connect(self._on_idle)
@@ -100,7 +115,9 @@ class MainWindow(QWidget):
         if app is not None:
             app.installEventFilter(self._activity)
 
-        c = controller
+    def _connect_controller(self) -> None:
+        """What the controller says, shown by the screens."""
+        c = self.controller
         c.logged_in.connect(self._on_logged_in)
         c.logged_out.connect(self._on_logged_out)
         c.login_failed.connect(self._on_login_failed)
@@ -114,6 +131,10 @@ class MainWindow(QWidget):
         c.admin_badge.connect(self._on_admin_badge)
         c.admin_refused.connect(self._on_admin_refused)
         c.pin_needed.connect(self._on_pin_needed)
+
+    def _connect_screens(self) -> None:
+        """What the operator does on the screens, handed to the controller or the app."""
+        c = self.controller
         self.pin.pin_entered.connect(c.enter_pin)
         self.pin.cancelled.connect(self._cancel_pin)
         self.login.badge_entered.connect(c.login_badge)
@@ -140,17 +161,15 @@ class MainWindow(QWidget):
         self.admin_gate.badge_entered.connect(c.check_admin_badge)
         self.admin_gate.cancelled.connect(self._close_admin_gate)
         self.revoked.enroll_requested.connect(lambda code: self.enroll_requested.emit("", code, ""))
-        self.scan.show_mode(c.mode)
-        touch_scrolling(self)
-        settle_layouts(self)
-        if c.store.station_revoked() is not None:
-            self.show_revoked()
 
     # -- slots for the app's wiring ------------------------------------------------------
 
     def show_sync_status(self, status: SyncStatus) -> None:
         self.status_bar.show_status(status)
-        if status.state == "station_revoked" and self.stack.currentWidget() is not self.revoked:
+        if (
+            status.state == SyncState.STATION_REVOKED
+            and self.stack.currentWidget() is not self.revoked
+        ):
             self.show_revoked()
         # The worker counted the queue a moment ago, in its thread; a scan committed since
         # would make that number stale. The GUI's own store answers in microseconds.
@@ -162,7 +181,9 @@ class MainWindow(QWidget):
             self.scan.show_pick_list(pick_list or self.controller.pick_list())
             recent = self.controller.recent(RECENT_ROWS)
             self.scan.show_recent(recent, self.controller.undone(s for s, _ in recent))
-        self.scan.show_problem_count(self.controller.store.count_scans_in("conflict", "rejected"))
+        self.scan.show_problem_count(
+            self.controller.store.count_scans_in(ScanState.CONFLICT, ScanState.REJECTED)
+        )
         if self.stack.currentWidget() is self.problems:
             self.problems.show_problems(self.controller.problems())
         self.status_bar.show_queue_depth(self.controller.queue_depth())
@@ -357,7 +378,7 @@ class MainWindow(QWidget):
         if self.stack.currentWidget() is self.projects:
             self.projects.show_message(text)
         else:
-            self.scan.show_message("warning", text)
+            self.scan.show_message(VerdictLevel.WARNING, text)
 
     def _on_scan_recorded(self, verdict: ScanVerdict) -> None:
         if self.idle_timer.interval() > 0:

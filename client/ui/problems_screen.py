@@ -7,7 +7,7 @@ from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from client.reasons import scan_reason
-from client.store import QueuedScan
+from client.store import QueuedScan, ScanState
 from client.ui.scan_screen import cell, make_table
 from client.ui.theme import STATE_COLOURS
 
@@ -36,7 +36,10 @@ class ProblemsScreen(QWidget):
         )
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
-        self.state_labels = {"conflict": self.tr("conflict"), "rejected": self.tr("rejected")}
+        self.state_labels = {
+            ScanState.CONFLICT: self.tr("conflict"),
+            ScanState.REJECTED: self.tr("rejected"),
+        }
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 24, 32, 24)
         layout.addLayout(top)

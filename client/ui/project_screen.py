@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from client.mirror import ProjectInfo
+from client.store import ProjectInfo
 
 _PROJECT_ID = Qt.ItemDataRole.UserRole
 _ROW_HEIGHT = 104

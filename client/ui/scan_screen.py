@@ -27,11 +27,11 @@ from PySide6.QtWidgets import (
 )
 
 from client.controller import MODES, ScanVerdict
-from client.mirror import PickLineCount, ProjectInfo
 from client.reasons import scan_reason
 from client.scanners.camera import CameraPreview, CameraScanner
-from client.store import QueuedScan
+from client.store import PickLineCount, ProjectInfo, QueuedScan, ScanState
 from client.ui.theme import BANNER, LINE_DONE, LINE_OVER, STATE_COLOURS, TOUCH_PX, paint
+from shared.protocol import ReturnCondition, ScanMode
 
 _BANNER_STYLE = "border-radius: 12px; padding: 12px 28px; font-size: 38px; font-weight: bold;"
 _DETAIL_STYLE = "font-size: 26px; font-weight: normal;"
@@ -87,27 +87,57 @@ class ScanScreen(QWidget):
     change_project_requested = Signal()
     undo_requested = Signal()
     quantity_requested = Signal()
-    condition_selected = Signal(object)  # "damaged" | "missing" | None
+    condition_selected = Signal(object)  # a ReturnCondition (damaged, missing) or None
     problems_requested = Signal()
     settings_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.mode_labels = {
-            "out": self.tr("Out"),
-            "in": self.tr("In"),
-            "audit": self.tr("Audit"),
-            "annul": self.tr("Undone"),
+        self._name_things()
+        header = self._build_header()
+        modes = self._build_mode_bar()
+        self.show_quantity(1)
+        self.show_problem_count(0)
+        self._build_banner()
+        lists = self._build_lists()
+
+        body = QVBoxLayout()
+        body.setContentsMargins(20, 16, 20, 16)
+        body.setSpacing(12)
+        body.addLayout(modes)
+        body.addWidget(self.condition_row)
+        body.addWidget(self.banner)
+        body.addLayout(lists, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(header)
+        layout.addLayout(body, 1)
+        self.show_idle()
+
+    def _name_things(self) -> None:
+        """The operator's words for modes, return marks and scan states."""
+        # Keyed by the enums; looked up with the stored text (a StrEnum equals its text).
+        self.mode_labels: dict[str, str] = {
+            ScanMode.OUT: self.tr("Out"),
+            ScanMode.IN: self.tr("In"),
+            ScanMode.AUDIT: self.tr("Audit"),
+            ScanMode.ANNUL: self.tr("Undone"),
         }
-        self.condition_labels = {"damaged": self.tr("damaged"), "missing": self.tr("missing")}
-        self.state_labels = {
-            "queued": self.tr("queued"),
-            "synced": self.tr("synced"),
-            "conflict": self.tr("conflict"),
-            "rejected": self.tr("rejected"),
+        self.condition_labels: dict[str, str] = {
+            ReturnCondition.DAMAGED: self.tr("damaged"),
+            ReturnCondition.MISSING: self.tr("missing"),
+        }
+        self.state_labels: dict[str, str] = {
+            ScanState.QUEUED: self.tr("queued"),
+            ScanState.SYNCED: self.tr("synced"),
+            ScanState.CONFLICT: self.tr("conflict"),
+            ScanState.REJECTED: self.tr("rejected"),
             "undone": self.tr("undone"),
         }
 
+    def _build_header(self) -> QFrame:
+        """Project, customer and operator; settings, problems, projects, log out."""
         self.project_name = QLabel()
         self.project_name.setObjectName("title")
         self.customer = QLabel()
@@ -155,7 +185,11 @@ class ScanScreen(QWidget):
         head.addWidget(self.problems_button)
         head.addWidget(self.projects_button)
         head.addWidget(self.logout_button)
+        return header
 
+    def _build_mode_bar(self) -> QHBoxLayout:
+        """The mode buttons, the return marks' row (built here, shown under the bar),
+        quantity and undo."""
         self.mode_group = QButtonGroup(self)
         self.mode_group.setExclusive(True)
         self.mode_buttons: dict[str, QPushButton] = {}
@@ -169,25 +203,7 @@ class ScanScreen(QWidget):
             self.mode_group.addButton(button)
             self.mode_buttons[mode] = button
             modes.addWidget(button)
-        # Returns only: the next return is marked damaged or missing (a row of its own).
-        self.condition_row = QWidget()
-        conditions = QHBoxLayout(self.condition_row)
-        conditions.setContentsMargins(0, 0, 0, 0)
-        self.condition_label = QLabel(self.tr("Mark the next return as:"))
-        self.condition_label.setObjectName("subtitle")
-        conditions.addWidget(self.condition_label)
-        self.condition_buttons: dict[str, QPushButton] = {}
-        for condition, label in (("damaged", self.tr("Damaged")), ("missing", self.tr("Missing"))):
-            button = QPushButton(label)
-            button.setObjectName("condition")
-            button.setCheckable(True)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.clicked.connect(
-                lambda checked, c=condition: self.condition_selected.emit(c if checked else None)
-            )
-            self.condition_buttons[condition] = button
-            conditions.addWidget(button)
-        conditions.addStretch(1)
+        self.condition_row = self._build_condition_row()
         modes.addStretch(1)
         self.quantity_button = QPushButton()
         self.quantity_button.setObjectName("tool")
@@ -199,15 +215,43 @@ class ScanScreen(QWidget):
         self.undo_button.clicked.connect(self.undo_requested)
         for button in (self.quantity_button, self.undo_button):
             modes.addWidget(button)
-        self.show_quantity(1)
-        self.show_problem_count(0)
+        return modes
 
+    def _build_condition_row(self) -> QWidget:
+        """Returns only: the next return is marked damaged or missing (a row of its own)."""
+        row = QWidget()
+        conditions = QHBoxLayout(row)
+        conditions.setContentsMargins(0, 0, 0, 0)
+        self.condition_label = QLabel(self.tr("Mark the next return as:"))
+        self.condition_label.setObjectName("subtitle")
+        conditions.addWidget(self.condition_label)
+        self.condition_buttons: dict[str, QPushButton] = {}
+        for condition, label in (
+            (ReturnCondition.DAMAGED, self.tr("Damaged")),
+            (ReturnCondition.MISSING, self.tr("Missing")),
+        ):
+            button = QPushButton(label)
+            button.setObjectName("condition")
+            button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(
+                lambda checked, c=condition: self.condition_selected.emit(c if checked else None)
+            )
+            self.condition_buttons[condition] = button
+            conditions.addWidget(button)
+        conditions.addStretch(1)
+        return row
+
+    def _build_banner(self) -> None:
+        """The feedback banner: the verdict of the last scan, in its colour."""
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.banner.setMinimumHeight(104)  # a headline and a detail line
         self.banner.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
 
+    def _build_lists(self) -> QHBoxLayout:
+        """The pick list and the last scans, side by side (the camera's picture joins them)."""
         # "Out" and "In" match the mode buttons: the columns count those scans.
         self.pick_list = make_table(
             [self.tr("Item"), self.tr("Need"), self.tr("Out"), self.tr("In")]
@@ -229,20 +273,7 @@ class ScanScreen(QWidget):
         lists.addLayout(self._section(self.tr("Last scans"), self.recent), 13)
         self.lists = lists
         self.camera_preview: CameraPreview | None = None
-
-        body = QVBoxLayout()
-        body.setContentsMargins(20, 16, 20, 16)
-        body.setSpacing(12)
-        body.addLayout(modes)
-        body.addWidget(self.condition_row)
-        body.addWidget(self.banner)
-        body.addLayout(lists, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(header)
-        layout.addLayout(body, 1)
-        self.show_idle()
+        return lists
 
     def attach_camera(self, scanner: CameraScanner) -> None:
         """Show the camera's live picture next to the lists."""
@@ -277,7 +308,7 @@ class ScanScreen(QWidget):
 
     def show_mode(self, mode: str) -> None:
         self.mode_buttons[mode].setChecked(True)
-        self.condition_row.setVisible(mode == "in")
+        self.condition_row.setVisible(mode == ScanMode.IN)
 
     def show_session(self, offline: bool, admin: bool) -> None:
         self.offline_session.setVisible(offline)
@@ -363,7 +394,7 @@ class ScanScreen(QWidget):
         for row, (scan, label) in enumerate(scans):
             shown = "undone" if scan.scan_id in undone else scan.state
             state = cell(self.state_labels.get(shown, shown))
-            background, foreground = STATE_COLOURS.get(shown, STATE_COLOURS["queued"])
+            background, foreground = STATE_COLOURS.get(shown, STATE_COLOURS[ScanState.QUEUED])
             state.setBackground(QColor(background))
             state.setForeground(QColor(foreground))
             state.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -384,8 +415,8 @@ class ScanScreen(QWidget):
                 font = cells[1].font()
                 font.setStrikeOut(True)
                 cells[1].setFont(font)
-            for column, item in enumerate(cells):
-                table.setItem(row, column, item)
+            for column, table_item in enumerate(cells):
+                table.setItem(row, column, table_item)
 
     def _show_recent_row(self, row: int, _column: int = 0) -> None:
         """A tapped row's item and its whole reason, wrapped, in the banner."""

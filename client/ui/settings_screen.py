@@ -34,6 +34,30 @@ class SettingsScreen(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        top = self._build_top_bar()
+        form = self._build_kiosk_form()
+        enrol = self._build_enrolment_form()
+
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.setSpacing(18)
+        column.addWidget(_heading(self.tr("This kiosk")))
+        column.addLayout(form)
+        column.addWidget(_rule())
+        column.addWidget(_heading(self.tr("Station enrolment")))
+        column.addLayout(enrol)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.addLayout(top)
+        layout.addWidget(scroll, 1)
+
+    def _build_top_bar(self) -> QHBoxLayout:
+        """Title, leave the kiosk, back."""
         self.title = QLabel(self.tr("Settings"))
         self.title.setObjectName("title")
         self.back = QPushButton(self.tr("Back"))
@@ -45,7 +69,10 @@ class SettingsScreen(QWidget):
         top.addWidget(self.title, 1)
         top.addWidget(self.exit_button)
         top.addWidget(self.back)
+        return top
 
+    def _build_language_buttons(self) -> QHBoxLayout:
+        """One button per language: a tap switches at once."""
         self.language_group = QButtonGroup(self)
         self.language_buttons: dict[str, QPushButton] = {}
         languages = QHBoxLayout()
@@ -58,7 +85,11 @@ class SettingsScreen(QWidget):
             self.language_buttons[code] = button
             languages.addWidget(button)
         languages.addStretch(1)
+        return languages
 
+    def _build_kiosk_form(self) -> QFormLayout:
+        """This kiosk's own settings: language, idle logout, scanners; saved together."""
+        languages = self._build_language_buttons()
         self.idle = QSpinBox()
         self.idle.setRange(0, 240)
         self.idle.setSuffix(self.tr(" min"))
@@ -83,7 +114,10 @@ class SettingsScreen(QWidget):
         form.addRow(self.tr("Camera"), self.camera)
         form.addRow("", self.save)
         form.addRow("", self.saved_note)
+        return form
 
+    def _build_enrolment_form(self) -> QFormLayout:
+        """The station's enrolment: server URL, one-time code, name."""
         self.station = QLabel()
         self.station.setObjectName("subtitle")
         self.server_url = QLineEdit()
@@ -105,24 +139,7 @@ class SettingsScreen(QWidget):
         enrol.addRow(self.tr("Station name"), self.station_name)
         enrol.addRow("", self.enroll)
         enrol.addRow("", self.enroll_message)
-
-        body = QWidget()
-        column = QVBoxLayout(body)
-        column.setSpacing(18)
-        column.addWidget(_heading(self.tr("This kiosk")))
-        column.addLayout(form)
-        column.addWidget(_rule())
-        column.addWidget(_heading(self.tr("Station enrolment")))
-        column.addLayout(enrol)
-        column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(body)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 24, 32, 24)
-        layout.addLayout(top)
-        layout.addWidget(scroll, 1)
+        return enrol
 
     def load(self, values: dict[str, str], server_url: str, station: str) -> None:
         self.language_buttons.get(

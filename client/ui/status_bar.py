@@ -7,6 +7,7 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QWidget
 
+from client.sync.engine import SyncState
 from client.sync.worker import SyncStatus
 from client.ui.theme import AMBER, GREEN, INK, NEUTRAL, RED, paint
 
@@ -39,19 +40,19 @@ class StatusBar(QFrame):
     def show_status(self, status: SyncStatus) -> None:
         if status.state == "starting":
             text, colour = self.tr("Connecting…"), NEUTRAL
-        elif status.state == "auth_failed":
+        elif status.state == SyncState.AUTH_FAILED:
             text, colour = self.tr("Station token rejected"), RED
-        elif status.state == "station_revoked":
+        elif status.state == SyncState.STATION_REVOKED:
             text, colour = self.tr("Station revoked"), RED
-        elif status.state == "no_token":
+        elif status.state == SyncState.NO_TOKEN:
             text, colour = self.tr("Not enrolled"), RED
-        elif status.state == "update_needed":  # the queue is kept; the message says who
+        elif status.state == SyncState.UPDATE_NEEDED:  # the queue is kept; the message says who
             text, colour = self.tr("Update needed"), RED
-        elif status.state == "local_error":
+        elif status.state == SyncState.LOCAL_ERROR:
             text, colour = self.tr("Kiosk problem"), RED
         elif not status.online:
             text, colour = self.tr("Offline"), RED
-        elif status.state == "ok":
+        elif status.state == SyncState.OK:
             text, colour = self.tr("Online"), GREEN
         else:
             text, colour = self.tr("Server problem"), AMBER

@@ -10,6 +10,9 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QAbstractScrollArea, QLayout, QScroller, QWidget
 
+from client.controller import VerdictLevel
+from client.store import ScanState
+
 FONT_FAMILY = "DejaVu Sans"
 INK = "#16181d"
 MUTED = "#5b6270"
@@ -24,18 +27,18 @@ NEUTRAL = "#3a4150"
 
 # Feedback banner: background, text colour, headline per verdict level.
 BANNER = {
-    "ok": (GREEN, "#ffffff"),
-    "warning": (AMBER, INK),
-    "unknown": (RED, "#ffffff"),
-    "invalid": (RED, "#ffffff"),
+    VerdictLevel.OK: (GREEN, "#ffffff"),
+    VerdictLevel.WARNING: (AMBER, INK),
+    VerdictLevel.UNKNOWN: (RED, "#ffffff"),
+    VerdictLevel.INVALID: (RED, "#ffffff"),
     "idle": (NEUTRAL, "#ffffff"),
 }
 # Chip colours for the state of a scan in the "last scans" list.
 STATE_COLOURS = {
-    "queued": ("#e3e6eb", INK),
-    "synced": (GREEN, "#ffffff"),
-    "conflict": (AMBER, INK),
-    "rejected": (RED, "#ffffff"),
+    ScanState.QUEUED: ("#e3e6eb", INK),
+    ScanState.SYNCED: (GREEN, "#ffffff"),
+    ScanState.CONFLICT: (AMBER, INK),
+    ScanState.REJECTED: (RED, "#ffffff"),
     "undone": ("#c9ccd3", MUTED),  # annulled by an undo: counts for nothing
 }
 TOUCH_PX = 48  # a gloved fingertip; the layout check's floor is 44

@@ -8,6 +8,7 @@ import stat
 import httpx
 import pytest
 
+from client.api import ServerApi
 from client.auth import (
     BADGE_LOGIN_PATH,
     ENROLL_PATH,
@@ -95,7 +96,7 @@ def http(server):
 
 @pytest.fixture
 def controller(qapp, mirrored_store, http):
-    auth = BadgeAuthenticator(http, lambda: "http://srv.test", lambda: TOKEN)
+    auth = BadgeAuthenticator(ServerApi("http://srv.test", lambda: TOKEN, http))
     return ScanController(mirrored_store, authenticator=auth)
 
 
@@ -179,7 +180,7 @@ def test_admin_gate_accepts_only_admin_roles(qtbot, controller, server):
 
 
 def test_enrolment_stores_the_token_readable_by_this_user_only(http, server, kiosk_config):
-    answer = enroll(http, "http://srv.test/", "ENROL-123456", "Balie 1")
+    answer = enroll(ServerApi("http://srv.test/", http_client=http), "ENROL-123456", "Balie 1")
     assert answer.token == "new-station-token" and answer.name == "Balie 1"
     kiosk_config.write_station_token(answer.token)
     assert kiosk_config.read_station_token() == "new-station-token"
@@ -191,9 +192,9 @@ def test_enrolment_stores_the_token_readable_by_this_user_only(http, server, kio
 
 def test_enrolment_errors_are_readable(http, server):
     with pytest.raises(AuthError, match="unknown or used code"):
-        enroll(http, "http://srv.test", "WRONG-CODE")
+        enroll(ServerApi("http://srv.test", http_client=http), "WRONG-CODE")
     with pytest.raises(AuthError, match="6 to 64"):
-        enroll(http, "http://srv.test", "abc")
+        enroll(ServerApi("http://srv.test", http_client=http), "abc")
     server.down = True
     with pytest.raises(AuthError, match="unreachable"):
-        enroll(http, "http://srv.test", "ENROL-123456")
+        enroll(ServerApi("http://srv.test", http_client=http), "ENROL-123456")

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from client.migrations import MIGRATIONS
-from client.store import LocalStore, SchemaVersionError, UnknownScanError
+from client.store import MIGRATIONS, LocalStore, SchemaVersionError, UnknownScanError
 from shared.protocol import ScanResult, ScanStatus
 
 T0 = datetime(2025, 4, 25, 7, 30, tzinfo=UTC)

@@ -243,7 +243,7 @@ def test_kiosk_migration_4_drops_fast_hashes_and_asks_a_full_download(tmp_path):
 
     from sqlite_utils import Database
 
-    from client.migrations import MIGRATIONS
+    from client.store import MIGRATIONS
 
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path, isolation_level=None)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from client.controller import INVALID, OK, UNKNOWN, WARNING, ScanController
+from client.controller import ScanController, VerdictLevel
 from client.scanners.base import ScanRead
 from client.store import LocalStore
 
@@ -79,7 +79,7 @@ def test_feedback_comes_only_after_the_commit(controller, tmp_path):
 
 def test_known_unit_on_the_pick_list_is_ok(controller, demo):
     verdict = controller.handle(read("RG-U-0001"))
-    assert verdict.level == OK and verdict.message == "Shure SM58"
+    assert verdict.level == VerdictLevel.OK and verdict.message == "Shure SM58"
     scan = verdict.scan
     assert (scan.state, scan.seq, scan.mode, scan.unit_id) == (
         "queued",
@@ -93,7 +93,7 @@ def test_known_unit_on_the_pick_list_is_ok(controller, demo):
 
 def test_unknown_code_is_queued_for_the_server_to_judge(controller):
     verdict = controller.handle(read("RG-U-9999"))
-    assert verdict.level == UNKNOWN
+    assert verdict.level == VerdictLevel.UNKNOWN
     assert verdict.scan.state == "queued" and verdict.scan.seq == 1
     assert "RG-U-9999" in verdict.message
 
@@ -101,8 +101,8 @@ def test_unknown_code_is_queued_for_the_server_to_judge(controller):
 def test_a_second_offline_out_of_the_same_unit_is_flagged(controller):
     first = controller.handle(read("RG-U-0002"))
     second = controller.handle(read("RG-U-0002"))
-    assert first.level == OK
-    assert second.level == WARNING and "already scanned out" in second.message
+    assert first.level == VerdictLevel.OK
+    assert second.level == VerdictLevel.WARNING and "already scanned out" in second.message
     assert second.scan.state == "queued"  # flagged, still recorded: it happened
     assert controller.store.queue_depth() == 2
     assert counts(controller)["Shure SM58"] == (4, 2, 0)  # counted once
@@ -110,20 +110,21 @@ def test_a_second_offline_out_of_the_same_unit_is_flagged(controller):
 
 def test_a_unit_out_on_another_project_is_flagged(controller):
     verdict = controller.handle(read("RG-U-0006"))
-    assert verdict.level == WARNING and "another project" in verdict.message
+    assert verdict.level == VerdictLevel.WARNING and "another project" in verdict.message
 
 
 def test_a_damaged_unit_is_flagged(controller):
     verdict = controller.handle(read("RG-U-0013"))
-    assert verdict.level == WARNING and "damaged" in verdict.message
+    assert verdict.level == VerdictLevel.WARNING and "damaged" in verdict.message
 
 
 def test_unreadable_codes_are_kept_and_shown_never_dropped(controller):
     bad = controller.handle(read("5901234123458", symbology="ean13"))  # wrong check digit
-    assert bad.level == INVALID and "check digit" in bad.message
-    assert (bad.scan.state, bad.scan.seq, bad.scan.local_verdict) == ("rejected", None, INVALID)
+    assert bad.level == VerdictLevel.INVALID and "check digit" in bad.message
+    stored = (bad.scan.state, bad.scan.seq, bad.scan.local_verdict)
+    assert stored == ("rejected", None, VerdictLevel.INVALID)
     empty = controller.handle(read("\x02\x03"))
-    assert empty.level == INVALID
+    assert empty.level == VerdictLevel.INVALID
     recent = [scan.scan_id for scan, _label in controller.recent()]
     assert recent == [empty.scan.scan_id, bad.scan.scan_id]
     assert controller.store.queue_depth() == 0  # nothing the server could never read
@@ -131,7 +132,7 @@ def test_unreadable_codes_are_kept_and_shown_never_dropped(controller):
 
 def test_bulk_codes_are_normalized_and_counted(controller, demo):
     verdict = controller.handle(read(demo.xlr_barcode, symbology="ean13"))
-    assert verdict.level == OK
+    assert verdict.level == VerdictLevel.OK
     assert verdict.scan.normalized_code == demo.xlr_normalized
     assert verdict.scan.code == demo.xlr_barcode  # sent as read; the server normalizes too
     assert counts(controller)["XLR-kabel 10 m"] == (20, 1, 0)
@@ -139,41 +140,42 @@ def test_bulk_codes_are_normalized_and_counted(controller, demo):
 
 def test_a_fixed_case_moves_its_contents(controller):
     verdict = controller.handle(read("RG-C-0001"))
-    assert verdict.level == OK and verdict.scan.case_id is not None
+    assert verdict.level == VerdictLevel.OK and verdict.scan.case_id is not None
     assert counts(controller)["Shure SM58"] == (4, 3, 0)
-    assert controller.handle(read("RG-U-0004")).level == WARNING  # already out, in the case
+    # Already out, in the case.
+    assert controller.handle(read("RG-U-0004")).level == VerdictLevel.WARNING
 
 
 def test_over_picking_and_off_list_items_are_flagged(controller):
     for n in (1, 2, 3):
-        assert controller.handle(read(f"RG-U-000{n}")).level == OK
+        assert controller.handle(read(f"RG-U-000{n}")).level == VerdictLevel.OK
     over = controller.handle(read("RG-U-0005"))
-    assert over.level == WARNING and "more than the pick list" in over.message
+    assert over.level == VerdictLevel.WARNING and "more than the pick list" in over.message
     off_list = controller.handle(read("RG-B-PC5"))
-    assert off_list.level == WARNING and "not on the pick list" in off_list.message
+    assert off_list.level == VerdictLevel.WARNING and "not on the pick list" in off_list.message
 
 
 def test_a_serialized_products_own_barcode_asks_for_the_unit(controller):
     verdict = controller.handle(read("RG-P-SM58"))
-    assert verdict.level == WARNING and "unit" in verdict.message
+    assert verdict.level == VerdictLevel.WARNING and "unit" in verdict.message
 
 
 def test_return_of_a_unit_that_was_not_out_is_flagged(controller, qtbot):
     with qtbot.waitSignal(controller.mode_changed):
         controller.set_mode("in")
-    assert controller.handle(read("RG-U-0003")).level == WARNING
+    assert controller.handle(read("RG-U-0003")).level == VerdictLevel.WARNING
     controller.set_mode("out")
     controller.handle(read("RG-U-0001"))
     controller.set_mode("in")
     back = controller.handle(read("RG-U-0001"))
-    assert back.level == OK and back.scan.mode == "in"
+    assert back.level == VerdictLevel.OK and back.scan.mode == "in"
     assert counts(controller)["Shure SM58"] == (4, 2, 1)
 
 
 def test_audit_scans_are_recorded_without_moving_anything(controller):
     controller.set_mode("audit")
     verdict = controller.handle(read("RG-U-0006"))
-    assert verdict.level == OK and verdict.scan.mode == "audit"
+    assert verdict.level == VerdictLevel.OK and verdict.scan.mode == "audit"
     assert counts(controller)["Shure SM58"] == (4, 1, 0)
     with pytest.raises(ValueError):
         controller.set_mode("annul")  # annulling is "undo last scan", not a mode to pick
@@ -206,7 +208,7 @@ def test_undo_annuls_the_last_scan_by_its_id(controller):
     assert wire.mode == "annul" and str(wire.annuls_scan_id) == second.scan.scan_id
     assert counts(controller)["Shure SM58"] == (4, 2, 0)
     # The unit is back on the shelf: scanning it out again is fine.
-    assert controller.handle(now_read("RG-U-0002")).level == OK
+    assert controller.handle(now_read("RG-U-0002")).level == VerdictLevel.OK
     controller.undo_last()
     controller.undo_last()
     assert (

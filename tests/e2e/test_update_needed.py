@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, select
 
-import client.sync.engine as sync_engine
+import client.api as server_api
 from server.warehouse.models import Scan
 from shared.protocol import PROTOCOL_HEADER, PROTOCOL_VERSION
 from tests.helpers.kiosk import choose_project, log_in, recent_states, wedge_scan
@@ -36,8 +36,8 @@ def test_kiosk_shows_update_needed_and_keeps_its_queue(qtbot, live, kiosk, monke
     log_in(qtbot, kiosk, demo["badge_code"])
     choose_project(qtbot, kiosk, 0)
 
-    newer = {**sync_engine.VERSION_HEADERS, PROTOCOL_HEADER: str(PROTOCOL_VERSION + 1)}
-    monkeypatch.setattr(sync_engine, "VERSION_HEADERS", newer)
+    newer = {**server_api.VERSION_HEADERS, PROTOCOL_HEADER: str(PROTOCOL_VERSION + 1)}
+    monkeypatch.setattr(server_api, "VERSION_HEADERS", newer)
     code = next(c for c in demo["unit_codes"] if "SPK" in c)
     with qtbot.waitSignal(kiosk.controller.scan_recorded, timeout=5000) as recorded:
         wedge_scan(qtbot, kiosk, code)

@@ -12,17 +12,16 @@ import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from enum import StrEnum
 
-from sqlite_utils import Database
-
+from client.store.connection import Row
+from client.store.outbox import QueuedScan, ScanState
+from client.store.settings import SettingsStore
+from shared.protocol import ScanMode
 from shared.reference import BadgeAuth, ReferenceSnapshot
 
-if TYPE_CHECKING:
-    from client.store import QueuedScan
-
 # Scans the server has applied or will apply: a rejected scan never moves anything.
-COUNTING_STATES = ("queued", "synced", "conflict")
+COUNTING_STATES = (ScanState.QUEUED, ScanState.SYNCED, ScanState.CONFLICT)
 # An annul row (mode 'annul', negative effects) counts under the mode of the scan it annuls.
 _ANNULLED_JOIN = "LEFT JOIN scans o ON s.mode = 'annul' AND o.scan_id = s.annuls_scan_id"
 _EFFECT_MODE = "COALESCE(o.mode, s.mode)"
@@ -30,11 +29,20 @@ _EFFECT_MODE = "COALESCE(o.mode, s.mode)"
 CLOSED_PROJECT_STATUSES = frozenset({"closed", "cancelled", "canceled", "archived", "done"})
 
 
+class CodeKind(StrEnum):
+    """What kind of thing a scanned code names."""
+
+    UNIT = "unit"  # one serialized unit
+    CASE = "case"  # a case (fixed: moves its units; kit: a container only)
+    BULK = "bulk"  # a bulk product (counted by quantity)
+    PRODUCT = "product"  # a serialized product's own barcode: not one unit
+
+
 @dataclass(frozen=True)
 class CodeMatch:
     """What a normalized code is, according to the mirror."""
 
-    kind: str  # "unit" | "case" | "bulk" | "product" (a serialized product's own barcode)
+    kind: CodeKind
     barcode: str
     name: str  # product name, or the case's name
     product_id: str | None = None
@@ -85,7 +93,7 @@ class BadgeRecord:
     revoked: bool = False  # signed badges: listed as revoked
 
 
-def _badge_record(row: dict) -> BadgeRecord:
+def _badge_record(row: Row) -> BadgeRecord:
     return BadgeRecord(
         row["user_id"],
         row["name"],
@@ -107,11 +115,8 @@ _REF_TABLES = (
 )
 
 
-class MirrorQueries:
-    """Mixin for ``LocalStore``: reference tables (``ref_*``) and the questions about them."""
-
-    # Provided by LocalStore: db, atomic(), get_setting(), _set_setting().
-    db: Database
+class Mirror(SettingsStore):
+    """The reference tables (``ref_*``) and the questions the kiosk asks them."""
 
     def replace_reference(self, snapshot: ReferenceSnapshot) -> None:
         """Swap the whole mirror for ``snapshot`` (a one-page full download)."""
@@ -270,7 +275,7 @@ class MirrorQueries:
         )
         if unit is not None:
             return CodeMatch(
-                "unit",
+                CodeKind.UNIT,
                 normalized,
                 unit["name"],
                 unit["product_id"],
@@ -283,7 +288,7 @@ class MirrorQueries:
         if case is not None:
             unit_ids = json.loads(case["unit_ids"]) if case["kind"] == "fixed" else []
             return CodeMatch(
-                "case",
+                CodeKind.CASE,
                 normalized,
                 case["name"],
                 case_id=case["id"],
@@ -292,7 +297,7 @@ class MirrorQueries:
             )
         product = self._one("SELECT * FROM ref_products WHERE barcode = ?", [normalized])
         if product is not None:
-            kind = "bulk" if product["tracking"] == "bulk" else "product"
+            kind = CodeKind.BULK if product["tracking"] == "bulk" else CodeKind.PRODUCT
             return CodeMatch(kind, normalized, product["name"], product["id"], product["sku"])
         return None
 
@@ -341,8 +346,8 @@ class MirrorQueries:
             [*ids, *COUNTING_STATES, *ids],
         )
         for row in pending:
-            moved_out = row["effect_mode"] == "out"
-            if row["mode"] == "annul":
+            moved_out = row["effect_mode"] == ScanMode.OUT
+            if row["mode"] == ScanMode.ANNUL:
                 moved_out = not moved_out
             where[row["unit_id"]] = row["project_id"] if moved_out else None
         return where
@@ -368,7 +373,7 @@ class MirrorQueries:
             local[(row["mode"], row["product_id"])] += row["n"]
         for (mode, product_id), n in local.items():
             line = counts.setdefault(product_id, [0, 0, 0])
-            line[1 if mode == "out" else 2] += n
+            line[1 if mode == ScanMode.OUT else 2] += n
         names = self._product_names(counts)
         return [
             PickLineCount(pid, *names.get(pid, ("?", "")), expected, out, returned)
@@ -401,15 +406,12 @@ class MirrorQueries:
         rows = self.db.query(f"SELECT id, name, sku FROM ref_products WHERE id IN ({marks})", ids)
         return {row["id"]: (row["name"], row["sku"]) for row in rows}
 
-    def _one(self, sql: str, params: list[object]) -> dict | None:
-        return next(iter(self.db.query(sql, params)), None)
-
 
 def _opt(value: object | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _project(row: dict) -> ProjectInfo:
+def _project(row: Row) -> ProjectInfo:
     return ProjectInfo(
         row["id"], row["name"], row["customer"], row["status"], row["starts_on"], row["ends_on"]
     )

@@ -13,6 +13,9 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
+from client.store.connection import Row, SchemaVersionError, StoreConnection
+from client.timeutil import to_iso
+
 
 class Migration(NamedTuple):
     number: int
@@ -209,3 +212,33 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "badge verifiers", _m004_badge_verifiers),
     Migration(5, "logins", _m005_logins),
 ]
+
+
+def migrate(store: StoreConnection) -> None:
+    """Bring the store's file up to the newest migration this kiosk knows.
+
+    Refuses (``SchemaVersionError``) a file with migrations from a newer kiosk."""
+    conn = store.db.conn
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations"
+        " (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    known = {m.number for m in MIGRATIONS}
+    with store.atomic():  # one writer upgrades; a second opener waits, then sees it done
+        done = {row[0] for row in conn.execute("SELECT id FROM migrations")}
+        if done - known:
+            raise SchemaVersionError(
+                f"{store.path} has migrations {sorted(done - known)} this kiosk does not know"
+            )
+        for migration in MIGRATIONS:
+            if migration.number not in done:
+                with store.atomic():
+                    migration.apply(store.db)
+                    conn.execute(
+                        "INSERT INTO migrations VALUES (?, ?, ?)",
+                        [migration.number, migration.name, to_iso(store._now())],
+                    )
+
+
+def applied_migrations(store: StoreConnection) -> list[Row]:
+    return list(store.db.query("SELECT * FROM migrations ORDER BY id"))
