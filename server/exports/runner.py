@@ -109,7 +109,7 @@ def start_run(
 
 
 @dataclass
-class _Progress:
+class RunProgress:
     total: int = 0
     done: int = 0
     exported: int = 0
@@ -160,7 +160,7 @@ class ExportRunner:
 
     # -- the run ---------------------------------------------------------------------
     def execute(self, run_id) -> ExportRun:
-        p = _Progress()
+        p = RunProgress()
         try:
             since, last_finished = self._last_success()
             docs = self._documents(since)
@@ -340,7 +340,7 @@ class ExportRunner:
             if customer.fingerprint() != sent[customer.id]
         ]
 
-    def _contact(self, run_id, customer: ExportCustomer, p: _Progress) -> str | None:
+    def _contact(self, run_id, customer: ExportCustomer, p: RunProgress) -> str | None:
         """The customer's remote contact: found by our customer ref or created once, and
         updated (once per run) when the customer changed since it was last sent."""
         rec = self._record(RecordKind.CONTACT, customer.id, customer.ref)
@@ -372,7 +372,7 @@ class ExportRunner:
         self._exported(rec, run_id, found, fingerprint=fingerprint)
         return found
 
-    def _update_contact(self, run_id, rec, customer: ExportCustomer, p: _Progress) -> str | None:
+    def _update_contact(self, run_id, rec, customer: ExportCustomer, p: RunProgress) -> str | None:
         entry = {
             "customer": customer.ref,
             "name": customer.name,
@@ -415,7 +415,7 @@ class ExportRunner:
         p.contacts.append({**entry, "status": "updated"})
         return rec.remote_id
 
-    def _contact_not_updated(self, run_id, rec, exc, entry, p: _Progress) -> str:
+    def _contact_not_updated(self, run_id, rec, exc, entry, p: RunProgress) -> str:
         """An update refused or lost: the old fingerprint stays, so the next run tries again;
         documents meanwhile go to the contact as it is (its data is stale, not wrong party)."""
         self._stop_if_hopeless(exc)
@@ -424,7 +424,7 @@ class ExportRunner:
         self._count_refusal(exc, f"{self.target} contact updates")
         return rec.remote_id
 
-    def _export_document(self, run_id, doc: ExportDocument, p: _Progress) -> None:
+    def _export_document(self, run_id, doc: ExportDocument, p: RunProgress) -> None:
         kind = (
             RecordKind.CREDIT_NOTE if doc.kind is DocumentKind.CREDIT_NOTE else RecordKind.INVOICE
         )
@@ -462,7 +462,7 @@ class ExportRunner:
         p.touched[remote.id] = doc.id
         p.exported += 1
 
-    def _export_payment(self, run_id, pay: ExportPayment, p: _Progress) -> None:
+    def _export_payment(self, run_id, pay: ExportPayment, p: RunProgress) -> None:
         """One money movement, exactly once: keyed by its own id (payment, refund,
         chargeback, reversal), looked up remotely by that id after an unknown outcome."""
         rec = self._record(RecordKind(pay.kind.value), pay.id, pay.id)
@@ -524,11 +524,11 @@ class ExportRunner:
         p.exported += 1
 
     # -- progress and ETA -----------------------------------------------------------------
-    def _tick(self, run_id, p: _Progress) -> None:
+    def _tick(self, run_id, p: RunProgress) -> None:
         p.done += 1
         self._heartbeat(run_id, p)
 
-    def _heartbeat(self, run_id, p: _Progress) -> None:
+    def _heartbeat(self, run_id, p: RunProgress) -> None:
         # Progress and heartbeat at most every PROGRESS_EVERY s: a write per document
         # would cost more than the API call on a fast target.
         if time.monotonic() - self._last_update >= PROGRESS_EVERY or p.done == p.total:
@@ -552,7 +552,7 @@ class ExportRunner:
         new_pays = [p for p in payments if p.id not in exported]
         return len(new_docs) + len(new_pays) + 2 * len(customers) + len(new_docs) // 60 + 1
 
-    def _eta(self, p: _Progress) -> int:
+    def _eta(self, p: RunProgress) -> int:
         """Seconds left: the rate limit's bound on the calls still planned, or the pace so
         far when we are slower than the limit."""
         left_calls = max(0, self._planned_calls - self.c.calls)
@@ -561,7 +561,7 @@ class ExportRunner:
         by_pace = (time.monotonic() - self._started) / p.done * left if p.done >= 20 else 0.0
         return int(max(by_limit, by_pace) + 0.5)
 
-    def _update(self, run_id, p: _Progress) -> None:
+    def _update(self, run_id, p: RunProgress) -> None:
         self._last_update = time.monotonic()
         with transaction(self.sf) as session:
             run = session.get(ExportRun, run_id)
@@ -572,7 +572,7 @@ class ExportRunner:
         if self.on_progress:
             self.on_progress(run)
 
-    def _finish(self, run_id, p: _Progress, status, message, report) -> ExportRun:
+    def _finish(self, run_id, p: RunProgress, status, message, report) -> ExportRun:
         with transaction(self.sf) as session:
             run = session.get(ExportRun, run_id)
             run.total, run.done, run.exported = p.total, p.done, p.exported

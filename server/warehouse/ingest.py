@@ -42,7 +42,7 @@ from server.errors import BadRequest
 from server.identity.login_sessions import SessionFacts
 from server.identity.models import Station
 from server.warehouse import bulk
-from server.warehouse.batch import BatchState, Outcome
+from server.warehouse.batch import BatchState, CaseRow, Outcome, UnitRow
 from server.warehouse.models import CaseUnit, Movement, Scan
 from shared.protocol import (
     MovementKind,
@@ -364,6 +364,17 @@ def _decide_item(
         return _pack(state, scan, unit)
     if scan.mode is ScanMode.AUDIT:
         return Outcome()
+    return _move(state, scan, unit, case, product)
+
+
+def _move(
+    state: BatchState,
+    scan: ScanIn,
+    unit: UnitRow | None,
+    case: CaseRow | None,
+    product: UnitRow | None,
+) -> Outcome:
+    """The movements of an ``out`` or ``in`` scan of a unit, a case or a bulk product."""
     outcome = Outcome()
     project_id = scan.project_id
     if case is not None and case.kind == "kit":
