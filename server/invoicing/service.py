@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -175,33 +176,21 @@ def _rental_days(project: Project) -> int:
     return 1
 
 
-def create_invoice_from_project(
-    *,
-    session: Session,
-    project_id: uuid.UUID,
-    customer_id: uuid.UUID | None = None,
-    free_lines: list[FreeLine] = (),
-    rental_vat_rate: int = 21,
-    rental_vat_category: str | None = None,
-    rental_vat_exemption_reason: str | None = None,
-    issue_date: date | None = None,
-) -> Invoice:
-    """A draft invoice with one rental line per pick line plus ``free_lines``, numbered.
+# (kind, product id, text, qty, days, unit price, VAT rate, VAT category, exemption reason)
+LineSpec = tuple[str, uuid.UUID | None, str, int, int, int, int, str | None, str | None]
 
-    Each line's VAT category is its override or the customer's (``server.invoicing.vat``);
-    a category that is not Dutch VAT makes the line 0 %."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"no project {project_id}")
-    if customer_id is not None:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}")
-    else:
-        customer = get_or_create_customer(session=session, name=project.customer or project.name)
-    issue_date = issue_date or utcnow().date()
+
+def _line_specs(
+    session: Session,
+    project: Project,
+    free_lines: Sequence[FreeLine],
+    *,
+    rental: tuple[int, str | None, str | None],
+) -> list[LineSpec]:
+    """One rental line per pick line (by SKU, at ``rental``'s VAT), then the free lines."""
     days = _rental_days(project)
-    specs: list[tuple] = []
+    rental_vat_rate, rental_vat_category, rental_vat_exemption_reason = rental
+    specs: list[LineSpec] = []
     products = {
         p.id: p
         for p in session.scalars(
@@ -237,6 +226,40 @@ def create_invoice_from_project(
                 free.vat_exemption_reason,
             )
         )
+    return specs
+
+
+def create_invoice_from_project(
+    *,
+    session: Session,
+    project_id: uuid.UUID,
+    customer_id: uuid.UUID | None = None,
+    free_lines: Sequence[FreeLine] = (),
+    rental_vat_rate: int = 21,
+    rental_vat_category: str | None = None,
+    rental_vat_exemption_reason: str | None = None,
+    issue_date: date | None = None,
+) -> Invoice:
+    """A draft invoice with one rental line per pick line plus ``free_lines``, numbered.
+
+    Each line's VAT category is its override or the customer's (``server.invoicing.vat``);
+    a category that is not Dutch VAT makes the line 0 %."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound(f"no project {project_id}")
+    if customer_id is not None:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(f"no customer {customer_id}")
+    else:
+        customer = get_or_create_customer(session=session, name=project.customer or project.name)
+    issue_date = issue_date or utcnow().date()
+    specs = _line_specs(
+        session,
+        project,
+        free_lines,
+        rental=(rental_vat_rate, rental_vat_category, rental_vat_exemption_reason),
+    )
     if not specs:
         raise BadRequest("an invoice needs at least one line (the project has no pick lines)")
 

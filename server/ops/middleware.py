@@ -15,6 +15,8 @@ import re
 import time
 from collections.abc import Sequence
 
+from starlette.types import Message, Receive, Scope, Send
+
 from server.ops.logging import request_id_var
 from server.ops.metrics import Metrics
 from server.ops.proxies import Network, forwarded_for, resolve_client
@@ -150,38 +152,44 @@ class BodySizeLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, send)
             return
-        received = 0
-        too_large = False
-
-        async def limited_receive():
-            nonlocal received, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_large = True
-                    raise _BodyTooLarge
-            return message
-
-        replaced = False
-
-        async def guarded_send(message) -> None:
-            # FastAPI turns an exception raised while reading the body into its own 400;
-            # when the cause was our cap, answer with the precise 413 instead.
-            nonlocal replaced
-            if message["type"] == "http.response.start" and too_large:
-                replaced = True
-                await self._refuse(scope, send)
-                return
-            if replaced:
-                return
-            await send(message)
-
+        guard = _CappedBody(self, scope, receive, send)
         try:
-            await self.app(scope, limited_receive, guarded_send)
+            await self.app(scope, guard.receive, guard.send)
         except _BodyTooLarge:
-            if not replaced:
+            if not guard.replaced:
                 await self._refuse(scope, send)
+
+
+class _CappedBody:
+    """One request's receive and send, counting the body as it streams in."""
+
+    def __init__(
+        self, limit: BodySizeLimitMiddleware, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.limit, self.scope, self._receive, self._send = limit, scope, receive, send
+        self.received = 0
+        self.too_large = False
+        self.replaced = False  # our 413 went out instead of the app's answer
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit.max_bytes:
+                self.too_large = True
+                raise _BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        # FastAPI turns an exception raised while reading the body into its own 400;
+        # when the cause was our cap, answer with the precise 413 instead.
+        if message["type"] == "http.response.start" and self.too_large:
+            self.replaced = True
+            await self.limit._refuse(self.scope, self._send)
+            return
+        if self.replaced:
+            return
+        await self._send(message)
 
 
 class _BodyTooLarge(Exception):

@@ -45,6 +45,7 @@ from server.payments.providers.base import (
     ChargebackInfo,
     CreatePayment,
     PaymentSnapshot,
+    RefundInfo,
     refund_stage,
 )
 from server.sqlutil import insert_ignore
@@ -245,6 +246,29 @@ def _mismatch(payment: Payment, snap: PaymentSnapshot) -> str | None:
     return None
 
 
+def _changes(
+    session: Session, payment: Payment, snapshot: PaymentSnapshot
+) -> tuple[list[RefundInfo], list[ChargebackInfo]]:
+    """The snapshot's refunds new or with a new status, and its chargebacks new or newly
+    reversed (most reads carry none of either: then no query)."""
+    refund_changes: list[RefundInfo] = []
+    chargeback_changes: list[ChargebackInfo] = []
+    if snapshot.refunds:
+        known = dict(session.execute(_REFUNDS_OF, {"payment_id": payment.id}).all())
+        refund_changes = [
+            r for r in snapshot.refunds if known.get(r.provider_refund_id) != r.status
+        ]
+    if snapshot.chargebacks:
+        taken = dict(session.execute(_CHARGEBACKS_OF, {"payment_id": payment.id}).all())
+        chargeback_changes = [
+            c
+            for c in snapshot.chargebacks
+            if c.provider_chargeback_id not in taken
+            or (c.reversed and not taken[c.provider_chargeback_id])
+        ]
+    return refund_changes, chargeback_changes
+
+
 def apply_snapshot(
     *, session: Session, payment: Payment, snapshot: PaymentSnapshot, fetched_at: datetime
 ) -> ApplyResult:
@@ -273,20 +297,7 @@ def apply_snapshot(
     after = (status, refunded, pending, charged_back, dispute)
     # Refunds new or with a new status, chargebacks new or newly reversed (most reads
     # carry none of either: skip the queries). Bookkeeping exports them one by one.
-    refund_changes, chargeback_changes = [], []
-    if snapshot.refunds:
-        known = dict(session.execute(_REFUNDS_OF, {"payment_id": payment.id}).all())
-        refund_changes = [
-            r for r in snapshot.refunds if known.get(r.provider_refund_id) != r.status
-        ]
-    if snapshot.chargebacks:
-        taken = dict(session.execute(_CHARGEBACKS_OF, {"payment_id": payment.id}).all())
-        chargeback_changes = [
-            c
-            for c in snapshot.chargebacks
-            if c.provider_chargeback_id not in taken
-            or (c.reversed and not taken[c.provider_chargeback_id])
-        ]
+    refund_changes, chargeback_changes = _changes(session, payment, snapshot)
     payment.synced_at = fetched_at
     payment.provider_status = snapshot.provider_status
     payment.next_check_at = next_check(payment)

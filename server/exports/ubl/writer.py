@@ -196,11 +196,23 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
     root.append(customer_party)
     if vat_categories.VatCategory.INTRA_EU_GOODS in categories:
         _delivery(root, doc)
+    _payment_means(root, doc, supplier)
+    _totals(root, doc)
+    _lines(root, doc, credit=credit)
+    return root
+
+
+def _payment_means(root: etree._Element, doc: ExportDocument, supplier: Supplier) -> None:
+    """Pay by credit transfer to the supplier's IBAN, quoting the document number."""
     means = _el(root, CAC, "PaymentMeans")
     _el(means, CBC, "PaymentMeansCode", "30")  # credit transfer
     _el(means, CBC, "PaymentID", doc.number)
     _el(_el(means, CAC, "PayeeFinancialAccount"), CBC, "ID", supplier.iban)
 
+
+def _totals(root: etree._Element, doc: ExportDocument) -> None:
+    """The VAT breakdown per (category, rate) and the document's monetary totals."""
+    cur = doc.currency
     breakdown = doc.vat_breakdown()
     vat_total = sum(tax for _net, tax, _reason in breakdown.values())
     tax_total = _el(root, CAC, "TaxTotal")
@@ -216,6 +228,11 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
     _el(totals, CBC, "TaxExclusiveAmount", cents_to_str(net_total), currencyID=cur)
     _el(totals, CBC, "TaxInclusiveAmount", cents_to_str(net_total + vat_total), currencyID=cur)
     _el(totals, CBC, "PayableAmount", cents_to_str(net_total + vat_total), currencyID=cur)
+
+
+def _lines(root: etree._Element, doc: ExportDocument, *, credit: bool) -> None:
+    """One invoice (or credit note) line per document line, quantity 1 at its amount."""
+    cur = doc.currency
     line_tag, qty_tag = (
         ("CreditNoteLine", "CreditedQuantity") if credit else ("InvoiceLine", "InvoicedQuantity")
     )
@@ -234,7 +251,6 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
             cents_to_str(line.amount_cents),
             currencyID=cur,
         )
-    return root
 
 
 def write_ubl_zip(
