@@ -43,6 +43,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -122,7 +123,9 @@ class InvoicingSource:
                     return None
                 return self._map(session, [invoice], [])[0]
             note = session.get(CreditNote, key)
-            if note is None or session.get(Invoice, note.invoice_id).state not in EXPORTED_STATES:
+            if note is None:
+                return None
+            if session.get_one(Invoice, note.invoice_id).state not in EXPORTED_STATES:
                 return None
             return self._map(session, [], [note])[0]
 
@@ -193,7 +196,7 @@ class InvoicingSource:
             )
             .order_by(Refund.id)
         ):
-            common = {
+            common: dict[str, Any] = {
                 "document_id": str(payment.invoice_id),
                 "amount_cents": refund.amount_cents,
                 "method": refund.provider,

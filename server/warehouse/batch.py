@@ -41,7 +41,7 @@ from server.warehouse.models import (
 from shared.barcodes import BarcodeError, normalize_code
 from shared.ids import uuid7
 from shared.protocol import MovementKind, ScanIn, ScanMode, ScanStatus
-from shared.reasons import Reason, ReasonCode, reason
+from shared.reasons import ParamValue, Reason, ReasonCode, reason
 
 
 @dataclass
@@ -51,12 +51,12 @@ class Outcome:
     movements: list[dict] = field(default_factory=list)
     packs: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (unit, case)
 
-    def flag(self, code: ReasonCode, /, **params: str | int) -> None:
+    def flag(self, code: ReasonCode, /, **params: ParamValue) -> None:
         self.status = ScanStatus.CONFLICT
         self.reasons.append(reason(code, **params))
 
     @classmethod
-    def rejected(cls, code: ReasonCode, /, **params: str | int) -> Outcome:
+    def rejected(cls, code: ReasonCode, /, **params: ParamValue) -> Outcome:
         return cls(status=ScanStatus.REJECTED, reasons=[reason(code, **params)])
 
 
@@ -143,7 +143,8 @@ class BatchState:
                 ).all()
             )
 
-        target_ids = [s.annuls_scan_id for s in scans if s.mode is ScanMode.ANNUL]
+        # ScanIn's validator: an annul always names its target, and only an annul does.
+        target_ids = [s.annuls_scan_id for s in scans if s.annuls_scan_id is not None]
         targets: dict[uuid.UUID, AnnulTarget] = {}
         annulled_by: dict[uuid.UUID, uuid.UUID] = {}
         if target_ids:
@@ -251,7 +252,7 @@ class BatchState:
         for m in rows:
             if m["project_id"] is not None:
                 self._count(m, annul=annul)
-            if m["unit_id"] is not None and annul:
+            if m["unit_id"] is not None and scan.annuls_scan_id is not None:
                 self._undo_position(scan.annuls_scan_id, m["unit_id"])
                 self.set_by[m["unit_id"]] = scan.scan_id
             elif m["unit_id"] is not None:
@@ -276,7 +277,7 @@ class BatchState:
                 for m in rows
             ],
         )
-        if scan.mode is ScanMode.ANNUL and outcome.status is not ScanStatus.REJECTED:
+        if scan.annuls_scan_id is not None and outcome.status is not ScanStatus.REJECTED:
             self.annulled_by[scan.annuls_scan_id] = scan.scan_id
 
 
@@ -360,12 +361,13 @@ def _load_codes(
         for unit in inside:
             units.setdefault(unit.barcode, unit)
     bulk: dict[str, UnitRow] = {}
-    for product_id, barcode in session.execute(
+    for product_id, code in session.execute(
         select(Product.id, Product.barcode).where(
             one_of(session, Product.barcode, codes), Product.tracking == "bulk"
         )
-    ):
-        bulk[barcode] = UnitRow(product_id, product_id, barcode)
+    ).tuples():
+        assert code is not None  # it matched one of ``codes``
+        bulk[code] = UnitRow(product_id, product_id, code)
     return units, cases, bulk
 
 
@@ -386,6 +388,7 @@ def _load_annul_targets(
         .where(one_of(session, Movement.scan_id, list(targets)))
         .order_by(Movement.id)
     ):
+        assert m.scan_id is not None  # it matched one of the targets
         targets[m.scan_id].movements.append(
             {
                 "kind": m.kind,
@@ -397,12 +400,14 @@ def _load_annul_targets(
         )
         if m.unit_id is not None:
             unit_by_id.setdefault(m.unit_id, UnitRow(m.unit_id, m.product_id, ""))
-    annulled_by = dict(
-        session.execute(
+    annulled_by = {
+        target: annul
+        for target, annul in session.execute(
             select(Scan.annuls_scan_id, Scan.scan_id).where(
                 one_of(session, Scan.annuls_scan_id, target_ids),
                 Scan.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
             )
-        ).all()
-    )
+        )
+        if target is not None  # it matched one of ``target_ids``
+    }
     return targets, annulled_by

@@ -229,7 +229,7 @@ def _apply(
             # Case contents are reference data, not ledger: replaced in place.
             session.execute(delete(CaseUnit).where(one_of(session, CaseUnit.unit_id, list(packs))))
             session.execute(
-                insert(CaseUnit.__table__),
+                insert(CaseUnit.__table__),  # type: ignore[arg-type]  # typed FromClause; a Table
                 [{"unit_id": u, "case_id": c} for u, c in packs.items()],
             )
         bulk.set_answers(session, updates)
@@ -394,15 +394,20 @@ def _move(
                 }
             )
     else:
-        items = [unit] if unit else [state.unit_by_id[uid] for uid in case.unit_ids]
+        items = [unit] if unit else [state.unit_by_id[uid] for uid in _named(case).unit_ids]
         for item in items:
             _move_unit(state, scan, item, outcome)
-    if scan.mode is ScanMode.OUT:
+    if scan.mode is ScanMode.OUT and project_id is not None:  # ScanIn: "out" names one
         state.check_pick_list(project_id, outcome)
     return outcome
 
 
-def _pack(state: BatchState, scan: ScanIn, unit) -> Outcome:
+def _named(case: CaseRow | None) -> CaseRow:
+    assert case is not None  # _decide_item: a code names a unit, a case or a product
+    return case
+
+
+def _pack(state: BatchState, scan: ScanIn, unit: UnitRow | None) -> Outcome:
     """Put a unit into a case at a station (an ``audit`` scan with ``case_code``)."""
     if unit is None:
         return Outcome.rejected(ReasonCode.PACK_NEEDS_UNIT)
@@ -431,7 +436,7 @@ def _kinds(scan: ScanIn) -> list[str]:
     return [MovementKind.IN.value]
 
 
-def _move_unit(state: BatchState, scan: ScanIn, unit, outcome: Outcome) -> None:
+def _move_unit(state: BatchState, scan: ScanIn, unit: UnitRow, outcome: Outcome) -> None:
     position = state.position(unit.id)
     if scan.mode is ScanMode.OUT:
         if position.out:
@@ -445,7 +450,7 @@ def _move_unit(state: BatchState, scan: ScanIn, unit, outcome: Outcome) -> None:
             )
         elif position.status != "available":
             outcome.flag(ReasonCode.UNIT_MARKED, barcode=unit.barcode, status=position.status)
-        named = state.named_units.get((scan.project_id, unit.product_id))
+        named = scan.project_id and state.named_units.get((scan.project_id, unit.product_id))
         if named and unit.id not in named:
             outcome.flag(ReasonCode.NOT_A_NAMED_UNIT, barcode=unit.barcode)
     elif not position.out and scan.condition is not ReturnCondition.MISSING:
@@ -489,6 +494,7 @@ def _annul(
     received_at: datetime,
     annul_window: timedelta,
 ) -> Outcome:
+    assert scan.annuls_scan_id is not None  # ScanIn's validator
     target = state.annul_target(scan.annuls_scan_id)
     if target is None or target.station_id != station.id:
         return Outcome.rejected(ReasonCode.ANNUL_UNKNOWN_SCAN, scan_id=scan.annuls_scan_id)

@@ -81,7 +81,7 @@ def _compare_documents(
     mismatches: list[dict[str, Any]] = []
     compared = 0  # documents re-read and compared: "all match" means nothing if 0
     for rec in docs:
-        if rec.remote_id not in touched:
+        if rec.remote_id is None or rec.remote_id not in touched:
             continue
         sign = -1 if rec.kind == RecordKind.CREDIT_NOTE else 1
         mine: dict[str, list[int]] = {}
@@ -94,9 +94,9 @@ def _compare_documents(
             continue
         compared += 1
         theirs: dict[str, list[int]] = {}
-        for rate, (net, vat) in found.totals.items():
-            _add(remote, rate, net, vat)
-            _add(theirs, rate, net, vat)
+        for their_rate, (net, vat) in found.totals.items():
+            _add(remote, their_rate, net, vat)
+            _add(theirs, their_rate, net, vat)
         mismatches += _document_mismatches(rec.reference, mine, theirs, target)
     return local, remote, mismatches, compared
 
@@ -104,7 +104,7 @@ def _compare_documents(
 def _changed_remotely(
     connector: Connector,
     since: datetime | None,
-    exported_versions: dict[str, tuple[str, str | None]],
+    exported_versions: dict[str | None, tuple[str, str | None]],
     wanted: set[str],
     problems: list[str],
 ) -> tuple[list[dict[str, str]], list[str]]:
@@ -199,6 +199,7 @@ def reconcile(
                     ExportRecord.remote_id.in_(list(new_versions)),
                 )
             ).scalars():
+                assert rec.remote_id is not None  # it matched one of new_versions
                 rec.remote_version = new_versions[rec.remote_id]
                 exported_versions[rec.remote_id] = (rec.reference, rec.remote_version)
 

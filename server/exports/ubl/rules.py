@@ -438,6 +438,7 @@ def _buyer_name(doc: Document) -> Iterator[Finding]:
 @rule(when=_has_parties)
 def _vat_prefix(doc: Document) -> Iterator[Finding]:
     for party in (doc.supplier, doc.customer):
+        assert party is not None  # when=_has_parties
         for vat in party.findall("cac:PartyTaxScheme", NS):
             if _text(vat, "cac:TaxScheme/cbc:ID") != "VAT":
                 continue
@@ -510,6 +511,7 @@ def _customer_legal_id(doc: Document) -> Iterator[Finding]:
     customer = doc.customer
     if (
         doc.customer_nl
+        and customer is not None
         and customer.find("cac:PartyLegalEntity", NS) is not None
         and not _legal_id(customer)
     ):

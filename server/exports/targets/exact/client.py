@@ -136,7 +136,7 @@ class ExactClient(ApiClient):
         except (ValueError, KeyError, TypeError):
             return response.text[:500]
 
-    def _rows(self, path: str, params: dict) -> Iterator[dict]:
+    def _rows(self, path: str, params: dict | None) -> Iterator[dict]:
         url: str | None = path
         while url:
             response = self.request("GET", url, params=params)

@@ -8,6 +8,7 @@ Rate limit: 150 requests per 5 minutes per key. Every answer carries ``RateLimit
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import httpx
 
@@ -218,7 +219,7 @@ class MoneybirdClient(ApiClient):
         return {ref: cents for doc in remote_docs.values() for ref, cents in doc.payments.items()}
 
     # -- reconciliation -----------------------------------------------------------------
-    def remote_versions(self, since=None) -> dict[str, str]:
+    def remote_versions(self, since: datetime | None = None) -> dict[str, str]:
         response = self.request(
             "GET",
             self._path("external_sales_invoices/synchronization.json"),
