@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
     MetaData,
+    Table,
     bindparam,
     create_engine,
     event,
@@ -42,6 +44,12 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for Core statements (SQLAlchemy types ``__table__`` as a
+    plain FromClause, which has no insert() or update())."""
+    return cast(Table, model.__table__)
 
 
 class UTCDateTime(TypeDecorator):

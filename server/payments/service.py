@@ -313,8 +313,8 @@ def apply_snapshot(
         payment.paid_at = utcnow()
     for info in refund_changes:  # the provider's latest word on each (amounts above count)
         _upsert_refund(session, payment, info.provider_refund_id, info.amount_cents, info.status)
-    for info in chargeback_changes:
-        _upsert_chargeback(session, payment, info)
+    for chargeback in chargeback_changes:
+        _upsert_chargeback(session, payment, chargeback)
     session.flush()
     recompute_invoice(session=session, invoice_id=payment.invoice_id)
     return ApplyResult("processed" if after != before else "unchanged", became_paid=became_paid)
@@ -371,12 +371,12 @@ def _upsert_chargeback(session: Session, payment: Payment, info: ChargebackInfo)
     }
     if insert_ignore(session, Chargeback, values, ["provider", "provider_chargeback_id"]):
         return
-    existing = session.scalar(
+    existing = session.execute(  # the row insert_ignore found in the way
         select(Chargeback).where(
             Chargeback.provider == payment.provider,
             Chargeback.provider_chargeback_id == info.provider_chargeback_id,
         )
-    )
+    ).scalar_one()
     if info.reversed and not existing.reversed:  # only ever false -> true
         existing.reversed, existing.reversed_at = True, now
 
@@ -515,12 +515,12 @@ def refund_payment(
         info.status,
         initiated_by="admin",
     )
-    refund = session.scalar(
+    refund = session.execute(  # just upserted
         select(Refund).where(
             Refund.provider == payment.provider,
             Refund.provider_refund_id == info.provider_refund_id,
         )
-    )
+    ).scalar_one()
     refund.request_key = key
     snapshot = adapter.fetch_payment(payment.provider_payment_id)
     if snapshot is not None:

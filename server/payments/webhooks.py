@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db import transaction, utcnow
+from server.db import table_of, transaction, utcnow
 from server.edge import storable, text_problem
 from server.payments import service
 from server.payments.errors import PaymentProviderError, WebhookRejected
@@ -120,8 +120,8 @@ def _received(provider: str, headers: Mapping[str, str], body: bytes, limit: int
 # Statements built once: building and cache-keying a fresh SQL expression per call was a
 # large share of the server's CPU per delivery. Core statements on the tables (not the ORM
 # bulk path) with bound parameters; the column types still convert UTC times and JSON.
-_EVENTS = ProviderEvent.__table__
-_CLAIMS = EventClaim.__table__
+_EVENTS = table_of(ProviderEvent)
+_CLAIMS = table_of(EventClaim)
 _INSERT_DELIVERY = _EVENTS.insert()
 _FINISH_DELIVERY = (
     _EVENTS.update()
@@ -136,9 +136,9 @@ _FINISH_DELIVERY = (
 _CLAIM_DONE = select(_CLAIMS.c.done).where(
     _CLAIMS.c.provider == bindparam("provider"), _CLAIMS.c.event_id == bindparam("event_id")
 )
-_PAYMENT_KNOWN = select(Payment.__table__.c.id).where(
-    Payment.__table__.c.provider == bindparam("provider"),
-    Payment.__table__.c.provider_payment_id == bindparam("payment_id"),
+_PAYMENT_KNOWN = select(table_of(Payment).c.id).where(
+    table_of(Payment).c.provider == bindparam("provider"),
+    table_of(Payment).c.provider_payment_id == bindparam("payment_id"),
 )
 _LOCK_CLAIM = _CLAIM_DONE.with_for_update()
 _SET_DONE = (

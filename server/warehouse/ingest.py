@@ -36,7 +36,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from server.db import one_of, utcnow
+from server.db import one_of, table_of, utcnow
 from server.edge import bad_char
 from server.errors import BadRequest
 from server.identity.login_sessions import SessionFacts
@@ -229,7 +229,7 @@ def _apply(
             # Case contents are reference data, not ledger: replaced in place.
             session.execute(delete(CaseUnit).where(one_of(session, CaseUnit.unit_id, list(packs))))
             session.execute(
-                insert(CaseUnit.__table__),  # type: ignore[arg-type]  # typed FromClause; a Table
+                insert(table_of(CaseUnit)),
                 [{"unit_id": u, "case_id": c} for u, c in packs.items()],
             )
         bulk.set_answers(session, updates)
@@ -282,7 +282,7 @@ def _previous_results(session: Session, scan_ids: list[uuid.UUID]) -> dict[uuid.
     """The first answers of scans received before, as ``duplicate``; two queries."""
     if not scan_ids:
         return {}
-    scans, moves = Scan.__table__.c, Movement.__table__.c
+    scans, moves = table_of(Scan).c, table_of(Movement).c
     firsts = {
         row.scan_id: row
         for row in session.execute(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, case, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from server.db import one_of
+from server.db import one_of, table_of
 from server.warehouse.models import Movement, Scan
 from shared.protocol import MovementKind, ScanStatus
 
@@ -57,7 +57,7 @@ def has_annul(column) -> ColumnElement[bool]:
 def counted() -> ColumnElement[bool]:
     """SQL condition on ``Movement``: the row counts. Not if its scan is an annul, nor if
     its scan was annulled (by an annul that was applied; a refused one undid nothing)."""
-    scans = Scan.__table__.c
+    scans = table_of(Scan).c
     voided = union_all(
         select(scans.scan_id).where(has_annul(scans.annuls_scan_id)),
         select(scans.annuls_scan_id).where(
