@@ -240,14 +240,14 @@ def receive(
                 ).scalar()
                 is not None
             )
-        if known:
+        if known and ref.payment_id is not None:
             seen.mark_known(provider, ref.payment_id)
     if done:
         with transaction(factory) as session:
             delivery_id = _store(session, rec, "duplicate", f"event {ref.event_id} done")
         seen.mark_done(provider, ref.event_id)
         return DeliveryResult(delivery_id, "duplicate")
-    if not known:
+    if not known or ref.payment_id is None:  # known: it names a payment we hold
         detail = f"unknown payment {ref.payment_id}" if ref.payment_id else "not a payment"
         with transaction(factory) as session:
             delivery_id = uuid7()
@@ -372,7 +372,7 @@ def process(
         snapshot = adapter.fetch_payment(payment_id)
     except PaymentProviderError as exc:
         with transaction(factory) as session:
-            delivery = session.get(ProviderEvent, delivery_id, with_for_update=True)
+            delivery = session.get_one(ProviderEvent, delivery_id, with_for_update=True)
             delivery.outcome = "failed"
             delivery.detail = exc.message[:2000]
             delivery.next_attempt_at = utcnow() + RETRY_BACKOFF * min(delivery.attempts, 8)

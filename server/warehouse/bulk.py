@@ -80,9 +80,9 @@ def claim(session: Session, rows: list[dict]) -> set[uuid.UUID]:
         )
         return set(session.execute(stmt, _json(rows, _SCAN_COLUMNS)).scalars())
     table = table_of(Scan)
-    stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["scan_id"])
+    ignoring = sqlite_insert(table).on_conflict_do_nothing(index_elements=["scan_id"])
     # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-    return set(session.execute(stmt.returning(table.c.scan_id), rows).scalars())
+    return set(session.execute(ignoring.returning(table.c.scan_id), rows).scalars())
 
 
 def insert_movements(session: Session, rows: list[dict]) -> None:

@@ -39,6 +39,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine, event, text
@@ -46,6 +47,9 @@ from sqlalchemy.orm import Session
 
 from server.db import LOCK_SCAN_FEED_LISTENING
 from shared.protocol import ScanIn
+
+if TYPE_CHECKING:  # imported when a PostgreSQL listener starts (not on SQLite)
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -345,7 +349,7 @@ PG_WAIT_SECONDS = 0.05
 class PgNotifySource(_TailSource):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        self._conn = None
+        self._conn: psycopg.Connection[Any] | None = None
 
     def publish_after_commit(self, feed, session, decided) -> None:
         if not session.execute(_PG_LISTENING, PG_LOCK_KEYS).scalar():
@@ -369,6 +373,7 @@ class PgNotifySource(_TailSource):
 
     def _step(self) -> None:
         # Gather what arrives in a short window, then broadcast it as one list.
+        assert self._conn is not None  # connected before the first step
         events = [orjson.loads(n.payload) for n in self._conn.notifies(timeout=PG_WAIT_SECONDS)]
         if events:
             self.feed.publish(events)
@@ -408,7 +413,7 @@ class SqliteTailSource(_TailSource):
         try:
             cursor = conn.cursor()
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return list(cursor.fetchall())
         finally:
             conn.close()
 

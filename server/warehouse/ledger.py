@@ -85,8 +85,8 @@ def _latest_per_unit(session: Session, unit_ids: Iterable[uuid.UUID] | None):
     ).where(Movement.unit_id.is_not(None), counted())
     if unit_ids is not None:
         ranked = ranked.where(one_of(session, Movement.unit_id, list(unit_ids)))
-    ranked = ranked.subquery()
-    return select(ranked.c.unit_id, ranked.c.kind, ranked.c.project_id).where(ranked.c.rank == 1)
+    latest = ranked.subquery()
+    return select(latest.c.unit_id, latest.c.kind, latest.c.project_id).where(latest.c.rank == 1)
 
 
 def unit_positions(
@@ -94,6 +94,7 @@ def unit_positions(
 ) -> dict[uuid.UUID, UnitPosition]:
     """State of ``unit_ids`` (or of every unit that ever moved); absent = available."""
     positions: dict[uuid.UUID, UnitPosition] = {}
+    chunks: list[list[uuid.UUID] | None]
     if unit_ids is None:
         chunks = [None]
     else:
@@ -122,7 +123,8 @@ def positions_after_undo(
         select(Movement.unit_id, Movement.scan_id, Movement.kind, Movement.project_id)
         .where(one_of(session, Movement.unit_id, units), counted())
         .order_by(Movement.unit_id, Movement.id)
-    ):
+    ).tuples():
+        assert unit_id is not None  # it matched one of ``units``
         history.setdefault(unit_id, []).append((scan_id, kind, project_id))
     after: dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None] = {}
     for scan_id, unit_ids in scan_units.items():
@@ -153,7 +155,7 @@ def units_out(*, session: Session) -> dict[uuid.UUID, uuid.UUID]:
     return {
         unit_id: pos.project_id
         for unit_id, pos in unit_positions(session=session).items()
-        if pos.out
+        if pos.out and pos.project_id is not None  # out is always on a project
     }
 
 
