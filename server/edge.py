@@ -175,7 +175,7 @@ def _request_problems(request: Request) -> Iterator[tuple[tuple, str, str]]:
     for raw_name, raw_value in request.scope.get("headers", ()):
         if b"\x00" in raw_name or b"\x00" in raw_value:
             name = raw_name.replace(b"\x00", b"?").decode("latin-1")
-            yield ("header", name), "text_invalid", text_problem("\x00")
+            yield ("header", name), "text_invalid", text_problem("\x00") or ""
     route = request.scope.get("route")
     skip = getattr(getattr(route, "endpoint", None), _PER_ITEM, None)
     yield from _body_problems(request, skip)

@@ -198,7 +198,8 @@ async def _validation(request: Request, exc: RequestValidationError) -> JSONResp
 async def _data(request: Request, exc: DataError) -> JSONResponse:
     # A value the column cannot hold (out of range, too long) that no schema bound.
     log.warning("data error answered as 422: %s", exc.orig)
-    message = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or "")
+    diag = getattr(exc.orig, "diag", None)  # psycopg's; SQLite's errors have none
+    message = str(diag and diag.message_primary or "")
     return await _app_error(
         request,
         Unprocessable(

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
@@ -66,7 +67,7 @@ def _vat(
     rate: int,
     category: str | None,
     reason: str | None,
-    regime: vat_categories.VatCategory | None | bool = False,
+    regime: vat_categories.VatCategory | None | Literal[False] = False,
 ) -> tuple[int, str, str | None]:
     """(rate, category, exemption reason) of line ``position`` for ``customer``; ``regime``
     replaces the customer's own category (a credit note follows its invoice)."""
@@ -426,7 +427,7 @@ def create_credit_note(
     if lines is None:
         # The invoice's own line VAT, whatever rule it was issued under: a full credit
         # cancels it to the cent.
-        computed = [
+        computed: list[dict[str, Any]] = [
             {
                 "description": ln.description,
                 "net_cents": ln.net_cents,
