@@ -278,8 +278,8 @@ class ExportRunner:
 
     def _exported(
         self,
-        rec,
-        run_id,
+        rec: ExportRecord,
+        run_id: uuid.UUID,
         remote_id: str,
         version: str | None = None,
         number: str | None = None,

@@ -90,7 +90,7 @@ def _vat(
     return rate, chosen.value, reason
 
 
-def _same_document(taxes) -> None:
+def _same_document(taxes: list[tuple[int, str, str | None]]) -> None:
     try:
         vat_categories.check_document((category, reason) for _rate, category, reason in taxes)
     except ValueError as exc:

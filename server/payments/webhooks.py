@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -107,7 +107,13 @@ class _Received:
     body_sha256: str | None = None
 
 
-def _received(provider: str, headers: Mapping[str, str], body: bytes, limit: int, ref=None):
+def _received(
+    provider: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    limit: int,
+    ref: WebhookRef | None = None,
+) -> _Received:
     """What is kept of a delivery: chosen headers (each capped), the first ``limit`` bytes
     of the body, and the size and digest of all of it."""
     # Kept for the record only, so made storable (a raw 0x00 in a body is still a body).
@@ -173,7 +179,7 @@ def _store(
     detail: str = "",
     *,
     delivery_id: uuid.UUID | None = None,
-    next_attempt_at=None,
+    next_attempt_at: datetime | None = None,
 ) -> uuid.UUID:
     """Insert the delivery row once, with its outcome (a Core insert: this is the hot path)."""
     delivery_id = delivery_id or uuid7()
@@ -334,7 +340,7 @@ def _apply(
     event_id: str | None,
     payment_id: str,
     snapshot: PaymentSnapshot | None,
-    fetched_at,
+    fetched_at: datetime,
 ) -> tuple[str, str]:
     """Claim the event and merge the provider's read; the delivery's (outcome, detail)."""
     if _claim(session, provider, event_id, delivery_id):

@@ -176,17 +176,17 @@ def _offer(sub: _Subscriber, events: list[dict]) -> None:
 
 def _event(
     *,
-    scan_id,
-    station_id,
-    seq,
-    user_id,
-    project_id,
-    mode,
-    code,
-    status,
-    reason,
-    movements,
-    reason_code=None,
+    scan_id: object,
+    station_id: object,
+    seq: int,
+    user_id: object,
+    project_id: object | None,
+    mode: str,
+    code: str,
+    status: str,
+    reason: str | None,
+    movements: int,  # how many
+    reason_code: str | None = None,
 ) -> dict:
     # The first reason's code (shared.reasons) for consoles that translate; the English
     # ``reason`` is cut to fit a NOTIFY payload, the code never is.
@@ -248,7 +248,9 @@ class FeedSource:
 class LocalSource(FeedSource):
     """One process only: broadcast after the ingest transaction commits."""
 
-    def publish_after_commit(self, feed, session, decided) -> None:
+    def publish_after_commit(
+        self, feed: ScanFeed, session: Session, decided: list[tuple[ScanIn, dict]]
+    ) -> None:
         if not feed.subscriber_count:
             return
         events = _decided_events(decided)
@@ -351,7 +353,9 @@ class PgNotifySource(_TailSource):
         super().__init__(engine)
         self._conn: psycopg.Connection[Any] | None = None
 
-    def publish_after_commit(self, feed, session, decided) -> None:
+    def publish_after_commit(
+        self, feed: ScanFeed, session: Session, decided: list[tuple[ScanIn, dict]]
+    ) -> None:
         if not session.execute(_PG_LISTENING, PG_LOCK_KEYS).scalar():
             return
         events = orjson.dumps(_decided_events(decided)).decode()
@@ -394,7 +398,7 @@ _SQLITE_TAIL = (
 )
 
 
-def _uuid(value) -> uuid.UUID | None:
+def _uuid(value: object) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
 
 
@@ -403,7 +407,9 @@ class SqliteTailSource(_TailSource):
         super().__init__(engine)
         self._after = 0
 
-    def publish_after_commit(self, feed, session, decided) -> None:
+    def publish_after_commit(
+        self, feed: ScanFeed, session: Session, decided: list[tuple[ScanIn, dict]]
+    ) -> None:
         pass  # the committed rows are the channel
 
     def _query(self, sql: str, params: tuple = ()) -> list:

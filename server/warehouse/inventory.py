@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.db import one_of, utcnow
@@ -210,7 +210,7 @@ def set_aside_units(
     *,
     session: Session,
     statuses: list[str],
-    stmt=None,
+    stmt: Select[Unit] | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[UnitOut], int]:

@@ -53,7 +53,9 @@ class Supplier:
 _QNAMES: dict[tuple[str, str], str] = {}
 
 
-def _el(parent, ns: str, tag: str, text: str | None = None, **attrs):
+def _el(
+    parent: etree._Element, ns: str, tag: str, text: str | None = None, **attrs: str
+) -> etree._Element:
     qname = _QNAMES.get((ns, tag))
     if qname is None:
         qname = _QNAMES[(ns, tag)] = f"{{{ns}}}{tag}"
@@ -107,7 +109,9 @@ def customization(doc: ExportDocument) -> str:
     return EN16931 if consumer_nl else NLCIUS
 
 
-def _tax_category(parent, tag: str, category: str, rate: int, reason: str | None = None):
+def _tax_category(
+    parent: etree._Element, tag: str, category: str, rate: int, reason: str | None = None
+) -> None:
     """BT-151/BT-152 on a line; with ``reason`` also BT-121/BT-120 (breakdown only: the
     line's ClassifiedTaxCategory has no exemption reason in EN 16931)."""
     cat = _el(parent, CAC, tag)
@@ -129,7 +133,7 @@ def _without_vat_ids(party: etree._Element) -> etree._Element:
     return party
 
 
-def _delivery(root, doc: ExportDocument) -> None:
+def _delivery(root: etree._Element, doc: ExportDocument) -> None:
     # BR-IC-11/12: an intra-community supply says when and to which country it went.
     delivery = _el(root, CAC, "Delivery")
     _el(delivery, CBC, "ActualDeliveryDate", doc.date.isoformat())
@@ -137,7 +141,19 @@ def _delivery(root, doc: ExportDocument) -> None:
     _el(_el(address, CAC, "Country"), CBC, "IdentificationCode", doc.customer.country)
 
 
-def _party(parent, tag: str, *, name, street, city, zipcode, country, vat, kvk, endpoint=True):
+def _party(
+    parent: etree._Element,
+    tag: str,
+    *,
+    name: str,
+    street: str | None,
+    city: str | None,
+    zipcode: str | None,
+    country: str,
+    vat: str | None,
+    kvk: str | None,
+    endpoint: bool = True,
+) -> etree._Element:
     party = _el(_el(parent, CAC, tag), CAC, "Party")
     if kvk and endpoint:
         _el(party, CBC, "EndpointID", kvk, schemeID=KVK_SCHEME)

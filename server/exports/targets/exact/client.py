@@ -277,7 +277,9 @@ class ExactClient(ApiClient):
             return str(row["EntryID"])
         return None
 
-    def remote_movements(self, remote_docs: dict[str, RemoteDocument], since) -> dict[str, int]:
+    def remote_movements(
+        self, remote_docs: dict[str, RemoteDocument], since: datetime
+    ) -> dict[str, int]:
         # Modified is the division's local time, ahead of UTC: a UTC bound reads a little
         # more than needed, never less. One page (60 lines) per call.
         bound = (since - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")

@@ -214,7 +214,9 @@ class MoneybirdClient(ApiClient):
                 return str(item["id"])
         return None
 
-    def remote_movements(self, remote_docs: dict[str, RemoteDocument], since) -> dict[str, int]:
+    def remote_movements(
+        self, remote_docs: dict[str, RemoteDocument], since: datetime
+    ) -> dict[str, int]:
         # The invoices just re-read carry their payments: no call of its own.
         return {ref: cents for doc in remote_docs.values() for ref, cents in doc.payments.items()}
 
