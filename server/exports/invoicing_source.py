@@ -45,7 +45,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction
@@ -174,7 +174,14 @@ class InvoicingSource:
             )
         return [move for move in found if move.id in wanted]
 
-    def _movements(self, session: Session, *, payments, refunds, chargebacks) -> list:
+    def _movements(
+        self,
+        session: Session,
+        *,
+        payments: list[ColumnElement[bool]],
+        refunds: list[ColumnElement[bool]],
+        chargebacks: list[ColumnElement[bool]],
+    ) -> list[ExportPayment]:
         live = Invoice.state.in_(EXPORTED_STATES)
         out = [
             self._payment(p)
@@ -285,7 +292,9 @@ class InvoicingSource:
             out.append(self._credit_note(note, invoice, customers[invoice.customer_id], categories))
         return out
 
-    def _category(self, kind: str, product_id, categories: dict) -> str:
+    def _category(
+        self, kind: str, product_id: uuid.UUID | None, categories: dict[uuid.UUID | None, str]
+    ) -> str:
         if kind == "rental":
             return categories.get(product_id) or self.rental_category
         return self.free_category

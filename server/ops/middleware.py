@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Sequence
 
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.ops.logging import request_id_var
 from server.ops.metrics import Metrics
@@ -30,12 +30,14 @@ class RequestContextMiddleware:
     """Assigns a request id (or keeps a sane incoming ``X-Request-ID``), decides the client
     address (``server.ops.proxies``), logs and counts."""
 
-    def __init__(self, app, metrics: Metrics, trusted_proxies: Sequence[Network] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, trusted_proxies: Sequence[Network] = ()
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.trusted_proxies = tuple(trusted_proxies)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -53,7 +55,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -93,15 +95,15 @@ SECURITY_HEADERS = (
 class SecurityHeadersMiddleware:
     """Adds ``SECURITY_HEADERS`` to every HTTP response, errors included."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {name.lower() for name, _value in headers}
@@ -115,11 +117,11 @@ class SecurityHeadersMiddleware:
 class BodySizeLimitMiddleware:
     """Answers 413 for bodies over ``max_bytes``, by header or while streaming."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _refuse(self, scope, send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         request_id = scope.get("state", {}).get("request_id")
         body = json.dumps(
             {
@@ -144,7 +146,7 @@ class BodySizeLimitMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

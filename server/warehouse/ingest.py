@@ -30,6 +30,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import delete, insert, select
@@ -266,7 +267,7 @@ def _claim(session: Session, scans: list[ScanIn], received_at: datetime) -> set[
     return bulk.claim(session, rows)
 
 
-def _movement_out(row) -> dict:
+def _movement_out(row: Mapping[Any, Any]) -> dict:
     """A ``MovementOut`` as a dict for orjson (built from our own rows: no validation)."""
     return {
         "id": row["id"],
@@ -467,7 +468,7 @@ def _move_unit(state: BatchState, scan: ScanIn, unit: UnitRow, outcome: Outcome)
         )
 
 
-def _check_kit(state: BatchState, scan: ScanIn, case, outcome: Outcome) -> None:
+def _check_kit(state: BatchState, scan: ScanIn, case: CaseRow, outcome: Outcome) -> None:
     if scan.mode is ScanMode.OUT:
         off = [
             state.unit_by_id[uid].barcode

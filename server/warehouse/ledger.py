@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, case, func, or_, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from server.db import one_of, table_of
 from server.warehouse.models import Movement, Scan
@@ -47,7 +47,9 @@ AVAILABLE = UnitPosition()
 NIL_UUID = uuid.UUID(int=0)
 
 
-def has_annul(column) -> ColumnElement[bool]:
+def has_annul(
+    column: ColumnElement[uuid.UUID | None] | QueryableAttribute[uuid.UUID | None],
+) -> ColumnElement[bool]:
     """``column IS NOT NULL`` for ``scans.annuls_scan_id``, written as a range from the nil
     UUID so that SQLite searches ``ix_scans_annuls_scan_id``: for IS NOT NULL it scanned
     the whole scans table, once per ledger read (230 ms at 200,000 scans; now 0.2 ms)."""

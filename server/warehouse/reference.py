@@ -37,10 +37,21 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, String, cast, delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Label,
+    String,
+    cast,
+    delete,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from server.config import Settings
 from server.db import utcnow
@@ -164,7 +175,7 @@ def _after_movements(session: Session, built: _Current) -> tuple[dict, dict]:
     return rows, digests
 
 
-def _s(column):
+def _s(column: QueryableAttribute[Any]) -> Label[str]:
     return cast(column, String).label(column.key)
 
 

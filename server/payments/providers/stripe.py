@@ -208,7 +208,7 @@ class StripeProvider(PaymentProvider):
             raise map_error(exc) from exc
         return self._snapshot(pi.to_dict(), refunds=[], disputes=[])
 
-    def _get(self, path: str, **params) -> dict:
+    def _get(self, path: str, **params: Any) -> dict:
         return self._client.raw_request("get", path, **params).data
 
     def refund(
@@ -260,7 +260,9 @@ class StripeProvider(PaymentProvider):
             payment_id = None
         return WebhookRef(event_id, event_type, payment_id if isinstance(payment_id, str) else None)
 
-    def _snapshot(self, pi, *, refunds: list, disputes: list) -> PaymentSnapshot:
+    def _snapshot(
+        self, pi: Mapping[str, Any], *, refunds: list, disputes: list
+    ) -> PaymentSnapshot:
         charge = pi.get("latest_charge")
         charge = charge if isinstance(charge, Mapping) else {}
         infos = tuple(RefundInfo(r["id"], minor_units(r["amount"]), r["status"]) for r in refunds)

@@ -81,8 +81,14 @@ class ExactClient(ApiClient):
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, http: httpx.Client, mapping: Mapping, tokens, errors=None
-    ):
+        cls,
+        settings: Settings,
+        *,
+        http: httpx.Client,
+        mapping: Mapping,
+        tokens: ExactTokenStore,
+        errors: ErrorCounter | None = None,
+    ) -> ExactClient:
         return cls(
             errors=errors,
             http=http,
