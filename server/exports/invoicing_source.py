@@ -58,7 +58,7 @@ from server.exports.documents import (
     MovementKind,
 )
 from server.invoicing.models import CreditNote, Customer, Invoice
-from server.payments.models import Chargeback, Payment, Refund
+from server.payments.models import Chargeback, Payment, PaymentStatus, Refund
 from server.payments.providers.base import REFUND_DONE as PROVIDER_REFUND_DONE
 from server.warehouse.models import Product
 
@@ -188,7 +188,7 @@ class InvoicingSource:
             for p in session.scalars(
                 select(Payment)
                 .join(Invoice, Invoice.id == Payment.invoice_id)
-                .where(Payment.status == "paid", live, *payments)
+                .where(Payment.status == PaymentStatus.PAID, live, *payments)
                 .order_by(Payment.id)
             )
         ]

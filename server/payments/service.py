@@ -38,6 +38,7 @@ from server.payments.models import (
     FINAL_PAYMENT_STATES,
     Chargeback,
     Payment,
+    PaymentStatus,
     Refund,
 )
 from server.payments.providers import ProviderSet
@@ -107,7 +108,7 @@ _LOCK_INVOICE = (
     .execution_options(populate_existing=True)
 )
 _INVOICE_SUMS = select(
-    func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == "paid"), 0),
+    func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == PaymentStatus.PAID), 0),
     func.coalesce(func.sum(Payment.amount_refunded_cents), 0),
     func.coalesce(func.sum(Payment.amount_refund_pending_cents), 0),
     func.coalesce(func.sum(Payment.amount_charged_back_cents), 0),
@@ -291,7 +292,7 @@ def apply_snapshot(
     dispute, charged_back = payment.dispute_status, payment.amount_charged_back_cents
     if DISPUTE_RANK[snapshot.dispute_status] >= DISPUTE_RANK[dispute]:
         dispute, charged_back = snapshot.dispute_status, snapshot.amount_charged_back_cents
-    became_paid = status == "paid" and payment.status != "paid"
+    became_paid = status == PaymentStatus.PAID and payment.status != PaymentStatus.PAID
     # Refunded = refunds done; the provider's own total counts pending ones too.
     refunded, pending = snapshot.refunded_cents, snapshot.refund_pending_cents
     after = (status, refunded, pending, charged_back, dispute)
@@ -423,7 +424,7 @@ def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
 
 # Payments an admin may cancel: open ones, and a failed Stripe attempt, which the
 # customer could otherwise still complete (and so pay twice).
-CANCELABLE_STATES = (*coverage.IN_FLIGHT_STATES, "failed")
+CANCELABLE_STATES = (*coverage.IN_FLIGHT_STATES, PaymentStatus.FAILED.value)
 
 
 def cancel_payment(
@@ -486,7 +487,7 @@ def refund_payment(
     payment = get_payment(session=session, payment_id=payment_id, lock=True)
     adapter = providers.get(payment.provider)
     key = f"rentguy-refund-{payment.id}-{request_key}"
-    if payment.status != "paid":
+    if payment.status != PaymentStatus.PAID:
         raise Conflict(f"payment is {payment.status}; only paid payments can be refunded")
     # A retry with the same key must reach the provider even if the first one was stored.
     known = session.scalar(

@@ -61,15 +61,7 @@ class Urllib3StripeClient(stripe.HTTPClient):
             ) from exc
         return response.data, response.status, response.headers
 
-    def request_stream(
-        self,
-        method: str,
-        url: str,
-        headers: Mapping[str, str] | None,
-        post_data: Any = None,
-        *,
-        _usage: list[str] | None = None,
-    ) -> tuple[Any, int, Mapping[str, str]]:
+    def request_stream(self, *args: Any, **kwargs: Any) -> tuple[Any, int, Mapping[str, str]]:
         raise NotImplementedError("streaming responses are not used by RentGuy")
 
     def close(self) -> None:
