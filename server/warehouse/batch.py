@@ -365,7 +365,7 @@ def _load_codes(
         select(Product.id, Product.barcode).where(
             one_of(session, Product.barcode, codes), Product.tracking == "bulk"
         )
-    ).tuples():
+    ):
         assert code is not None  # it matched one of ``codes``
         bulk[code] = UnitRow(product_id, product_id, code)
     return units, cases, bulk

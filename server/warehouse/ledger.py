@@ -125,7 +125,7 @@ def positions_after_undo(
         select(Movement.unit_id, Movement.scan_id, Movement.kind, Movement.project_id)
         .where(one_of(session, Movement.unit_id, units), counted())
         .order_by(Movement.unit_id, Movement.id)
-    ).tuples():
+    ):
         assert unit_id is not None  # it matched one of ``units``
         history.setdefault(unit_id, []).append((scan_id, kind, project_id))
     after: dict[tuple[uuid.UUID, uuid.UUID], UnitPosition | None] = {}
