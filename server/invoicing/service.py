@@ -177,59 +177,6 @@ def _rental_days(project: Project) -> int:
     return 1
 
 
-# (kind, product id, text, qty, days, unit price, VAT rate, VAT category, exemption reason)
-LineSpec = tuple[str, uuid.UUID | None, str, int, int, int, int, str | None, str | None]
-
-
-def _line_specs(
-    session: Session,
-    project: Project,
-    free_lines: Sequence[FreeLine],
-    *,
-    rental: tuple[int, str | None, str | None],
-) -> list[LineSpec]:
-    """One rental line per pick line (by SKU, at ``rental``'s VAT), then the free lines."""
-    days = _rental_days(project)
-    rental_vat_rate, rental_vat_category, rental_vat_exemption_reason = rental
-    specs: list[LineSpec] = []
-    products = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_([pl.product_id for pl in project.pick_lines]))
-        )
-    }
-    for pick in sorted(project.pick_lines, key=lambda pl: products[pl.product_id].sku):
-        product = products[pick.product_id]
-        specs.append(
-            (
-                "rental",
-                product.id,
-                product.name,
-                pick.qty,
-                days,
-                product.day_price_cents,
-                rental_vat_rate,
-                rental_vat_category,
-                rental_vat_exemption_reason,
-            )
-        )
-    for free in free_lines:
-        specs.append(
-            (
-                "free",
-                None,
-                free.description,
-                free.qty,
-                free.days,
-                free.unit_price_cents,
-                free.vat_rate,
-                free.vat_category,
-                free.vat_exemption_reason,
-            )
-        )
-    return specs
-
-
 def create_invoice_from_project(
     *,
     session: Session,
@@ -312,6 +259,59 @@ def create_invoice_from_project(
     session.add(invoice)
     session.flush()
     return invoice
+
+
+# (kind, product id, text, qty, days, unit price, VAT rate, VAT category, exemption reason)
+LineSpec = tuple[str, uuid.UUID | None, str, int, int, int, int, str | None, str | None]
+
+
+def _line_specs(
+    session: Session,
+    project: Project,
+    free_lines: Sequence[FreeLine],
+    *,
+    rental: tuple[int, str | None, str | None],
+) -> list[LineSpec]:
+    """One rental line per pick line (by SKU, at ``rental``'s VAT), then the free lines."""
+    days = _rental_days(project)
+    rental_vat_rate, rental_vat_category, rental_vat_exemption_reason = rental
+    specs: list[LineSpec] = []
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_([pl.product_id for pl in project.pick_lines]))
+        )
+    }
+    for pick in sorted(project.pick_lines, key=lambda pl: products[pl.product_id].sku):
+        product = products[pick.product_id]
+        specs.append(
+            (
+                "rental",
+                product.id,
+                product.name,
+                pick.qty,
+                days,
+                product.day_price_cents,
+                rental_vat_rate,
+                rental_vat_category,
+                rental_vat_exemption_reason,
+            )
+        )
+    for free in free_lines:
+        specs.append(
+            (
+                "free",
+                None,
+                free.description,
+                free.qty,
+                free.days,
+                free.unit_price_cents,
+                free.vat_rate,
+                free.vat_category,
+                free.vat_exemption_reason,
+            )
+        )
+    return specs
 
 
 def get_invoice(
