@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # RentGuy Kiosk developer entry point. Each command sets up what it needs first:
 #   ./dev.sh run    server on SQLite with demo data + the kiosk window connected to it
-#   ./dev.sh test   the whole test suite (SQLite and PostgreSQL), plus ruff
+#   ./dev.sh test   the whole test suite (SQLite and PostgreSQL), plus ruff and mypy
 #   ./dev.sh setup  only the set-up (system packages, virtualenv, pinned Python packages)
 #   ./dev.sh lock   re-pin constraints.txt from the current virtualenv
 set -euo pipefail
@@ -105,6 +105,9 @@ run_tests() {
   setup
   log "ruff"
   "$VENV/bin/ruff" check .
+  # Files and strictness in pyproject.toml [tool.mypy]; the cache in .mypy_cache keeps re-runs fast.
+  log "mypy"
+  "$VENV/bin/mypy"
   # One pytest worker per core (RENTGUY_TEST_WORKERS=0 runs in one process, e.g. to debug).
   # worksteal: the long fuzz and fault tests do not leave the other core idle at the end.
   local workers=${RENTGUY_TEST_WORKERS:-auto}

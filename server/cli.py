@@ -6,8 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
+
+if TYPE_CHECKING:  # imported by the commands that use them: the CLI starts fast
+    import uvicorn
+
+    from server.exports.models import ExportRun
 
 
 def _settings():
@@ -71,7 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
         return _supervise(uvicorn.Config(**options))
 
 
-def _supervise(config) -> int:
+def _supervise(config: uvicorn.Config) -> int:
     """uvicorn's own worker supervisor, plus an exit code: when a worker fails at start-up
     (uvicorn then stops them all), exit non-zero so systemd's Restart=on-failure and
     container restart policies see it; uvicorn.run would return as if all went well."""
@@ -160,7 +166,7 @@ def _payments_recheck(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar(run) -> None:
+def _progress_bar(run: ExportRun) -> None:
     width = 30
     filled = int(width * run.done / run.total) if run.total else 0
     eta = f"eta {run.eta_seconds}s" if run.eta_seconds is not None else ""

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -127,7 +128,7 @@ class Settings(BaseSettings):
 
     @field_validator("workers", mode="before")
     @classmethod
-    def _auto_workers(cls, value):
+    def _auto_workers(cls, value: object) -> object:
         # "auto" (or empty: compose passes an unset variable on as "") = the default.
         if isinstance(value, str) and value.strip().lower() in ("", "auto"):
             return default_workers()
@@ -135,7 +136,9 @@ class Settings(BaseSettings):
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
-    def _proxy_networks(cls, value):
+    def _proxy_networks(
+        cls, value: str | Iterable[object]
+    ) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         try:

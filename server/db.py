@@ -6,17 +6,20 @@ rolls back; services only ``flush``.
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
     MetaData,
+    Table,
     bindparam,
     create_engine,
     event,
@@ -25,9 +28,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so Alembic migrations can drop and alter them on both databases.
@@ -44,20 +49,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def table_of(model: type[Base]) -> Table:
+    """A model's Core table, for Core statements (SQLAlchemy types ``__table__`` as a
+    plain FromClause, which has no insert() or update())."""
+    return cast(Table, model.__table__)
+
+
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC in and out; SQLite stores no offset, so we re-attach it on read."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC)
 
-    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -73,7 +84,11 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def one_of(session: Session, column, values) -> ColumnElement[bool]:
+def one_of(
+    session: Session,
+    column: ColumnElement[Any] | QueryableAttribute[Any],
+    values: Iterable[Any],
+) -> ColumnElement[bool]:
     """``column IN values``; on PostgreSQL over ONE array parameter, ``IN (SELECT unnest(:v))``.
 
     An IN list is a placeholder per value, so every list length is a new query text that
@@ -104,7 +119,7 @@ def lock_for_transaction(session: Session, key: dict[str, int]) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k1, :k2)"), key)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
     # pysqlite's own implicit BEGIN would defeat BEGIN IMMEDIATE below; we issue BEGIN.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -115,13 +130,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
+def _sqlite_begin_immediate(conn: Connection) -> None:
     # Take the write lock at BEGIN: a deferred transaction that later writes can fail with
     # "database is locked" instead of waiting, which would turn concurrency into 500s.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url`` with the per-database settings this app relies on.
 
     Bound parameters never appear in error messages (``hide_parameters``): they are
@@ -155,11 +170,15 @@ def _ping_when_idle(engine: Engine) -> None:
     """SQLAlchemy's documented pessimistic disconnect handling, for idle connections only."""
 
     @event.listens_for(engine, "checkin")
-    def _stamp(_dbapi_connection, record) -> None:
+    def _stamp(_dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry) -> None:
         record.info["idle_since"] = time.monotonic()
 
     @event.listens_for(engine, "checkout")
-    def _ping(dbapi_connection, record, _proxy) -> None:
+    def _ping(
+        dbapi_connection: DBAPIConnection,
+        record: ConnectionPoolEntry,
+        _proxy: PoolProxiedConnection,
+    ) -> None:
         idle_since = record.info.pop("idle_since", None)
         if idle_since is not None and time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return

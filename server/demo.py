@@ -36,11 +36,12 @@ DEMO_STATION = "Demo station"
 DEMO_PROJECT = "Zomerfestival Utrecht"
 
 # (sku, name, category, tracking, units, bulk barcode, day price in cents)
+_BULK_CODE = "8712345678906"  # the cables' EAN-13 (the only bulk product)
 _CATALOGUE = [
     ("SPK-K2", "L-Acoustics K2 speaker", "audio", "serialized", 8, None, 12_500),
     ("LGT-MAC", "Martin MAC Aura XB", "lighting", "serialized", 6, None, 4_500),
     ("TRS-3M", "Prolyte H30V truss 3 m", "rigging", "serialized", 4, None, 1_500),
-    ("CBL-XLR10", "XLR cable 10 m", "cables", "bulk", 0, "8712345678906", 150),
+    ("CBL-XLR10", "XLR cable 10 m", "cables", "bulk", 0, _BULK_CODE, 150),
 ]
 
 
@@ -94,7 +95,7 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
     if project is None:
         project = _seed_inventory(session)
     units = session.scalars(select(Unit).order_by(Unit.barcode)).all()
-    case = session.scalar(select(Case).order_by(Case.barcode))
+    case = session.execute(select(Case).order_by(Case.barcode).limit(1)).scalar_one()
     session.flush()
     return {
         "admin_email": ADMIN_EMAIL,
@@ -110,7 +111,7 @@ def seed_demo(*, session: Session, settings: Settings) -> dict:
         "project_name": project.name,
         "unit_codes": [u.barcode for u in units if not _in_case(session, u)],
         "case_code": case.barcode,
-        "bulk_code": _code(_CATALOGUE[3][5]),
+        "bulk_code": _code(_BULK_CODE),
     }
 
 

@@ -104,22 +104,34 @@ def problems(value: Any, loc: tuple, skip: str | None = None) -> Iterator[tuple[
             if not INT64_MIN <= item <= INT64_MAX:
                 yield where, "int_out_of_range", _INT_MESSAGE
         elif isinstance(item, dict):
-            top = where == loc
-            for key, child in reversed(item.items()):
-                if text_checked and isinstance(key, str) and (problem := text_problem(key)):
-                    yield (*where, key), "text_invalid", f"field name {problem}"
-                if top and skip is not None and key == skip and isinstance(child, list):
-                    stack.extend(
-                        (element, (*where, key, index), False)
-                        for index, element in reversed(list(enumerate(child)))
-                    )
-                else:
-                    stack.append((child, (*where, key), text_checked))
+            skip_here = skip if where == loc else None
+            yield from _dict_problems(item, where, text_checked, skip_here, stack)
         elif isinstance(item, list):
             stack.extend(
                 (child, (*where, index), text_checked)
                 for index, child in reversed(list(enumerate(item)))
             )
+
+
+def _dict_problems(
+    item: dict[Any, Any],
+    where: tuple,
+    text_checked: bool,
+    skip: str | None,
+    stack: list[tuple[Any, tuple, bool]],
+) -> Iterator[tuple[tuple, str, str]]:
+    """``problems`` of a dict's keys; its values go on ``stack`` (the items of list
+    ``skip`` unchecked for text)."""
+    for key, child in reversed(item.items()):
+        if text_checked and isinstance(key, str) and (problem := text_problem(key)):
+            yield (*where, key), "text_invalid", f"field name {problem}"
+        if skip is not None and key == skip and isinstance(child, list):
+            stack.extend(
+                (element, (*where, key, index), False)
+                for index, element in reversed(list(enumerate(child)))
+            )
+        else:
+            stack.append((child, (*where, key), text_checked))
 
 
 def item_faults(request: Request) -> dict[int, Reason]:
@@ -163,7 +175,7 @@ def _request_problems(request: Request) -> Iterator[tuple[tuple, str, str]]:
     for raw_name, raw_value in request.scope.get("headers", ()):
         if b"\x00" in raw_name or b"\x00" in raw_value:
             name = raw_name.replace(b"\x00", b"?").decode("latin-1")
-            yield ("header", name), "text_invalid", text_problem("\x00")
+            yield ("header", name), "text_invalid", text_problem("\x00") or ""
     route = request.scope.get("route")
     skip = getattr(getattr(route, "endpoint", None), _PER_ITEM, None)
     yield from _body_problems(request, skip)

@@ -172,78 +172,88 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
     ]
 
 
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    if exc.status_code >= 500:
+        log.error("request failed: %s", exc.message)
+    headers = dict(exc.headers)
+    if exc.status_code == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(
+        error_body(request, exc.code, exc.message, exc.details),
+        status_code=exc.status_code,
+        headers=headers or None,
+    )
+
+
+async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    details = _validation_details(exc)
+    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"])
+    return JSONResponse(
+        error_body(request, "validation_error", f"{where}: {first['msg']}", details),
+        status_code=422,
+    )
+
+
+async def _data(request: Request, exc: DataError) -> JSONResponse:
+    # A value the column cannot hold (out of range, too long) that no schema bound.
+    log.warning("data error answered as 422: %s", exc.orig)
+    diag = getattr(exc.orig, "diag", None)  # psycopg's; SQLite's errors have none
+    message = str(diag and diag.message_primary or "")
+    return await _app_error(
+        request,
+        Unprocessable(
+            f"a value is outside what the database holds: {message or 'out of range'}",
+            code="value_out_of_range",
+        ),
+    )
+
+
+async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+    # A check-then-write that lost a race, or a constraint nobody checked first.
+    from server.integrity import as_app_error  # server.integrity imports this module
+
+    log.warning("integrity error answered as 4xx: %s", exc.orig)
+    return await _app_error(request, as_app_error(exc))
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return JSONResponse(
+        error_body(request, code, str(exc.detail)),
+        status_code=exc.status_code,
+        headers=headers or None,
+    )
+
+
+async def _database(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        return await _unhandled(request, exc)
+    log.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+    return JSONResponse(
+        error_body(request, "database_unavailable", "database unavailable, retry later"),
+        status_code=503,
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
+    )
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error")
+    return JSONResponse(
+        error_body(request, "internal_error", "internal server error"), status_code=500
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        if exc.status_code >= 500:
-            log.error("request failed: %s", exc.message)
-        headers = dict(exc.headers)
-        if exc.status_code == 401:
-            headers.setdefault("WWW-Authenticate", "Bearer")
-        return JSONResponse(
-            error_body(request, exc.code, exc.message, exc.details),
-            status_code=exc.status_code,
-            headers=headers or None,
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = _validation_details(exc)
-        first = details[0] if details else {"loc": [], "msg": "invalid request"}
-        where = ".".join(str(part) for part in first["loc"])
-        return JSONResponse(
-            error_body(request, "validation_error", f"{where}: {first['msg']}", details),
-            status_code=422,
-        )
-
-    @app.exception_handler(DataError)
-    async def _data(request: Request, exc: DataError) -> JSONResponse:
-        # A value the column cannot hold (out of range, too long) that no schema bound.
-        log.warning("data error answered as 422: %s", exc.orig)
-        message = str(getattr(exc.orig, "diag", None) and exc.orig.diag.message_primary or "")
-        return await _app_error(
-            request,
-            Unprocessable(
-                f"a value is outside what the database holds: {message or 'out of range'}",
-                code="value_out_of_range",
-            ),
-        )
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        # A check-then-write that lost a race, or a constraint nobody checked first.
-        from server.integrity import as_app_error  # server.integrity imports this module
-
-        log.warning("integrity error answered as 4xx: %s", exc.orig)
-        return await _app_error(request, as_app_error(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        headers = dict(getattr(exc, "headers", None) or {})
-        if exc.status_code == 405:
-            headers["Allow"] = ", ".join(allowed_methods(request))
-        return JSONResponse(
-            error_body(request, code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=headers or None,
-        )
-
-    @app.exception_handler(DBAPIError)
-    @app.exception_handler(PoolTimeout)
-    async def _database(request: Request, exc: Exception) -> JSONResponse:
-        if not database_unavailable(exc):
-            return await _unhandled(request, exc)
-        log.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
-        return JSONResponse(
-            error_body(request, "database_unavailable", "database unavailable, retry later"),
-            status_code=503,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_S)},
-        )
-
-    @app.exception_handler(Exception)
-    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return JSONResponse(
-            error_body(request, "internal_error", "internal server error"), status_code=500
-        )
+    # Through the decorator: add_exception_handler's type wants handlers of any Exception.
+    app.exception_handler(AppError)(_app_error)
+    app.exception_handler(RequestValidationError)(_validation)
+    app.exception_handler(DataError)(_data)
+    app.exception_handler(IntegrityError)(_integrity)
+    app.exception_handler(StarletteHTTPException)(_http)
+    app.exception_handler(DBAPIError)(_database)
+    app.exception_handler(PoolTimeout)(_database)
+    app.exception_handler(Exception)(_unhandled)

@@ -51,6 +51,7 @@ def parse_amount(value: object) -> Decimal:
 def _scaled(amount: Decimal, places: int, value: object, what: str) -> int:
     """``amount * 10**places`` as an int, exactly, or ``MoneyError`` if it has a fraction."""
     sign, digits, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite: the caller's check (not 'n', 'N' or 'F')
     shift = exponent + places
     if shift >= 0:
         whole = int("".join(map(str, digits)) or "0") * 10**shift

@@ -54,6 +54,7 @@ def declare_error_responses(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             _add_error_responses(generate())
+        assert app.openapi_schema is not None  # generate() stored it
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

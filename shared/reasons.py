@@ -11,10 +11,13 @@ test fails until every code has an English and a Dutch one).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 ReasonParams = dict[str, str | int]
+# What ``reason()`` takes: ints stay numbers, the rest is sent as text (None as "None").
+ParamValue = str | int | uuid.UUID | None
 
 
 class ReasonCode(StrEnum):
@@ -115,11 +118,11 @@ class Reason:
     def text(self) -> str:
         return english(self.code, self.params)
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"code": self.code.value, "params": dict(self.params)}
 
 
-def reason(code: ReasonCode, /, **params: str | int) -> Reason:
+def reason(code: ReasonCode, /, **params: ParamValue) -> Reason:
     return Reason(code, {k: v if isinstance(v, int) else str(v) for k, v in params.items()})
 
 
@@ -132,7 +135,7 @@ def english(code: str, params: ReasonParams) -> str:
     return template.format_map(_Lenient(params))
 
 
-class _Lenient(dict):
+class _Lenient(dict[str, str | int]):
     """A missing parameter shows as ``{name}`` instead of raising: text is for people."""
 
     def __missing__(self, key: str) -> str:

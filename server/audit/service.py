@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
@@ -104,7 +104,7 @@ def list_events(
 
     ``action`` matches exactly, or as a prefix when it ends in ``.*`` (``auth.*``).
     """
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if action:
         if action.endswith(".*"):
             prefix = action[:-1].replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")

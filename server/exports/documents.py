@@ -68,15 +68,18 @@ class ExportLine:
             object.__setattr__(self, "vat_category", by_rate(self.vat_rate).value)
 
 
+_Day = date  # ExportDocument's field ``date`` hides the type inside the class
+
+
 @dataclass(frozen=True)
 class ExportDocument:
     id: str  # our invoice / credit note id
     kind: DocumentKind
     number: str  # our invoice number: Moneybird reference, Exact YourRef
-    date: date
+    date: _Day
     customer: ExportCustomer
     lines: tuple[ExportLine, ...]
-    due_date: date | None = None
+    due_date: _Day | None = None
     currency: str = "EUR"
     credited_number: str | None = None  # for a credit note: the invoice it corrects
     updated_at: datetime | None = None
@@ -99,7 +102,7 @@ class ExportDocument:
         out: dict[int, tuple[int, int]] = {}
         for line in self.lines:
             net, vat = out.get(line.vat_rate, (0, 0))
-            out[line.vat_rate] = (net + line.amount_cents, vat + line.vat_cents)
+            out[line.vat_rate] = (net + line.amount_cents, vat + (line.vat_cents or 0))
         return dict(sorted(out.items()))
 
     def vat_breakdown(self) -> dict[tuple[str, int], tuple[int, int, str | None]]:
@@ -122,7 +125,7 @@ class ExportDocument:
     def line_vats(self) -> list[int]:
         """Each line's VAT; they add up to ``vat_cents()`` exactly (largest remainder)."""
         if self._carries_vat():
-            return [line.vat_cents for line in self.lines]
+            return [line.vat_cents or 0 for line in self.lines]  # all set: _carries_vat
         return line_vat_shares([(line.amount_cents, line.vat_rate) for line in self.lines])
 
     def rounding_rule_mismatch(self) -> dict[int, int]:

@@ -43,8 +43,9 @@ import hashlib
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.db import transaction
@@ -57,7 +58,7 @@ from server.exports.documents import (
     MovementKind,
 )
 from server.invoicing.models import CreditNote, Customer, Invoice
-from server.payments.models import Chargeback, Payment, Refund
+from server.payments.models import Chargeback, Payment, PaymentStatus, Refund
 from server.payments.providers.base import REFUND_DONE as PROVIDER_REFUND_DONE
 from server.warehouse.models import Product
 
@@ -122,7 +123,9 @@ class InvoicingSource:
                     return None
                 return self._map(session, [invoice], [])[0]
             note = session.get(CreditNote, key)
-            if note is None or session.get(Invoice, note.invoice_id).state not in EXPORTED_STATES:
+            if note is None:
+                return None
+            if session.get_one(Invoice, note.invoice_id).state not in EXPORTED_STATES:
                 return None
             return self._map(session, [], [note])[0]
 
@@ -171,14 +174,21 @@ class InvoicingSource:
             )
         return [move for move in found if move.id in wanted]
 
-    def _movements(self, session: Session, *, payments, refunds, chargebacks) -> list:
+    def _movements(
+        self,
+        session: Session,
+        *,
+        payments: list[ColumnElement[bool]],
+        refunds: list[ColumnElement[bool]],
+        chargebacks: list[ColumnElement[bool]],
+    ) -> list[ExportPayment]:
         live = Invoice.state.in_(EXPORTED_STATES)
         out = [
             self._payment(p)
             for p in session.scalars(
                 select(Payment)
                 .join(Invoice, Invoice.id == Payment.invoice_id)
-                .where(Payment.status == "paid", live, *payments)
+                .where(Payment.status == PaymentStatus.PAID, live, *payments)
                 .order_by(Payment.id)
             )
         ]
@@ -193,7 +203,7 @@ class InvoicingSource:
             )
             .order_by(Refund.id)
         ):
-            common = {
+            common: dict[str, Any] = {
                 "document_id": str(payment.invoice_id),
                 "amount_cents": refund.amount_cents,
                 "method": refund.provider,
@@ -282,7 +292,9 @@ class InvoicingSource:
             out.append(self._credit_note(note, invoice, customers[invoice.customer_id], categories))
         return out
 
-    def _category(self, kind: str, product_id, categories: dict) -> str:
+    def _category(
+        self, kind: str, product_id: uuid.UUID | None, categories: dict[uuid.UUID | None, str]
+    ) -> str:
         if kind == "rental":
             return categories.get(product_id) or self.rental_category
         return self.free_category

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -109,7 +110,7 @@ def start_run(
 
 
 @dataclass
-class _Progress:
+class RunProgress:
     total: int = 0
     done: int = 0
     exported: int = 0
@@ -159,8 +160,8 @@ class ExportRunner:
         self._contacts_done: set[str] = set()  # customers whose contact this run has handled
 
     # -- the run ---------------------------------------------------------------------
-    def execute(self, run_id) -> ExportRun:
-        p = _Progress()
+    def execute(self, run_id: uuid.UUID) -> ExportRun:
+        p = RunProgress()
         try:
             since, last_finished = self._last_success()
             docs = self._documents(since)
@@ -205,7 +206,7 @@ class ExportRunner:
             self._finish(run_id, p, RunStatus.FAILED, f"internal error: {exc!r}", {})
             raise
 
-    def _last_success(self):
+    def _last_success(self) -> tuple[datetime | None, datetime | None]:
         """(started_at, finished_at) of the last successful run, or (None, None).
 
         Documents changed locally since it *started* are exported again; remote edits
@@ -232,14 +233,14 @@ class ExportRunner:
                 ).scalars()
             )
 
-    def _documents(self, since) -> list[ExportDocument]:
+    def _documents(self, since: datetime | None) -> list[ExportDocument]:
         docs = {doc.id: doc for doc in self.source.documents(since=since)}
         for our_id in self._unfinished([RecordKind.INVOICE, RecordKind.CREDIT_NOTE]):
             if our_id not in docs and (doc := self.source.document(our_id)) is not None:
                 docs[our_id] = doc
         return sorted(docs.values(), key=lambda d: (d.date, d.number))
 
-    def _payments(self, since) -> list[ExportPayment]:
+    def _payments(self, since: datetime | None) -> list[ExportPayment]:
         """Movements changed since the last run, plus any not exported yet (waiting for
         their document, refused, or lost in a crash) however old."""
         pays = {pay.id: pay for pay in self.source.payments(since=since)}
@@ -277,8 +278,8 @@ class ExportRunner:
 
     def _exported(
         self,
-        rec,
-        run_id,
+        rec: ExportRecord,
+        run_id: uuid.UUID,
         remote_id: str,
         version: str | None = None,
         number: str | None = None,
@@ -296,7 +297,7 @@ class ExportRunner:
             exported_at=utcnow(),
         )
 
-    def _refused(self, rec, run_id, exc: ExportApiError) -> None:
+    def _refused(self, rec: ExportRecord, run_id: uuid.UUID, exc: ExportApiError) -> None:
         self._stop_if_hopeless(exc)
         status = RecordStatus.POSTING if isinstance(exc, OutcomeUnknown) else RecordStatus.FAILED
         self._save(rec, status=status, last_error=exc.message[:2000], last_run_id=run_id)
@@ -340,7 +341,7 @@ class ExportRunner:
             if customer.fingerprint() != sent[customer.id]
         ]
 
-    def _contact(self, run_id, customer: ExportCustomer, p: _Progress) -> str | None:
+    def _contact(self, run_id: uuid.UUID, customer: ExportCustomer, p: RunProgress) -> str | None:
         """The customer's remote contact: found by our customer ref or created once, and
         updated (once per run) when the customer changed since it was last sent."""
         rec = self._record(RecordKind.CONTACT, customer.id, customer.ref)
@@ -372,7 +373,9 @@ class ExportRunner:
         self._exported(rec, run_id, found, fingerprint=fingerprint)
         return found
 
-    def _update_contact(self, run_id, rec, customer: ExportCustomer, p: _Progress) -> str | None:
+    def _update_contact(
+        self, run_id: uuid.UUID, rec: ExportRecord, customer: ExportCustomer, p: RunProgress
+    ) -> str | None:
         entry = {
             "customer": customer.ref,
             "name": customer.name,
@@ -386,6 +389,7 @@ class ExportRunner:
             "remote_id": rec.remote_id,
             "note": "",
         }
+        assert rec.remote_id is not None  # only exported contacts go stale
         try:
             self.c.update_contact(rec.remote_id, customer)
         except Rejected as exc:
@@ -415,7 +419,14 @@ class ExportRunner:
         p.contacts.append({**entry, "status": "updated"})
         return rec.remote_id
 
-    def _contact_not_updated(self, run_id, rec, exc, entry, p: _Progress) -> str:
+    def _contact_not_updated(
+        self,
+        run_id: uuid.UUID,
+        rec: ExportRecord,
+        exc: ExportApiError,
+        entry: dict[str, Any],
+        p: RunProgress,
+    ) -> str | None:
         """An update refused or lost: the old fingerprint stays, so the next run tries again;
         documents meanwhile go to the contact as it is (its data is stale, not wrong party)."""
         self._stop_if_hopeless(exc)
@@ -424,7 +435,7 @@ class ExportRunner:
         self._count_refusal(exc, f"{self.target} contact updates")
         return rec.remote_id
 
-    def _export_document(self, run_id, doc: ExportDocument, p: _Progress) -> None:
+    def _export_document(self, run_id: uuid.UUID, doc: ExportDocument, p: RunProgress) -> None:
         kind = (
             RecordKind.CREDIT_NOTE if doc.kind is DocumentKind.CREDIT_NOTE else RecordKind.INVOICE
         )
@@ -462,7 +473,7 @@ class ExportRunner:
         p.touched[remote.id] = doc.id
         p.exported += 1
 
-    def _export_payment(self, run_id, pay: ExportPayment, p: _Progress) -> None:
+    def _export_payment(self, run_id: uuid.UUID, pay: ExportPayment, p: RunProgress) -> None:
         """One money movement, exactly once: keyed by its own id (payment, refund,
         chargeback, reversal), looked up remotely by that id after an unknown outcome."""
         rec = self._record(RecordKind(pay.kind.value), pay.id, pay.id)
@@ -481,14 +492,21 @@ class ExportRunner:
         contact = (
             self._record(RecordKind.CONTACT, doc.customer.id, doc.customer.ref) if doc else None
         )
-        entry = {
+        entry: dict[str, Any] = {
             "payment": pay.id,
             "kind": pay.kind.value,
             "number": doc.number if doc else None,
             "remote_doc": None,
             "amount": pay.signed_cents(doc) if doc else None,
         }
-        if doc_rec is None or doc_rec.status != RecordStatus.EXPORTED or not contact.remote_id:
+        if (
+            doc is None
+            or doc_rec is None
+            or contact is None
+            or doc_rec.status != RecordStatus.EXPORTED
+            or not doc_rec.remote_id  # set whenever the record is exported
+            or not contact.remote_id
+        ):
             reason = "its document is not exported"
             if doc is None:
                 reason = f"its document {pay.document_id} is unknown"
@@ -524,11 +542,11 @@ class ExportRunner:
         p.exported += 1
 
     # -- progress and ETA -----------------------------------------------------------------
-    def _tick(self, run_id, p: _Progress) -> None:
+    def _tick(self, run_id: uuid.UUID, p: RunProgress) -> None:
         p.done += 1
         self._heartbeat(run_id, p)
 
-    def _heartbeat(self, run_id, p: _Progress) -> None:
+    def _heartbeat(self, run_id: uuid.UUID, p: RunProgress) -> None:
         # Progress and heartbeat at most every PROGRESS_EVERY s: a write per document
         # would cost more than the API call on a fast target.
         if time.monotonic() - self._last_update >= PROGRESS_EVERY or p.done == p.total:
@@ -552,7 +570,7 @@ class ExportRunner:
         new_pays = [p for p in payments if p.id not in exported]
         return len(new_docs) + len(new_pays) + 2 * len(customers) + len(new_docs) // 60 + 1
 
-    def _eta(self, p: _Progress) -> int:
+    def _eta(self, p: RunProgress) -> int:
         """Seconds left: the rate limit's bound on the calls still planned, or the pace so
         far when we are slower than the limit."""
         left_calls = max(0, self._planned_calls - self.c.calls)
@@ -561,10 +579,10 @@ class ExportRunner:
         by_pace = (time.monotonic() - self._started) / p.done * left if p.done >= 20 else 0.0
         return int(max(by_limit, by_pace) + 0.5)
 
-    def _update(self, run_id, p: _Progress) -> None:
+    def _update(self, run_id: uuid.UUID, p: RunProgress) -> None:
         self._last_update = time.monotonic()
         with transaction(self.sf) as session:
-            run = session.get(ExportRun, run_id)
+            run = session.get_one(ExportRun, run_id)
             run.total, run.done, run.exported = p.total, p.done, p.exported
             run.failed, run.skipped, run.api_calls = p.failed, p.skipped, self.c.calls
             run.eta_seconds = self._eta(p)
@@ -572,9 +590,16 @@ class ExportRunner:
         if self.on_progress:
             self.on_progress(run)
 
-    def _finish(self, run_id, p: _Progress, status, message, report) -> ExportRun:
+    def _finish(
+        self,
+        run_id: uuid.UUID,
+        p: RunProgress,
+        status: RunStatus,
+        message: str | None,
+        report: dict[str, Any],
+    ) -> ExportRun:
         with transaction(self.sf) as session:
-            run = session.get(ExportRun, run_id)
+            run = session.get_one(ExportRun, run_id)
             run.total, run.done, run.exported = p.total, p.done, p.exported
             run.failed, run.skipped, run.api_calls = p.failed, p.skipped, self.c.calls
             run.status, run.message, run.eta_seconds = status, message, 0

@@ -56,7 +56,9 @@ def due_targets(*, session: Session, schedule: dict[Target, time], now: datetime
     return due
 
 
-def tick(*, session_factory: sessionmaker[Session], settings: Settings, now=None) -> list:
+def tick(
+    *, session_factory: sessionmaker[Session], settings: Settings, now: datetime | None = None
+) -> list[ExportRun]:
     """Start every due run, one after the other in this thread; return the runs."""
     schedule = parse_schedule(settings.export_schedule)
     runs = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -145,7 +146,7 @@ def run_export(
     target: Target,
     source: DocumentSource,
     trigger: str = "manual",
-    **kwargs,
+    **kwargs: Any,  # ExportRunner's hooks (crash_hook, on_progress)
 ) -> ExportRun:
     """Claim the target and run the export in this thread (CLI, tests)."""
     check_configured(settings, target)

@@ -191,7 +191,7 @@ def password_login(
         raise _refuse(
             session=session, keys=keys, actor=actor, method="password", user=user, reason=reason
         )
-    if needs_rehash(user.password_hash):
+    if user.password_hash is not None and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)  # upgrade older argon2 parameters
     throttle.record_success(session, [keys[0][0]])
     record(
@@ -238,7 +238,7 @@ def badge_login(
         .where(Badge.code_hash == code_hash, Badge.active.is_(True))
     ).first()
     badge, user = row if row else (None, None)
-    if user is None or not user.active:
+    if badge is None or user is None or not user.active:  # both or neither: one row
         if pin is None:
             _refuse(
                 session=session,

@@ -24,7 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
-from server.db import is_postgresql, one_of, utcnow
+from server.db import is_postgresql, one_of, table_of, utcnow
 from server.errors import BadRequest
 from server.identity.models import LoginSession, Station, User
 from shared.protocol import Attribution, LoginStatus, OfflineLoginIn, ScanIn
@@ -96,7 +96,7 @@ def _record_one(
     }
     make = pg_insert if is_postgresql(session) else sqlite_insert
     # RETURNING, not rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING here.
-    table = LoginSession.__table__
+    table = table_of(LoginSession)
     stmt = make(table).values(**values).on_conflict_do_nothing(index_elements=["id"])
     inserted = session.execute(stmt.returning(table.c.id)).first() is not None
     if not inserted:

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from server.identity.models import Role
+from server.identity.models import Role, User
 from server.paging import Page, Paging  # noqa: F401  (the list shapes identity answers with)
 from server.patch import PatchBody
 from shared.json_input import JsonInput
@@ -95,7 +95,7 @@ class UserOut(_Out):
     deactivated_at: datetime | None
 
     @classmethod
-    def of(cls, user) -> UserOut:
+    def of(cls, user: User) -> UserOut:
         return cls(
             id=user.id,
             name=user.name,

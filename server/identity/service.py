@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record, record_update
@@ -209,7 +209,7 @@ def revoke_refresh_tokens(
     station_id: uuid.UUID | None = None,
 ) -> int:
     """Revoke the live refresh tokens of a user, a family or a station; returns the count."""
-    conditions = [RefreshToken.revoked_at.is_(None)]
+    conditions: list[ColumnElement[bool]] = [RefreshToken.revoked_at.is_(None)]
     if user_id is not None:
         conditions.append(RefreshToken.user_id == user_id)
     if family_id is not None:
@@ -223,7 +223,7 @@ def revoke_refresh_tokens(
         execution_options={"synchronize_session": False},
     )
     session.flush()
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]  # an UPDATE answers a CursorResult
 
 
 def set_active(*, session: Session, user: User, active: bool, actor: Actor | None = None) -> User:

@@ -48,6 +48,7 @@ def _claim_row(session: Session, key: str) -> LoginThrottle:
     """The counter row for ``key``, created if missing, locked for this transaction."""
     insert_ignore(session, LoginThrottle, {"key": key, "failures": 0}, ["key"])
     row = _row(session, key, lock=True)
+    assert row is not None  # inserted above if it was missing
     session.refresh(row)  # the identity map may hold a stale copy from an earlier read
     return row
 
@@ -63,7 +64,7 @@ def retry_after(
             LoginThrottle.locked_until.is_not(None),
         )
     ).all()
-    wait = max([(until - now).total_seconds() for until in locked_until] + [0.0])
+    wait = max([(until - now).total_seconds() for until in locked_until if until] + [0.0])
     return math.ceil(wait)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.db import Base, UTCDateTime, utcnow
@@ -107,7 +108,7 @@ class Invoice(Base):
     )
 
 
-def _dutch_vat_category(context) -> str:
+def _dutch_vat_category(context: DefaultExecutionContext) -> str:
     # A line inserted without a category is Dutch VAT: S, or Z at 0 % (as migration 0014).
     return "S" if context.get_current_parameters()["vat_rate"] > 0 else "Z"
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
@@ -65,7 +67,7 @@ def _vat(
     rate: int,
     category: str | None,
     reason: str | None,
-    regime: vat_categories.VatCategory | None | bool = False,
+    regime: vat_categories.VatCategory | None | Literal[False] = False,
 ) -> tuple[int, str, str | None]:
     """(rate, category, exemption reason) of line ``position`` for ``customer``; ``regime``
     replaces the customer's own category (a credit note follows its invoice)."""
@@ -88,7 +90,7 @@ def _vat(
     return rate, chosen.value, reason
 
 
-def _same_document(taxes) -> None:
+def _same_document(taxes: list[tuple[int, str, str | None]]) -> None:
     try:
         vat_categories.check_document((category, reason) for _rate, category, reason in taxes)
     except ValueError as exc:
@@ -180,7 +182,7 @@ def create_invoice_from_project(
     session: Session,
     project_id: uuid.UUID,
     customer_id: uuid.UUID | None = None,
-    free_lines: list[FreeLine] = (),
+    free_lines: Sequence[FreeLine] = (),
     rental_vat_rate: int = 21,
     rental_vat_category: str | None = None,
     rental_vat_exemption_reason: str | None = None,
@@ -200,43 +202,12 @@ def create_invoice_from_project(
     else:
         customer = get_or_create_customer(session=session, name=project.customer or project.name)
     issue_date = issue_date or utcnow().date()
-    days = _rental_days(project)
-    specs: list[tuple] = []
-    products = {
-        p.id: p
-        for p in session.scalars(
-            select(Product).where(Product.id.in_([pl.product_id for pl in project.pick_lines]))
-        )
-    }
-    for pick in sorted(project.pick_lines, key=lambda pl: products[pl.product_id].sku):
-        product = products[pick.product_id]
-        specs.append(
-            (
-                "rental",
-                product.id,
-                product.name,
-                pick.qty,
-                days,
-                product.day_price_cents,
-                rental_vat_rate,
-                rental_vat_category,
-                rental_vat_exemption_reason,
-            )
-        )
-    for free in free_lines:
-        specs.append(
-            (
-                "free",
-                None,
-                free.description,
-                free.qty,
-                free.days,
-                free.unit_price_cents,
-                free.vat_rate,
-                free.vat_category,
-                free.vat_exemption_reason,
-            )
-        )
+    specs = _line_specs(
+        session,
+        project,
+        free_lines,
+        rental=(rental_vat_rate, rental_vat_category, rental_vat_exemption_reason),
+    )
     if not specs:
         raise BadRequest("an invoice needs at least one line (the project has no pick lines)")
 
@@ -288,6 +259,59 @@ def create_invoice_from_project(
     session.add(invoice)
     session.flush()
     return invoice
+
+
+# (kind, product id, text, qty, days, unit price, VAT rate, VAT category, exemption reason)
+LineSpec = tuple[str, uuid.UUID | None, str, int, int, int, int, str | None, str | None]
+
+
+def _line_specs(
+    session: Session,
+    project: Project,
+    free_lines: Sequence[FreeLine],
+    *,
+    rental: tuple[int, str | None, str | None],
+) -> list[LineSpec]:
+    """One rental line per pick line (by SKU, at ``rental``'s VAT), then the free lines."""
+    days = _rental_days(project)
+    rental_vat_rate, rental_vat_category, rental_vat_exemption_reason = rental
+    specs: list[LineSpec] = []
+    products = {
+        p.id: p
+        for p in session.scalars(
+            select(Product).where(Product.id.in_([pl.product_id for pl in project.pick_lines]))
+        )
+    }
+    for pick in sorted(project.pick_lines, key=lambda pl: products[pl.product_id].sku):
+        product = products[pick.product_id]
+        specs.append(
+            (
+                "rental",
+                product.id,
+                product.name,
+                pick.qty,
+                days,
+                product.day_price_cents,
+                rental_vat_rate,
+                rental_vat_category,
+                rental_vat_exemption_reason,
+            )
+        )
+    for free in free_lines:
+        specs.append(
+            (
+                "free",
+                None,
+                free.description,
+                free.qty,
+                free.days,
+                free.unit_price_cents,
+                free.vat_rate,
+                free.vat_category,
+                free.vat_exemption_reason,
+            )
+        )
+    return specs
 
 
 def get_invoice(
@@ -403,7 +427,7 @@ def create_credit_note(
     if lines is None:
         # The invoice's own line VAT, whatever rule it was issued under: a full credit
         # cancels it to the cent.
-        computed = [
+        computed: list[dict[str, Any]] = [
             {
                 "description": ln.description,
                 "net_cents": ln.net_cents,

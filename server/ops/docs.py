@@ -63,7 +63,7 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
-        html = get_swagger_ui_html(openapi_url="/openapi.json", title=title).body.decode()
+        html = bytes(get_swagger_ui_html(openapi_url="/openapi.json", title=title).body).decode()
         return html_page(
             html,
             script_src=_CDN,
@@ -75,7 +75,7 @@ def install_docs(app: FastAPI) -> None:
 
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
-        html = get_redoc_html(openapi_url="/openapi.json", title=title).body.decode()
+        html = bytes(get_redoc_html(openapi_url="/openapi.json", title=title).body).decode()
         return html_page(
             html,
             script_src=_CDN,

@@ -12,6 +12,7 @@ import logging
 import re
 import sys
 from contextvars import ContextVar
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -40,7 +41,7 @@ _make_record = logging.getLogRecordFactory()
 _plain = logging.Formatter()
 
 
-def _record(*args, **kwargs) -> logging.LogRecord:
+def _record(*args: Any, **kwargs: Any) -> logging.LogRecord:
     record = _make_record(*args, **kwargs)
     record.request_id = request_id_var.get()
     if record.exc_info and record.exc_info[0] is not None:

@@ -15,6 +15,8 @@ import re
 import time
 from collections.abc import Sequence
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from server.ops.logging import request_id_var
 from server.ops.metrics import Metrics
 from server.ops.proxies import Network, forwarded_for, resolve_client
@@ -28,12 +30,14 @@ class RequestContextMiddleware:
     """Assigns a request id (or keeps a sane incoming ``X-Request-ID``), decides the client
     address (``server.ops.proxies``), logs and counts."""
 
-    def __init__(self, app, metrics: Metrics, trusted_proxies: Sequence[Network] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, trusted_proxies: Sequence[Network] = ()
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.trusted_proxies = tuple(trusted_proxies)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -51,7 +55,7 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -91,15 +95,15 @@ SECURITY_HEADERS = (
 class SecurityHeadersMiddleware:
     """Adds ``SECURITY_HEADERS`` to every HTTP response, errors included."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_headers(message) -> None:
+        async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {name.lower() for name, _value in headers}
@@ -113,11 +117,11 @@ class SecurityHeadersMiddleware:
 class BodySizeLimitMiddleware:
     """Answers 413 for bodies over ``max_bytes``, by header or while streaming."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def _refuse(self, scope, send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         request_id = scope.get("state", {}).get("request_id")
         body = json.dumps(
             {
@@ -142,7 +146,7 @@ class BodySizeLimitMiddleware:
         )
         await send({"type": "http.response.body", "body": body})
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -150,38 +154,44 @@ class BodySizeLimitMiddleware:
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self._refuse(scope, send)
             return
-        received = 0
-        too_large = False
-
-        async def limited_receive():
-            nonlocal received, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_large = True
-                    raise _BodyTooLarge
-            return message
-
-        replaced = False
-
-        async def guarded_send(message) -> None:
-            # FastAPI turns an exception raised while reading the body into its own 400;
-            # when the cause was our cap, answer with the precise 413 instead.
-            nonlocal replaced
-            if message["type"] == "http.response.start" and too_large:
-                replaced = True
-                await self._refuse(scope, send)
-                return
-            if replaced:
-                return
-            await send(message)
-
+        guard = _CappedBody(self, scope, receive, send)
         try:
-            await self.app(scope, limited_receive, guarded_send)
+            await self.app(scope, guard.receive, guard.send)
         except _BodyTooLarge:
-            if not replaced:
+            if not guard.replaced:
                 await self._refuse(scope, send)
+
+
+class _CappedBody:
+    """One request's receive and send, counting the body as it streams in."""
+
+    def __init__(
+        self, limit: BodySizeLimitMiddleware, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.limit, self.scope, self._receive, self._send = limit, scope, receive, send
+        self.received = 0
+        self.too_large = False
+        self.replaced = False  # our 413 went out instead of the app's answer
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit.max_bytes:
+                self.too_large = True
+                raise _BodyTooLarge
+        return message
+
+    async def send(self, message: Message) -> None:
+        # FastAPI turns an exception raised while reading the body into its own 400;
+        # when the cause was our cap, answer with the precise 413 instead.
+        if message["type"] == "http.response.start" and self.too_large:
+            self.replaced = True
+            await self.limit._refuse(self.scope, self._send)
+            return
+        if self.replaced:
+            return
+        await self._send(message)
 
 
 class _BodyTooLarge(Exception):

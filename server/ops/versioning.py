@@ -9,6 +9,7 @@ states the server's own protocol, accepted range and release on every answer, er
 from __future__ import annotations
 
 from fastapi import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import BadRequest, Conflict, UpgradeRequired
 from shared.protocol import (
@@ -61,15 +62,15 @@ async def check_client_protocol(request: Request) -> None:
 class VersionHeadersMiddleware:
     """Adds ``RentGuy-Protocol``, ``RentGuy-Protocol-Accepts`` and ``RentGuy-Version``."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        async def send_with_versions(message) -> None:
+        async def send_with_versions(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message["headers"] = [*(message.get("headers") or []), *_HEADERS]
             await send(message)

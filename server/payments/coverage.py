@@ -20,10 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.invoicing.models import Invoice
-from server.payments.models import Payment
+from server.payments.models import Payment, PaymentStatus
 
 # Payments whose money may still arrive: they cover their amount until they end.
-IN_FLIGHT_STATES = ("open", "pending", "processing")
+IN_FLIGHT_STATES = (
+    PaymentStatus.OPEN.value,
+    PaymentStatus.PENDING.value,
+    PaymentStatus.PROCESSING.value,
+)
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,7 @@ def in_flight(*, session: Session, invoice_id: uuid.UUID) -> list[Payment]:
 
 def refundable_cents(payment: Payment) -> int:
     """What a refund of ``payment`` can still take (pending refunds are already taken)."""
-    if payment.status != "paid":
+    if payment.status != PaymentStatus.PAID:
         return 0
     return max(
         0,
@@ -82,7 +86,7 @@ def suggest_refunds(*, session: Session, invoice: Invoice) -> list[SuggestedRefu
         return out
     paid = session.scalars(
         select(Payment)
-        .where(Payment.invoice_id == invoice.id, Payment.status == "paid")
+        .where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.PAID)
         .order_by(Payment.paid_at.desc().nulls_last(), Payment.id.desc())
     )
     for payment in paid:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -29,11 +30,27 @@ from server.db import Base, UTCDateTime, utcnow
 from server.payments.providers.base import refund_stage
 from shared.ids import uuid7
 
-# Our payment states. Provider states map onto these (see providers/*.py).
-PAYMENT_STATES = ("open", "pending", "processing", "failed", "paid", "canceled", "expired")
+
+class PaymentStatus(StrEnum):
+    """Our payment states (stored, and on the wire). Provider states map onto these (see
+    providers/*.py)."""
+
+    OPEN = "open"
+    PENDING = "pending"
+    PROCESSING = "processing"
+    FAILED = "failed"
+    PAID = "paid"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+
+
+# Plain strings: the CHECK constraint is written from their repr.
+PAYMENT_STATES = tuple(status.value for status in PaymentStatus)
 # Final: no provider moves a payment out of these, so neither do we (a late "processing"
 # never un-pays an invoice).
-FINAL_PAYMENT_STATES = frozenset({"paid", "canceled", "expired"})
+FINAL_PAYMENT_STATES = frozenset(
+    {PaymentStatus.PAID.value, PaymentStatus.CANCELED.value, PaymentStatus.EXPIRED.value}
+)
 # none → open (Stripe dispute under way) / charged_back (Mollie) → won | lost | reversed.
 DISPUTE_STATES = ("none", "open", "won", "lost", "charged_back", "reversed")
 DISPUTE_RANK = {"none": 0, "open": 1, "charged_back": 1, "won": 2, "lost": 2, "reversed": 2}

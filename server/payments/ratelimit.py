@@ -18,6 +18,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the limits read from it; nothing else of the config here
+    from server.config import Settings
 
 
 class TokenBucket:
@@ -73,7 +77,7 @@ class WebhookLimits:
     rejected: TokenBucket
 
     @classmethod
-    def from_settings(cls, settings) -> WebhookLimits:
+    def from_settings(cls, settings: Settings) -> WebhookLimits:
         return cls(
             deliveries=TokenBucket(settings.webhook_rate_limit),
             rejected=TokenBucket(settings.webhook_rejected_rate_limit),

@@ -99,6 +99,7 @@ def recheck_once(
         ]
     for delivery_id, provider, event_id, object_id in due:
         stats["deliveries_retried"] += 1
+        assert object_id is not None  # a delivery fails only fetching a payment it names
         try:
             webhooks.process(
                 factory=factory,

@@ -38,6 +38,7 @@ from server.payments.models import (
     FINAL_PAYMENT_STATES,
     Chargeback,
     Payment,
+    PaymentStatus,
     Refund,
 )
 from server.payments.providers import ProviderSet
@@ -45,6 +46,7 @@ from server.payments.providers.base import (
     ChargebackInfo,
     CreatePayment,
     PaymentSnapshot,
+    RefundInfo,
     refund_stage,
 )
 from server.sqlutil import insert_ignore
@@ -106,7 +108,7 @@ _LOCK_INVOICE = (
     .execution_options(populate_existing=True)
 )
 _INVOICE_SUMS = select(
-    func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == "paid"), 0),
+    func.coalesce(func.sum(Payment.amount_cents).filter(Payment.status == PaymentStatus.PAID), 0),
     func.coalesce(func.sum(Payment.amount_refunded_cents), 0),
     func.coalesce(func.sum(Payment.amount_refund_pending_cents), 0),
     func.coalesce(func.sum(Payment.amount_charged_back_cents), 0),
@@ -245,6 +247,29 @@ def _mismatch(payment: Payment, snap: PaymentSnapshot) -> str | None:
     return None
 
 
+def _changes(
+    session: Session, payment: Payment, snapshot: PaymentSnapshot
+) -> tuple[list[RefundInfo], list[ChargebackInfo]]:
+    """The snapshot's refunds new or with a new status, and its chargebacks new or newly
+    reversed (most reads carry none of either: then no query)."""
+    refund_changes: list[RefundInfo] = []
+    chargeback_changes: list[ChargebackInfo] = []
+    if snapshot.refunds:
+        known = dict(session.execute(_REFUNDS_OF, {"payment_id": payment.id}).all())
+        refund_changes = [
+            r for r in snapshot.refunds if known.get(r.provider_refund_id) != r.status
+        ]
+    if snapshot.chargebacks:
+        taken = dict(session.execute(_CHARGEBACKS_OF, {"payment_id": payment.id}).all())
+        chargeback_changes = [
+            c
+            for c in snapshot.chargebacks
+            if c.provider_chargeback_id not in taken
+            or (c.reversed and not taken[c.provider_chargeback_id])
+        ]
+    return refund_changes, chargeback_changes
+
+
 def apply_snapshot(
     *, session: Session, payment: Payment, snapshot: PaymentSnapshot, fetched_at: datetime
 ) -> ApplyResult:
@@ -267,26 +292,13 @@ def apply_snapshot(
     dispute, charged_back = payment.dispute_status, payment.amount_charged_back_cents
     if DISPUTE_RANK[snapshot.dispute_status] >= DISPUTE_RANK[dispute]:
         dispute, charged_back = snapshot.dispute_status, snapshot.amount_charged_back_cents
-    became_paid = status == "paid" and payment.status != "paid"
+    became_paid = status == PaymentStatus.PAID and payment.status != PaymentStatus.PAID
     # Refunded = refunds done; the provider's own total counts pending ones too.
     refunded, pending = snapshot.refunded_cents, snapshot.refund_pending_cents
     after = (status, refunded, pending, charged_back, dispute)
     # Refunds new or with a new status, chargebacks new or newly reversed (most reads
     # carry none of either: skip the queries). Bookkeeping exports them one by one.
-    refund_changes, chargeback_changes = [], []
-    if snapshot.refunds:
-        known = dict(session.execute(_REFUNDS_OF, {"payment_id": payment.id}).all())
-        refund_changes = [
-            r for r in snapshot.refunds if known.get(r.provider_refund_id) != r.status
-        ]
-    if snapshot.chargebacks:
-        taken = dict(session.execute(_CHARGEBACKS_OF, {"payment_id": payment.id}).all())
-        chargeback_changes = [
-            c
-            for c in snapshot.chargebacks
-            if c.provider_chargeback_id not in taken
-            or (c.reversed and not taken[c.provider_chargeback_id])
-        ]
+    refund_changes, chargeback_changes = _changes(session, payment, snapshot)
     payment.synced_at = fetched_at
     payment.provider_status = snapshot.provider_status
     payment.next_check_at = next_check(payment)
@@ -302,8 +314,8 @@ def apply_snapshot(
         payment.paid_at = utcnow()
     for info in refund_changes:  # the provider's latest word on each (amounts above count)
         _upsert_refund(session, payment, info.provider_refund_id, info.amount_cents, info.status)
-    for info in chargeback_changes:
-        _upsert_chargeback(session, payment, info)
+    for chargeback in chargeback_changes:
+        _upsert_chargeback(session, payment, chargeback)
     session.flush()
     recompute_invoice(session=session, invoice_id=payment.invoice_id)
     return ApplyResult("processed" if after != before else "unchanged", became_paid=became_paid)
@@ -360,12 +372,12 @@ def _upsert_chargeback(session: Session, payment: Payment, info: ChargebackInfo)
     }
     if insert_ignore(session, Chargeback, values, ["provider", "provider_chargeback_id"]):
         return
-    existing = session.scalar(
+    existing = session.execute(  # the row insert_ignore found in the way
         select(Chargeback).where(
             Chargeback.provider == payment.provider,
             Chargeback.provider_chargeback_id == info.provider_chargeback_id,
         )
-    )
+    ).scalar_one()
     if info.reversed and not existing.reversed:  # only ever false -> true
         existing.reversed, existing.reversed_at = True, now
 
@@ -412,7 +424,7 @@ def recompute_invoice(*, session: Session, invoice_id: uuid.UUID) -> Invoice:
 
 # Payments an admin may cancel: open ones, and a failed Stripe attempt, which the
 # customer could otherwise still complete (and so pay twice).
-CANCELABLE_STATES = (*coverage.IN_FLIGHT_STATES, "failed")
+CANCELABLE_STATES = (*coverage.IN_FLIGHT_STATES, PaymentStatus.FAILED.value)
 
 
 def cancel_payment(
@@ -475,7 +487,7 @@ def refund_payment(
     payment = get_payment(session=session, payment_id=payment_id, lock=True)
     adapter = providers.get(payment.provider)
     key = f"rentguy-refund-{payment.id}-{request_key}"
-    if payment.status != "paid":
+    if payment.status != PaymentStatus.PAID:
         raise Conflict(f"payment is {payment.status}; only paid payments can be refunded")
     # A retry with the same key must reach the provider even if the first one was stored.
     known = session.scalar(
@@ -504,12 +516,12 @@ def refund_payment(
         info.status,
         initiated_by="admin",
     )
-    refund = session.scalar(
+    refund = session.execute(  # just upserted
         select(Refund).where(
             Refund.provider == payment.provider,
             Refund.provider_refund_id == info.provider_refund_id,
         )
-    )
+    ).scalar_one()
     refund.request_key = key
     snapshot = adapter.fetch_payment(payment.provider_payment_id)
     if snapshot is not None:

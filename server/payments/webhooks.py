@@ -24,14 +24,14 @@ import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from server.db import transaction, utcnow
+from server.db import table_of, transaction, utcnow
 from server.edge import storable, text_problem
 from server.payments import service
 from server.payments.errors import PaymentProviderError, WebhookRejected
@@ -107,7 +107,13 @@ class _Received:
     body_sha256: str | None = None
 
 
-def _received(provider: str, headers: Mapping[str, str], body: bytes, limit: int, ref=None):
+def _received(
+    provider: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    limit: int,
+    ref: WebhookRef | None = None,
+) -> _Received:
     """What is kept of a delivery: chosen headers (each capped), the first ``limit`` bytes
     of the body, and the size and digest of all of it."""
     # Kept for the record only, so made storable (a raw 0x00 in a body is still a body).
@@ -120,8 +126,8 @@ def _received(provider: str, headers: Mapping[str, str], body: bytes, limit: int
 # Statements built once: building and cache-keying a fresh SQL expression per call was a
 # large share of the server's CPU per delivery. Core statements on the tables (not the ORM
 # bulk path) with bound parameters; the column types still convert UTC times and JSON.
-_EVENTS = ProviderEvent.__table__
-_CLAIMS = EventClaim.__table__
+_EVENTS = table_of(ProviderEvent)
+_CLAIMS = table_of(EventClaim)
 _INSERT_DELIVERY = _EVENTS.insert()
 _FINISH_DELIVERY = (
     _EVENTS.update()
@@ -136,9 +142,9 @@ _FINISH_DELIVERY = (
 _CLAIM_DONE = select(_CLAIMS.c.done).where(
     _CLAIMS.c.provider == bindparam("provider"), _CLAIMS.c.event_id == bindparam("event_id")
 )
-_PAYMENT_KNOWN = select(Payment.__table__.c.id).where(
-    Payment.__table__.c.provider == bindparam("provider"),
-    Payment.__table__.c.provider_payment_id == bindparam("payment_id"),
+_PAYMENT_KNOWN = select(table_of(Payment).c.id).where(
+    table_of(Payment).c.provider == bindparam("provider"),
+    table_of(Payment).c.provider_payment_id == bindparam("payment_id"),
 )
 _LOCK_CLAIM = _CLAIM_DONE.with_for_update()
 _SET_DONE = (
@@ -173,7 +179,7 @@ def _store(
     detail: str = "",
     *,
     delivery_id: uuid.UUID | None = None,
-    next_attempt_at=None,
+    next_attempt_at: datetime | None = None,
 ) -> uuid.UUID:
     """Insert the delivery row once, with its outcome (a Core insert: this is the hot path)."""
     delivery_id = delivery_id or uuid7()
@@ -240,14 +246,14 @@ def receive(
                 ).scalar()
                 is not None
             )
-        if known:
+        if known and ref.payment_id is not None:
             seen.mark_known(provider, ref.payment_id)
     if done:
         with transaction(factory) as session:
             delivery_id = _store(session, rec, "duplicate", f"event {ref.event_id} done")
         seen.mark_done(provider, ref.event_id)
         return DeliveryResult(delivery_id, "duplicate")
-    if not known:
+    if not known or ref.payment_id is None:  # known: it names a payment we hold
         detail = f"unknown payment {ref.payment_id}" if ref.payment_id else "not a payment"
         with transaction(factory) as session:
             delivery_id = uuid7()
@@ -334,7 +340,7 @@ def _apply(
     event_id: str | None,
     payment_id: str,
     snapshot: PaymentSnapshot | None,
-    fetched_at,
+    fetched_at: datetime,
 ) -> tuple[str, str]:
     """Claim the event and merge the provider's read; the delivery's (outcome, detail)."""
     if _claim(session, provider, event_id, delivery_id):
@@ -372,7 +378,7 @@ def process(
         snapshot = adapter.fetch_payment(payment_id)
     except PaymentProviderError as exc:
         with transaction(factory) as session:
-            delivery = session.get(ProviderEvent, delivery_id, with_for_update=True)
+            delivery = session.get_one(ProviderEvent, delivery_id, with_for_update=True)
             delivery.outcome = "failed"
             delivery.detail = exc.message[:2000]
             delivery.next_attempt_at = utcnow() + RETRY_BACKOFF * min(delivery.attempts, 8)

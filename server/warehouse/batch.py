@@ -41,7 +41,7 @@ from server.warehouse.models import (
 from shared.barcodes import BarcodeError, normalize_code
 from shared.ids import uuid7
 from shared.protocol import MovementKind, ScanIn, ScanMode, ScanStatus
-from shared.reasons import Reason, ReasonCode, reason
+from shared.reasons import ParamValue, Reason, ReasonCode, reason
 
 
 @dataclass
@@ -51,12 +51,12 @@ class Outcome:
     movements: list[dict] = field(default_factory=list)
     packs: list[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=list)  # (unit, case)
 
-    def flag(self, code: ReasonCode, /, **params: str | int) -> None:
+    def flag(self, code: ReasonCode, /, **params: ParamValue) -> None:
         self.status = ScanStatus.CONFLICT
         self.reasons.append(reason(code, **params))
 
     @classmethod
-    def rejected(cls, code: ReasonCode, /, **params: str | int) -> Outcome:
+    def rejected(cls, code: ReasonCode, /, **params: ParamValue) -> Outcome:
         return cls(status=ScanStatus.REJECTED, reasons=[reason(code, **params)])
 
 
@@ -114,22 +114,7 @@ class BatchState:
 
     @classmethod
     def load(cls, *, session: Session, station: Station, scans: list[ScanIn]) -> BatchState:
-        normalized: dict[uuid.UUID, str] = {}
-        code_errors: dict[uuid.UUID, str] = {}
-        for scan in scans:
-            if scan.mode is ScanMode.ANNUL:
-                continue
-            try:
-                normalized[scan.scan_id] = normalize_code(scan.code, scan.symbology).value
-            except BarcodeError as exc:
-                code_errors[scan.scan_id] = str(exc)
-        pack_codes: dict[uuid.UUID, str] = {}
-        for scan in scans:
-            if scan.case_code is not None:
-                try:
-                    pack_codes[scan.scan_id] = normalize_code(scan.case_code).value
-                except BarcodeError as exc:
-                    code_errors[scan.scan_id] = f"case code: {exc}"
+        normalized, pack_codes, code_errors = _normalize_codes(scans)
         codes = sorted({*normalized.values(), *pack_codes.values()})
         user_ids = list({s.user_id for s in scans})
         project_ids = list({s.project_id for s in scans if s.project_id})
@@ -145,57 +130,8 @@ class BatchState:
                 select(Project.id).where(one_of(session, Project.id, project_ids))
             )
         }
-        pick_qty = {
-            (p, prod): qty
-            for p, prod, qty in session.execute(
-                select(PickLine.project_id, PickLine.product_id, PickLine.qty).where(
-                    one_of(session, PickLine.project_id, project_ids)
-                )
-            )
-        }
-        named: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]] = {}
-        for p, unit_id, product_id in session.execute(
-            select(PickUnit.project_id, PickUnit.unit_id, Unit.product_id)
-            .join(Unit, Unit.id == PickUnit.unit_id)
-            .where(one_of(session, PickUnit.project_id, project_ids))
-        ):
-            named.setdefault((p, product_id), set()).add(unit_id)
-
-        units: dict[str, UnitRow] = {}
-        cases: dict[str, CaseRow] = {}
-        bulk: dict[str, UnitRow] = {}
-        if codes:
-            for uid, pid, barcode in session.execute(
-                select(Unit.id, Unit.product_id, Unit.barcode).where(
-                    one_of(session, Unit.barcode, codes)
-                )
-            ):
-                units[barcode] = UnitRow(uid, pid, barcode)
-            contents: dict[uuid.UUID, list[UnitRow]] = {}
-            case_rows = session.execute(
-                select(Case.id, Case.barcode, Case.name, Case.kind).where(
-                    one_of(session, Case.barcode, codes)
-                )
-            ).all()
-            if case_rows:
-                for case_id, uid, pid, barcode in session.execute(
-                    select(CaseUnit.case_id, Unit.id, Unit.product_id, Unit.barcode)
-                    .join(Unit, Unit.id == CaseUnit.unit_id)
-                    .where(one_of(session, CaseUnit.case_id, [row.id for row in case_rows]))
-                    .order_by(Unit.barcode)
-                ):
-                    contents.setdefault(case_id, []).append(UnitRow(uid, pid, barcode))
-            for case_id, barcode, name, kind in case_rows:
-                inside = contents.get(case_id, [])
-                cases[barcode] = CaseRow(case_id, barcode, name, kind, tuple(u.id for u in inside))
-                for unit in inside:
-                    units.setdefault(unit.barcode, unit)
-            for product_id, barcode in session.execute(
-                select(Product.id, Product.barcode).where(
-                    one_of(session, Product.barcode, codes), Product.tracking == "bulk"
-                )
-            ):
-                bulk[barcode] = UnitRow(product_id, product_id, barcode)
+        pick_qty, named = _load_pick_lists(session, project_ids)
+        units, cases, bulk = _load_codes(session, codes) if codes else ({}, {}, {})
         unit_by_id = {u.id: u for u in units.values()}
         unit_case: dict[uuid.UUID, uuid.UUID] = {}
         if pack_codes:
@@ -207,42 +143,12 @@ class BatchState:
                 ).all()
             )
 
-        target_ids = [s.annuls_scan_id for s in scans if s.mode is ScanMode.ANNUL]
+        # ScanIn's validator: an annul always names its target, and only an annul does.
+        target_ids = [s.annuls_scan_id for s in scans if s.annuls_scan_id is not None]
         targets: dict[uuid.UUID, AnnulTarget] = {}
         annulled_by: dict[uuid.UUID, uuid.UUID] = {}
         if target_ids:
-            for row in session.scalars(
-                select(Scan).where(one_of(session, Scan.scan_id, target_ids))
-            ):
-                if row.status == "pending":
-                    continue  # claimed by this very batch: decided in memory below
-                targets[row.scan_id] = AnnulTarget(
-                    row.scan_id, row.station_id, row.mode, row.received_at, row.status, []
-                )
-            for m in session.scalars(
-                select(Movement)
-                .where(one_of(session, Movement.scan_id, list(targets)))
-                .order_by(Movement.id)
-            ):
-                targets[m.scan_id].movements.append(
-                    {
-                        "kind": m.kind,
-                        "product_id": m.product_id,
-                        "unit_id": m.unit_id,
-                        "project_id": m.project_id,
-                        "qty": m.qty,
-                    }
-                )
-                if m.unit_id is not None:
-                    unit_by_id.setdefault(m.unit_id, UnitRow(m.unit_id, m.product_id, ""))
-            annulled_by = dict(
-                session.execute(
-                    select(Scan.annuls_scan_id, Scan.scan_id).where(
-                        one_of(session, Scan.annuls_scan_id, target_ids),
-                        Scan.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
-                    )
-                ).all()
-            )
+            targets, annulled_by = _load_annul_targets(session, target_ids, unit_by_id)
 
         return cls(
             users=users,
@@ -320,30 +226,33 @@ class BatchState:
         if before is not None:
             self.positions[unit_id] = before
 
+    def _count(self, m: dict, *, annul: bool) -> None:
+        """Add a project movement to its (project, product) balance."""
+        balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
+        if annul:
+            # An annul takes its scan's movement back out of the counts (ledger.counted):
+            # its reversed "in" un-counts an "out", its "out" un-counts an "in".
+            if m["kind"] == MovementKind.IN.value:
+                balance.out -= m["qty"]
+            else:
+                balance.returned -= m["qty"]
+        elif m["kind"] == MovementKind.OUT.value:
+            balance.out += m["qty"]
+        elif m["kind"] == MovementKind.IN.value:
+            balance.returned += m["qty"]
+        elif m["kind"] == MovementKind.DAMAGED.value:
+            balance.damaged += m["qty"]
+        elif m["kind"] == MovementKind.MISSING.value:
+            balance.missing += m["qty"]
+
     def record(
         self, scan: ScanIn, outcome: Outcome, rows: list[dict], received_at: datetime
     ) -> None:
         annul = scan.mode is ScanMode.ANNUL
         for m in rows:
-            if m["project_id"] is not None and annul:
-                # An annul takes its scan's movement back out of the counts (ledger.counted):
-                # its reversed "in" un-counts an "out", its "out" un-counts an "in".
-                balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
-                if m["kind"] == MovementKind.IN.value:
-                    balance.out -= m["qty"]
-                else:
-                    balance.returned -= m["qty"]
-            elif m["project_id"] is not None:
-                balance = self.balances.setdefault((m["project_id"], m["product_id"]), Balance())
-                if m["kind"] == MovementKind.OUT.value:
-                    balance.out += m["qty"]
-                elif m["kind"] == MovementKind.IN.value:
-                    balance.returned += m["qty"]
-                elif m["kind"] == MovementKind.DAMAGED.value:
-                    balance.damaged += m["qty"]
-                elif m["kind"] == MovementKind.MISSING.value:
-                    balance.missing += m["qty"]
-            if m["unit_id"] is not None and annul:
+            if m["project_id"] is not None:
+                self._count(m, annul=annul)
+            if m["unit_id"] is not None and scan.annuls_scan_id is not None:
                 self._undo_position(scan.annuls_scan_id, m["unit_id"])
                 self.set_by[m["unit_id"]] = scan.scan_id
             elif m["unit_id"] is not None:
@@ -368,5 +277,137 @@ class BatchState:
                 for m in rows
             ],
         )
-        if scan.mode is ScanMode.ANNUL and outcome.status is not ScanStatus.REJECTED:
+        if scan.annuls_scan_id is not None and outcome.status is not ScanStatus.REJECTED:
             self.annulled_by[scan.annuls_scan_id] = scan.scan_id
+
+
+# -- what load() reads, one concern each ----------------------------------------------------
+
+
+def _normalize_codes(
+    scans: list[ScanIn],
+) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str], dict[uuid.UUID, str]]:
+    """Each scan's normalized code and case code; a code that does not parse is an error."""
+    normalized: dict[uuid.UUID, str] = {}
+    code_errors: dict[uuid.UUID, str] = {}
+    for scan in scans:
+        if scan.mode is ScanMode.ANNUL:
+            continue
+        try:
+            normalized[scan.scan_id] = normalize_code(scan.code, scan.symbology).value
+        except BarcodeError as exc:
+            code_errors[scan.scan_id] = str(exc)
+    pack_codes: dict[uuid.UUID, str] = {}
+    for scan in scans:
+        if scan.case_code is not None:
+            try:
+                pack_codes[scan.scan_id] = normalize_code(scan.case_code).value
+            except BarcodeError as exc:
+                code_errors[scan.scan_id] = f"case code: {exc}"
+    return normalized, pack_codes, code_errors
+
+
+def _load_pick_lists(
+    session: Session, project_ids: list[uuid.UUID]
+) -> tuple[
+    dict[tuple[uuid.UUID, uuid.UUID], int], dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]]
+]:
+    """The projects' pick quantities and named units, per (project, product)."""
+    pick_qty = {
+        (p, prod): qty
+        for p, prod, qty in session.execute(
+            select(PickLine.project_id, PickLine.product_id, PickLine.qty).where(
+                one_of(session, PickLine.project_id, project_ids)
+            )
+        )
+    }
+    named: dict[tuple[uuid.UUID, uuid.UUID], set[uuid.UUID]] = {}
+    for p, unit_id, product_id in session.execute(
+        select(PickUnit.project_id, PickUnit.unit_id, Unit.product_id)
+        .join(Unit, Unit.id == PickUnit.unit_id)
+        .where(one_of(session, PickUnit.project_id, project_ids))
+    ):
+        named.setdefault((p, product_id), set()).add(unit_id)
+    return pick_qty, named
+
+
+def _load_codes(
+    session: Session, codes: list[str]
+) -> tuple[dict[str, UnitRow], dict[str, CaseRow], dict[str, UnitRow]]:
+    """The units, cases (with the units inside) and bulk products the codes name."""
+    units: dict[str, UnitRow] = {}
+    for uid, pid, barcode in session.execute(
+        select(Unit.id, Unit.product_id, Unit.barcode).where(one_of(session, Unit.barcode, codes))
+    ):
+        units[barcode] = UnitRow(uid, pid, barcode)
+    contents: dict[uuid.UUID, list[UnitRow]] = {}
+    case_rows = session.execute(
+        select(Case.id, Case.barcode, Case.name, Case.kind).where(
+            one_of(session, Case.barcode, codes)
+        )
+    ).all()
+    if case_rows:
+        for case_id, uid, pid, barcode in session.execute(
+            select(CaseUnit.case_id, Unit.id, Unit.product_id, Unit.barcode)
+            .join(Unit, Unit.id == CaseUnit.unit_id)
+            .where(one_of(session, CaseUnit.case_id, [row.id for row in case_rows]))
+            .order_by(Unit.barcode)
+        ):
+            contents.setdefault(case_id, []).append(UnitRow(uid, pid, barcode))
+    cases: dict[str, CaseRow] = {}
+    for case_id, barcode, name, kind in case_rows:
+        inside = contents.get(case_id, [])
+        cases[barcode] = CaseRow(case_id, barcode, name, kind, tuple(u.id for u in inside))
+        for unit in inside:
+            units.setdefault(unit.barcode, unit)
+    bulk: dict[str, UnitRow] = {}
+    for product_id, code in session.execute(
+        select(Product.id, Product.barcode).where(
+            one_of(session, Product.barcode, codes), Product.tracking == "bulk"
+        )
+    ):
+        assert code is not None  # it matched one of ``codes``
+        bulk[code] = UnitRow(product_id, product_id, code)
+    return units, cases, bulk
+
+
+def _load_annul_targets(
+    session: Session, target_ids: list[uuid.UUID], unit_by_id: dict[uuid.UUID, UnitRow]
+) -> tuple[dict[uuid.UUID, AnnulTarget], dict[uuid.UUID, uuid.UUID]]:
+    """The stored scans the batch's annuls name, with their movements (their units join
+    ``unit_by_id``), and which of them an earlier annul already took back."""
+    targets: dict[uuid.UUID, AnnulTarget] = {}
+    for row in session.scalars(select(Scan).where(one_of(session, Scan.scan_id, target_ids))):
+        if row.status == "pending":
+            continue  # claimed by this very batch: decided in memory below
+        targets[row.scan_id] = AnnulTarget(
+            row.scan_id, row.station_id, row.mode, row.received_at, row.status, []
+        )
+    for m in session.scalars(
+        select(Movement)
+        .where(one_of(session, Movement.scan_id, list(targets)))
+        .order_by(Movement.id)
+    ):
+        assert m.scan_id is not None  # it matched one of the targets
+        targets[m.scan_id].movements.append(
+            {
+                "kind": m.kind,
+                "product_id": m.product_id,
+                "unit_id": m.unit_id,
+                "project_id": m.project_id,
+                "qty": m.qty,
+            }
+        )
+        if m.unit_id is not None:
+            unit_by_id.setdefault(m.unit_id, UnitRow(m.unit_id, m.product_id, ""))
+    annulled_by = {
+        target: annul
+        for target, annul in session.execute(
+            select(Scan.annuls_scan_id, Scan.scan_id).where(
+                one_of(session, Scan.annuls_scan_id, target_ids),
+                Scan.status.in_([ScanStatus.APPLIED.value, ScanStatus.CONFLICT.value]),
+            )
+        )
+        if target is not None  # it matched one of ``target_ids``
+    }
+    return targets, annulled_by

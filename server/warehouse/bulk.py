@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from server.db import is_postgresql
+from server.db import is_postgresql, table_of
 from server.warehouse.models import Movement, Scan
 
 _SCAN_COLUMNS = {
@@ -79,10 +79,10 @@ def claim(session: Session, rows: list[dict]) -> set[uuid.UUID]:
             "ON CONFLICT (scan_id) DO NOTHING RETURNING scan_id"
         )
         return set(session.execute(stmt, _json(rows, _SCAN_COLUMNS)).scalars())
-    table = Scan.__table__
-    stmt = sqlite_insert(table).on_conflict_do_nothing(index_elements=["scan_id"])
+    table = table_of(Scan)
+    ignoring = sqlite_insert(table).on_conflict_do_nothing(index_elements=["scan_id"])
     # RETURNING, not rowcount: drivers disagree on rowcount for ON CONFLICT DO NOTHING.
-    return set(session.execute(stmt.returning(table.c.scan_id), rows).scalars())
+    return set(session.execute(ignoring.returning(table.c.scan_id), rows).scalars())
 
 
 def insert_movements(session: Session, rows: list[dict]) -> None:
@@ -98,7 +98,7 @@ def insert_movements(session: Session, rows: list[dict]) -> None:
             _json(rows, _MOVEMENT_COLUMNS),
         )
         return
-    session.execute(insert(Movement.__table__), rows)
+    session.execute(insert(table_of(Movement)), rows)
 
 
 def set_answers(session: Session, rows: list[dict]) -> None:
@@ -115,7 +115,7 @@ def set_answers(session: Session, rows: list[dict]) -> None:
             _json(rows, _ANSWER_COLUMNS),
         )
         return
-    table = Scan.__table__
+    table = table_of(Scan)
     session.execute(
         update(table)
         .where(table.c.scan_id == bindparam("b_scan_id"))

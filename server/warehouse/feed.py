@@ -39,6 +39,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Engine, event, text
@@ -46,6 +47,9 @@ from sqlalchemy.orm import Session
 
 from server.db import LOCK_SCAN_FEED_LISTENING
 from shared.protocol import ScanIn
+
+if TYPE_CHECKING:  # imported when a PostgreSQL listener starts (not on SQLite)
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -172,17 +176,17 @@ def _offer(sub: _Subscriber, events: list[dict]) -> None:
 
 def _event(
     *,
-    scan_id,
-    station_id,
-    seq,
-    user_id,
-    project_id,
-    mode,
-    code,
-    status,
-    reason,
-    movements,
-    reason_code=None,
+    scan_id: object,
+    station_id: object,
+    seq: int,
+    user_id: object,
+    project_id: object | None,
+    mode: str,
+    code: str,
+    status: str,
+    reason: str | None,
+    movements: int,  # how many
+    reason_code: str | None = None,
 ) -> dict:
     # The first reason's code (shared.reasons) for consoles that translate; the English
     # ``reason`` is cut to fit a NOTIFY payload, the code never is.
@@ -244,7 +248,9 @@ class FeedSource:
 class LocalSource(FeedSource):
     """One process only: broadcast after the ingest transaction commits."""
 
-    def publish_after_commit(self, feed, session, decided) -> None:
+    def publish_after_commit(
+        self, feed: ScanFeed, session: Session, decided: list[tuple[ScanIn, dict]]
+    ) -> None:
         if not feed.subscriber_count:
             return
         events = _decided_events(decided)
@@ -345,9 +351,11 @@ PG_WAIT_SECONDS = 0.05
 class PgNotifySource(_TailSource):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
-        self._conn = None
+        self._conn: psycopg.Connection[Any] | None = None
 
-    def publish_after_commit(self, feed, session, decided) -> None:
+    def publish_after_commit(
+        self, feed: ScanFeed, session: Session, decided: list[tuple[ScanIn, dict]]
+    ) -> None:
         if not session.execute(_PG_LISTENING, PG_LOCK_KEYS).scalar():
             return
         events = orjson.dumps(_decided_events(decided)).decode()
@@ -369,6 +377,7 @@ class PgNotifySource(_TailSource):
 
     def _step(self) -> None:
         # Gather what arrives in a short window, then broadcast it as one list.
+        assert self._conn is not None  # connected before the first step
         events = [orjson.loads(n.payload) for n in self._conn.notifies(timeout=PG_WAIT_SECONDS)]
         if events:
             self.feed.publish(events)
@@ -389,7 +398,7 @@ _SQLITE_TAIL = (
 )
 
 
-def _uuid(value) -> uuid.UUID | None:
+def _uuid(value: object) -> uuid.UUID | None:
     return None if value is None else uuid.UUID(str(value))
 
 
@@ -398,7 +407,9 @@ class SqliteTailSource(_TailSource):
         super().__init__(engine)
         self._after = 0
 
-    def publish_after_commit(self, feed, session, decided) -> None:
+    def publish_after_commit(
+        self, feed: ScanFeed, session: Session, decided: list[tuple[ScanIn, dict]]
+    ) -> None:
         pass  # the committed rows are the channel
 
     def _query(self, sql: str, params: tuple = ()) -> list:
@@ -408,7 +419,7 @@ class SqliteTailSource(_TailSource):
         try:
             cursor = conn.cursor()
             cursor.execute(sql, params)
-            return cursor.fetchall()
+            return list(cursor.fetchall())
         finally:
             conn.close()
 

@@ -30,19 +30,20 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from server.db import one_of, utcnow
+from server.db import one_of, table_of, utcnow
 from server.edge import bad_char
 from server.errors import BadRequest
 from server.identity.login_sessions import SessionFacts
 from server.identity.models import Station
 from server.warehouse import bulk
-from server.warehouse.batch import BatchState, Outcome
+from server.warehouse.batch import BatchState, CaseRow, Outcome, UnitRow
 from server.warehouse.models import CaseUnit, Movement, Scan
 from shared.protocol import (
     MovementKind,
@@ -229,7 +230,7 @@ def _apply(
             # Case contents are reference data, not ledger: replaced in place.
             session.execute(delete(CaseUnit).where(one_of(session, CaseUnit.unit_id, list(packs))))
             session.execute(
-                insert(CaseUnit.__table__),
+                insert(table_of(CaseUnit)),
                 [{"unit_id": u, "case_id": c} for u, c in packs.items()],
             )
         bulk.set_answers(session, updates)
@@ -266,7 +267,7 @@ def _claim(session: Session, scans: list[ScanIn], received_at: datetime) -> set[
     return bulk.claim(session, rows)
 
 
-def _movement_out(row) -> dict:
+def _movement_out(row: Mapping[Any, Any]) -> dict:
     """A ``MovementOut`` as a dict for orjson (built from our own rows: no validation)."""
     return {
         "id": row["id"],
@@ -282,7 +283,7 @@ def _previous_results(session: Session, scan_ids: list[uuid.UUID]) -> dict[uuid.
     """The first answers of scans received before, as ``duplicate``; two queries."""
     if not scan_ids:
         return {}
-    scans, moves = Scan.__table__.c, Movement.__table__.c
+    scans, moves = table_of(Scan).c, table_of(Movement).c
     firsts = {
         row.scan_id: row
         for row in session.execute(
@@ -364,6 +365,17 @@ def _decide_item(
         return _pack(state, scan, unit)
     if scan.mode is ScanMode.AUDIT:
         return Outcome()
+    return _move(state, scan, unit, case, product)
+
+
+def _move(
+    state: BatchState,
+    scan: ScanIn,
+    unit: UnitRow | None,
+    case: CaseRow | None,
+    product: UnitRow | None,
+) -> Outcome:
+    """The movements of an ``out`` or ``in`` scan of a unit, a case or a bulk product."""
     outcome = Outcome()
     project_id = scan.project_id
     if case is not None and case.kind == "kit":
@@ -383,15 +395,20 @@ def _decide_item(
                 }
             )
     else:
-        items = [unit] if unit else [state.unit_by_id[uid] for uid in case.unit_ids]
+        items = [unit] if unit else [state.unit_by_id[uid] for uid in _named(case).unit_ids]
         for item in items:
             _move_unit(state, scan, item, outcome)
-    if scan.mode is ScanMode.OUT:
+    if scan.mode is ScanMode.OUT and project_id is not None:  # ScanIn: "out" names one
         state.check_pick_list(project_id, outcome)
     return outcome
 
 
-def _pack(state: BatchState, scan: ScanIn, unit) -> Outcome:
+def _named(case: CaseRow | None) -> CaseRow:
+    assert case is not None  # _decide_item: a code names a unit, a case or a product
+    return case
+
+
+def _pack(state: BatchState, scan: ScanIn, unit: UnitRow | None) -> Outcome:
     """Put a unit into a case at a station (an ``audit`` scan with ``case_code``)."""
     if unit is None:
         return Outcome.rejected(ReasonCode.PACK_NEEDS_UNIT)
@@ -420,7 +437,7 @@ def _kinds(scan: ScanIn) -> list[str]:
     return [MovementKind.IN.value]
 
 
-def _move_unit(state: BatchState, scan: ScanIn, unit, outcome: Outcome) -> None:
+def _move_unit(state: BatchState, scan: ScanIn, unit: UnitRow, outcome: Outcome) -> None:
     position = state.position(unit.id)
     if scan.mode is ScanMode.OUT:
         if position.out:
@@ -434,7 +451,7 @@ def _move_unit(state: BatchState, scan: ScanIn, unit, outcome: Outcome) -> None:
             )
         elif position.status != "available":
             outcome.flag(ReasonCode.UNIT_MARKED, barcode=unit.barcode, status=position.status)
-        named = state.named_units.get((scan.project_id, unit.product_id))
+        named = scan.project_id and state.named_units.get((scan.project_id, unit.product_id))
         if named and unit.id not in named:
             outcome.flag(ReasonCode.NOT_A_NAMED_UNIT, barcode=unit.barcode)
     elif not position.out and scan.condition is not ReturnCondition.MISSING:
@@ -451,7 +468,7 @@ def _move_unit(state: BatchState, scan: ScanIn, unit, outcome: Outcome) -> None:
         )
 
 
-def _check_kit(state: BatchState, scan: ScanIn, case, outcome: Outcome) -> None:
+def _check_kit(state: BatchState, scan: ScanIn, case: CaseRow, outcome: Outcome) -> None:
     if scan.mode is ScanMode.OUT:
         off = [
             state.unit_by_id[uid].barcode
@@ -478,6 +495,7 @@ def _annul(
     received_at: datetime,
     annul_window: timedelta,
 ) -> Outcome:
+    assert scan.annuls_scan_id is not None  # ScanIn's validator
     target = state.annul_target(scan.annuls_scan_id)
     if target is None or target.station_id != station.id:
         return Outcome.rejected(ReasonCode.ANNUL_UNKNOWN_SCAN, scan_id=scan.annuls_scan_id)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.db import one_of, utcnow
@@ -62,8 +62,9 @@ def product_stock(session: Session, products: list[Product]) -> dict[uuid.UUID, 
     stock: dict[uuid.UUID, dict[str, int]] = {p.id: {} for p in products}
     serial = [p.id for p in products if p.tracking == "serialized"]
     if serial:
-        units = session.execute(select(Unit.id, Unit.product_id).where(Unit.product_id.in_(serial)))
-        units = units.all()
+        units = session.execute(
+            select(Unit.id, Unit.product_id).where(Unit.product_id.in_(serial))
+        ).all()
         positions = unit_positions(session=session, unit_ids=[u for u, _ in units])
         for pid in serial:
             stock[pid] = dict.fromkeys(UNIT_STATUSES, 0) | {"total": 0}
@@ -209,7 +210,7 @@ def set_aside_units(
     *,
     session: Session,
     statuses: list[str],
-    stmt=None,
+    stmt: Select[Unit] | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> tuple[list[UnitOut], int]:
@@ -227,7 +228,7 @@ def set_aside_units(
         )
         .distinct()
     ).all()
-    positions = unit_positions(session=session, unit_ids=candidates)
+    positions = unit_positions(session=session, unit_ids=[c for c in candidates if c is not None])
     ids = [unit_id for unit_id, pos in positions.items() if pos.status in statuses]
     if not ids:
         return [], 0

@@ -8,6 +8,7 @@ missing ones and every scan that was flagged for review.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import func, or_, select
@@ -107,7 +108,7 @@ def delete_project(*, session: Session, project_id: uuid.UUID) -> None:
 def set_pick_list(*, session: Session, project_id: uuid.UUID, pick_list: PickList) -> Project:
     """Replace the pick list: product x qty lines, plus optional named units."""
     project = get_project(session=session, project_id=project_id)
-    lines = {}
+    lines: dict[uuid.UUID, int] = {}
     for line in pick_list.lines:
         lines[line.product_id] = lines.get(line.product_id, 0) + line.qty
     known = set(session.scalars(select(Product.id).where(Product.id.in_(list(lines)))))
@@ -204,7 +205,7 @@ def _annulled_ids():
     )
 
 
-def scan_rows(*, session: Session, scans: list[Scan]) -> list[ScanRow]:
+def scan_rows(*, session: Session, scans: Sequence[Scan]) -> list[ScanRow]:
     """``ScanRow``s, each with the annul that undid it (if one did)."""
     by = dict(
         session.execute(

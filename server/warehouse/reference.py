@@ -37,10 +37,21 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import orjson
-from sqlalchemy import Engine, String, cast, delete, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Label,
+    String,
+    cast,
+    delete,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from server.config import Settings
 from server.db import utcnow
@@ -164,7 +175,7 @@ def _after_movements(session: Session, built: _Current) -> tuple[dict, dict]:
     return rows, digests
 
 
-def _s(column):
+def _s(column: QueryableAttribute[Any]) -> Label[str]:
     return cast(column, String).label(column.key)
 
 
@@ -247,7 +258,7 @@ class _Current:
 
 
 # The last map built, per engine (one per database; tests make many), per process.
-_built: weakref.WeakKeyDictionary[Engine, _Current] = weakref.WeakKeyDictionary()
+_built: weakref.WeakKeyDictionary[Engine | Connection, _Current] = weakref.WeakKeyDictionary()
 _built_lock = threading.Lock()
 _STAMP = text(
     "SELECT (SELECT changes FROM reference_stamp WHERE id = 1), (SELECT count(*) FROM movements)"
@@ -269,7 +280,12 @@ def _current(session: Session) -> _Current:
         exists = select(ReferenceVersion.id).where(ReferenceVersion.id == cached.version)
         if session.scalar(exists) is not None:
             return cached
-    if stamp is not None and cached is not None and cached.stamp[0] == stamp[0]:
+    if (
+        stamp is not None
+        and cached is not None
+        and cached.stamp is not None  # only stamped maps are kept
+        and cached.stamp[0] == stamp[0]
+    ):
         rows, digests = _after_movements(session, cached)
     else:
         rows = _current_rows(session)

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from server.exports.documents import cents_to_str
 from server.exports.models import ExportRun
+
+if TYPE_CHECKING:  # csv.writer()'s return type, named for the checker only
+    from _csv import Writer as CsvWriter
 
 
 @lru_cache(maxsize=1)
@@ -52,20 +57,13 @@ def _money(cents: int | None) -> str:
     return "" if cents is None else cents_to_str(cents)
 
 
-def render_csv(run: ExportRun) -> str:
-    """One section per table, separated by a blank line (spreadsheets open it as is)."""
-    report = run.report or {}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["section", "run", run.id, run.target, run.status])
-    writer.writerow(["api_calls", report.get("api_calls", run.api_calls)])
-    if report.get("stopped"):
-        writer.writerow(["stopped", report["stopped"]])
-    writer.writerow([])
+def _csv_failures(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(["failure_kind", "id", "number", "reason"])
     for row in report.get("failures", []):
         writer.writerow([row["kind"], row["id"], row["number"] or "", row["reason"]])
-    writer.writerow([])
+
+
+def _csv_documents(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(["number", "type", "remote_id", "status", "attempts", "last_error"])
     for doc in report.get("documents", []):
         writer.writerow(
@@ -78,7 +76,9 @@ def render_csv(run: ExportRun) -> str:
                 doc["last_error"] or "",
             ]
         )
-    writer.writerow([])
+
+
+def _csv_vat(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(["vat_rate", "local_net", "remote_net", "local_vat", "remote_vat"])
     for row in report.get("vat", []):
         writer.writerow(
@@ -90,7 +90,9 @@ def render_csv(run: ExportRun) -> str:
                 cents_to_str(row["remote_vat"]),
             ]
         )
-    writer.writerow([])
+
+
+def _csv_mismatches(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(
         [
             "mismatch_number",
@@ -114,7 +116,9 @@ def render_csv(run: ExportRun) -> str:
                 row["note"],
             ]
         )
-    writer.writerow([])
+
+
+def _csv_payments(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(["payment", "kind", "number", "amount", "remote_amount", "status", "matched"])
     for matched, rows in (("yes", "payments_matched"), ("no", "payments_unmatched")):
         for pay in report.get(rows, []):
@@ -129,7 +133,9 @@ def render_csv(run: ExportRun) -> str:
                     matched,
                 ]
             )
-    writer.writerow([])
+
+
+def _csv_contacts(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(
         ["contact_customer", "name", "address", "vat_number", "kvk", "remote_id", "status", "note"]
     )
@@ -146,7 +152,9 @@ def render_csv(run: ExportRun) -> str:
                 row["note"],
             ]
         )
-    writer.writerow([])
+
+
+def _csv_overpaid(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(
         [
             "overpaid_number",
@@ -173,8 +181,37 @@ def render_csv(run: ExportRun) -> str:
                 ),
             ]
         )
-    writer.writerow([])
+
+
+def _csv_changed_remotely(writer: CsvWriter, report: dict[str, Any]) -> None:
     writer.writerow(["changed_remotely_number", "remote_id"])
     for doc in report.get("changed_remotely", []):
         writer.writerow([doc["number"], doc["remote_id"]])
+
+
+# The CSV file's tables after the run's own lines, in order, a blank line before each.
+_CSV_SECTIONS: tuple[Callable[[CsvWriter, dict[str, Any]], None], ...] = (
+    _csv_failures,
+    _csv_documents,
+    _csv_vat,
+    _csv_mismatches,
+    _csv_payments,
+    _csv_contacts,
+    _csv_overpaid,
+    _csv_changed_remotely,
+)
+
+
+def render_csv(run: ExportRun) -> str:
+    """One section per table, separated by a blank line (spreadsheets open it as is)."""
+    report = run.report or {}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["section", "run", run.id, run.target, run.status])
+    writer.writerow(["api_calls", report.get("api_calls", run.api_calls)])
+    if report.get("stopped"):
+        writer.writerow(["stopped", report["stopped"]])
+    for section in _CSV_SECTIONS:
+        writer.writerow([])
+        section(writer, report)
     return out.getvalue()

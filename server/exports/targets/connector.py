@@ -70,7 +70,7 @@ class Connector(Protocol):
         """Re-read documents for reconciliation (batched where the API allows)."""
         ...
 
-    def remote_versions(self) -> dict[str, str] | None:
+    def remote_versions(self, since: datetime | None = None) -> dict[str, str] | None:
         """{remote id: version} of every exported document, cheaply; None if unsupported."""
         ...
 

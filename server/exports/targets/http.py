@@ -160,20 +160,12 @@ class ApiClient:
                     method, url, json=json, params=params, headers=self._auth_headers()
                 )
             except httpx.TransportError as exc:
-                for limiter in self.limiters:
-                    limiter.record()
-                self.calls += 1
-                metrics.CALLS.labels(self.target).inc()
-                if is_write:
-                    raise OutcomeUnknown(f"{method} {path}: {exc!r}", endpoint=path) from exc
-                if attempt > self.read_retries:
-                    raise Unavailable(f"{method} {path}: {exc!r}", endpoint=path) from exc
-                self.sleep(min(2**attempt * 0.1, 5))
+                self._count_call()
+                self._retry_or_raise(
+                    f"{method} {path}: {exc!r}", path, attempt, is_write=is_write, cause=exc
+                )
                 continue
-            self.calls += 1
-            metrics.CALLS.labels(self.target).inc()
-            for limiter in self.limiters:
-                limiter.record()
+            self._count_call()
             self._adopt_headers(response)
             if response.status_code >= 400 and self.errors is not None:
                 self.errors.record(endpoint, response.status_code)
@@ -192,14 +184,40 @@ class ApiClient:
                     endpoint=path,
                 )
             if response.status_code >= 500:
-                message = f"{method} {path} -> {response.status_code}"
-                if is_write:
-                    raise OutcomeUnknown(message, status=response.status_code, endpoint=path)
-                if attempt > self.read_retries:
-                    raise Unavailable(message, status=response.status_code, endpoint=path)
-                self.sleep(min(2**attempt * 0.1, 5))
+                self._retry_or_raise(
+                    f"{method} {path} -> {response.status_code}",
+                    path,
+                    attempt,
+                    is_write=is_write,
+                    status=response.status_code,
+                )
                 continue
             return response
+
+    def _count_call(self) -> None:
+        """A call went out (answered or not): it counts against every limit."""
+        for limiter in self.limiters:
+            limiter.record()
+        self.calls += 1
+        metrics.CALLS.labels(self.target).inc()
+
+    def _retry_or_raise(
+        self,
+        message: str,
+        path: str,
+        attempt: int,
+        *,
+        is_write: bool,
+        status: int | None = None,
+        cause: Exception | None = None,
+    ) -> None:
+        """After a lost or 5xx answer: a write's outcome is unknown (never sent twice
+        blind); a read backs off and is sent again, up to ``read_retries`` times."""
+        if is_write:
+            raise OutcomeUnknown(message, status=status, endpoint=path) from cause
+        if attempt > self.read_retries:
+            raise Unavailable(message, status=status, endpoint=path) from cause
+        self.sleep(min(2**attempt * 0.1, 5))
 
     def _acquire(self, method: str, path: str) -> None:
         """Wait for every limiter; a wait beyond ``max_wait`` (the server said none left
@@ -221,7 +239,9 @@ class ApiClient:
         """Epoch seconds on the limiters' clock (retry times are compared against it)."""
         return self.limiters[0].now() if self.limiters else time.time()
 
-    def _wait_after_429(self, method: str, path: str, response, throttled: int) -> None:
+    def _wait_after_429(
+        self, method: str, path: str, response: httpx.Response, throttled: int
+    ) -> None:
         """Hold every limiter until the server's retry time; stop when it keeps refusing
         or asks for longer than ``max_wait``."""
         if throttled > self.throttle_retries:

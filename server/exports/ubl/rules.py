@@ -40,18 +40,18 @@ SELLER_VAT_CATEGORIES = {"S", "Z", "E", "AE", "K", "G"}  # BR-x-02: the seller's
 CREDIT_TRANSFER = {"30", "58"}  # BR-61: these need the payee's account
 
 
-def _cents(node) -> int | None:
+def _cents(node: etree._Element | None) -> int | None:
     if node is None or node.text is None:
         return None
     return int(Decimal(node.text.strip()) * 100)
 
 
-def _amount(root, path: str) -> int:
+def _amount(root: etree._Element, path: str) -> int:
     value = _cents(root.find(path, NS))
     return 0 if value is None else value
 
 
-def _text(node, path: str) -> str:
+def _text(node: etree._Element, path: str) -> str:
     return (node.findtext(path, default="", namespaces=NS) or "").strip()
 
 
@@ -242,7 +242,9 @@ def _breakdown_sums(doc: Document) -> Iterator[Finding]:
             yield from _breakdown(sub, doc.lines, doc.vat_tolerance_cents)
 
 
-def _breakdown(sub, lines, tolerance: int) -> Iterator[Finding]:
+def _breakdown(
+    sub: etree._Element, lines: list[etree._Element], tolerance: int
+) -> Iterator[Finding]:
     category = _text(sub, "cac:TaxCategory/cbc:ID")
     percent = Decimal(_text(sub, "cac:TaxCategory/cbc:Percent") or "0")
     taxable = _amount(sub, "cbc:TaxableAmount")
@@ -438,6 +440,7 @@ def _buyer_name(doc: Document) -> Iterator[Finding]:
 @rule(when=_has_parties)
 def _vat_prefix(doc: Document) -> Iterator[Finding]:
     for party in (doc.supplier, doc.customer):
+        assert party is not None  # when=_has_parties
         for vat in party.findall("cac:PartyTaxScheme", NS):
             if _text(vat, "cac:TaxScheme/cbc:ID") != "VAT":
                 continue
@@ -510,6 +513,7 @@ def _customer_legal_id(doc: Document) -> Iterator[Finding]:
     customer = doc.customer
     if (
         doc.customer_nl
+        and customer is not None
         and customer.find("cac:PartyLegalEntity", NS) is not None
         and not _legal_id(customer)
     ):
@@ -540,7 +544,7 @@ def _payment_means(doc: Document) -> Iterator[Finding]:
             yield "BR-61", "A credit transfer needs the payment account identifier (BT-84)"
 
 
-def _vat_ids(party) -> list[str]:
+def _vat_ids(party: etree._Element) -> list[str]:
     return [
         _text(scheme, "cbc:CompanyID")
         for scheme in party.findall("cac:PartyTaxScheme", NS)
@@ -548,14 +552,14 @@ def _vat_ids(party) -> list[str]:
     ]
 
 
-def _legal_id(party) -> bool:
+def _legal_id(party: etree._Element) -> bool:
     return any(
         node.get("schemeID") in LEGAL_ID_SCHEMES and (node.text or "").strip()
         for node in party.findall("cac:PartyLegalEntity/cbc:CompanyID", NS)
     )
 
 
-def _full_address(party) -> bool:
+def _full_address(party: etree._Element) -> bool:
     address = party.find("cac:PostalAddress", NS)
     return address is not None and all(
         _text(address, f"cbc:{part}") for part in ("StreetName", "CityName", "PostalZone")

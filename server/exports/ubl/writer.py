@@ -53,7 +53,9 @@ class Supplier:
 _QNAMES: dict[tuple[str, str], str] = {}
 
 
-def _el(parent, ns: str, tag: str, text: str | None = None, **attrs):
+def _el(
+    parent: etree._Element, ns: str, tag: str, text: str | None = None, **attrs: str
+) -> etree._Element:
     qname = _QNAMES.get((ns, tag))
     if qname is None:
         qname = _QNAMES[(ns, tag)] = f"{{{ns}}}{tag}"
@@ -107,7 +109,9 @@ def customization(doc: ExportDocument) -> str:
     return EN16931 if consumer_nl else NLCIUS
 
 
-def _tax_category(parent, tag: str, category: str, rate: int, reason: str | None = None):
+def _tax_category(
+    parent: etree._Element, tag: str, category: str, rate: int, reason: str | None = None
+) -> None:
     """BT-151/BT-152 on a line; with ``reason`` also BT-121/BT-120 (breakdown only: the
     line's ClassifiedTaxCategory has no exemption reason in EN 16931)."""
     cat = _el(parent, CAC, tag)
@@ -129,7 +133,7 @@ def _without_vat_ids(party: etree._Element) -> etree._Element:
     return party
 
 
-def _delivery(root, doc: ExportDocument) -> None:
+def _delivery(root: etree._Element, doc: ExportDocument) -> None:
     # BR-IC-11/12: an intra-community supply says when and to which country it went.
     delivery = _el(root, CAC, "Delivery")
     _el(delivery, CBC, "ActualDeliveryDate", doc.date.isoformat())
@@ -137,7 +141,19 @@ def _delivery(root, doc: ExportDocument) -> None:
     _el(_el(address, CAC, "Country"), CBC, "IdentificationCode", doc.customer.country)
 
 
-def _party(parent, tag: str, *, name, street, city, zipcode, country, vat, kvk, endpoint=True):
+def _party(
+    parent: etree._Element,
+    tag: str,
+    *,
+    name: str,
+    street: str | None,
+    city: str | None,
+    zipcode: str | None,
+    country: str,
+    vat: str | None,
+    kvk: str | None,
+    endpoint: bool = True,
+) -> etree._Element:
     party = _el(_el(parent, CAC, tag), CAC, "Party")
     if kvk and endpoint:
         _el(party, CBC, "EndpointID", kvk, schemeID=KVK_SCHEME)
@@ -196,11 +212,23 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
     root.append(customer_party)
     if vat_categories.VatCategory.INTRA_EU_GOODS in categories:
         _delivery(root, doc)
+    _payment_means(root, doc, supplier)
+    _totals(root, doc)
+    _lines(root, doc, credit=credit)
+    return root
+
+
+def _payment_means(root: etree._Element, doc: ExportDocument, supplier: Supplier) -> None:
+    """Pay by credit transfer to the supplier's IBAN, quoting the document number."""
     means = _el(root, CAC, "PaymentMeans")
     _el(means, CBC, "PaymentMeansCode", "30")  # credit transfer
     _el(means, CBC, "PaymentID", doc.number)
     _el(_el(means, CAC, "PayeeFinancialAccount"), CBC, "ID", supplier.iban)
 
+
+def _totals(root: etree._Element, doc: ExportDocument) -> None:
+    """The VAT breakdown per (category, rate) and the document's monetary totals."""
+    cur = doc.currency
     breakdown = doc.vat_breakdown()
     vat_total = sum(tax for _net, tax, _reason in breakdown.values())
     tax_total = _el(root, CAC, "TaxTotal")
@@ -216,6 +244,11 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
     _el(totals, CBC, "TaxExclusiveAmount", cents_to_str(net_total), currencyID=cur)
     _el(totals, CBC, "TaxInclusiveAmount", cents_to_str(net_total + vat_total), currencyID=cur)
     _el(totals, CBC, "PayableAmount", cents_to_str(net_total + vat_total), currencyID=cur)
+
+
+def _lines(root: etree._Element, doc: ExportDocument, *, credit: bool) -> None:
+    """One invoice (or credit note) line per document line, quantity 1 at its amount."""
+    cur = doc.currency
     line_tag, qty_tag = (
         ("CreditNoteLine", "CreditedQuantity") if credit else ("InvoiceLine", "InvoicedQuantity")
     )
@@ -234,7 +267,6 @@ def ubl_tree(doc: ExportDocument, supplier: Supplier) -> etree._Element:
             cents_to_str(line.amount_cents),
             currencyID=cur,
         )
-    return root
 
 
 def write_ubl_zip(

@@ -59,7 +59,9 @@ def split_address(text: str) -> tuple[str | None, str | None, str | None]:
     return whole, None, None
 
 
-def join_address(street, zipcode, city, country) -> str:
+def join_address(
+    street: str | None, zipcode: str | None, city: str | None, country: str | None
+) -> str:
     place = " ".join(part for part in (zipcode, city) if part)
     parts = [street, place, country if country and country != "NL" else None]
     return ", ".join(part for part in parts if part)[:ADDRESS_LENGTH]

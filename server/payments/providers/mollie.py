@@ -167,10 +167,10 @@ class MollieProvider(PaymentProvider):
                         "expires_at": payment.get("expiresAt"),
                     },
                 )
-            payment = client.payments.delete(provider_payment_id)
+            cancelled = client.payments.delete(provider_payment_id)
         except mollie_errors.Error as exc:
             raise map_error(exc) from exc
-        return self._snapshot(payment, refunds=[], chargebacks=[])
+        return self._snapshot(cancelled, refunds=[], chargebacks=[])
 
     def refund(
         self, *, provider_payment_id: str, amount_cents: int, currency: str, idempotency_key: str

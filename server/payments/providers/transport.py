@@ -11,6 +11,7 @@ keep-alive, and connection failures as ``APIConnectionError`` — and drops the 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import stripe
 import urllib3
@@ -25,7 +26,7 @@ class Urllib3StripeClient(stripe.HTTPClient):
 
     def __init__(self, *, proxy: str | None = None, pool_size: int = 16) -> None:
         super().__init__(verify_ssl_certs=True, proxy=proxy)
-        options = {
+        options: dict[str, Any] = {
             "num_pools": 4,
             "maxsize": pool_size,  # one keep-alive connection per concurrent request
             "cert_reqs": "CERT_REQUIRED",
@@ -37,8 +38,14 @@ class Urllib3StripeClient(stripe.HTTPClient):
             urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
         )
 
-    def request(
-        self, method: str, url: str, headers: Mapping[str, str] | None, post_data=None
+    def request(  # type: ignore[override]  # stripe types the body str; the SDK takes bytes
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str] | None,
+        post_data: Any = None,
+        *,
+        _usage: list[str] | None = None,
     ) -> tuple[bytes, int, Mapping[str, str]]:
         try:
             response = self._pool.request(
@@ -54,7 +61,7 @@ class Urllib3StripeClient(stripe.HTTPClient):
             ) from exc
         return response.data, response.status, response.headers
 
-    def request_stream(self, method, url, headers, post_data=None):
+    def request_stream(self, *args: Any, **kwargs: Any) -> tuple[Any, int, Mapping[str, str]]:
         raise NotImplementedError("streaming responses are not used by RentGuy")
 
     def close(self) -> None:

@@ -81,8 +81,14 @@ class ExactClient(ApiClient):
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, http: httpx.Client, mapping: Mapping, tokens, errors=None
-    ):
+        cls,
+        settings: Settings,
+        *,
+        http: httpx.Client,
+        mapping: Mapping,
+        tokens: ExactTokenStore,
+        errors: ErrorCounter | None = None,
+    ) -> ExactClient:
         return cls(
             errors=errors,
             http=http,
@@ -136,7 +142,7 @@ class ExactClient(ApiClient):
         except (ValueError, KeyError, TypeError):
             return response.text[:500]
 
-    def _rows(self, path: str, params: dict) -> Iterator[dict]:
+    def _rows(self, path: str, params: dict | None) -> Iterator[dict]:
         url: str | None = path
         while url:
             response = self.request("GET", url, params=params)
@@ -277,7 +283,9 @@ class ExactClient(ApiClient):
             return str(row["EntryID"])
         return None
 
-    def remote_movements(self, remote_docs: dict[str, RemoteDocument], since) -> dict[str, int]:
+    def remote_movements(
+        self, remote_docs: dict[str, RemoteDocument], since: datetime
+    ) -> dict[str, int]:
         # Modified is the division's local time, ahead of UTC: a UTC bound reads a little
         # more than needed, never less. One page (60 lines) per call.
         bound = (since - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")

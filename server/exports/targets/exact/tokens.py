@@ -86,11 +86,11 @@ class ExactTokenStore:
             ).scalar_one()
             access, stored_refresh = self._read(row)
             expires = row.access_expires_at
-            fresh = access and expires and expires > utcnow() + REFRESH_MARGIN
-            if fresh and access != refused:
-                self._cached = (access, expires)
-                return access
-            if fresh:  # refused although it should live on, and no refresh allowed yet
+            if access and expires and expires > utcnow() + REFRESH_MARGIN:  # fresh
+                if access != refused:
+                    self._cached = (access, expires)
+                    return access
+                # refused although it should live on, and no refresh allowed yet
                 left = int((expires - utcnow()).total_seconds())
                 raise NotAuthorized(
                     f"Exact Online refused an access token that is valid for another {left} s "

@@ -8,6 +8,7 @@ Rate limit: 150 requests per 5 minutes per key. Every answer carries ``RateLimit
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 import httpx
 
@@ -213,12 +214,14 @@ class MoneybirdClient(ApiClient):
                 return str(item["id"])
         return None
 
-    def remote_movements(self, remote_docs: dict[str, RemoteDocument], since) -> dict[str, int]:
+    def remote_movements(
+        self, remote_docs: dict[str, RemoteDocument], since: datetime
+    ) -> dict[str, int]:
         # The invoices just re-read carry their payments: no call of its own.
         return {ref: cents for doc in remote_docs.values() for ref, cents in doc.payments.items()}
 
     # -- reconciliation -----------------------------------------------------------------
-    def remote_versions(self, since=None) -> dict[str, str]:
+    def remote_versions(self, since: datetime | None = None) -> dict[str, str]:
         response = self.request(
             "GET",
             self._path("external_sales_invoices/synchronization.json"),
