@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,6 +30,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from server.errors import NotFound
 
 # Stable constraint names, so Alembic migrations can drop and alter them on both databases.
 NAMING_CONVENTION = {
@@ -67,6 +70,18 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+M = TypeVar("M")
+
+
+def get_or_404(session: Session, model: type[M], key: Any, message: str) -> M:
+    """The row of ``model`` with primary key ``key``, or NotFound with ``message`` (its
+    text is the API's answer, e.g. ``f"no project {project_id}"``)."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(message)
+    return row
 
 
 def is_postgresql(session: Session) -> bool:

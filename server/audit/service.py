@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
+from server.paging import page_rows
 from server.sqlutil import flush_unique
 
 
@@ -125,12 +126,9 @@ def list_events(
         conditions.append(AuditEvent.occurred_at >= since)
     if until:
         conditions.append(AuditEvent.occurred_at < until)
-    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
-    rows = session.scalars(
+    stmt = (
         select(AuditEvent)
         .where(*conditions)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    )
+    return page_rows(session, stmt, limit=limit, offset=offset)

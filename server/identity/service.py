@@ -11,8 +11,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record, record_update
-from server.db import utcnow
-from server.errors import BadRequest, Conflict, NotFound, Unauthorized
+from server.db import get_or_404, utcnow
+from server.errors import BadRequest, Conflict, Unauthorized
 from server.identity.models import (
     Badge,
     BadgeKind,
@@ -23,6 +23,7 @@ from server.identity.models import (
     UserRole,
 )
 from server.identity.security import hash_password, hash_pin, new_station_token, token_hash
+from server.paging import page_rows
 from server.sqlutil import flush_unique
 from shared.badges import SignedBadge, badge_hash, new_badge_code, pin_join, sign_badge
 from shared.ids import uuid7
@@ -94,10 +95,7 @@ def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
 
 def require_user(*, session: Session, user_id: uuid.UUID) -> User:
     """The user, or NotFound."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
-    return user
+    return get_or_404(session, User, user_id, f"no user with id {user_id}")
 
 
 def list_users(
@@ -124,11 +122,8 @@ def list_users(
         conditions.append(User.id.in_(select(UserRole.user_id).where(UserRole.role == role.value)))
     if active is not None:
         conditions.append(User.active.is_(active))
-    total = session.scalar(select(func.count()).select_from(User).where(*conditions))
-    users = session.scalars(
-        select(User).where(*conditions).order_by(User.name, User.id).limit(limit).offset(offset)
-    ).all()
-    return list(users), int(total or 0)
+    stmt = select(User).where(*conditions).order_by(User.name, User.id)
+    return page_rows(session, stmt, limit=limit, offset=offset)
 
 
 def update_profile(
@@ -387,22 +382,12 @@ def list_badges(
         conditions.append(Badge.user_id == user_id)
     if active is not None:
         conditions.append(Badge.active.is_(active))
-    total = session.scalar(select(func.count()).select_from(Badge).where(*conditions))
-    rows = session.scalars(
-        select(Badge)
-        .where(*conditions)
-        .order_by(Badge.issued_at, Badge.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    stmt = select(Badge).where(*conditions).order_by(Badge.issued_at, Badge.id)
+    return page_rows(session, stmt, limit=limit, offset=offset)
 
 
 def require_badge(*, session: Session, badge_id: uuid.UUID) -> Badge:
-    badge = session.get(Badge, badge_id)
-    if badge is None:
-        raise NotFound(f"no badge with id {badge_id}")
-    return badge
+    return get_or_404(session, Badge, badge_id, f"no badge with id {badge_id}")
 
 
 def revoke_badge(

@@ -14,8 +14,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
-from server.db import utcnow
-from server.errors import Conflict, NotFound, Unauthorized
+from server.db import get_or_404, utcnow
+from server.errors import Conflict, Unauthorized
 from server.identity import throttle
 from server.identity.models import Station, StationEnrollment
 from server.identity.security import (
@@ -24,6 +24,7 @@ from server.identity.security import (
     token_hash,
 )
 from server.identity.service import create_station, revoke_refresh_tokens
+from server.paging import page_rows
 
 ENROLL_FAILED = "invalid, used or expired enrolment code"
 # Guessing codes is cheaper than guessing passwords: lock a source after 10 misses.
@@ -106,11 +107,8 @@ def list_stations(
     *, session: Session, active: bool | None = None, limit: int = 50, offset: int = 0
 ) -> tuple[list[Station], int]:
     conditions = [] if active is None else [Station.active.is_(active)]
-    total = session.scalar(select(func.count()).select_from(Station).where(*conditions))
-    rows = session.scalars(
-        select(Station).where(*conditions).order_by(Station.name).limit(limit).offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    stmt = select(Station).where(*conditions).order_by(Station.name)
+    return page_rows(session, stmt, limit=limit, offset=offset)
 
 
 def not_synced_since(*, session: Session, since: datetime) -> list[Station]:
@@ -129,10 +127,7 @@ def not_synced_since(*, session: Session, since: datetime) -> list[Station]:
 
 
 def require_station(*, session: Session, station_id: uuid.UUID) -> Station:
-    station = session.get(Station, station_id)
-    if station is None:
-        raise NotFound(f"no station with id {station_id}")
-    return station
+    return get_or_404(session, Station, station_id, f"no station with id {station_id}")
 
 
 def rename_station(*, session: Session, station: Station, name: str, actor: Actor) -> Station:

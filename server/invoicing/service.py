@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, lazyload
 
 from server.audit.service import Actor, record, record_update
-from server.db import utcnow
+from server.db import get_or_404, utcnow
 from server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from server.invoicing import vat as vat_categories
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
@@ -117,10 +117,7 @@ CUSTOMER_FIELDS = ("name", "email", "street", "zipcode", "city", "country", "kvk
 
 
 def get_customer(*, session: Session, customer_id: uuid.UUID) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}")
-    return customer
+    return get_or_404(session, Customer, customer_id, f"no customer {customer_id}")
 
 
 def customer_details(customer: Customer) -> dict:
@@ -190,13 +187,9 @@ def create_invoice_from_project(
 
     Each line's VAT category is its override or the customer's (``server.invoicing.vat``);
     a category that is not Dutch VAT makes the line 0 %."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"no project {project_id}")
+    project = get_or_404(session, Project, project_id, f"no project {project_id}")
     if customer_id is not None:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}")
+        customer = get_or_404(session, Customer, customer_id, f"no customer {customer_id}")
     else:
         customer = get_or_create_customer(session=session, name=project.customer or project.name)
     issue_date = issue_date or utcnow().date()

@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
-from server.db import utcnow
-from server.errors import BadRequest, NotFound
+from server.db import get_or_404, utcnow
+from server.errors import BadRequest
 from server.identity.models import User
 from server.integrity import delete_row
+from server.paging import page_rows
 from server.warehouse.models import CrewAssignment, Project
 
 # "Today" on /me is the warehouse's day, not UTC's: a 00:30 call is still tonight's show.
@@ -29,13 +30,10 @@ def _check_window(starts_at: datetime, ends_at: datetime) -> None:
 
 
 def _check_refs(session: Session, user_id: uuid.UUID, project_id: uuid.UUID) -> None:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
+    user = get_or_404(session, User, user_id, f"no user with id {user_id}")
     if not user.active:
         raise BadRequest("cannot assign a deactivated user")
-    if session.get(Project, project_id) is None:
-        raise NotFound(f"no project with id {project_id}")
+    get_or_404(session, Project, project_id, f"no project with id {project_id}")
 
 
 def create_assignment(
@@ -73,10 +71,9 @@ def create_assignment(
 
 
 def require_assignment(*, session: Session, assignment_id: uuid.UUID) -> CrewAssignment:
-    assignment = session.get(CrewAssignment, assignment_id)
-    if assignment is None:
-        raise NotFound(f"no crew assignment with id {assignment_id}")
-    return assignment
+    return get_or_404(
+        session, CrewAssignment, assignment_id, f"no crew assignment with id {assignment_id}"
+    )
 
 
 def update_assignment(
@@ -137,15 +134,12 @@ def list_assignments(
         conditions.append(CrewAssignment.ends_at > overlaps_from)
     if overlaps_until is not None:
         conditions.append(CrewAssignment.starts_at < overlaps_until)
-    total = session.scalar(select(func.count()).select_from(CrewAssignment).where(*conditions))
-    rows = session.scalars(
+    stmt = (
         select(CrewAssignment)
         .where(*conditions)
         .order_by(CrewAssignment.starts_at, CrewAssignment.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    )
+    return page_rows(session, stmt, limit=limit, offset=offset)
 
 
 def today_window(now: datetime | None = None) -> tuple[datetime, datetime]:
