@@ -27,7 +27,6 @@ from server.identity.schemas import (
     BadgeOut,
     EnrollmentCreate,
     EnrollmentOut,
-    Page,
     PasswordReset,
     PinSet,
     StationOut,
@@ -37,6 +36,7 @@ from server.identity.schemas import (
     UserOut,
     UserUpdate,
 )
+from server.paging import Page
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 

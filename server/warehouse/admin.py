@@ -18,6 +18,7 @@ from server.deps import (
     ScansReader,
     SessionDep,
 )
+from server.paging import Page
 from server.warehouse import inventory, projects
 from server.warehouse.schemas import (
     CaseContents,
@@ -25,7 +26,6 @@ from server.warehouse.schemas import (
     CaseOut,
     CaseUpdate,
     MovementRow,
-    Page,
     PickList,
     ProductCreate,
     ProductOut,
