@@ -51,7 +51,12 @@ SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 # The caller's address (``server.ops.proxies`` decides it once, proxies considered); None
 # when the transport has none.
-ClientAddress = Annotated[str | None, Depends(client_ip)]
+async def _client_address(request: Request) -> str | None:
+    # async: answered on the event loop, no worker thread for a lookup this small.
+    return client_ip(request)
+
+
+ClientAddress = Annotated[str | None, Depends(_client_address)]
 PagingDep = Annotated[Paging, Query()]
 _bearer = HTTPBearer(auto_error=False, description="station token")
 

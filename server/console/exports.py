@@ -40,7 +40,7 @@ PLOT_HOURS = 8
 
 
 def _runs(ctx: Ctx) -> list[ExportRun]:
-    runs = [run for t in Target for run in service.list_runs(session=ctx.db, target=t, limit=20)]
+    runs = [run for t in Target for run in ctx.db.scalars(service.runs_query(target=t).limit(20))]
     return sorted(runs, key=lambda run: run.started_at, reverse=True)[:30]
 
 

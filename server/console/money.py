@@ -60,7 +60,9 @@ def invoices(ctx: Reader):
     state = ctx.request.query_params.get("state", "")
     state = state if state in STATES else None
     page = page_number(ctx.request.query_params.get("page"))
-    rows = invoicing.list_invoices(session=ctx.db, state=state, limit=51, offset=(page - 1) * 50)
+    # One more than a page: its presence says there is a next page.
+    newest_first = invoicing.invoices_query(state=state).limit(51).offset((page - 1) * 50)
+    rows = list(ctx.db.scalars(newest_first))
     return render(
         ctx,
         "money.html",

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, lazyload
 
 from server.audit.service import Actor, record, record_update
@@ -463,11 +463,8 @@ def create_credit_note(
     return note
 
 
-def list_invoices(
-    *, session: Session, state: str | None = None, limit: int = 100, offset: int = 0
-) -> list[Invoice]:
-    """Invoices, newest number first (the API and the console)."""
-    stmt = select(Invoice).order_by(Invoice.number.desc()).limit(limit).offset(offset)
-    if state:
-        stmt = stmt.where(Invoice.state == state)
-    return list(session.scalars(stmt))
+def invoices_query(*, state: str | None = None) -> Select[Invoice]:
+    """Invoices (in ``state``, if given), newest number first: the API pages it, the
+    console too."""
+    stmt = select(Invoice).order_by(Invoice.number.desc())
+    return stmt.where(Invoice.state == state) if state else stmt
