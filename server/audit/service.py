@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
-from server.paging import page_rows
 from server.sqlutil import flush_unique
 
 
@@ -87,9 +86,8 @@ def record_update(
     return changed
 
 
-def list_events(
+def events_query(
     *,
-    session: Session,
     action: str | None = None,
     outcome: str | None = None,
     actor_user_id: uuid.UUID | None = None,
@@ -98,10 +96,8 @@ def list_events(
     target_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[AuditEvent], int]:
-    """One page of events, newest first, and the total matching the filters.
+) -> Select[AuditEvent]:
+    """Events matching the filters, newest first (``server.paging`` pages them).
 
     ``action`` matches exactly, or as a prefix when it ends in ``.*`` (``auth.*``).
     """
@@ -126,9 +122,8 @@ def list_events(
         conditions.append(AuditEvent.occurred_at >= since)
     if until:
         conditions.append(AuditEvent.occurred_at < until)
-    stmt = (
+    return (
         select(AuditEvent)
         .where(*conditions)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     )
-    return page_rows(session, stmt, limit=limit, offset=offset)

@@ -1,4 +1,4 @@
-"""The audit log with filters: a thin view over ``server.audit.service.list_events``."""
+"""The audit log with filters: a thin view over ``server.audit.service.events_query``."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from fastapi import APIRouter
 from sqlalchemy import select
 
 from server.audit.models import AuditEvent
-from server.audit.service import list_events
+from server.audit.service import events_query
 from server.console.web import LOCAL_TZ, AuditReader, Pager, page_number, render, text_fields
 from server.identity.models import User
+from server.paging import page_rows
 
 router = APIRouter(prefix="/audit")
 OUTCOMES = ("ok", "failed", "denied")
@@ -38,16 +39,14 @@ def audit_log(ctx: AuditReader):
     events: list[AuditEvent] = []
     total = 0
     if not errors:
-        events, total = list_events(
-            session=ctx.db,
+        matching = events_query(
             action=q["action"] or None,
             outcome=q["outcome"] if q["outcome"] in OUTCOMES else None,
             target_type=q["target_type"] or None,
             target_id=q["target_id"] or None,
             since=since,
-            limit=50,
-            offset=(page - 1) * 50,
         )
+        events, total = page_rows(ctx.db, matching, limit=50, offset=(page - 1) * 50)
     actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
     names = dict(ctx.db.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all())
     return render(

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from sqlalchemy import func, select
 
 from server.console.web import InventoryReader, Pager, page_number, render, text_fields
+from server.paging import page_rows
 from server.warehouse import inventory
 from server.warehouse.ledger import UNIT_STATUSES
 from server.warehouse.models import Product, Project, Unit
@@ -45,8 +46,8 @@ def inventory_page(ctx: InventoryReader):
         )
         values |= {"units": units, "chosen_status": status}
     elif tab == "cases":
-        cases, total = inventory.list_cases(
-            session=ctx.db, kind=None, q=search, offset=offset, limit=50
+        cases, total = page_rows(
+            ctx.db, inventory.cases_query(kind=None, q=search), limit=50, offset=offset
         )
         values["cases"] = [inventory.case_out(case) for case in cases]
         unit_ids = [u for case in values["cases"] for u in case.unit_ids]

@@ -27,6 +27,7 @@ from server.errors import AppError, BadRequest
 from server.identity import service, throttle
 from server.identity.models import Role
 from server.identity.schemas import BadgeIssue, PinSet
+from server.paging import page_rows
 
 router = APIRouter(prefix="/people")
 
@@ -51,13 +52,8 @@ def users(ctx: UsersReader):
     q, _errors = text_fields(ctx.request.query_params, "q", "role")
     role = q["role"] if q["role"] in {r.value for r in Role} else None
     page = page_number(ctx.request.query_params.get("page"))
-    rows, total = service.list_users(
-        session=ctx.db,
-        q=q["q"][:100] or None,
-        role=Role(role) if role else None,
-        limit=50,
-        offset=(page - 1) * 50,
-    )
+    by_name = service.users_query(q=q["q"][:100] or None, role=Role(role) if role else None)
+    rows, total = page_rows(ctx.db, by_name, limit=50, offset=(page - 1) * 50)
     locks, lock_total = throttle.locked(ctx.db, limit=20)
     return render(
         ctx,
@@ -75,7 +71,7 @@ def users(ctx: UsersReader):
 
 def _user_page(ctx: Ctx, user_id: uuid.UUID, *, status: int = 200, **values):
     user = service.require_user(session=ctx.db, user_id=user_id)
-    badges, _total = service.list_badges(session=ctx.db, user_id=user.id, limit=100)
+    badges = list(ctx.db.scalars(service.badges_query(user_id=user.id).limit(100)))
     values.setdefault("errors", {})
     values.setdefault("form", {})
     return render(

@@ -26,6 +26,7 @@ from server.console.web import (
 )
 from server.errors import AppError
 from server.identity.models import User
+from server.paging import page_rows
 from server.warehouse import crew, projects
 from server.warehouse.inventory import unit_outs
 from server.warehouse.models import Product, Unit
@@ -41,14 +42,8 @@ def project_list(ctx: ProjectsReader):
     q, _errors = text_fields(ctx.request.query_params, "q", "status")
     status = q["status"] if q["status"] in STATUSES else None
     page = page_number(ctx.request.query_params.get("page"))
-    rows, total = projects.list_projects(
-        session=ctx.db,
-        status=status,
-        q=q["q"][:100] or None,
-        active_on=None,
-        offset=(page - 1) * 50,
-        limit=50,
-    )
+    by_start = projects.projects_query(status=status, q=q["q"][:100] or None, active_on=None)
+    rows, total = page_rows(ctx.db, by_start, limit=50, offset=(page - 1) * 50)
     return render(
         ctx,
         "projects.html",
@@ -149,7 +144,7 @@ def _detail(ctx: Ctx, project_id: uuid.UUID, *, status: int = 200, **values):
         )
     )
     unit_rows = unit_outs(session=ctx.db, units=pick_units)
-    assignments, _total = crew.list_assignments(session=ctx.db, project_id=project_id, limit=100)
+    assignments = list(ctx.db.scalars(crew.assignments_query(project_id=project_id).limit(100)))
     people = dict(
         ctx.db.execute(
             select(User.id, User.name).where(User.id.in_({a.user_id for a in assignments}))

@@ -25,6 +25,7 @@ from server.console.web import (
 from server.errors import AppError
 from server.identity import stations
 from server.identity.schemas import EnrollmentCreate, StationRename
+from server.paging import page_rows
 
 router = APIRouter(prefix="/stations")
 DONE = {"renamed": "Saved.", "revoked": "Revoked"}
@@ -32,7 +33,8 @@ DONE = {"renamed": "Saved.", "revoked": "Revoked"}
 
 def _page(ctx: Ctx, *, status: int = 200, **values):
     pager_page = page_number(ctx.request.query_params.get("page"))
-    rows, total = stations.list_stations(session=ctx.db, limit=50, offset=(pager_page - 1) * 50)
+    by_name = stations.stations_query()
+    rows, total = page_rows(ctx.db, by_name, limit=50, offset=(pager_page - 1) * 50)
     done = DONE.get(ctx.request.query_params.get("done", ""))
     values.setdefault("errors", {})
     values.setdefault("form", {"name": "", "ttl_minutes": "60"})

@@ -36,7 +36,7 @@ from server.identity.schemas import (
     UserOut,
     UserUpdate,
 )
-from server.paging import Page
+from server.paging import Page, paged
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 
@@ -52,10 +52,8 @@ def list_users(
     role: Role | None = None,
     active: bool | None = None,
 ) -> Page[UserOut]:
-    users, total = service.list_users(
-        session=session, q=q, role=role, active=active, limit=paging.limit, offset=paging.offset
-    )
-    return Page.of([UserOut.of(row) for row in users], total, paging)
+    by_name = service.users_query(q=q, role=role, active=active)
+    return paged(session, by_name, paging, UserOut.of)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
@@ -183,10 +181,8 @@ def list_badges(
     user_id: uuid.UUID | None = None,
     active: bool | None = None,
 ) -> Page[BadgeOut]:
-    badges, total = service.list_badges(
-        session=session, user_id=user_id, active=active, limit=paging.limit, offset=paging.offset
-    )
-    return Page.of([BadgeOut.model_validate(row) for row in badges], total, paging)
+    oldest_first = service.badges_query(user_id=user_id, active=active)
+    return paged(session, oldest_first, paging, BadgeOut.model_validate)
 
 
 def _badge_detail(session, badge) -> BadgeDetail:
@@ -222,10 +218,8 @@ def revoke_badge(badge_id: uuid.UUID, actor: UsersWriter, session: SessionDep) -
 def list_stations(
     _: StationsAdmin, session: SessionDep, paging: PagingDep, active: bool | None = None
 ) -> Page[StationOut]:
-    rows, total = stations.list_stations(
-        session=session, active=active, limit=paging.limit, offset=paging.offset
-    )
-    return Page.of([StationOut.model_validate(row) for row in rows], total, paging)
+    by_name = stations.stations_query(active=active)
+    return paged(session, by_name, paging, StationOut.model_validate)
 
 
 @router.post(

@@ -12,11 +12,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from server.audit.schemas import AuditEventOut
-from server.audit.service import list_events
+from server.audit.service import events_query
 from server.deps import AuditReader, PagingDep, SessionDep
 from server.edge import UtcDatetime
 from server.errors import BadRequest
-from server.paging import Page
+from server.paging import Page, paged
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
@@ -37,8 +37,7 @@ def list_audit_events(
 ) -> Page[AuditEventOut]:
     if since and until and until <= since:
         raise BadRequest("until must be after since")
-    events, total = list_events(
-        session=session,
+    matching = events_query(
         action=action,
         outcome=outcome,
         actor_user_id=actor,
@@ -47,7 +46,5 @@ def list_audit_events(
         target_id=target_id,
         since=since,
         until=until,
-        limit=paging.limit,
-        offset=paging.offset,
     )
-    return Page.of([AuditEventOut.model_validate(e) for e in events], total, paging)
+    return paged(session, matching, paging, AuditEventOut.model_validate)

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record, record_update
@@ -23,7 +23,6 @@ from server.identity.models import (
     UserRole,
 )
 from server.identity.security import hash_password, hash_pin, new_station_token, token_hash
-from server.paging import page_rows
 from server.sqlutil import flush_unique
 from shared.badges import SignedBadge, badge_hash, new_badge_code, pin_join, sign_badge
 from shared.ids import uuid7
@@ -98,16 +97,13 @@ def require_user(*, session: Session, user_id: uuid.UUID) -> User:
     return get_or_404(session, User, user_id, f"no user with id {user_id}")
 
 
-def list_users(
+def users_query(
     *,
-    session: Session,
     q: str | None = None,
     role: Role | None = None,
     active: bool | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[User], int]:
-    """One page of users by name, and the total matching the filters."""
+) -> Select[User]:
+    """Users matching the filters, by name (``server.paging`` pages it)."""
     conditions = []
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
@@ -123,7 +119,7 @@ def list_users(
     if active is not None:
         conditions.append(User.active.is_(active))
     stmt = select(User).where(*conditions).order_by(User.name, User.id)
-    return page_rows(session, stmt, limit=limit, offset=offset)
+    return stmt
 
 
 def update_profile(
@@ -369,21 +365,17 @@ def live_badges(*, session: Session, user_id: uuid.UUID) -> list[Badge]:
     )
 
 
-def list_badges(
+def badges_query(
     *,
-    session: Session,
     user_id: uuid.UUID | None = None,
     active: bool | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Badge], int]:
+) -> Select[Badge]:
     conditions = []
     if user_id is not None:
         conditions.append(Badge.user_id == user_id)
     if active is not None:
         conditions.append(Badge.active.is_(active))
-    stmt = select(Badge).where(*conditions).order_by(Badge.issued_at, Badge.id)
-    return page_rows(session, stmt, limit=limit, offset=offset)
+    return select(Badge).where(*conditions).order_by(Badge.issued_at, Badge.id)
 
 
 def require_badge(*, session: Session, badge_id: uuid.UUID) -> Badge:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
@@ -24,7 +24,6 @@ from server.identity.security import (
     token_hash,
 )
 from server.identity.service import create_station, revoke_refresh_tokens
-from server.paging import page_rows
 
 ENROLL_FAILED = "invalid, used or expired enrolment code"
 # Guessing codes is cheaper than guessing passwords: lock a source after 10 misses.
@@ -103,12 +102,9 @@ def enroll(*, session: Session, code: str, name: str | None, ip: str | None) -> 
     return station, token
 
 
-def list_stations(
-    *, session: Session, active: bool | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[Station], int]:
+def stations_query(*, active: bool | None = None) -> Select[Station]:
     conditions = [] if active is None else [Station.active.is_(active)]
-    stmt = select(Station).where(*conditions).order_by(Station.name)
-    return page_rows(session, stmt, limit=limit, offset=offset)
+    return select(Station).where(*conditions).order_by(Station.name)
 
 
 def not_synced_since(*, session: Session, since: datetime) -> list[Station]:

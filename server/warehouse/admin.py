@@ -18,7 +18,7 @@ from server.deps import (
     ScansReader,
     SessionDep,
 )
-from server.paging import Page
+from server.paging import Page, paged
 from server.warehouse import inventory, projects
 from server.warehouse.schemas import (
     CaseContents,
@@ -168,10 +168,8 @@ def list_cases(
     kind: Literal["fixed", "kit"] | None = None,
     q: Search = None,
 ):
-    items, total = inventory.list_cases(
-        session=session, kind=kind, q=q, offset=paging.offset, limit=paging.limit
-    )
-    return Page.of([inventory.case_out(c) for c in items], total, paging)
+    by_barcode = inventory.cases_query(kind=kind, q=q)
+    return paged(session, by_barcode, paging, inventory.case_out)
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201)
@@ -216,15 +214,8 @@ def list_projects(
     q: Search = None,
     active_on: IsoDate | None = None,
 ):
-    items, total = projects.list_projects(
-        session=session,
-        status=status,
-        q=q,
-        active_on=active_on,
-        offset=paging.offset,
-        limit=paging.limit,
-    )
-    return Page.of([projects.project_out(p) for p in items], total, paging)
+    by_start = projects.projects_query(status=status, q=q, active_on=active_on)
+    return paged(session, by_start, paging, projects.project_out)
 
 
 @router.post("/projects", response_model=ProjectOut, status_code=201)

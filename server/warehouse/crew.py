@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
@@ -15,7 +15,6 @@ from server.db import get_or_404, utcnow
 from server.errors import BadRequest
 from server.identity.models import User
 from server.integrity import delete_row
-from server.paging import page_rows
 from server.warehouse.models import CrewAssignment, Project
 
 # "Today" on /me is the warehouse's day, not UTC's: a 00:30 call is still tonight's show.
@@ -114,16 +113,13 @@ def delete_assignment(*, session: Session, assignment: CrewAssignment, actor: Ac
     delete_row(session, assignment, "the crew assignment")
 
 
-def list_assignments(
+def assignments_query(
     *,
-    session: Session,
     user_id: uuid.UUID | None = None,
     project_id: uuid.UUID | None = None,
     overlaps_from: datetime | None = None,
     overlaps_until: datetime | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[CrewAssignment], int]:
+) -> Select[CrewAssignment]:
     """Assignments matching the filters; the window filter keeps those overlapping it."""
     conditions = []
     if user_id is not None:
@@ -139,7 +135,7 @@ def list_assignments(
         .where(*conditions)
         .order_by(CrewAssignment.starts_at, CrewAssignment.id)
     )
-    return page_rows(session, stmt, limit=limit, offset=offset)
+    return stmt
 
 
 def today_window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -152,7 +148,5 @@ def today_window(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 def assignments_today(*, session: Session, user_id: uuid.UUID) -> list[CrewAssignment]:
     start, end = today_window()
-    rows, _ = list_assignments(
-        session=session, user_id=user_id, overlaps_from=start, overlaps_until=end, limit=100
-    )
-    return rows
+    today = assignments_query(user_id=user_id, overlaps_from=start, overlaps_until=end)
+    return list(session.scalars(today.limit(100)))

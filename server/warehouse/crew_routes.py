@@ -17,7 +17,7 @@ from server.deps import AccessClaimsDep, CrewReader, CrewWriter, PagingDep, Self
 from server.edge import UtcDatetime
 from server.identity.permissions import permissions_for
 from server.identity.schemas import UserOut
-from server.paging import Page
+from server.paging import Page, paged
 from server.warehouse import crew
 from server.warehouse.schemas import (
     AssignmentCreate,
@@ -41,16 +41,13 @@ def list_assignments(
     overlaps_from: Annotated[AwareDatetimeQuery, Query(alias="from")] = None,
     overlaps_until: Annotated[AwareDatetimeQuery, Query(alias="until")] = None,
 ) -> Page[AssignmentOut]:
-    rows, total = crew.list_assignments(
-        session=session,
+    matching = crew.assignments_query(
         user_id=user_id,
         project_id=project_id,
         overlaps_from=overlaps_from,
         overlaps_until=overlaps_until,
-        limit=paging.limit,
-        offset=paging.offset,
     )
-    return Page.of([AssignmentOut.model_validate(row) for row in rows], total, paging)
+    return paged(session, matching, paging, AssignmentOut.model_validate)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.db import get_or_404, one_of, utcnow
@@ -361,15 +361,13 @@ def case_out(case: Case) -> CaseOut:
     )
 
 
-def list_cases(
-    *, session: Session, kind: str | None, q: str | None, offset: int, limit: int
-) -> tuple[list[Case], int]:
+def cases_query(*, kind: str | None, q: str | None) -> Select[Case]:
     stmt = select(Case)
     if kind:
         stmt = stmt.where(Case.kind == kind)
     if q:
         stmt = stmt.where(or_(Case.name.ilike(_like(q)), Case.barcode.ilike(_like(q))))
-    return page_rows(session, stmt.order_by(Case.barcode), limit=limit, offset=offset)
+    return stmt.order_by(Case.barcode)
 
 
 def get_case(*, session: Session, case_id: uuid.UUID) -> Case:

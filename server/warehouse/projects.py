@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from server.db import get_or_404
@@ -49,15 +49,12 @@ def project_out(project: Project) -> ProjectOut:
     )
 
 
-def list_projects(
+def projects_query(
     *,
-    session: Session,
     status: str | None,
     q: str | None,
     active_on: date | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[Project], int]:
+) -> Select[Project]:
     stmt = select(Project)
     if status:
         stmt = stmt.where(Project.status == status)
@@ -68,8 +65,7 @@ def list_projects(
             or_(Project.starts_on.is_(None), Project.starts_on <= active_on),
             or_(Project.ends_on.is_(None), Project.ends_on >= active_on),
         )
-    stmt = stmt.order_by(Project.starts_on, Project.name)
-    return page_rows(session, stmt, limit=limit, offset=offset)
+    return stmt.order_by(Project.starts_on, Project.name)
 
 
 def get_project(*, session: Session, project_id: uuid.UUID) -> Project:
