@@ -6,7 +6,9 @@
 - ``Requires(Permission.X)``: the user, only with that permission;
 - ``ActingWith(Permission.X)``: the same check, answering the audit ``Actor`` (user, the
   kiosk of a badge session, address) a service records its changes under;
-- ``PagingDep``: ``?limit=&offset=`` on every list route (answer with ``server.paging.paged``).
+- ``PagingDep``: ``?limit=&offset=`` on every list route (answer with ``server.paging.paged``);
+- one alias per permission, at the end: ``_: UsersReader`` (the User),
+  ``actor: UsersWriter`` (the Actor), the same as
 
     user: Annotated[User, Depends(Requires(Permission.USERS_READ))]
     actor: Annotated[Actor, Depends(ActingWith(Permission.USERS_WRITE))]
@@ -49,13 +51,15 @@ def _settings(request: Request) -> Settings:
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-# The caller's address (``server.ops.proxies`` decides it once, proxies considered); None
-# when the transport has none.
+
+
 async def _client_address(request: Request) -> str | None:
     # async: answered on the event loop, no worker thread for a lookup this small.
     return client_ip(request)
 
 
+# The caller's address (``server.ops.proxies`` decides it once, proxies considered); None
+# when the transport has none.
 ClientAddress = Annotated[str | None, Depends(_client_address)]
 PagingDep = Annotated[Paging, Query()]
 _bearer = HTTPBearer(auto_error=False, description="station token")
