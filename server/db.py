@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -34,6 +34,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 from sqlalchemy.types import TypeDecorator
+
+from server.errors import NotFound
 
 # Stable constraint names, so Alembic migrations can drop and alter them on both databases.
 NAMING_CONVENTION = {
@@ -78,6 +80,18 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+M = TypeVar("M")
+
+
+def get_or_404(session: Session, model: type[M], key: Any, message: str) -> M:
+    """The row of ``model`` with primary key ``key``, or NotFound with ``message`` (its
+    text is the API's answer, e.g. ``f"no project {project_id}"``)."""
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(message)
+    return row
 
 
 def is_postgresql(session: Session) -> bool:

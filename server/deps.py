@@ -1,7 +1,17 @@
-"""Request dependencies: the session (one transaction owner), the calling station, the
-calling user and the permission a route requires.
+"""The request layer: every router speaks this one vocabulary.
 
-    user: Annotated[User, Depends(Requires(Permission.USERS_WRITE))]
+- ``SessionDep`` (one transaction owner), ``SettingsDep``;
+- ``ClientAddress``: the caller's address as the outermost middleware resolved it;
+- ``CurrentStation`` (a station token), ``CurrentUser`` (an access token);
+- ``Requires(Permission.X)``: the user, only with that permission;
+- ``ActingWith(Permission.X)``: the same check, answering the audit ``Actor`` (user, the
+  kiosk of a badge session, address) a service records its changes under;
+- ``PagingDep``: ``?limit=&offset=`` on every list route (answer with ``server.paging.paged``);
+- one alias per permission, at the end: ``_: UsersReader`` (the User),
+  ``actor: UsersWriter`` (the Actor), the same as
+
+    user: Annotated[User, Depends(Requires(Permission.USERS_READ))]
+    actor: Annotated[UserActor, Depends(ActingWith(Permission.USERS_WRITE))]
 """
 
 from __future__ import annotations
@@ -9,10 +19,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from server.audit.service import UserActor
 from server.config import Settings
 from server.db import transaction
 from server.errors import Forbidden, Unauthorized
@@ -22,6 +33,8 @@ from server.identity.login import session_live
 from server.identity.models import Station, User
 from server.identity.permissions import Permission, permissions_for
 from server.identity.tokens import AccessClaims, decode_access_token
+from server.ops.proxies import client_ip
+from server.paging import Paging
 
 
 def _session(request: Request) -> Iterator[Session]:
@@ -32,11 +45,23 @@ def _session(request: Request) -> Iterator[Session]:
 
 
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 SessionDep = Annotated[Session, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+async def _client_address(request: Request) -> str | None:
+    # async: answered on the event loop, no worker thread for a lookup this small.
+    return client_ip(request)
+
+
+# The caller's address (``server.ops.proxies`` decides it once, proxies considered); None
+# when the transport has none.
+ClientAddress = Annotated[str | None, Depends(_client_address)]
+PagingDep = Annotated[Paging, Query()]
 _bearer = HTTPBearer(auto_error=False, description="station token")
 
 
@@ -93,10 +118,48 @@ class Requires:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(self, user: CurrentUser) -> User:
+    def allow(self, user: User) -> User:
         if self.permission not in permissions_for(user.role_names):
             raise Forbidden(f"this needs the permission {self.permission.value!r}")
         return user
 
+    def __call__(self, user: CurrentUser) -> User:
+        return self.allow(user)
+
     def __repr__(self) -> str:
-        return f"Requires({self.permission.value!r})"
+        return f"{type(self).__name__}({self.permission.value!r})"
+
+
+class ActingWith(Requires):
+    """``Requires(permission)`` that answers who acts: the audit ``Actor`` of the caller.
+
+    A ``Requires`` itself, so the access-control walk (tests/server/test_access_control.py)
+    reads the route's permission from it. The station is the kiosk of a badge session
+    (None for a password login), as ``/auth/logout`` has always recorded it.
+    """
+
+    def __call__(  # type: ignore[override]  # answers the Actor, not the User
+        self, user: CurrentUser, claims: AccessClaimsDep, address: ClientAddress
+    ) -> UserActor:
+        self.allow(user)
+        return UserActor(user_id=user.id, station_id=claims.station_id, ip=address)
+
+
+# The permission each route declares, named once for every router. A reader gets the User;
+# a writer gets the Actor its changes are recorded under (a gate that ignores it: ``_:``).
+SelfReader = Annotated[User, Depends(Requires(Permission.SELF_READ))]
+UsersReader = Annotated[User, Depends(Requires(Permission.USERS_READ))]
+UsersWriter = Annotated[UserActor, Depends(ActingWith(Permission.USERS_WRITE))]
+StationsAdmin = Annotated[UserActor, Depends(ActingWith(Permission.STATIONS_ADMIN))]
+AuditReader = Annotated[User, Depends(Requires(Permission.AUDIT_READ))]
+InventoryReader = Annotated[User, Depends(Requires(Permission.INVENTORY_READ))]
+InventoryWriter = Annotated[UserActor, Depends(ActingWith(Permission.INVENTORY_WRITE))]
+ProjectsReader = Annotated[User, Depends(Requires(Permission.PROJECTS_READ))]
+ProjectsWriter = Annotated[UserActor, Depends(ActingWith(Permission.PROJECTS_WRITE))]
+CrewReader = Annotated[User, Depends(Requires(Permission.CREW_READ))]
+CrewWriter = Annotated[UserActor, Depends(ActingWith(Permission.CREW_WRITE))]
+ScansReader = Annotated[User, Depends(Requires(Permission.SCANS_READ))]
+InvoicesReader = Annotated[User, Depends(Requires(Permission.INVOICES_READ))]
+InvoicesWriter = Annotated[UserActor, Depends(ActingWith(Permission.INVOICES_WRITE))]
+PaymentsRefunder = Annotated[UserActor, Depends(ActingWith(Permission.PAYMENTS_REFUND))]
+ExportsRunner = Annotated[UserActor, Depends(ActingWith(Permission.EXPORTS_RUN))]

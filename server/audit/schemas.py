@@ -22,10 +22,3 @@ class AuditEventOut(BaseModel):
     target_type: str | None
     target_id: str | None
     details: dict[str, Any]
-
-
-class AuditPage(BaseModel):
-    items: list[AuditEventOut]
-    total: int
-    limit: int
-    offset: int

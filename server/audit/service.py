@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.orm import Session
 
 from server.audit.models import AuditEvent
@@ -23,6 +23,13 @@ class Actor:
     station_id: uuid.UUID | None = None
     ip: str | None = None
 
+
+
+@dataclass(frozen=True, slots=True)
+class UserActor(Actor):
+    """An ``Actor`` that is a signed-in user (what a route's permission gate answers)."""
+
+    user_id: uuid.UUID
 
 def record(
     *,
@@ -86,9 +93,8 @@ def record_update(
     return changed
 
 
-def list_events(
+def events_query(
     *,
-    session: Session,
     action: str | None = None,
     outcome: str | None = None,
     actor_user_id: uuid.UUID | None = None,
@@ -97,10 +103,8 @@ def list_events(
     target_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[AuditEvent], int]:
-    """One page of events, newest first, and the total matching the filters.
+) -> Select[AuditEvent]:
+    """Events matching the filters, newest first (``server.paging`` pages them).
 
     ``action`` matches exactly, or as a prefix when it ends in ``.*`` (``auth.*``).
     """
@@ -125,12 +129,8 @@ def list_events(
         conditions.append(AuditEvent.occurred_at >= since)
     if until:
         conditions.append(AuditEvent.occurred_at < until)
-    total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
-    rows = session.scalars(
+    return (
         select(AuditEvent)
         .where(*conditions)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    )

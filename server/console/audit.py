@@ -1,4 +1,4 @@
-"""The audit log with filters: a thin view over ``server.audit.service.list_events``."""
+"""The audit log with filters: a thin view over ``server.audit.service.events_query``."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from datetime import date, datetime, time
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from server.audit.service import list_events
-from server.console.web import LOCAL_TZ, Pager, needs, page_number, render, text_fields
+from server.audit.models import AuditEvent
+from server.audit.service import events_query
+from server.console.web import LOCAL_TZ, AuditReader, Pager, page_number, render, text_fields
 from server.identity.models import User
-from server.identity.permissions import Permission
+from server.paging import page_rows
 
 router = APIRouter(prefix="/audit")
-Reader = needs(Permission.AUDIT_READ)
 OUTCOMES = ("ok", "failed", "denied")
 
 
@@ -26,7 +26,7 @@ def _day(raw: str) -> datetime | None:
 
 
 @router.get("", include_in_schema=False)
-def audit_log(ctx: Reader):
+def audit_log(ctx: AuditReader):
     q, errors = text_fields(
         ctx.request.query_params, "action", "outcome", "target_type", "target_id", "since"
     )
@@ -36,18 +36,17 @@ def audit_log(ctx: Reader):
     if q["since"] and since is None:
         errors["since"] = "YYYY-MM-DD"
     page = page_number(ctx.request.query_params.get("page"))
-    events, total = ([], 0)
+    events: list[AuditEvent] = []
+    total = 0
     if not errors:
-        events, total = list_events(
-            session=ctx.db,
+        matching = events_query(
             action=q["action"] or None,
             outcome=q["outcome"] if q["outcome"] in OUTCOMES else None,
             target_type=q["target_type"] or None,
             target_id=q["target_id"] or None,
             since=since,
-            limit=50,
-            offset=(page - 1) * 50,
         )
+        events, total = page_rows(ctx.db, matching, limit=50, offset=(page - 1) * 50)
     actor_ids = {e.actor_user_id for e in events if e.actor_user_id}
     names = dict(ctx.db.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all())
     return render(

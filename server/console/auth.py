@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from server.console import sessions
@@ -16,10 +15,8 @@ from server.console.web import (
     CSRF_FIELD,
     LOGIN_COOKIE,
     SESSION_COOKIE,
-    Ctx,
+    AnyUser,
     FormDep,
-    LoginRequired,
-    Needs,
     redirect,
     render,
     service_error,
@@ -30,7 +27,6 @@ from server.errors import AppError
 from server.ops.proxies import client_ip
 
 router = APIRouter()
-AnyUser = Annotated[Ctx, Depends(Needs(None))]
 
 
 def _safe_next(raw: str | None) -> str:
@@ -101,7 +97,7 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
             errors[name] = _("This field is required.")
     if errors:
         return _login_page(request, status=400, errors=errors, email=values["email"])
-    raw_password = form.get("password")  # not stripped: spaces may be part of it
+    raw_password = form.get("password") if form else None  # not stripped: spaces count
     try:
         user, cookie = sessions.open_console_session(
             session=session,
@@ -124,7 +120,8 @@ def login(request: Request, session: SessionDep, form: FormDep) -> Response:
         for name, value in exc.headers.items():
             response.headers[name] = value
         return response
-    response = redirect(_safe_next(form.get("next") if form else None))
+    next_url = form.get("next") if form else None
+    response = redirect(_safe_next(next_url if isinstance(next_url, str) else None))
     response.set_cookie(
         SESSION_COOKIE,
         cookie,
@@ -169,7 +166,7 @@ def start(ctx: AnyUser) -> Response:
     return render(ctx, "home.html")
 
 
-def login_redirect(request: Request, exc: LoginRequired) -> Response:
+def login_redirect(request: Request, exc: Exception) -> Response:
     """No session: a page goes to the login form (and back after); an action gets 401."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method == "GET" and not request.headers.get("hx-request"):

@@ -13,12 +13,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from server.audit.service import Actor
 from server.console.plots import Series, line_plot
 from server.console.web import (
     LOCAL_TZ,
     Ctx,
-    needs,
+    ScansReader,
+    ScansReviewer,
     redirect,
     render,
     service_error,
@@ -27,13 +27,9 @@ from server.console.web import (
 from server.db import utcnow
 from server.errors import AppError
 from server.identity.models import Station
-from server.identity.permissions import Permission
-from server.ops.proxies import client_ip
 from server.warehouse import review
 
 router = APIRouter(prefix="/board")
-Reader = needs(Permission.SCANS_READ)
-Reviewer = needs(Permission.SCANS_REVIEW)
 
 # A kiosk syncs every few seconds and fetches reference data when idle: silent for this
 # long, it counts as offline.
@@ -68,7 +64,7 @@ def _labels(ctx: Ctx) -> str:
 
 
 @router.get("", include_in_schema=False)
-def board(ctx: Reader):
+def board(ctx: ScansReader):
     stations = _stations(ctx)
     names = {str(s.id): s.name for s in stations}
     return render(
@@ -85,7 +81,7 @@ def board(ctx: Reader):
 
 
 @router.get("/stream", include_in_schema=False)
-async def stream(ctx: Reader, limit: Annotated[int | None, Query(ge=0, le=1_000_000)] = None):
+async def stream(ctx: ScansReader, limit: Annotated[int | None, Query(ge=0, le=1_000_000)] = None):
     """The existing live scan feed (``server.warehouse.feed``) for this browser;
     ``limit`` ends it after that many scans (0: a probe)."""
     feed = ctx.request.app.state.scan_feed
@@ -101,7 +97,7 @@ def _stations_values(ctx: Ctx) -> dict:
 
 
 @router.get("/stations", include_in_schema=False)
-def stations_panel(ctx: Reader):
+def stations_panel(ctx: ScansReader):
     return render(ctx, "board_stations.html", **_stations_values(ctx))
 
 
@@ -122,12 +118,12 @@ def _review_values(ctx: Ctx, errors: dict | None = None, notes: dict | None = No
 
 
 @router.get("/reviews", include_in_schema=False)
-def reviews_panel(ctx: Reader):
+def reviews_panel(ctx: ScansReader):
     return render(ctx, "board_reviews.html", **_review_values(ctx))
 
 
 @router.post("/reviews/{scan_id}", include_in_schema=False)
-def resolve(scan_id: uuid.UUID, ctx: Reviewer):
+def resolve(scan_id: uuid.UUID, ctx: ScansReviewer):
     values, errors = text_fields(ctx.form, "note")
     status = 200
     if not errors:
@@ -136,7 +132,7 @@ def resolve(scan_id: uuid.UUID, ctx: Reviewer):
                 session=ctx.db,
                 scan_id=scan_id,
                 note=values["note"],
-                actor=Actor(user_id=ctx.user.id, ip=client_ip(ctx.request)),
+                actor=ctx.actor,
             )
         except AppError as exc:
             errors = {"note": service_error(ctx, exc)}
@@ -185,5 +181,5 @@ def _plot_values(ctx: Ctx, stations: list[Station] | None = None) -> dict:
 
 
 @router.get("/plot", include_in_schema=False)
-def plot_panel(ctx: Reader):
+def plot_panel(ctx: ScansReader):
     return render(ctx, "board_plot.html", **_plot_values(ctx))

@@ -9,19 +9,18 @@ import uuid
 from fastapi import APIRouter
 from sqlalchemy import func, select
 
-from server.console.web import Pager, needs, page_number, render, text_fields
-from server.identity.permissions import Permission
+from server.console.web import InventoryReader, Pager, page_number, render, text_fields
+from server.paging import page_rows
 from server.warehouse import inventory
 from server.warehouse.ledger import UNIT_STATUSES
 from server.warehouse.models import Product, Project, Unit
 
 router = APIRouter(prefix="/inventory")
-Reader = needs(Permission.INVENTORY_READ)
 TABS = ("products", "units", "cases", "queue")
 
 
 @router.get("", include_in_schema=False)
-def inventory_page(ctx: Reader):
+def inventory_page(ctx: InventoryReader):
     q, _errors = text_fields(ctx.request.query_params, "tab", "q", "status")
     tab = q["tab"] if q["tab"] in TABS else "products"
     search = q["q"][:100] or None
@@ -29,14 +28,14 @@ def inventory_page(ctx: Reader):
     offset = (page - 1) * 50
     values: dict = {"tab": tab, "q": q["q"], "statuses": UNIT_STATUSES}
     if tab == "products":
-        rows, total = inventory.list_products(
+        products, total = inventory.list_products(
             session=ctx.db, q=search, category=None, tracking=None, offset=offset, limit=50
         )
-        values["products"] = rows
-        values["unit_counts"] = _unit_counts(ctx, rows)
+        values["products"] = products
+        values["unit_counts"] = _unit_counts(ctx, products)
     elif tab == "units":
         status = q["status"] if q["status"] in UNIT_STATUSES else None
-        rows, total = inventory.list_units(
+        units, total = inventory.list_units(
             session=ctx.db,
             product_id=None,
             status=status,
@@ -45,12 +44,12 @@ def inventory_page(ctx: Reader):
             offset=offset,
             limit=50,
         )
-        values |= {"units": rows, "chosen_status": status}
+        values |= {"units": units, "chosen_status": status}
     elif tab == "cases":
-        rows, total = inventory.list_cases(
-            session=ctx.db, kind=None, q=search, offset=offset, limit=50
+        cases, total = page_rows(
+            ctx.db, inventory.cases_query(kind=None, q=search), limit=50, offset=offset
         )
-        values["cases"] = [inventory.case_out(case) for case in rows]
+        values["cases"] = [inventory.case_out(case) for case in cases]
         unit_ids = [u for case in values["cases"] for u in case.unit_ids]
         values["unit_codes"] = dict(
             ctx.db.execute(select(Unit.id, Unit.barcode).where(Unit.id.in_(unit_ids))).all()
@@ -59,10 +58,10 @@ def inventory_page(ctx: Reader):
         stmt = select(Unit).order_by(Unit.barcode)
         if search:
             stmt = stmt.where(Unit.barcode.ilike(inventory._like(search), escape="\\"))
-        rows, total = inventory.set_aside_units(
+        set_aside, total = inventory.set_aside_units(
             session=ctx.db, statuses=["damaged", "missing"], stmt=stmt, offset=offset, limit=50
         )
-        values["units"] = rows
+        values["units"] = set_aside
     if tab in ("units", "queue"):
         values |= _names(ctx, values["units"])
     return render(ctx, "inventory.html", pager=Pager(page, int(total or 0)), **values)
@@ -106,7 +105,7 @@ def _names(ctx, units) -> dict:
 
 
 @router.get("/units/{unit_id}", include_in_schema=False)
-def unit(unit_id: uuid.UUID, ctx: Reader):
+def unit(unit_id: uuid.UUID, ctx: InventoryReader):
     detail = inventory.unit_detail(session=ctx.db, unit_id=unit_id)
     product = inventory.get_product(session=ctx.db, product_id=detail.product_id)
     project_ids = {m.project_id for m in detail.movements if m.project_id}

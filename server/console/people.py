@@ -8,13 +8,14 @@ import uuid
 from fastapi import APIRouter
 from pydantic import ValidationError
 
-from server.audit.service import Actor, record
+from server.audit.service import record
 from server.console.codes import code128_svg, qr_svg
 from server.console.web import (
     Ctx,
     Pager,
+    UsersReader,
+    UsersWriter,
     form_data,
-    needs,
     page_number,
     redirect,
     render,
@@ -25,13 +26,10 @@ from server.console.web import (
 from server.errors import AppError, BadRequest
 from server.identity import service, throttle
 from server.identity.models import Role
-from server.identity.permissions import Permission
 from server.identity.schemas import BadgeIssue, PinSet
-from server.ops.proxies import client_ip
+from server.paging import page_rows
 
 router = APIRouter(prefix="/people")
-Reader = needs(Permission.USERS_READ)
-Writer = needs(Permission.USERS_WRITE)
 
 # Printed badges: upper case and no 0/O/1/I/L, so a wedge scanner's keyboard layout or a
 # person reading the card cannot get it wrong; 12 random characters (~2^59).
@@ -44,27 +42,18 @@ DONE = {
 }
 
 
-def _actor(ctx: Ctx) -> Actor:
-    return Actor(user_id=ctx.user.id, ip=client_ip(ctx.request))
-
-
 def _notice(ctx: Ctx) -> str | None:
     done = DONE.get(ctx.request.query_params.get("done", ""))
     return ctx._(done) if done else None
 
 
 @router.get("", include_in_schema=False)
-def users(ctx: Reader):
+def users(ctx: UsersReader):
     q, _errors = text_fields(ctx.request.query_params, "q", "role")
     role = q["role"] if q["role"] in {r.value for r in Role} else None
     page = page_number(ctx.request.query_params.get("page"))
-    rows, total = service.list_users(
-        session=ctx.db,
-        q=q["q"][:100] or None,
-        role=Role(role) if role else None,
-        limit=50,
-        offset=(page - 1) * 50,
-    )
+    by_name = service.users_query(q=q["q"][:100] or None, role=Role(role) if role else None)
+    rows, total = page_rows(ctx.db, by_name, limit=50, offset=(page - 1) * 50)
     locks, lock_total = throttle.locked(ctx.db, limit=20)
     return render(
         ctx,
@@ -82,7 +71,7 @@ def users(ctx: Reader):
 
 def _user_page(ctx: Ctx, user_id: uuid.UUID, *, status: int = 200, **values):
     user = service.require_user(session=ctx.db, user_id=user_id)
-    badges, _total = service.list_badges(session=ctx.db, user_id=user.id, limit=100)
+    badges = list(ctx.db.scalars(service.badges_query(user_id=user.id).limit(100)))
     values.setdefault("errors", {})
     values.setdefault("form", {})
     return render(
@@ -98,12 +87,12 @@ def _user_page(ctx: Ctx, user_id: uuid.UUID, *, status: int = 200, **values):
 
 
 @router.get("/{user_id}", include_in_schema=False)
-def person(user_id: uuid.UUID, ctx: Reader):
+def person(user_id: uuid.UUID, ctx: UsersReader):
     return _user_page(ctx, user_id)
 
 
 @router.post("/{user_id}/badges", include_in_schema=False)
-def issue_badge(user_id: uuid.UUID, ctx: Writer):
+def issue_badge(user_id: uuid.UUID, ctx: UsersWriter):
     """Issue a new badge; the answer is its printable card (the code is shown only now:
     only its keyed hash is stored)."""
     values, errors = text_fields(ctx.form, "label")
@@ -123,7 +112,7 @@ def issue_badge(user_id: uuid.UUID, ctx: Writer):
             user=user,
             key=ctx.settings.badge_hash_key,
             label=body.label,
-            actor=_actor(ctx),
+            actor=ctx.actor,
         )
     except AppError as exc:
         message = service_error(ctx, exc)
@@ -143,16 +132,16 @@ def issue_badge(user_id: uuid.UUID, ctx: Writer):
 
 
 @router.post("/{user_id}/badges/{badge_id}/revoke", include_in_schema=False)
-def revoke_badge(user_id: uuid.UUID, badge_id: uuid.UUID, ctx: Writer):
+def revoke_badge(user_id: uuid.UUID, badge_id: uuid.UUID, ctx: UsersWriter):
     badge = service.require_badge(session=ctx.db, badge_id=badge_id)
     if badge.user_id != user_id:
         raise BadRequest("this badge belongs to someone else")
-    service.revoke_badge(session=ctx.db, badge=badge, actor=_actor(ctx), reason="console")
+    service.revoke_badge(session=ctx.db, badge=badge, actor=ctx.actor, reason="console")
     return redirect(f"/console/people/{user_id}", done="badge_revoked")
 
 
 @router.post("/{user_id}/pin", include_in_schema=False)
-def reset_pin(user_id: uuid.UUID, ctx: Writer):
+def reset_pin(user_id: uuid.UUID, ctx: UsersWriter):
     values, errors = text_fields(ctx.form, "pin")
     if not errors:
         try:
@@ -162,12 +151,12 @@ def reset_pin(user_id: uuid.UUID, ctx: Writer):
     if errors:
         return _user_page(ctx, user_id, status=400, errors=errors)
     user = service.require_user(session=ctx.db, user_id=user_id)
-    service.set_pin(session=ctx.db, user=user, pin=body.pin, actor=_actor(ctx))
+    service.set_pin(session=ctx.db, user=user, pin=body.pin, actor=ctx.actor)
     return redirect(f"/console/people/{user_id}", done="pin_set" if body.pin else "pin_cleared")
 
 
 @router.post("/{user_id}/roles", include_in_schema=False)
-def set_roles(user_id: uuid.UUID, ctx: Writer):
+def set_roles(user_id: uuid.UUID, ctx: UsersWriter):
     chosen = [value for value in (ctx.form.getlist("roles") if ctx.form else [])]
     valid = {r.value for r in Role}
     if any(value not in valid for value in chosen):
@@ -175,7 +164,7 @@ def set_roles(user_id: uuid.UUID, ctx: Writer):
     user = service.require_user(session=ctx.db, user_id=user_id)
     try:
         service.set_roles(
-            session=ctx.db, user=user, roles=[Role(v) for v in chosen], actor=_actor(ctx)
+            session=ctx.db, user=user, roles=[Role(str(v)) for v in chosen], actor=ctx.actor
         )
     except AppError as exc:
         return _user_page(
@@ -185,7 +174,7 @@ def set_roles(user_id: uuid.UUID, ctx: Writer):
 
 
 @router.post("/lockouts/unlock", include_in_schema=False)
-def unlock(ctx: Writer):
+def unlock(ctx: UsersWriter):
     values, errors = text_fields(ctx.form, "key")
     if errors or not values["key"]:
         raise BadRequest("key: which lock to lift")
@@ -193,7 +182,7 @@ def unlock(ctx: Writer):
         record(
             session=ctx.db,
             action="auth.unlocked",
-            actor=_actor(ctx),
+            actor=ctx.actor,
             target_type="login_throttle",
             target_id=values["key"][:200],
         )

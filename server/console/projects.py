@@ -14,8 +14,9 @@ from sqlalchemy import select
 from server.console.web import (
     Ctx,
     Pager,
+    ProjectsReader,
+    ProjectsWriter,
     form_data,
-    needs,
     page_number,
     redirect,
     render,
@@ -25,32 +26,24 @@ from server.console.web import (
 )
 from server.errors import AppError
 from server.identity.models import User
-from server.identity.permissions import Permission
+from server.paging import page_rows
 from server.warehouse import crew, projects
 from server.warehouse.inventory import unit_outs
 from server.warehouse.models import Product, Unit
 from server.warehouse.schemas import PickList, ProjectCreate, ProjectStatus, ProjectUpdate
 
 router = APIRouter(prefix="/projects")
-Reader = needs(Permission.PROJECTS_READ)
-Writer = needs(Permission.PROJECTS_WRITE)
 STATUSES = list(get_args(ProjectStatus))
 FIELDS = ("name", "customer", "starts_on", "ends_on", "status")
 
 
 @router.get("", include_in_schema=False)
-def project_list(ctx: Reader):
+def project_list(ctx: ProjectsReader):
     q, _errors = text_fields(ctx.request.query_params, "q", "status")
     status = q["status"] if q["status"] in STATUSES else None
     page = page_number(ctx.request.query_params.get("page"))
-    rows, total = projects.list_projects(
-        session=ctx.db,
-        status=status,
-        q=q["q"][:100] or None,
-        active_on=None,
-        offset=(page - 1) * 50,
-        limit=50,
-    )
+    by_start = projects.projects_query(status=status, q=q["q"][:100] or None, active_on=None)
+    rows, total = page_rows(ctx.db, by_start, limit=50, offset=(page - 1) * 50)
     return render(
         ctx,
         "projects.html",
@@ -75,7 +68,7 @@ def _form_page(ctx: Ctx, *, project=None, values=None, errors=None, status=200):
 
 
 @router.get("/new", include_in_schema=False)
-def new_form(ctx: Writer):
+def new_form(ctx: ProjectsWriter):
     return _form_page(ctx, values={"status": "planned"})
 
 
@@ -90,7 +83,7 @@ def _clean(values: dict) -> dict:
 
 
 @router.post("", include_in_schema=False)
-def create(ctx: Writer):
+def create(ctx: ProjectsWriter):
     values, errors = _project_values(ctx)
     if not errors:
         try:
@@ -105,14 +98,14 @@ def create(ctx: Writer):
 
 
 @router.get("/{project_id}/edit", include_in_schema=False)
-def edit_form(project_id: uuid.UUID, ctx: Writer):
+def edit_form(project_id: uuid.UUID, ctx: ProjectsWriter):
     project = projects.get_project(session=ctx.db, project_id=project_id)
     values = {k: "" if getattr(project, k) is None else str(getattr(project, k)) for k in FIELDS}
     return _form_page(ctx, project=project, values=values)
 
 
 @router.post("/{project_id}", include_in_schema=False)
-def update(project_id: uuid.UUID, ctx: Writer):
+def update(project_id: uuid.UUID, ctx: ProjectsWriter):
     project = projects.get_project(session=ctx.db, project_id=project_id)
     values, errors = _project_values(ctx)
     if not errors:
@@ -151,7 +144,7 @@ def _detail(ctx: Ctx, project_id: uuid.UUID, *, status: int = 200, **values):
         )
     )
     unit_rows = unit_outs(session=ctx.db, units=pick_units)
-    assignments, _total = crew.list_assignments(session=ctx.db, project_id=project_id, limit=100)
+    assignments = list(ctx.db.scalars(crew.assignments_query(project_id=project_id).limit(100)))
     people = dict(
         ctx.db.execute(
             select(User.id, User.name).where(User.id.in_({a.user_id for a in assignments}))
@@ -176,12 +169,12 @@ def _detail(ctx: Ctx, project_id: uuid.UUID, *, status: int = 200, **values):
 
 
 @router.get("/{project_id}", include_in_schema=False)
-def detail(project_id: uuid.UUID, ctx: Reader):
+def detail(project_id: uuid.UUID, ctx: ProjectsReader):
     return _detail(ctx, project_id)
 
 
 @router.post("/{project_id}/pick-list", include_in_schema=False)
-def set_pick_list(project_id: uuid.UUID, ctx: Writer):
+def set_pick_list(project_id: uuid.UUID, ctx: ProjectsWriter):
     raw, errors = text_fields(ctx.form, "lines", "units")
     line_items: list[tuple[str, str]] = []
     for number, text in enumerate(raw["lines"].splitlines(), 1):

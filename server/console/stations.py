@@ -9,13 +9,12 @@ from datetime import timedelta
 from fastapi import APIRouter
 from pydantic import ValidationError
 
-from server.audit.service import Actor
 from server.console.codes import qr_svg
 from server.console.web import (
     Ctx,
     Pager,
+    StationsAdmin,
     form_data,
-    needs,
     page_number,
     redirect,
     render,
@@ -25,22 +24,17 @@ from server.console.web import (
 )
 from server.errors import AppError
 from server.identity import stations
-from server.identity.permissions import Permission
 from server.identity.schemas import EnrollmentCreate, StationRename
-from server.ops.proxies import client_ip
+from server.paging import page_rows
 
 router = APIRouter(prefix="/stations")
-Admin = needs(Permission.STATIONS_ADMIN)
 DONE = {"renamed": "Saved.", "revoked": "Revoked"}
-
-
-def _actor(ctx: Ctx) -> Actor:
-    return Actor(user_id=ctx.user.id, ip=client_ip(ctx.request))
 
 
 def _page(ctx: Ctx, *, status: int = 200, **values):
     pager_page = page_number(ctx.request.query_params.get("page"))
-    rows, total = stations.list_stations(session=ctx.db, limit=50, offset=(pager_page - 1) * 50)
+    by_name = stations.stations_query()
+    rows, total = page_rows(ctx.db, by_name, limit=50, offset=(pager_page - 1) * 50)
     done = DONE.get(ctx.request.query_params.get("done", ""))
     values.setdefault("errors", {})
     values.setdefault("form", {"name": "", "ttl_minutes": "60"})
@@ -56,12 +50,12 @@ def _page(ctx: Ctx, *, status: int = 200, **values):
 
 
 @router.get("", include_in_schema=False)
-def list_page(ctx: Admin):
+def list_page(ctx: StationsAdmin):
     return _page(ctx)
 
 
 @router.post("/enrollments", include_in_schema=False)
-def enrol(ctx: Admin):
+def enrol(ctx: StationsAdmin):
     values, errors = text_fields(ctx.form, "name", "ttl_minutes")
     if not errors:
         try:
@@ -80,7 +74,7 @@ def enrol(ctx: Admin):
             session=ctx.db,
             name=body.name,
             ttl=timedelta(minutes=body.ttl_minutes),
-            actor=_actor(ctx),
+            actor=ctx.actor,
         )
     except AppError as exc:
         return _page(
@@ -97,14 +91,14 @@ def enrol(ctx: Admin):
 
 
 @router.post("/{station_id}/rename", include_in_schema=False)
-def rename(station_id: uuid.UUID, ctx: Admin):
+def rename(station_id: uuid.UUID, ctx: StationsAdmin):
     values, errors = text_fields(ctx.form, "name")
     station = stations.require_station(session=ctx.db, station_id=station_id)
     if not errors:
         try:
             body = StationRename.model_validate(form_data(StationRename, {"name": values["name"]}))
             stations.rename_station(
-                session=ctx.db, station=station, name=body.name, actor=_actor(ctx)
+                session=ctx.db, station=station, name=body.name, actor=ctx.actor
             )
         except ValidationError as exc:
             errors = schema_errors(exc)
@@ -121,7 +115,7 @@ def rename(station_id: uuid.UUID, ctx: Admin):
 
 
 @router.post("/{station_id}/revoke", include_in_schema=False)
-def revoke(station_id: uuid.UUID, ctx: Admin):
+def revoke(station_id: uuid.UUID, ctx: StationsAdmin):
     station = stations.require_station(session=ctx.db, station_id=station_id)
-    stations.revoke_station(session=ctx.db, station=station, actor=_actor(ctx))
+    stations.revoke_station(session=ctx.db, station=station, actor=ctx.actor)
     return redirect("/console/stations", done="revoked")

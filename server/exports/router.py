@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from fastapi.responses import Response
 
-from server.deps import Requires, SessionDep, SettingsDep
+from server.deps import ExportsRunner, PagingDep, SessionDep, SettingsDep
 from server.exports import service
 from server.exports.reconciliation.report import render_csv, render_html, run_summary
 from server.exports.sources import document_source
-from server.identity.models import User
-from server.identity.permissions import Permission
 from server.ops.docs import html_page
-from server.ops.proxies import client_ip
+from server.paging import Page, paged
 
 router = APIRouter(prefix="/api/v1/exports", tags=["exports"])
-Exporter = Annotated[User, Depends(Requires(Permission.EXPORTS_RUN))]
 TargetName = Literal["moneybird", "exact"]
 
 
@@ -27,7 +24,7 @@ def start_run(
     target: TargetName,
     request: Request,
     session: SessionDep,
-    user: Exporter,
+    actor: ExportsRunner,
     settings: SettingsDep,
     background: BackgroundTasks,
 ) -> dict:
@@ -38,21 +35,24 @@ def start_run(
         settings=settings,
         target=service.parse_target(target),
         source=document_source(request.app.state.session_factory),
-        actor_user_id=user.id,
-        ip=client_ip(request),
+        actor_user_id=actor.user_id,
+        ip=actor.ip,
     )
     background.add_task(launch)  # after the response: the run row is committed by then
     return run_summary(run)
 
 
-@router.get("/{target}/runs")
-def list_runs(target: TargetName, session: SessionDep, user: Exporter) -> list[dict]:
-    runs = service.list_runs(session=session, target=service.parse_target(target))
-    return [run_summary(run) for run in runs]
+@router.get("/{target}/runs", response_model=Page[dict[str, Any]])
+def list_runs(
+    target: TargetName, session: SessionDep, _: ExportsRunner, paging: PagingDep
+) -> Page[dict[str, Any]]:
+    """The target's runs, newest first, each as ``GET .../runs/{run_id}`` answers it."""
+    newest_first = service.runs_query(target=service.parse_target(target))
+    return paged(session, newest_first, paging, run_summary)
 
 
 @router.get("/{target}/runs/{run_id}")
-def get_run(target: TargetName, run_id: uuid.UUID, session: SessionDep, user: Exporter) -> dict:
+def get_run(target: TargetName, run_id: uuid.UUID, session: SessionDep, _: ExportsRunner) -> dict:
     """Status, progress (0..1) and an ETA in seconds derived from the target's rate limit."""
     return run_summary(
         service.get_run(session=session, target=service.parse_target(target), run_id=run_id)
@@ -64,7 +64,7 @@ def get_report(
     target: TargetName,
     run_id: uuid.UUID,
     session: SessionDep,
-    user: Exporter,
+    _: ExportsRunner,
     format: Literal["html", "csv"] = Query(default="html"),
 ) -> Response:
     run = service.get_run(session=session, target=service.parse_target(target), run_id=run_id)

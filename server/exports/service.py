@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from server.audit import service as audit
@@ -232,12 +232,10 @@ def get_run(*, session: Session, target: Target, run_id: uuid.UUID) -> ExportRun
     return run
 
 
-def list_runs(*, session: Session, target: Target, limit: int = 50) -> list[ExportRun]:
-    return list(
-        session.execute(
-            select(ExportRun)
-            .where(ExportRun.target == target.value)
-            .order_by(ExportRun.started_at.desc())
-            .limit(limit)
-        ).scalars()
+def runs_query(*, target: Target) -> Select[ExportRun]:
+    """The target's runs, newest first (the API pages them; the console takes the first)."""
+    return (
+        select(ExportRun)
+        .where(ExportRun.target == target.value)
+        .order_by(ExportRun.started_at.desc(), ExportRun.id)
     )

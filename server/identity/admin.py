@@ -7,14 +7,19 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 
-from server.audit.service import Actor
-from server.deps import Requires, SessionDep, SettingsDep
+from server.deps import (
+    PagingDep,
+    SessionDep,
+    SettingsDep,
+    StationsAdmin,
+    UsersReader,
+    UsersWriter,
+)
 from server.errors import BadRequest
 from server.identity import service, stations
-from server.identity.models import Role, User
-from server.identity.permissions import Permission
+from server.identity.models import Role
 from server.identity.schemas import (
     BadgeDetail,
     BadgeIssue,
@@ -22,8 +27,6 @@ from server.identity.schemas import (
     BadgeOut,
     EnrollmentCreate,
     EnrollmentOut,
-    Page,
-    Paging,
     PasswordReset,
     PinSet,
     StationOut,
@@ -33,51 +36,36 @@ from server.identity.schemas import (
     UserOut,
     UserUpdate,
 )
-from server.ops.proxies import client_ip
+from server.paging import Page, paged
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
-
-UsersRead = Annotated[User, Depends(Requires(Permission.USERS_READ))]
-UsersWrite = Annotated[User, Depends(Requires(Permission.USERS_WRITE))]
-StationsAdmin = Annotated[User, Depends(Requires(Permission.STATIONS_ADMIN))]
-PagingDep = Annotated[Paging, Query()]
-
-
-def _actor(request: Request, user: User) -> Actor:
-    return Actor(user_id=user.id, ip=client_ip(request))
-
 
 # users
 
 
 @router.get("/users", response_model=Page[UserOut], tags=["users"])
 def list_users(
-    _: UsersRead,
+    _: UsersReader,
     session: SessionDep,
     paging: PagingDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     role: Role | None = None,
     active: bool | None = None,
 ) -> Page[UserOut]:
-    users, total = service.list_users(
-        session=session, q=q, role=role, active=active, limit=paging.limit, offset=paging.offset
-    )
-    return Page(
-        items=[UserOut.of(u) for u in users], total=total, limit=paging.limit, offset=paging.offset
-    )
+    by_name = service.users_query(q=q, role=role, active=active)
+    return paged(session, by_name, paging, UserOut.of)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
 def create_user(
     body: UserCreate,
-    request: Request,
-    admin: UsersWrite,
+    actor: UsersWriter,
     session: SessionDep,
     settings: SettingsDep,
 ) -> UserOut:
     user = service.create_user(
         session=session,
-        actor=_actor(request, admin),
+        actor=actor,
         pin_key=settings.badge_pin_key,
         **body.model_dump(),
     )
@@ -85,17 +73,16 @@ def create_user(
 
 
 @router.get("/users/{user_id}", response_model=UserOut, tags=["users"])
-def get_user(user_id: uuid.UUID, _: UsersRead, session: SessionDep) -> UserOut:
+def get_user(user_id: uuid.UUID, _: UsersReader, session: SessionDep) -> UserOut:
     return UserOut.of(service.require_user(session=session, user_id=user_id))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
 def update_user(
-    user_id: uuid.UUID, body: UserUpdate, request: Request, admin: UsersWrite, session: SessionDep
+    user_id: uuid.UUID, body: UserUpdate, actor: UsersWriter, session: SessionDep
 ) -> UserOut:
     """Change profile and crew details, roles and the active flag (only the fields sent)."""
     user = service.require_user(session=session, user_id=user_id)
-    actor = _actor(request, admin)
     changes = body.model_dump(exclude_unset=True)
     roles = changes.pop("roles", ...)  # never null: UserUpdate refuses it
     active = changes.pop("active", ...)
@@ -108,12 +95,10 @@ def update_user(
 
 
 @router.delete("/users/{user_id}", response_model=UserOut, tags=["users"])
-def deactivate_user(
-    user_id: uuid.UUID, request: Request, admin: UsersWrite, session: SessionDep
-) -> UserOut:
+def deactivate_user(user_id: uuid.UUID, actor: UsersWriter, session: SessionDep) -> UserOut:
     """Deactivate (people are never hard-deleted: scans and audit lines point at them)."""
     user = service.require_user(session=session, user_id=user_id)
-    service.set_active(session=session, user=user, active=False, actor=_actor(request, admin))
+    service.set_active(session=session, user=user, active=False, actor=actor)
     return UserOut.of(user)
 
 
@@ -121,15 +106,12 @@ def deactivate_user(
 def reset_password(
     user_id: uuid.UUID,
     body: PasswordReset,
-    request: Request,
-    admin: UsersWrite,
+    actor: UsersWriter,
     session: SessionDep,
 ) -> UserOut:
     """Set (or clear) a password; the user's sessions end."""
     user = service.require_user(session=session, user_id=user_id)
-    service.set_password(
-        session=session, user=user, password=body.password, actor=_actor(request, admin)
-    )
+    service.set_password(session=session, user=user, password=body.password, actor=actor)
     return UserOut.of(user)
 
 
@@ -137,8 +119,7 @@ def reset_password(
 def set_pin(
     user_id: uuid.UUID,
     body: PinSet,
-    request: Request,
-    admin: UsersWrite,
+    actor: UsersWriter,
     session: SessionDep,
     settings: SettingsDep,
 ) -> UserOut:
@@ -147,7 +128,7 @@ def set_pin(
         session=session,
         user=user,
         pin=body.pin,
-        actor=_actor(request, admin),
+        actor=actor,
         pin_key=settings.badge_pin_key,
     )
     return UserOut.of(user)
@@ -162,15 +143,13 @@ def set_pin(
 def issue_badge(
     user_id: uuid.UUID,
     body: BadgeIssue,
-    request: Request,
-    admin: UsersWrite,
+    actor: UsersWriter,
     session: SessionDep,
     settings: SettingsDep,
 ) -> BadgeIssued:
     """Without ``code`` the server makes one (80 random bits + check character, or a signed
     QR payload with ``signed``) and answers it once; a given code is stored as weak."""
     user = service.require_user(session=session, user_id=user_id)
-    actor = _actor(request, admin)
     if body.code is not None:
         if body.signed:
             raise BadRequest("signed: a signed badge's code is made by the server; omit code")
@@ -196,21 +175,14 @@ def issue_badge(
 
 @router.get("/badges", response_model=Page[BadgeOut], tags=["badges"])
 def list_badges(
-    _: UsersRead,
+    _: UsersReader,
     session: SessionDep,
     paging: PagingDep,
     user_id: uuid.UUID | None = None,
     active: bool | None = None,
 ) -> Page[BadgeOut]:
-    badges, total = service.list_badges(
-        session=session, user_id=user_id, active=active, limit=paging.limit, offset=paging.offset
-    )
-    return Page(
-        items=[BadgeOut.model_validate(b) for b in badges],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    oldest_first = service.badges_query(user_id=user_id, active=active)
+    return paged(session, oldest_first, paging, BadgeOut.model_validate)
 
 
 def _badge_detail(session, badge) -> BadgeDetail:
@@ -225,19 +197,17 @@ def _badge_detail(session, badge) -> BadgeDetail:
 
 
 @router.get("/badges/{badge_id}", response_model=BadgeDetail, tags=["badges"])
-def get_badge(badge_id: uuid.UUID, _: UsersRead, session: SessionDep) -> BadgeDetail:
+def get_badge(badge_id: uuid.UUID, _: UsersReader, session: SessionDep) -> BadgeDetail:
     """A badge; once revoked, also the stations that may still let it in offline."""
     return _badge_detail(session, service.require_badge(session=session, badge_id=badge_id))
 
 
 @router.post("/badges/{badge_id}/revoke", response_model=BadgeDetail, tags=["badges"])
-def revoke_badge(
-    badge_id: uuid.UUID, request: Request, admin: UsersWrite, session: SessionDep
-) -> BadgeDetail:
+def revoke_badge(badge_id: uuid.UUID, actor: UsersWriter, session: SessionDep) -> BadgeDetail:
     """Revoke at once online; offline at each station's next reference sync (the answer
     lists the stations that have not synced since)."""
     badge = service.require_badge(session=session, badge_id=badge_id)
-    service.revoke_badge(session=session, badge=badge, actor=_actor(request, admin))
+    service.revoke_badge(session=session, badge=badge, actor=actor)
     return _badge_detail(session, badge)
 
 
@@ -248,29 +218,22 @@ def revoke_badge(
 def list_stations(
     _: StationsAdmin, session: SessionDep, paging: PagingDep, active: bool | None = None
 ) -> Page[StationOut]:
-    rows, total = stations.list_stations(
-        session=session, active=active, limit=paging.limit, offset=paging.offset
-    )
-    return Page(
-        items=[StationOut.model_validate(s) for s in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    by_name = stations.stations_query(active=active)
+    return paged(session, by_name, paging, StationOut.model_validate)
 
 
 @router.post(
     "/stations/enrollments", response_model=EnrollmentOut, status_code=201, tags=["stations"]
 )
 def create_enrollment(
-    body: EnrollmentCreate, request: Request, admin: StationsAdmin, session: SessionDep
+    body: EnrollmentCreate, actor: StationsAdmin, session: SessionDep
 ) -> EnrollmentOut:
     """A one-time code for a new kiosk (shown once; expires after ``ttl_minutes``)."""
     enrollment, code = stations.create_enrollment(
         session=session,
         name=body.name,
         ttl=timedelta(minutes=body.ttl_minutes),
-        actor=_actor(request, admin),
+        actor=actor,
     )
     return EnrollmentOut(
         id=enrollment.id, name=enrollment.name, code=code, expires_at=enrollment.expires_at
@@ -288,22 +251,17 @@ def get_station(station_id: uuid.UUID, _: StationsAdmin, session: SessionDep) ->
 def rename_station(
     station_id: uuid.UUID,
     body: StationRename,
-    request: Request,
-    admin: StationsAdmin,
+    actor: StationsAdmin,
     session: SessionDep,
 ) -> StationOut:
     station = stations.require_station(session=session, station_id=station_id)
-    stations.rename_station(
-        session=session, station=station, name=body.name, actor=_actor(request, admin)
-    )
+    stations.rename_station(session=session, station=station, name=body.name, actor=actor)
     return StationOut.model_validate(station)
 
 
 @router.post("/stations/{station_id}/revoke", response_model=StationOut, tags=["stations"])
-def revoke_station(
-    station_id: uuid.UUID, request: Request, admin: StationsAdmin, session: SessionDep
-) -> StationOut:
+def revoke_station(station_id: uuid.UUID, actor: StationsAdmin, session: SessionDep) -> StationOut:
     """Revoke for good: the station's next call gets 401."""
     station = stations.require_station(session=session, station_id=station_id)
-    stations.revoke_station(session=session, station=station, actor=_actor(request, admin))
+    stations.revoke_station(session=session, station=station, actor=actor)
     return StationOut.model_validate(station)

@@ -9,25 +9,23 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from server.audit.schemas import AuditEventOut, AuditPage
-from server.audit.service import list_events
-from server.deps import Requires, SessionDep
+from server.audit.schemas import AuditEventOut
+from server.audit.service import events_query
+from server.deps import AuditReader, PagingDep, SessionDep
 from server.edge import UtcDatetime
 from server.errors import BadRequest
-from server.identity.models import User
-from server.identity.permissions import Permission
-from server.paging import Paging
+from server.paging import Page, paged
 
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 
 
-@router.get("/audit", response_model=AuditPage)
+@router.get("/audit", response_model=Page[AuditEventOut])
 def list_audit_events(
-    _: Annotated[User, Depends(Requires(Permission.AUDIT_READ))],
+    _: AuditReader,
     session: SessionDep,
-    paging: Annotated[Paging, Query()],
+    paging: PagingDep,
     action: Annotated[str | None, Query(max_length=64, description="exact, or 'auth.*'")] = None,
     outcome: Annotated[str | None, Query(max_length=16)] = None,
     actor: Annotated[uuid.UUID | None, Query(description="acting user id")] = None,
@@ -36,11 +34,10 @@ def list_audit_events(
     target_id: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[UtcDatetime | None, Query(description="inclusive")] = None,
     until: Annotated[UtcDatetime | None, Query(description="exclusive")] = None,
-) -> AuditPage:
+) -> Page[AuditEventOut]:
     if since and until and until <= since:
         raise BadRequest("until must be after since")
-    events, total = list_events(
-        session=session,
+    matching = events_query(
         action=action,
         outcome=outcome,
         actor_user_id=actor,
@@ -49,12 +46,5 @@ def list_audit_events(
         target_id=target_id,
         since=since,
         until=until,
-        limit=paging.limit,
-        offset=paging.offset,
     )
-    return AuditPage(
-        items=[AuditEventOut.model_validate(e) for e in events],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return paged(session, matching, paging, AuditEventOut.model_validate)

@@ -1,7 +1,8 @@
 """Roles map to permissions here, and only here (SPEC §2).
 
-Every route declares the permission it needs with ``Requires(Permission.X)`` (see
-``server.deps``); station-only routes use ``CurrentStation``; the few public routes are
+Every route declares the permission it needs with ``Requires(Permission.X)`` or
+``ActingWith(Permission.X)``, mostly through ``server.deps``' aliases (``UsersReader``,
+``UsersWriter``, …); station-only routes use ``CurrentStation``; the few public routes are
 listed in ``PUBLIC_ROUTES``. A test walks every route of the app against every role.
 """
 

@@ -11,16 +11,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from server.audit.service import Actor
-from server.deps import AccessClaimsDep, CurrentStation, Requires, SessionDep, SettingsDep
+from server.deps import (
+    ActingWith,
+    ClientAddress,
+    CurrentStation,
+    CurrentUser,
+    SessionDep,
+    SettingsDep,
+)
 from server.identity import login, stations
 from server.identity.login import LoginGrant
-from server.identity.models import User
 from server.identity.permissions import Permission
 from server.identity.schemas import (
     LogoutRequest,
     LogoutResponse,
 )
-from server.ops.proxies import client_ip
 from shared.auth import (
     BadgeLoginRequest,
     EnrollRequest,
@@ -32,7 +37,6 @@ from shared.auth import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
-SelfUser = Annotated[User, Depends(Requires(Permission.SELF_READ))]
 
 
 def _answer(grant: LoginGrant) -> LoginResponse:
@@ -59,17 +63,21 @@ def _counted(request: Request, kind: str) -> Iterator[None]:
 
 
 @router.post("/stations/enroll", response_model=EnrollResponse, tags=["stations"])
-def enroll_station(body: EnrollRequest, request: Request, session: SessionDep) -> EnrollResponse:
+def enroll_station(
+    body: EnrollRequest, address: ClientAddress, session: SessionDep
+) -> EnrollResponse:
     """Exchange a one-time enrolment code for a station token (shown once)."""
-    station, token = stations.enroll(
-        session=session, code=body.code, name=body.name, ip=client_ip(request)
-    )
+    station, token = stations.enroll(session=session, code=body.code, name=body.name, ip=address)
     return EnrollResponse(station_id=station.id, name=station.name, token=token)
 
 
 @router.post("/auth/login", response_model=LoginResponse)
 def password_login(
-    body: PasswordLoginRequest, request: Request, session: SessionDep, settings: SettingsDep
+    body: PasswordLoginRequest,
+    request: Request,
+    address: ClientAddress,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> LoginResponse:
     """Email + password. One 401 for every failure; 429 with Retry-After while locked."""
     with _counted(request, "password"):
@@ -78,7 +86,7 @@ def password_login(
             settings=settings,
             email=body.email,
             password=body.password,
-            ip=client_ip(request),
+            ip=address,
         )
     return _answer(grant)
 
@@ -87,6 +95,7 @@ def password_login(
 def badge_login(
     body: BadgeLoginRequest,
     request: Request,
+    address: ClientAddress,
     station: CurrentStation,
     session: SessionDep,
     settings: SettingsDep,
@@ -99,19 +108,23 @@ def badge_login(
             station=station,
             badge_code=body.badge_code,
             pin=body.pin,
-            ip=client_ip(request),
+            ip=address,
         )
     return _answer(grant)
 
 
 @router.post("/auth/refresh", response_model=LoginResponse)
 def refresh(
-    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
+    body: RefreshRequest,
+    request: Request,
+    address: ClientAddress,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> LoginResponse:
     """Rotate a refresh token; presenting an old one revokes its whole family."""
     with _counted(request, "refresh"):
         grant = login.refresh(
-            session=session, settings=settings, token=body.refresh_token, ip=client_ip(request)
+            session=session, settings=settings, token=body.refresh_token, ip=address
         )
     return _answer(grant)
 
@@ -119,13 +132,12 @@ def refresh(
 @router.post("/auth/logout", response_model=LogoutResponse)
 def logout(
     body: LogoutRequest,
-    request: Request,
-    user: SelfUser,
-    claims: AccessClaimsDep,
+    user: CurrentUser,
+    # The permission check, and who logs out: the user at the kiosk of a badge session.
+    actor: Annotated[Actor, Depends(ActingWith(Permission.SELF_READ))],
     session: SessionDep,
 ) -> LogoutResponse:
     """End this session (send its refresh token) or every session (``everywhere``)."""
-    actor = Actor(user_id=user.id, station_id=claims.station_id, ip=client_ip(request))
     revoked = login.logout(
         session=session,
         user=user,

@@ -13,7 +13,6 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from server.identity.models import Role, User
-from server.paging import Page, Paging  # noqa: F401  (the list shapes identity answers with)
 from server.patch import PatchBody
 from shared.json_input import JsonInput
 

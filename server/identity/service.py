@@ -7,12 +7,12 @@ import uuid
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record, record_update
-from server.db import utcnow
-from server.errors import BadRequest, Conflict, NotFound, Unauthorized
+from server.db import get_or_404, utcnow
+from server.errors import BadRequest, Conflict, Unauthorized
 from server.identity.models import (
     Badge,
     BadgeKind,
@@ -94,22 +94,16 @@ def get_user(*, session: Session, user_id: uuid.UUID) -> User | None:
 
 def require_user(*, session: Session, user_id: uuid.UUID) -> User:
     """The user, or NotFound."""
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
-    return user
+    return get_or_404(session, User, user_id, f"no user with id {user_id}")
 
 
-def list_users(
+def users_query(
     *,
-    session: Session,
     q: str | None = None,
     role: Role | None = None,
     active: bool | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[User], int]:
-    """One page of users by name, and the total matching the filters."""
+) -> Select[User]:
+    """Users matching the filters, by name (``server.paging`` pages it)."""
     conditions = []
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
@@ -124,11 +118,8 @@ def list_users(
         conditions.append(User.id.in_(select(UserRole.user_id).where(UserRole.role == role.value)))
     if active is not None:
         conditions.append(User.active.is_(active))
-    total = session.scalar(select(func.count()).select_from(User).where(*conditions))
-    users = session.scalars(
-        select(User).where(*conditions).order_by(User.name, User.id).limit(limit).offset(offset)
-    ).all()
-    return list(users), int(total or 0)
+    stmt = select(User).where(*conditions).order_by(User.name, User.id)
+    return stmt
 
 
 def update_profile(
@@ -374,35 +365,21 @@ def live_badges(*, session: Session, user_id: uuid.UUID) -> list[Badge]:
     )
 
 
-def list_badges(
+def badges_query(
     *,
-    session: Session,
     user_id: uuid.UUID | None = None,
     active: bool | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Badge], int]:
+) -> Select[Badge]:
     conditions = []
     if user_id is not None:
         conditions.append(Badge.user_id == user_id)
     if active is not None:
         conditions.append(Badge.active.is_(active))
-    total = session.scalar(select(func.count()).select_from(Badge).where(*conditions))
-    rows = session.scalars(
-        select(Badge)
-        .where(*conditions)
-        .order_by(Badge.issued_at, Badge.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    return select(Badge).where(*conditions).order_by(Badge.issued_at, Badge.id)
 
 
 def require_badge(*, session: Session, badge_id: uuid.UUID) -> Badge:
-    badge = session.get(Badge, badge_id)
-    if badge is None:
-        raise NotFound(f"no badge with id {badge_id}")
-    return badge
+    return get_or_404(session, Badge, badge_id, f"no badge with id {badge_id}")
 
 
 def revoke_badge(

@@ -10,12 +10,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
-from server.db import utcnow
-from server.errors import Conflict, NotFound, Unauthorized
+from server.db import get_or_404, utcnow
+from server.errors import Conflict, Unauthorized
 from server.identity import throttle
 from server.identity.models import Station, StationEnrollment
 from server.identity.security import (
@@ -102,15 +102,9 @@ def enroll(*, session: Session, code: str, name: str | None, ip: str | None) -> 
     return station, token
 
 
-def list_stations(
-    *, session: Session, active: bool | None = None, limit: int = 50, offset: int = 0
-) -> tuple[list[Station], int]:
+def stations_query(*, active: bool | None = None) -> Select[Station]:
     conditions = [] if active is None else [Station.active.is_(active)]
-    total = session.scalar(select(func.count()).select_from(Station).where(*conditions))
-    rows = session.scalars(
-        select(Station).where(*conditions).order_by(Station.name).limit(limit).offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    return select(Station).where(*conditions).order_by(Station.name)
 
 
 def not_synced_since(*, session: Session, since: datetime) -> list[Station]:
@@ -129,10 +123,7 @@ def not_synced_since(*, session: Session, since: datetime) -> list[Station]:
 
 
 def require_station(*, session: Session, station_id: uuid.UUID) -> Station:
-    station = session.get(Station, station_id)
-    if station is None:
-        raise NotFound(f"no station with id {station_id}")
-    return station
+    return get_or_404(session, Station, station_id, f"no station with id {station_id}")
 
 
 def rename_station(*, session: Session, station: Station, name: str, actor: Actor) -> Station:

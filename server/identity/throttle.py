@@ -12,12 +12,13 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from server.db import utcnow
 from server.errors import TooManyRequests
 from server.identity.models import LoginThrottle
+from server.paging import page_rows
 from server.sqlutil import insert_ignore
 
 LOCKED_MESSAGE = "too many failed attempts; try again later"
@@ -116,15 +117,12 @@ def locked(
     """Keys locked right now (accounts, badges, stations, addresses), longest lock first."""
     now = now or utcnow()
     condition = LoginThrottle.locked_until > now
-    total = session.scalar(select(func.count()).select_from(LoginThrottle).where(condition))
-    rows = session.scalars(
+    stmt = (
         select(LoginThrottle)
         .where(condition)
         .order_by(LoginThrottle.locked_until.desc(), LoginThrottle.key)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    )
+    return page_rows(session, stmt, limit=limit, offset=offset)
 
 
 def unlock(session: Session, key: str) -> bool:

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from server.audit.service import Actor
-from server.deps import Requires, SessionDep
-from server.identity.models import User
-from server.identity.permissions import Permission
+from server.deps import InvoicesReader, InvoicesWriter, PagingDep, SessionDep
 from server.invoicing import service
 from server.invoicing.models import Customer, Invoice
 from server.invoicing.schemas import (
@@ -25,39 +21,30 @@ from server.invoicing.schemas import (
     InvoiceFromProject,
     InvoiceRead,
 )
-from server.ops.proxies import client_ip
+from server.paging import Page, paged
 
 router = APIRouter(prefix="/api/v1", tags=["invoicing"])
-Reader = Annotated[User, Depends(Requires(Permission.INVOICES_READ))]
-Writer = Annotated[User, Depends(Requires(Permission.INVOICES_WRITE))]
 
 
 def _free(lines):
     return [service.FreeLine(**line.model_dump()) for line in lines]
 
 
-def _actor(request: Request, user: User) -> Actor:
-    return Actor(user_id=user.id, ip=client_ip(request))
-
-
 @router.post("/customers", response_model=CustomerRead, status_code=201)
-def create_customer(
-    body: CustomerCreate, request: Request, session: SessionDep, user: Writer
-) -> Customer:
+def create_customer(body: CustomerCreate, session: SessionDep, actor: InvoicesWriter) -> Customer:
     """Create a customer (409 when the name exists)."""
-    return service.create_customer(
-        session=session, details=body.model_dump(), actor=_actor(request, user)
-    )
+    return service.create_customer(session=session, details=body.model_dump(), actor=actor)
 
 
-@router.get("/customers", response_model=list[CustomerRead])
-def list_customers(session: SessionDep, user: Reader) -> list[Customer]:
-    """All customers by name."""
-    return list(session.scalars(select(Customer).order_by(Customer.name).limit(1000)))
+@router.get("/customers", response_model=Page[CustomerRead])
+def list_customers(session: SessionDep, _: InvoicesReader, paging: PagingDep) -> Page[CustomerRead]:
+    """Customers by name."""
+    by_name = select(Customer).order_by(Customer.name, Customer.id)
+    return paged(session, by_name, paging, CustomerRead.model_validate)
 
 
 @router.get("/customers/{customer_id}", response_model=CustomerRead)
-def read_customer(customer_id: uuid.UUID, session: SessionDep, user: Reader) -> Customer:
+def read_customer(customer_id: uuid.UUID, session: SessionDep, _: InvoicesReader) -> Customer:
     return service.get_customer(session=session, customer_id=customer_id)
 
 
@@ -65,9 +52,8 @@ def read_customer(customer_id: uuid.UUID, session: SessionDep, user: Reader) -> 
 def update_customer(
     customer_id: uuid.UUID,
     body: CustomerUpdate,
-    request: Request,
     session: SessionDep,
-    user: Writer,
+    actor: InvoicesWriter,
 ) -> Customer:
     """Change the fields sent (``null`` clears one); the result must be a valid customer
     as a whole, else 422 naming the field (a stored postcode that does not fit a new
@@ -79,13 +65,13 @@ def update_customer(
     except ValidationError as exc:
         errors = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
         raise RequestValidationError(errors) from None
-    return service.update_customer(
-        session=session, customer=customer, details=details, actor=_actor(request, user)
-    )
+    return service.update_customer(session=session, customer=customer, details=details, actor=actor)
 
 
 @router.post("/invoices/from-project", response_model=InvoiceRead, status_code=201)
-def create_from_project(body: InvoiceFromProject, session: SessionDep, user: Writer) -> Invoice:
+def create_from_project(
+    body: InvoiceFromProject, session: SessionDep, _: InvoicesWriter
+) -> Invoice:
     """A numbered draft invoice from a project's pick list plus free lines."""
     return service.create_invoice_from_project(
         session=session,
@@ -99,38 +85,39 @@ def create_from_project(body: InvoiceFromProject, session: SessionDep, user: Wri
     )
 
 
-@router.get("/invoices", response_model=list[InvoiceRead])
+@router.get("/invoices", response_model=Page[InvoiceRead])
 def list_invoices(
     session: SessionDep,
-    user: Reader,
+    _: InvoicesReader,
+    paging: PagingDep,
     state: str | None = Query(default=None, max_length=20),
-    limit: int = Query(default=100, ge=1, le=500),
-) -> list[Invoice]:
+) -> Page[InvoiceRead]:
     """Invoices, newest number first."""
-    return service.list_invoices(session=session, state=state, limit=limit)
+    newest_first = service.invoices_query(state=state)
+    return paged(session, newest_first, paging, InvoiceRead.model_validate)
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceRead)
-def read_invoice(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> Invoice:
+def read_invoice(invoice_id: uuid.UUID, session: SessionDep, _: InvoicesReader) -> Invoice:
     """One invoice with its lines and payment totals."""
     return service.get_invoice(session=session, invoice_id=invoice_id)
 
 
 @router.post("/invoices/{invoice_id}/open", response_model=InvoiceRead)
-def open_invoice(invoice_id: uuid.UUID, session: SessionDep, user: Writer) -> Invoice:
+def open_invoice(invoice_id: uuid.UUID, session: SessionDep, _: InvoicesWriter) -> Invoice:
     """draft → open."""
     return service.open_invoice(session=session, invoice_id=invoice_id)
 
 
 @router.post("/invoices/{invoice_id}/cancel", response_model=InvoiceRead)
-def cancel_invoice(invoice_id: uuid.UUID, session: SessionDep, user: Writer) -> Invoice:
+def cancel_invoice(invoice_id: uuid.UUID, session: SessionDep, _: InvoicesWriter) -> Invoice:
     """draft/open → cancelled (only while nothing is paid)."""
     return service.cancel_invoice(session=session, invoice_id=invoice_id)
 
 
 @router.post("/invoices/{invoice_id}/credit-notes", response_model=CreditNoteRead, status_code=201)
 def create_credit_note(
-    invoice_id: uuid.UUID, body: CreditNoteCreate, session: SessionDep, user: Writer
+    invoice_id: uuid.UUID, body: CreditNoteCreate, session: SessionDep, _: InvoicesWriter
 ):
     """A credit note for the whole invoice or the given lines."""
     return service.create_credit_note(

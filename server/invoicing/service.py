@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, lazyload
 
 from server.audit.service import Actor, record, record_update
-from server.db import utcnow
+from server.db import get_or_404, utcnow
 from server.errors import BadRequest, Conflict, NotFound, Unprocessable
 from server.invoicing import vat as vat_categories
 from server.invoicing.models import CreditNote, Customer, DocumentCounter, Invoice, InvoiceLine
@@ -119,10 +119,7 @@ CUSTOMER_FIELDS = ("name", "email", "street", "zipcode", "city", "country", "kvk
 
 
 def get_customer(*, session: Session, customer_id: uuid.UUID) -> Customer:
-    customer = session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"no customer {customer_id}")
-    return customer
+    return get_or_404(session, Customer, customer_id, f"no customer {customer_id}")
 
 
 def customer_details(customer: Customer) -> dict:
@@ -192,13 +189,9 @@ def create_invoice_from_project(
 
     Each line's VAT category is its override or the customer's (``server.invoicing.vat``);
     a category that is not Dutch VAT makes the line 0 %."""
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"no project {project_id}")
+    project = get_or_404(session, Project, project_id, f"no project {project_id}")
     if customer_id is not None:
-        customer = session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(f"no customer {customer_id}")
+        customer = get_or_404(session, Customer, customer_id, f"no customer {customer_id}")
     else:
         customer = get_or_create_customer(session=session, name=project.customer or project.name)
     issue_date = issue_date or utcnow().date()
@@ -494,11 +487,8 @@ def create_credit_note(
     return note
 
 
-def list_invoices(
-    *, session: Session, state: str | None = None, limit: int = 100, offset: int = 0
-) -> list[Invoice]:
-    """Invoices, newest number first (the API and the console)."""
-    stmt = select(Invoice).order_by(Invoice.number.desc()).limit(limit).offset(offset)
-    if state:
-        stmt = stmt.where(Invoice.state == state)
-    return list(session.scalars(stmt))
+def invoices_query(*, state: str | None = None) -> Select[Invoice]:
+    """Invoices (in ``state``, if given), newest number first: the API pages it, the
+    console too."""
+    stmt = select(Invoice).order_by(Invoice.number.desc())
+    return stmt.where(Invoice.state == state) if state else stmt

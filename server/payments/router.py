@@ -8,12 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from server.deps import Requires, SessionDep, SettingsDep
+from server.deps import (
+    ClientAddress,
+    InvoicesReader,
+    InvoicesWriter,
+    PaymentsRefunder,
+    SessionDep,
+    SettingsDep,
+)
 from server.errors import AppError, TooManyRequests
-from server.identity.models import User
-from server.identity.permissions import Permission
 from server.invoicing import service as invoicing
-from server.ops.proxies import client_ip
 from server.payments import coverage, service, webhooks
 from server.payments.errors import WebhookRejected
 from server.payments.models import Payment, Refund
@@ -29,9 +33,6 @@ from server.payments.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
-Reader = Annotated[User, Depends(Requires(Permission.INVOICES_READ))]
-Writer = Annotated[User, Depends(Requires(Permission.INVOICES_WRITE))]
-Refunder = Annotated[User, Depends(Requires(Permission.PAYMENTS_REFUND))]
 
 
 def _providers(request: Request) -> ProviderSet:
@@ -48,7 +49,7 @@ def start_payment(
     session: SessionDep,
     settings: SettingsDep,
     providers: ProvidersDep,
-    user: Writer,
+    _: InvoicesWriter,
 ) -> Payment:
     """Create a payment at the provider for what the invoice still owes (or part of it)."""
     return service.create_payment(
@@ -63,14 +64,14 @@ def start_payment(
 
 
 @router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentRead])
-def list_payments(invoice_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Payment]:
+def list_payments(invoice_id: uuid.UUID, session: SessionDep, _: InvoicesReader) -> list[Payment]:
     """An invoice's payments, oldest first."""
     return service.payments_of_invoice(session=session, invoice_id=invoice_id)
 
 
 @router.get("/invoices/{invoice_id}/coverage", response_model=CoverageRead)
 def invoice_coverage(
-    invoice_id: uuid.UUID, session: SessionDep, user: Reader
+    invoice_id: uuid.UUID, session: SessionDep, _: InvoicesReader
 ) -> coverage.Coverage:
     """What the invoice's payments cover: what a new payment may ask (``due_cents``), the
     open payments, and for an overpaid invoice the refunds that return the excess."""
@@ -79,7 +80,7 @@ def invoice_coverage(
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentRead)
-def read_payment(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> Payment:
+def read_payment(payment_id: uuid.UUID, session: SessionDep, _: InvoicesReader) -> Payment:
     """One payment as we last read it from its provider."""
     return service.get_payment(session=session, payment_id=payment_id)
 
@@ -87,10 +88,9 @@ def read_payment(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> Pa
 @router.post("/payments/{payment_id}/cancel", response_model=PaymentRead)
 def cancel_payment(
     payment_id: uuid.UUID,
-    request: Request,
     session: SessionDep,
     providers: ProvidersDep,
-    user: Writer,
+    actor: InvoicesWriter,
 ) -> Payment:
     """Cancel an open (or failed) payment at its provider, so its amount can be asked
     again; 409 ``payment_not_cancelable`` when the provider will not (audited)."""
@@ -98,13 +98,13 @@ def cancel_payment(
         session=session,
         providers=providers,
         payment_id=payment_id,
-        actor_user_id=user.id,
-        ip=client_ip(request),
+        actor_user_id=actor.user_id,
+        ip=actor.ip,
     )
 
 
 @router.get("/payments/{payment_id}/refunds", response_model=list[RefundRead])
-def list_refunds(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> list[Refund]:
+def list_refunds(payment_id: uuid.UUID, session: SessionDep, _: InvoicesReader) -> list[Refund]:
     """A payment's refunds (ours and those made at the provider)."""
     return service.refunds_of_payment(session=session, payment_id=payment_id)
 
@@ -113,10 +113,9 @@ def list_refunds(payment_id: uuid.UUID, session: SessionDep, user: Reader) -> li
 def refund_payment(
     payment_id: uuid.UUID,
     body: RefundCreate,
-    request: Request,
     session: SessionDep,
     providers: ProvidersDep,
-    user: Refunder,
+    actor: PaymentsRefunder,
 ) -> Refund:
     """Refund part or all of a paid payment (audited; same request_key → refunded once)."""
     return service.refund_payment(
@@ -125,8 +124,8 @@ def refund_payment(
         payment_id=payment_id,
         amount_cents=body.amount_cents,
         request_key=body.request_key,
-        actor_user_id=user.id,
-        ip=client_ip(request),
+        actor_user_id=actor.user_id,
+        ip=actor.ip,
         reason=body.reason,
     )
 
@@ -142,11 +141,11 @@ def _rate_limit(request: Request, source: str) -> None:
         )
 
 
-async def _webhook(request: Request, provider: str) -> WebhookAnswer:
+async def _webhook(request: Request, address: str | None, provider: str) -> WebhookAnswer:
     """One delivery, counted by what it came to (``rentguy_webhook_deliveries_total``)."""
     deliveries = request.app.state.metrics.webhooks
     try:
-        answer = await _receive_webhook(request, provider)
+        answer = await _receive_webhook(request, address, provider)
     except TooManyRequests:
         deliveries.labels(provider, "rate_limited").inc()
         raise
@@ -160,8 +159,9 @@ async def _webhook(request: Request, provider: str) -> WebhookAnswer:
     return answer
 
 
-async def _receive_webhook(request: Request, provider: str) -> WebhookAnswer:
-    source = client_ip(request) or "unknown"
+async def _receive_webhook(request: Request, address: str | None, provider: str) -> WebhookAnswer:
+    # The throttle's source: the sender's address (no address: one shared "unknown" bucket).
+    source = address or "unknown"
     _rate_limit(request, source)
     # The raw body, exactly as signed: parsing it first would break Stripe's signature.
     body = await request.body()
@@ -183,12 +183,12 @@ async def _receive_webhook(request: Request, provider: str) -> WebhookAnswer:
 
 
 @router.post("/webhooks/stripe", response_model=WebhookAnswer)
-async def stripe_webhook(request: Request) -> WebhookAnswer:
+async def stripe_webhook(request: Request, address: ClientAddress) -> WebhookAnswer:
     """Stripe events: 400 on a missing/bad/stale signature, 503 when Stripe cannot be read."""
-    return await _webhook(request, "stripe")
+    return await _webhook(request, address, "stripe")
 
 
 @router.post("/webhooks/mollie", response_model=WebhookAnswer)
-async def mollie_webhook(request: Request) -> WebhookAnswer:
+async def mollie_webhook(request: Request, address: ClientAddress) -> WebhookAnswer:
     """Mollie's ``id=tr_…``: 200 for unknown ids, 503 when Mollie cannot be read."""
-    return await _webhook(request, "mollie")
+    return await _webhook(request, address, "mollie")

@@ -6,12 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from server.deps import Requires, SessionDep
-from server.identity.models import User
-from server.identity.permissions import Permission
+from server.deps import (
+    InventoryReader,
+    InventoryWriter,
+    PagingDep,
+    ProjectsReader,
+    ProjectsWriter,
+    ScansReader,
+    SessionDep,
+)
+from server.paging import Page, paged
 from server.warehouse import inventory, projects
 from server.warehouse.schemas import (
     CaseContents,
@@ -19,7 +26,6 @@ from server.warehouse.schemas import (
     CaseOut,
     CaseUpdate,
     MovementRow,
-    Page,
     PickList,
     ProductCreate,
     ProductOut,
@@ -41,13 +47,6 @@ from shared.protocol import Attribution
 
 router = APIRouter(prefix="/api/v1", tags=["warehouse admin"])
 
-InvRead = Annotated[User, Depends(Requires(Permission.INVENTORY_READ))]
-InvWrite = Annotated[User, Depends(Requires(Permission.INVENTORY_WRITE))]
-ProjRead = Annotated[User, Depends(Requires(Permission.PROJECTS_READ))]
-ProjWrite = Annotated[User, Depends(Requires(Permission.PROJECTS_WRITE))]
-ScansRead = Annotated[User, Depends(Requires(Permission.SCANS_READ))]
-Offset = Annotated[int, Query(ge=0, le=10_000_000)]
-Limit = Annotated[int, Query(ge=1, le=500)]
 Search = Annotated[str | None, Query(max_length=200)]
 
 
@@ -56,42 +55,46 @@ Search = Annotated[str | None, Query(max_length=200)]
 
 @router.get("/products", response_model=Page[ProductOut])
 def list_products(
-    _: InvRead,
+    _: InventoryReader,
     session: SessionDep,
+    paging: PagingDep,
     q: Search = None,
     category: Annotated[str | None, Query(max_length=100)] = None,
     tracking: Literal["serialized", "bulk"] | None = None,
-    offset: Offset = 0,
-    limit: Limit = 50,
 ):
     items, total = inventory.list_products(
-        session=session, q=q, category=category, tracking=tracking, offset=offset, limit=limit
+        session=session,
+        q=q,
+        category=category,
+        tracking=tracking,
+        offset=paging.offset,
+        limit=paging.limit,
     )
-    return Page(
-        items=inventory.product_out(session, items), total=total, offset=offset, limit=limit
-    )
+    return Page.of(inventory.product_out(session, items), total, paging)
 
 
 @router.post("/products", response_model=ProductOut, status_code=201)
-def create_product(data: ProductCreate, _: InvWrite, session: SessionDep):
+def create_product(data: ProductCreate, _: InventoryWriter, session: SessionDep):
     product = inventory.create_product(session=session, data=data)
     return inventory.product_out(session, [product])[0]
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-def get_product(product_id: uuid.UUID, _: InvRead, session: SessionDep):
+def get_product(product_id: uuid.UUID, _: InventoryReader, session: SessionDep):
     product = inventory.get_product(session=session, product_id=product_id)
     return inventory.product_out(session, [product])[0]
 
 
 @router.patch("/products/{product_id}", response_model=ProductOut)
-def update_product(product_id: uuid.UUID, data: ProductUpdate, _: InvWrite, session: SessionDep):
+def update_product(
+    product_id: uuid.UUID, data: ProductUpdate, _: InventoryWriter, session: SessionDep
+):
     product = inventory.update_product(session=session, product_id=product_id, data=data)
     return inventory.product_out(session, [product])[0]
 
 
 @router.delete("/products/{product_id}", status_code=204)
-def delete_product(product_id: uuid.UUID, _: InvWrite, session: SessionDep):
+def delete_product(product_id: uuid.UUID, _: InventoryWriter, session: SessionDep):
     inventory.delete_product(session=session, product_id=product_id)
     return Response(status_code=204)
 
@@ -101,14 +104,13 @@ def delete_product(product_id: uuid.UUID, _: InvWrite, session: SessionDep):
 
 @router.get("/units", response_model=Page[UnitOut])
 def list_units(
-    _: InvRead,
+    _: InventoryReader,
     session: SessionDep,
+    paging: PagingDep,
     product_id: uuid.UUID | None = None,
     project_id: uuid.UUID | None = None,
     status: Literal["available", "out", "damaged", "missing", "maintenance"] | None = None,
     q: Search = None,
-    offset: Offset = 0,
-    limit: Limit = 50,
 ):
     items, total = inventory.list_units(
         session=session,
@@ -116,42 +118,42 @@ def list_units(
         project_id=project_id,
         status=status,
         q=q,
-        offset=offset,
-        limit=limit,
+        offset=paging.offset,
+        limit=paging.limit,
     )
-    return Page(items=items, total=total, offset=offset, limit=limit)
+    return Page.of(items, total, paging)
 
 
 @router.post("/units", response_model=UnitOut, status_code=201)
-def create_unit(data: UnitCreate, _: InvWrite, session: SessionDep):
+def create_unit(data: UnitCreate, _: InventoryWriter, session: SessionDep):
     unit = inventory.create_unit(session=session, data=data)
     return inventory.unit_outs(session=session, units=[unit])[0]
 
 
 @router.get("/units/{unit_id}", response_model=UnitDetail)
-def get_unit(unit_id: uuid.UUID, _: InvRead, session: SessionDep):
+def get_unit(unit_id: uuid.UUID, _: InventoryReader, session: SessionDep):
     return inventory.unit_detail(session=session, unit_id=unit_id)
 
 
 @router.patch("/units/{unit_id}", response_model=UnitOut)
-def update_unit(unit_id: uuid.UUID, data: UnitUpdate, _: InvWrite, session: SessionDep):
+def update_unit(unit_id: uuid.UUID, data: UnitUpdate, _: InventoryWriter, session: SessionDep):
     unit = inventory.update_unit(session=session, unit_id=unit_id, data=data)
     return inventory.unit_outs(session=session, units=[unit])[0]
 
 
 @router.delete("/units/{unit_id}", status_code=204)
-def delete_unit(unit_id: uuid.UUID, _: InvWrite, session: SessionDep):
+def delete_unit(unit_id: uuid.UUID, _: InventoryWriter, session: SessionDep):
     inventory.delete_unit(session=session, unit_id=unit_id)
     return Response(status_code=204)
 
 
 @router.post("/units/{unit_id}/status", response_model=MovementRow, status_code=201)
 def set_unit_status(
-    unit_id: uuid.UUID, data: UnitStatusChange, user: InvWrite, session: SessionDep
+    unit_id: uuid.UUID, data: UnitStatusChange, actor: InventoryWriter, session: SessionDep
 ):
     """Mark a unit damaged, missing, in maintenance or available (appends a movement)."""
     return inventory.set_unit_status(
-        session=session, unit_id=unit_id, status=data.status, note=data.note, user_id=user.id
+        session=session, unit_id=unit_id, status=data.status, note=data.note, user_id=actor.user_id
     )
 
 
@@ -160,43 +162,42 @@ def set_unit_status(
 
 @router.get("/cases", response_model=Page[CaseOut])
 def list_cases(
-    _: InvRead,
+    _: InventoryReader,
     session: SessionDep,
+    paging: PagingDep,
     kind: Literal["fixed", "kit"] | None = None,
     q: Search = None,
-    offset: Offset = 0,
-    limit: Limit = 50,
 ):
-    items, total = inventory.list_cases(session=session, kind=kind, q=q, offset=offset, limit=limit)
-    return Page(
-        items=[inventory.case_out(c) for c in items], total=total, offset=offset, limit=limit
-    )
+    by_barcode = inventory.cases_query(kind=kind, q=q)
+    return paged(session, by_barcode, paging, inventory.case_out)
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201)
-def create_case(data: CaseCreate, _: InvWrite, session: SessionDep):
+def create_case(data: CaseCreate, _: InventoryWriter, session: SessionDep):
     return inventory.case_out(inventory.create_case(session=session, data=data))
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def get_case(case_id: uuid.UUID, _: InvRead, session: SessionDep):
+def get_case(case_id: uuid.UUID, _: InventoryReader, session: SessionDep):
     return inventory.case_out(inventory.get_case(session=session, case_id=case_id))
 
 
 @router.patch("/cases/{case_id}", response_model=CaseOut)
-def update_case(case_id: uuid.UUID, data: CaseUpdate, _: InvWrite, session: SessionDep):
+def update_case(case_id: uuid.UUID, data: CaseUpdate, _: InventoryWriter, session: SessionDep):
     return inventory.case_out(inventory.update_case(session=session, case_id=case_id, data=data))
 
 
 @router.put("/cases/{case_id}/contents", response_model=CaseOut)
-def set_case_contents(case_id: uuid.UUID, data: CaseContents, _: InvWrite, session: SessionDep):
+def set_case_contents(
+    case_id: uuid.UUID, data: CaseContents, _: InventoryWriter, session: SessionDep
+):
     """Replace what is in a case (fixed: moves with it; kit: what is expected in it)."""
     case = inventory.set_case_contents(session=session, case_id=case_id, unit_ids=data.unit_ids)
     return inventory.case_out(case)
 
 
 @router.delete("/cases/{case_id}", status_code=204)
-def delete_case(case_id: uuid.UUID, _: InvWrite, session: SessionDep):
+def delete_case(case_id: uuid.UUID, _: InventoryWriter, session: SessionDep):
     inventory.delete_case(session=session, case_id=case_id)
     return Response(status_code=204)
 
@@ -206,58 +207,55 @@ def delete_case(case_id: uuid.UUID, _: InvWrite, session: SessionDep):
 
 @router.get("/projects", response_model=Page[ProjectOut])
 def list_projects(
-    _: ProjRead,
+    _: ProjectsReader,
     session: SessionDep,
+    paging: PagingDep,
     status: Literal["planned", "active", "returned", "closed", "cancelled"] | None = None,
     q: Search = None,
     active_on: IsoDate | None = None,
-    offset: Offset = 0,
-    limit: Limit = 50,
 ):
-    items, total = projects.list_projects(
-        session=session, status=status, q=q, active_on=active_on, offset=offset, limit=limit
-    )
-    return Page(
-        items=[projects.project_out(p) for p in items], total=total, offset=offset, limit=limit
-    )
+    by_start = projects.projects_query(status=status, q=q, active_on=active_on)
+    return paged(session, by_start, paging, projects.project_out)
 
 
 @router.post("/projects", response_model=ProjectOut, status_code=201)
-def create_project(data: ProjectCreate, _: ProjWrite, session: SessionDep):
+def create_project(data: ProjectCreate, _: ProjectsWriter, session: SessionDep):
     return projects.project_out(projects.create_project(session=session, data=data))
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: uuid.UUID, _: ProjRead, session: SessionDep):
+def get_project(project_id: uuid.UUID, _: ProjectsReader, session: SessionDep):
     return projects.project_out(projects.get_project(session=session, project_id=project_id))
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectOut)
-def update_project(project_id: uuid.UUID, data: ProjectUpdate, _: ProjWrite, session: SessionDep):
+def update_project(
+    project_id: uuid.UUID, data: ProjectUpdate, _: ProjectsWriter, session: SessionDep
+):
     project = projects.update_project(session=session, project_id=project_id, data=data)
     return projects.project_out(project)
 
 
 @router.delete("/projects/{project_id}", status_code=204)
-def delete_project(project_id: uuid.UUID, _: ProjWrite, session: SessionDep):
+def delete_project(project_id: uuid.UUID, _: ProjectsWriter, session: SessionDep):
     projects.delete_project(session=session, project_id=project_id)
     return Response(status_code=204)
 
 
 @router.put("/projects/{project_id}/pick-list", response_model=ProjectOut)
-def set_pick_list(project_id: uuid.UUID, data: PickList, _: ProjWrite, session: SessionDep):
+def set_pick_list(project_id: uuid.UUID, data: PickList, _: ProjectsWriter, session: SessionDep):
     project = projects.set_pick_list(session=session, project_id=project_id, pick_list=data)
     return projects.project_out(project)
 
 
 @router.get("/projects/{project_id}/status", response_model=ProjectStatusOut)
-def project_status(project_id: uuid.UUID, _: ProjRead, session: SessionDep):
+def project_status(project_id: uuid.UUID, _: ProjectsReader, session: SessionDep):
     """Per product: expected vs out vs returned vs damaged/missing, and the units out."""
     return projects.project_status(session=session, project_id=project_id)
 
 
 @router.get("/projects/{project_id}/return-report", response_model=ReturnReport)
-def return_report(project_id: uuid.UUID, _: ProjRead, session: SessionDep):
+def return_report(project_id: uuid.UUID, _: ProjectsReader, session: SessionDep):
     return projects.return_report(session=session, project_id=project_id)
 
 
@@ -266,14 +264,13 @@ def return_report(project_id: uuid.UUID, _: ProjRead, session: SessionDep):
 
 @router.get("/scans", response_model=Page[ScanRow])
 def list_scans(
-    _: ScansRead,
+    _: ScansReader,
     session: SessionDep,
+    paging: PagingDep,
     station_id: uuid.UUID | None = None,
     project_id: uuid.UUID | None = None,
     status: Literal["applied", "conflict", "rejected"] | None = None,
     attribution: Attribution | None = None,
-    offset: Offset = 0,
-    limit: Limit = 50,
 ):
     """Scans, newest first. ``attribution=offline`` lists the scans made under an offline
     login, for review (issue 15)."""
@@ -283,20 +280,15 @@ def list_scans(
         project_id=project_id,
         status=status,
         attribution=attribution.value if attribution else None,
-        offset=offset,
-        limit=limit,
+        offset=paging.offset,
+        limit=paging.limit,
     )
-    return Page(
-        items=projects.scan_rows(session=session, scans=items),
-        total=total,
-        offset=offset,
-        limit=limit,
-    )
+    return Page.of(projects.scan_rows(session=session, scans=items), total, paging)
 
 
 @router.get("/scans/stream", response_class=StreamingResponse)
 async def scan_stream(
-    _: ScansRead,
+    _: ScansReader,
     request: Request,
     limit: Annotated[int | None, Query(ge=0, le=1_000_000)] = None,
 ):

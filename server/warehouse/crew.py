@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
-from server.db import utcnow
-from server.errors import BadRequest, NotFound
+from server.db import get_or_404, utcnow
+from server.errors import BadRequest
 from server.identity.models import User
 from server.integrity import delete_row
 from server.warehouse.models import CrewAssignment, Project
@@ -29,13 +29,10 @@ def _check_window(starts_at: datetime, ends_at: datetime) -> None:
 
 
 def _check_refs(session: Session, user_id: uuid.UUID, project_id: uuid.UUID) -> None:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user with id {user_id}")
+    user = get_or_404(session, User, user_id, f"no user with id {user_id}")
     if not user.active:
         raise BadRequest("cannot assign a deactivated user")
-    if session.get(Project, project_id) is None:
-        raise NotFound(f"no project with id {project_id}")
+    get_or_404(session, Project, project_id, f"no project with id {project_id}")
 
 
 def create_assignment(
@@ -73,10 +70,9 @@ def create_assignment(
 
 
 def require_assignment(*, session: Session, assignment_id: uuid.UUID) -> CrewAssignment:
-    assignment = session.get(CrewAssignment, assignment_id)
-    if assignment is None:
-        raise NotFound(f"no crew assignment with id {assignment_id}")
-    return assignment
+    return get_or_404(
+        session, CrewAssignment, assignment_id, f"no crew assignment with id {assignment_id}"
+    )
 
 
 def update_assignment(
@@ -117,16 +113,13 @@ def delete_assignment(*, session: Session, assignment: CrewAssignment, actor: Ac
     delete_row(session, assignment, "the crew assignment")
 
 
-def list_assignments(
+def assignments_query(
     *,
-    session: Session,
     user_id: uuid.UUID | None = None,
     project_id: uuid.UUID | None = None,
     overlaps_from: datetime | None = None,
     overlaps_until: datetime | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[CrewAssignment], int]:
+) -> Select[CrewAssignment]:
     """Assignments matching the filters; the window filter keeps those overlapping it."""
     conditions = []
     if user_id is not None:
@@ -137,15 +130,12 @@ def list_assignments(
         conditions.append(CrewAssignment.ends_at > overlaps_from)
     if overlaps_until is not None:
         conditions.append(CrewAssignment.starts_at < overlaps_until)
-    total = session.scalar(select(func.count()).select_from(CrewAssignment).where(*conditions))
-    rows = session.scalars(
+    stmt = (
         select(CrewAssignment)
         .where(*conditions)
         .order_by(CrewAssignment.starts_at, CrewAssignment.id)
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), int(total or 0)
+    )
+    return stmt
 
 
 def today_window(now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -158,7 +148,5 @@ def today_window(now: datetime | None = None) -> tuple[datetime, datetime]:
 
 def assignments_today(*, session: Session, user_id: uuid.UUID) -> list[CrewAssignment]:
     start, end = today_window()
-    rows, _ = list_assignments(
-        session=session, user_id=user_id, overlaps_from=start, overlaps_until=end, limit=100
-    )
-    return rows
+    today = assignments_query(user_id=user_id, overlaps_from=start, overlaps_until=end)
+    return list(session.scalars(today.limit(100)))

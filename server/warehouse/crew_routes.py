@@ -11,16 +11,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
-from server.audit.service import Actor
-from server.deps import AccessClaimsDep, Requires, SessionDep
+from server.deps import AccessClaimsDep, CrewReader, CrewWriter, PagingDep, SelfReader, SessionDep
 from server.edge import UtcDatetime
-from server.identity.models import User
-from server.identity.permissions import Permission, permissions_for
+from server.identity.permissions import permissions_for
 from server.identity.schemas import UserOut
-from server.ops.proxies import client_ip
-from server.paging import Page, Paging
+from server.paging import Page, paged
 from server.warehouse import crew
 from server.warehouse.schemas import (
     AssignmentCreate,
@@ -31,20 +28,12 @@ from server.warehouse.schemas import (
 
 router = APIRouter(prefix="/api/v1")
 
-CrewRead = Annotated[User, Depends(Requires(Permission.CREW_READ))]
-CrewWrite = Annotated[User, Depends(Requires(Permission.CREW_WRITE))]
-SelfUser = Annotated[User, Depends(Requires(Permission.SELF_READ))]
-PagingDep = Annotated[Paging, Query()]
 AwareDatetimeQuery = UtcDatetime | None
-
-
-def _actor(request: Request, user: User) -> Actor:
-    return Actor(user_id=user.id, ip=client_ip(request))
 
 
 @router.get("/crew-assignments", response_model=Page[AssignmentOut], tags=["admin", "crew"])
 def list_assignments(
-    _: CrewRead,
+    _: CrewReader,
     session: SessionDep,
     paging: PagingDep,
     user_id: uuid.UUID | None = None,
@@ -52,39 +41,29 @@ def list_assignments(
     overlaps_from: Annotated[AwareDatetimeQuery, Query(alias="from")] = None,
     overlaps_until: Annotated[AwareDatetimeQuery, Query(alias="until")] = None,
 ) -> Page[AssignmentOut]:
-    rows, total = crew.list_assignments(
-        session=session,
+    matching = crew.assignments_query(
         user_id=user_id,
         project_id=project_id,
         overlaps_from=overlaps_from,
         overlaps_until=overlaps_until,
-        limit=paging.limit,
-        offset=paging.offset,
     )
-    return Page(
-        items=[AssignmentOut.model_validate(a) for a in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return paged(session, matching, paging, AssignmentOut.model_validate)
 
 
 @router.post(
     "/crew-assignments", response_model=AssignmentOut, status_code=201, tags=["admin", "crew"]
 )
 def create_assignment(
-    body: AssignmentCreate, request: Request, planner: CrewWrite, session: SessionDep
+    body: AssignmentCreate, actor: CrewWriter, session: SessionDep
 ) -> AssignmentOut:
-    assignment = crew.create_assignment(
-        session=session, actor=_actor(request, planner), **body.model_dump()
-    )
+    assignment = crew.create_assignment(session=session, actor=actor, **body.model_dump())
     return AssignmentOut.model_validate(assignment)
 
 
 @router.get(
     "/crew-assignments/{assignment_id}", response_model=AssignmentOut, tags=["admin", "crew"]
 )
-def get_assignment(assignment_id: uuid.UUID, _: CrewRead, session: SessionDep) -> AssignmentOut:
+def get_assignment(assignment_id: uuid.UUID, _: CrewReader, session: SessionDep) -> AssignmentOut:
     return AssignmentOut.model_validate(
         crew.require_assignment(session=session, assignment_id=assignment_id)
     )
@@ -96,8 +75,7 @@ def get_assignment(assignment_id: uuid.UUID, _: CrewRead, session: SessionDep) -
 def update_assignment(
     assignment_id: uuid.UUID,
     body: AssignmentUpdate,
-    request: Request,
-    planner: CrewWrite,
+    actor: CrewWriter,
     session: SessionDep,
 ) -> AssignmentOut:
     assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
@@ -105,22 +83,20 @@ def update_assignment(
         session=session,
         assignment=assignment,
         changes=body.model_dump(exclude_unset=True),
-        actor=_actor(request, planner),
+        actor=actor,
     )
     return AssignmentOut.model_validate(assignment)
 
 
 @router.delete("/crew-assignments/{assignment_id}", status_code=204, tags=["admin", "crew"])
-def delete_assignment(
-    assignment_id: uuid.UUID, request: Request, planner: CrewWrite, session: SessionDep
-) -> Response:
+def delete_assignment(assignment_id: uuid.UUID, actor: CrewWriter, session: SessionDep) -> Response:
     assignment = crew.require_assignment(session=session, assignment_id=assignment_id)
-    crew.delete_assignment(session=session, assignment=assignment, actor=_actor(request, planner))
+    crew.delete_assignment(session=session, assignment=assignment, actor=actor)
     return Response(status_code=204)
 
 
 @router.get("/me", response_model=MeResponse, tags=["auth"])
-def me(user: SelfUser, claims: AccessClaimsDep, session: SessionDep) -> MeResponse:
+def me(user: SelfReader, claims: AccessClaimsDep, session: SessionDep) -> MeResponse:
     """The caller, its roles and permissions, and today's crew assignments."""
     today = crew.assignments_today(session=session, user_id=user.id)
     return MeResponse(

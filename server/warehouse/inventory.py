@@ -11,9 +11,10 @@ import uuid
 from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from server.db import one_of, utcnow
+from server.db import get_or_404, one_of, utcnow
 from server.errors import BadRequest, Conflict, NotFound
 from server.integrity import delete_row
+from server.paging import page_rows
 from server.warehouse.ledger import AVAILABLE, UNIT_STATUSES, counted, unit_positions
 from server.warehouse.models import Case, CaseUnit, Movement, PickUnit, Product, Unit
 from server.warehouse.schemas import (
@@ -77,9 +78,7 @@ def product_stock(session: Session, products: list[Product]) -> dict[uuid.UUID, 
             (pid, kind): int(total or 0)
             for pid, kind, total in session.execute(
                 select(Movement.product_id, Movement.kind, func.sum(Movement.qty))
-                .where(
-                    Movement.product_id.in_(list(bulk)), Movement.unit_id.is_(None), counted()
-                )
+                .where(Movement.product_id.in_(list(bulk)), Movement.unit_id.is_(None), counted())
                 .group_by(Movement.product_id, Movement.kind)
             )
         }
@@ -121,16 +120,11 @@ def list_products(
         stmt = stmt.where(Product.category == category)
     if tracking:
         stmt = stmt.where(Product.tracking == tracking)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = session.scalars(stmt.order_by(Product.sku).offset(offset).limit(limit)).all()
-    return list(items), total
+    return page_rows(session, stmt.order_by(Product.sku), limit=limit, offset=offset)
 
 
 def get_product(*, session: Session, product_id: uuid.UUID) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise NotFound(f"no product {product_id}")
-    return product
+    return get_or_404(session, Product, product_id, f"no product {product_id}")
 
 
 def create_product(*, session: Session, data: ProductCreate) -> Product:
@@ -235,9 +229,8 @@ def set_aside_units(
     stmt = (stmt if stmt is not None else select(Unit).order_by(Unit.barcode)).where(
         one_of(session, Unit.id, ids)
     )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    units = session.scalars(stmt.offset(offset).limit(limit)).all()
-    return _unit_outs(session, list(units)), int(total or 0)
+    units, total = page_rows(session, stmt, limit=limit, offset=offset)
+    return _unit_outs(session, units), total
 
 
 def list_units(
@@ -261,9 +254,8 @@ def list_units(
             session=session, statuses=[status], stmt=stmt, offset=offset, limit=limit
         )
     if status is None and project_id is None:
-        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-        units = session.scalars(stmt.offset(offset).limit(limit)).all()
-        return _unit_outs(session, list(units)), total
+        units, total = page_rows(session, stmt, limit=limit, offset=offset)
+        return _unit_outs(session, units), total
     # Status is derived, so the filter runs on the derived rows.
     rows = [
         u
@@ -275,10 +267,7 @@ def list_units(
 
 
 def get_unit(*, session: Session, unit_id: uuid.UUID) -> Unit:
-    unit = session.get(Unit, unit_id)
-    if unit is None:
-        raise NotFound(f"no unit {unit_id}")
-    return unit
+    return get_or_404(session, Unit, unit_id, f"no unit {unit_id}")
 
 
 def unit_detail(*, session: Session, unit_id: uuid.UUID) -> UnitDetail:
@@ -373,23 +362,17 @@ def case_out(case: Case) -> CaseOut:
     )
 
 
-def list_cases(
-    *, session: Session, kind: str | None, q: str | None, offset: int, limit: int
-) -> tuple[list[Case], int]:
+def cases_query(*, kind: str | None, q: str | None) -> Select[Case]:
     stmt = select(Case)
     if kind:
         stmt = stmt.where(Case.kind == kind)
     if q:
         stmt = stmt.where(or_(Case.name.ilike(_like(q)), Case.barcode.ilike(_like(q))))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    return list(session.scalars(stmt.order_by(Case.barcode).offset(offset).limit(limit))), total
+    return stmt.order_by(Case.barcode)
 
 
 def get_case(*, session: Session, case_id: uuid.UUID) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"no case {case_id}")
-    return case
+    return get_or_404(session, Case, case_id, f"no case {case_id}")
 
 
 def create_case(*, session: Session, data: CaseCreate) -> Case:

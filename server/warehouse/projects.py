@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
+from server.db import get_or_404
 from server.errors import BadRequest, NotFound
 from server.integrity import delete_row
+from server.paging import page_rows
 from server.warehouse.inventory import _like, unit_outs
 from server.warehouse.ledger import has_annul, project_balances
 from server.warehouse.models import Movement, PickLine, PickUnit, Product, Project, Scan, Unit
@@ -48,15 +50,12 @@ def project_out(project: Project) -> ProjectOut:
     )
 
 
-def list_projects(
+def projects_query(
     *,
-    session: Session,
     status: str | None,
     q: str | None,
     active_on: date | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[Project], int]:
+) -> Select[Project]:
     stmt = select(Project)
     if status:
         stmt = stmt.where(Project.status == status)
@@ -67,16 +66,11 @@ def list_projects(
             or_(Project.starts_on.is_(None), Project.starts_on <= active_on),
             or_(Project.ends_on.is_(None), Project.ends_on >= active_on),
         )
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    stmt = stmt.order_by(Project.starts_on, Project.name).offset(offset).limit(limit)
-    return list(session.scalars(stmt)), total
+    return stmt.order_by(Project.starts_on, Project.name)
 
 
 def get_project(*, session: Session, project_id: uuid.UUID) -> Project:
-    project = session.get(Project, project_id)
-    if project is None:
-        raise NotFound(f"no project {project_id}")
-    return project
+    return get_or_404(session, Project, project_id, f"no project {project_id}")
 
 
 def create_project(*, session: Session, data: ProjectCreate) -> Project:
@@ -207,14 +201,18 @@ def _annulled_ids():
 
 def scan_rows(*, session: Session, scans: Sequence[Scan]) -> list[ScanRow]:
     """``ScanRow``s, each with the annul that undid it (if one did)."""
-    by = dict(
-        session.execute(
-            select(Scan.annuls_scan_id, Scan.scan_id).where(
-                Scan.annuls_scan_id.in_([s.scan_id for s in scans]),
-                Scan.status.in_(["applied", "conflict"]),
-            )
-        ).all()
-    ) if scans else {}
+    by = (
+        dict(
+            session.execute(
+                select(Scan.annuls_scan_id, Scan.scan_id).where(
+                    Scan.annuls_scan_id.in_([s.scan_id for s in scans]),
+                    Scan.status.in_(["applied", "conflict"]),
+                )
+            ).all()
+        )
+        if scans
+        else {}
+    )
     return [
         ScanRow.model_validate(s).model_copy(update={"annulled_by": by.get(s.scan_id)})
         for s in scans
@@ -262,6 +260,5 @@ def list_scans(
         stmt = stmt.where(Scan.project_id == project_id)
     if status:
         stmt = stmt.where(Scan.status == status)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    stmt = stmt.order_by(Scan.received_at.desc(), Scan.seq.desc()).offset(offset).limit(limit)
-    return list(session.scalars(stmt)), total
+    stmt = stmt.order_by(Scan.received_at.desc(), Scan.seq.desc())
+    return page_rows(session, stmt, limit=limit, offset=offset)

@@ -15,8 +15,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from server.audit.service import Actor, record
-from server.db import utcnow
-from server.errors import BadRequest, Conflict, NotFound
+from server.db import get_or_404, utcnow
+from server.errors import BadRequest, Conflict
+from server.paging import page_rows
 from server.warehouse.models import Scan, ScanReview
 
 NEEDS_REVIEW = ("conflict", "rejected")
@@ -37,11 +38,8 @@ def awaiting_review(*, session: Session, limit: int = 50) -> tuple[list[Scan], i
         # index only when the query's own words imply its WHERE (not with bound values).
         .where(text(FLAGGED_SQL), ScanReview.scan_id.is_(None))
     )
-    total = session.scalar(select(func.count()).select_from(waiting.subquery()))
-    rows = session.scalars(
-        waiting.order_by(Scan.received_at.desc(), Scan.seq.desc()).limit(limit)
-    ).all()
-    return list(rows), int(total or 0)
+    newest = waiting.order_by(Scan.received_at.desc(), Scan.seq.desc())
+    return page_rows(session, newest, limit=limit, offset=0)
 
 
 def resolve(*, session: Session, scan_id: uuid.UUID, note: str, actor: Actor) -> ScanReview:
@@ -51,9 +49,7 @@ def resolve(*, session: Session, scan_id: uuid.UUID, note: str, actor: Actor) ->
         raise BadRequest("note: say how it was settled", code="note_required")
     if len(note) > NOTE_MAX:
         raise BadRequest(f"note: at most {NOTE_MAX} characters", code="note_too_long")
-    scan = session.get(Scan, scan_id)
-    if scan is None:
-        raise NotFound(f"no scan {scan_id}")
+    scan = get_or_404(session, Scan, scan_id, f"no scan {scan_id}")
     if scan.status not in NEEDS_REVIEW:
         raise Conflict(f"scan {scan_id} is {scan.status}: nothing to review")
     if session.get(ScanReview, scan_id) is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
 import orjson
 from pydantic import (
@@ -22,8 +22,6 @@ from server.patch import PatchBody
 from shared.json_input import JsonInput
 from shared.protocol import ScanReason
 
-T = TypeVar("T")
-
 Text200 = Annotated[str, Field(min_length=1, max_length=200)]
 Code = Annotated[str, Field(min_length=1, max_length=256)]
 # INTEGER columns are 32-bit on PostgreSQL: a larger value would be a 500, not a 422.
@@ -38,13 +36,6 @@ class _In(JsonInput):
 
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-
-
-class Page(_Out, Generic[T]):
-    items: list[T]
-    total: int
-    offset: int
-    limit: int
 
 
 # -- products ------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ def test_run_over_http_with_report(target, wired, client, user_headers):
     assert run["api_calls"] > 0
 
     listed = client.get(f"/api/v1/exports/{target}/runs", headers=admin).json()
-    assert [r["id"] for r in listed] == [run["id"]]
+    assert [r["id"] for r in listed["items"]] == [run["id"]]
+    assert (listed["total"], listed["limit"], listed["offset"]) == (1, 50, 0)
     audited = client.get(
         "/api/v1/audit", params={"action": "export.run_started"}, headers=admin
     ).json()["items"]
