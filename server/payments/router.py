@@ -12,12 +12,14 @@ from server.deps import (
     ClientAddress,
     InvoicesReader,
     InvoicesWriter,
+    PagingDep,
     PaymentsRefunder,
     SessionDep,
     SettingsDep,
 )
 from server.errors import AppError, TooManyRequests
 from server.invoicing import service as invoicing
+from server.paging import Page, paged
 from server.payments import coverage, service, webhooks
 from server.payments.errors import WebhookRejected
 from server.payments.models import Payment, Refund
@@ -63,10 +65,12 @@ def start_payment(
     )
 
 
-@router.get("/invoices/{invoice_id}/payments", response_model=list[PaymentRead])
-def list_payments(invoice_id: uuid.UUID, session: SessionDep, _: InvoicesReader) -> list[Payment]:
+@router.get("/invoices/{invoice_id}/payments", response_model=Page[PaymentRead])
+def list_payments(
+    invoice_id: uuid.UUID, session: SessionDep, paging: PagingDep, _: InvoicesReader
+) -> Page[PaymentRead]:
     """An invoice's payments, oldest first."""
-    return service.payments_of_invoice(session=session, invoice_id=invoice_id)
+    return paged(session, service.payments_query(invoice_id), paging, PaymentRead.model_validate)
 
 
 @router.get("/invoices/{invoice_id}/coverage", response_model=CoverageRead)
@@ -103,10 +107,12 @@ def cancel_payment(
     )
 
 
-@router.get("/payments/{payment_id}/refunds", response_model=list[RefundRead])
-def list_refunds(payment_id: uuid.UUID, session: SessionDep, _: InvoicesReader) -> list[Refund]:
-    """A payment's refunds (ours and those made at the provider)."""
-    return service.refunds_of_payment(session=session, payment_id=payment_id)
+@router.get("/payments/{payment_id}/refunds", response_model=Page[RefundRead])
+def list_refunds(
+    payment_id: uuid.UUID, session: SessionDep, paging: PagingDep, _: InvoicesReader
+) -> Page[RefundRead]:
+    """A payment's refunds (ours and those made at the provider), oldest first."""
+    return paged(session, service.refunds_query(payment_id), paging, RefundRead.model_validate)
 
 
 @router.post("/payments/{payment_id}/refunds", response_model=RefundRead, status_code=201)

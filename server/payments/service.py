@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, lazyload
 
 from server.audit.service import record
@@ -545,13 +545,27 @@ def refund_payment(
     return refund
 
 
+def payments_query(invoice_id: uuid.UUID) -> Select[Payment]:
+    """An invoice's payments, oldest first (id breaks a tie, so pages never overlap)."""
+    return (
+        select(Payment)
+        .where(Payment.invoice_id == invoice_id)
+        .order_by(Payment.created_at, Payment.id)
+    )
+
+
+def refunds_query(payment_id: uuid.UUID) -> Select[Refund]:
+    """A payment's refunds (ours and those made at the provider), oldest first."""
+    return (
+        select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at, Refund.id)
+    )
+
+
 def payments_of_invoice(*, session: Session, invoice_id: uuid.UUID) -> list[Payment]:
-    """An invoice's payments, oldest first."""
-    stmt = select(Payment).where(Payment.invoice_id == invoice_id).order_by(Payment.created_at)
-    return list(session.scalars(stmt))
+    """All of an invoice's payments, oldest first."""
+    return list(session.scalars(payments_query(invoice_id)))
 
 
 def refunds_of_payment(*, session: Session, payment_id: uuid.UUID) -> list[Refund]:
-    """A payment's refunds (ours and those made at the provider), oldest first."""
-    stmt = select(Refund).where(Refund.payment_id == payment_id).order_by(Refund.created_at)
-    return list(session.scalars(stmt))
+    """All of a payment's refunds, oldest first."""
+    return list(session.scalars(refunds_query(payment_id)))

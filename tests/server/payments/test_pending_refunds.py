@@ -99,7 +99,7 @@ def test_a_pending_refund_shows_apart_and_counts_once_done(
         5_000,
         0,
     )
-    listed = client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin).json()
+    listed = client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin).json()["items"]
     assert [(x["status"], x["stage"]) for x in listed] == [(done, "done")]
 
 
@@ -116,7 +116,7 @@ def test_a_failed_or_canceled_refund_counts_nothing(
     refund = _refund(client, admin, payment["id"], 7_500, "void-0001").json()
     _move(client, fake_stripe, fake_mollie, payment, refund["provider_refund_id"], end)
     assert _money(client, admin, invoice_id, payment["id"]) == ("paid", 0, 0, 0, 0)
-    listed = client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin).json()
+    listed = client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin).json()["items"]
     assert [(x["status"], x["stage"]) for x in listed] == [(end, "void")]
     # Its amount can be refunded again: the provider agrees it went nowhere.
     again = _refund(client, admin, payment["id"], total, "void-0002")

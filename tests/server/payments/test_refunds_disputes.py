@@ -99,7 +99,7 @@ def test_provider_initiated_refunds_via_webhook_and_duplicates(
         30_250,
         3_000,
     )
-    listed = client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin).json()
+    listed = client.get(f"/api/v1/payments/{payment['id']}/refunds", headers=admin).json()["items"]
     assert sorted(r["amount_cents"] for r in listed) == [1_000, 2_000]
 
 
