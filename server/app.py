@@ -24,12 +24,13 @@ from server.ops.docs import install_docs
 from server.ops.logging import configure_logging
 from server.ops.metrics import Metrics
 from server.ops.middleware import (
+    SECURITY_HEADERS,
     BodySizeLimitMiddleware,
+    DefaultHeadersMiddleware,
     RequestContextMiddleware,
-    SecurityHeadersMiddleware,
 )
 from server.ops.router import router as ops_router
-from server.ops.versioning import VersionHeadersMiddleware, check_client_protocol
+from server.ops.versioning import VERSION_HEADERS, check_client_protocol
 from server.payments.metrics import MoneyCollector
 from server.payments.providers import PROVIDERS, ProviderSet
 from server.payments.ratelimit import WebhookLimits
@@ -53,7 +54,7 @@ class RentGuyAPI(FastAPI):
 
     def build_middleware_stack(self):
         stack = super().build_middleware_stack()
-        stack = SecurityHeadersMiddleware(VersionHeadersMiddleware(stack))
+        stack = DefaultHeadersMiddleware(stack, SECURITY_HEADERS + VERSION_HEADERS)
         return RequestContextMiddleware(
             stack, metrics=self.state.metrics, trusted_proxies=self.state.settings.trusted_proxies
         )

@@ -3,7 +3,7 @@ headers, and a request body cap.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so a streamed 10 MB body is refused while it is
 being read, not after it has been buffered. ``RequestContextMiddleware`` and
-``SecurityHeadersMiddleware`` wrap the whole app, outside Starlette's own error middleware
+``DefaultHeadersMiddleware`` wrap the whole app, outside Starlette's own error middleware
 (``server.app.RentGuyAPI``): the 500 answer and its log line get a request id and headers too.
 """
 
@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -92,11 +92,13 @@ SECURITY_HEADERS = (
 )
 
 
-class SecurityHeadersMiddleware:
-    """Adds ``SECURITY_HEADERS`` to every HTTP response, errors included."""
+class DefaultHeadersMiddleware:
+    """Adds ``headers`` to every HTTP response, errors included, unless the route set one
+    of them itself (``SECURITY_HEADERS``, and the version headers of ``ops.versioning``)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, headers: Iterable[tuple[bytes, bytes]]) -> None:
         self.app = app
+        self.headers = tuple(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,7 +109,7 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers") or [])
                 present = {name.lower() for name, _value in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                headers += [(k, v) for k, v in self.headers if k not in present]
                 message["headers"] = headers
             await send(message)
 

@@ -2,14 +2,14 @@
 
 ``check_client_protocol`` runs before every route (an app dependency, before the body is
 read): a request that states a protocol this server does not accept is refused with a
-precise answer instead of a 422 about fields it does not know. ``VersionHeadersMiddleware``
-states the server's own protocol, accepted range and release on every answer, errors too.
+precise answer instead of a 422 about fields it does not know. ``VERSION_HEADERS`` are the
+server's own protocol, accepted range and release, stated on every answer, errors too
+(``server.ops.middleware.DefaultHeadersMiddleware``, set up in ``server.app``).
 """
 
 from __future__ import annotations
 
 from fastapi import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import BadRequest, Conflict, UpgradeRequired
 from shared.protocol import (
@@ -21,7 +21,9 @@ from shared.protocol import (
 )
 from shared.version import __version__
 
-_HEADERS = [(k.lower().encode(), v.encode()) for k, v in version_headers(__version__).items()]
+VERSION_HEADERS = tuple(
+    (k.lower().encode(), v.encode()) for k, v in version_headers(__version__).items()
+)
 
 
 def _details(client: int) -> dict:
@@ -58,21 +60,3 @@ async def check_client_protocol(request: Request) -> None:
             details=_details(client),
         )
 
-
-class VersionHeadersMiddleware:
-    """Adds ``RentGuy-Protocol``, ``RentGuy-Protocol-Accepts`` and ``RentGuy-Version``."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_versions(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*(message.get("headers") or []), *_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_versions)
