@@ -4,7 +4,7 @@
 - ``ClientAddress``: the caller's address as the outermost middleware resolved it;
 - ``CurrentStation`` (a station token), ``CurrentUser`` (an access token);
 - ``Requires(Permission.X)``: the user, only with that permission;
-- ``ActingWith(Permission.X)``: the same check, answering the audit ``Actor`` (user, the
+- ``ActingWith(Permission.X)``: the same check, answering the audit ``UserActor`` (user, the
   kiosk of a badge session, address) a service records its changes under;
 - ``PagingDep``: ``?limit=&offset=`` on every list route (answer with ``server.paging.paged``);
 - one alias per permission, at the end: ``_: UsersReader`` (the User),
