@@ -24,12 +24,12 @@ class Actor:
     ip: str | None = None
 
 
-
 @dataclass(frozen=True, slots=True)
 class UserActor(Actor):
     """An ``Actor`` that is a signed-in user (what a route's permission gate answers)."""
 
     user_id: uuid.UUID
+
 
 def record(
     *,
