@@ -54,5 +54,16 @@ def paged(
     session: Session, stmt: Select[R], paging: Paging, to_out: Callable[[R], Any]
 ) -> Page[Any]:
     """The page ``paging`` asks of ``stmt``, each row answered as ``to_out`` makes it."""
+    return paged_rows(session, stmt, paging, lambda rows: [to_out(row) for row in rows])
+
+
+def paged_rows(
+    session: Session,
+    stmt: Select[R],
+    paging: Paging,
+    to_outs: Callable[[list[R]], Sequence[Any]],
+) -> Page[Any]:
+    """``paged`` for answers made for the page's rows together (``to_outs`` reads what
+    they need in one query for all of them, e.g. stock per product)."""
     rows, total = page_rows(session, stmt, limit=paging.limit, offset=paging.offset)
-    return Page.of([to_out(row) for row in rows], total, paging)
+    return Page.of(to_outs(rows), total, paging)

@@ -28,9 +28,8 @@ def inventory_page(ctx: InventoryReader):
     offset = (page - 1) * 50
     values: dict = {"tab": tab, "q": q["q"], "statuses": UNIT_STATUSES}
     if tab == "products":
-        products, total = inventory.list_products(
-            session=ctx.db, q=search, category=None, tracking=None, offset=offset, limit=50
-        )
+        by_sku = inventory.products_query(q=search, category=None, tracking=None)
+        products, total = page_rows(ctx.db, by_sku, limit=50, offset=offset)
         values["products"] = products
         values["unit_counts"] = _unit_counts(ctx, products)
     elif tab == "units":

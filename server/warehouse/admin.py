@@ -4,6 +4,7 @@ the work is in ``inventory``, ``projects`` and ``feed``."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -18,7 +19,7 @@ from server.deps import (
     ScansReader,
     SessionDep,
 )
-from server.paging import Page, paged
+from server.paging import Page, paged, paged_rows
 from server.warehouse import inventory, projects
 from server.warehouse.schemas import (
     CaseContents,
@@ -62,15 +63,8 @@ def list_products(
     category: Annotated[str | None, Query(max_length=100)] = None,
     tracking: Literal["serialized", "bulk"] | None = None,
 ):
-    items, total = inventory.list_products(
-        session=session,
-        q=q,
-        category=category,
-        tracking=tracking,
-        offset=paging.offset,
-        limit=paging.limit,
-    )
-    return Page.of(inventory.product_out(session, items), total, paging)
+    by_sku = inventory.products_query(q=q, category=category, tracking=tracking)
+    return paged_rows(session, by_sku, paging, partial(inventory.product_out, session))
 
 
 @router.post("/products", response_model=ProductOut, status_code=201)
@@ -274,16 +268,15 @@ def list_scans(
 ):
     """Scans, newest first. ``attribution=offline`` lists the scans made under an offline
     login, for review (issue 15)."""
-    items, total = projects.list_scans(
-        session=session,
+    newest_first = projects.scans_query(
         station_id=station_id,
         project_id=project_id,
         status=status,
         attribution=attribution.value if attribution else None,
-        offset=paging.offset,
-        limit=paging.limit,
     )
-    return Page.of(projects.scan_rows(session=session, scans=items), total, paging)
+    return paged_rows(
+        session, newest_first, paging, lambda rows: projects.scan_rows(session=session, scans=rows)
+    )
 
 
 @router.get("/scans/stream", response_class=StreamingResponse)

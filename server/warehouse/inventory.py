@@ -104,15 +104,8 @@ def product_out(session: Session, products: list[Product]) -> list[ProductOut]:
     ]
 
 
-def list_products(
-    *,
-    session: Session,
-    q: str | None,
-    category: str | None,
-    tracking: str | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[Product], int]:
+def products_query(*, q: str | None, category: str | None, tracking: str | None) -> Select[Product]:
+    """Products matching the filters, by SKU (``server.paging`` pages them)."""
     stmt = select(Product)
     if q:
         stmt = stmt.where(or_(Product.name.ilike(_like(q)), Product.sku.ilike(_like(q))))
@@ -120,7 +113,7 @@ def list_products(
         stmt = stmt.where(Product.category == category)
     if tracking:
         stmt = stmt.where(Product.tracking == tracking)
-    return page_rows(session, stmt.order_by(Product.sku), limit=limit, offset=offset)
+    return stmt.order_by(Product.sku)
 
 
 def get_product(*, session: Session, product_id: uuid.UUID) -> Product:

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from server.db import get_or_404
 from server.errors import BadRequest, NotFound
 from server.integrity import delete_row
-from server.paging import page_rows
 from server.warehouse.inventory import _like, unit_outs
 from server.warehouse.ledger import has_annul, project_balances
 from server.warehouse.models import Movement, PickLine, PickUnit, Product, Project, Scan, Unit
@@ -241,16 +240,14 @@ def return_report(*, session: Session, project_id: uuid.UUID) -> ReturnReport:
     )
 
 
-def list_scans(
+def scans_query(
     *,
-    session: Session,
     station_id: uuid.UUID | None,
     project_id: uuid.UUID | None,
     status: str | None,
-    offset: int,
-    limit: int,
     attribution: str | None = None,
-) -> tuple[list[Scan], int]:
+) -> Select[Scan]:
+    """Scans matching the filters, newest first (``server.paging`` pages them)."""
     stmt = select(Scan)
     if attribution:
         stmt = stmt.where(Scan.attribution == attribution)
@@ -260,5 +257,4 @@ def list_scans(
         stmt = stmt.where(Scan.project_id == project_id)
     if status:
         stmt = stmt.where(Scan.status == status)
-    stmt = stmt.order_by(Scan.received_at.desc(), Scan.seq.desc())
-    return page_rows(session, stmt, limit=limit, offset=offset)
+    return stmt.order_by(Scan.received_at.desc(), Scan.seq.desc())
