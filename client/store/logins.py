@@ -16,6 +16,7 @@ from typing import TypedDict, cast
 from client.store.connection import StoreConnection
 from client.timeutil import from_iso, to_iso
 from shared.ids import uuid7
+from shared.protocol import LoginStatus
 
 
 class LoginUploadState(StrEnum):
@@ -102,7 +103,7 @@ class LoginLog(StoreConnection):
         )
         return [cast(LoginRow, row) for row in rows]
 
-    def mark_logins(self, acks: Iterable[tuple[str, str, str | None]]) -> int:
+    def mark_logins(self, acks: Iterable[tuple[str, LoginStatus, str | None]]) -> int:
         """Record the server's answers ``(login_id, status, reason)``; returns how many
         pending logins changed (a duplicate means recorded by an earlier upload)."""
         uploaded_at = to_iso(self._now())
@@ -110,7 +111,9 @@ class LoginLog(StoreConnection):
         with self.atomic():
             for login_id, status, reason in acks:
                 state = (
-                    LoginUploadState.REJECTED if status == "rejected" else LoginUploadState.RECORDED
+                    LoginUploadState.REJECTED
+                    if status is LoginStatus.REJECTED
+                    else LoginUploadState.RECORDED
                 )
                 changed += self.db.conn.execute(
                     "UPDATE logins SET upload_state = ?, reason = ?, uploaded_at = ?"

@@ -272,7 +272,7 @@ class SyncEngine:
         answer = _parse(ScanBatchResponse, response)
         sent = {login.login_id for login in logins}
         tally.changed += self.store.mark_logins(
-            (str(ack.login_id), ack.status.value, ack.reason)
+            (str(ack.login_id), ack.status, ack.reason)
             for ack in answer.logins
             if ack.login_id in sent
         )
