@@ -54,17 +54,13 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        counted = False
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
+        def count() -> None:
+            # Before the answer's last byte leaves: a client that has its answer finds it
+            # in /metrics (every worker's), and in the log.
+            nonlocal counted
+            counted = True
             elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", None) or "<unmatched>"
@@ -77,6 +73,21 @@ class RequestContextMiddleware:
                 status,
                 extra={"status": status, "duration_ms": round(elapsed * 1000, 2)},
             )
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                count()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if not counted:  # no answer was sent (an error before it, a dropped client)
+                count()
             request_id_var.reset(token)
 
 
